@@ -1,0 +1,42 @@
+// Package check runs host checks (process, listen, tcp, http, log, journal,
+// disk, memory, load, command, heartbeat) and reports Results to the alert
+// engine. Check types are registered in one map (registry.go).
+package check
+
+import (
+	"context"
+	"time"
+)
+
+// Result is the outcome of one run of one check.
+type Result struct {
+	Check string    // config name
+	Host  string    // host the check ran on ("" = this host)
+	OK    bool      // false = failing
+	At    time.Time // when the run finished
+	// Firing is the alert text while failing, e.g.
+	// "[경고] httpd 프로세스가 동작하지 않습니다." (DESIGN §5 defaults).
+	Firing string
+	// Resolved is the recovery text, e.g. "[복구] httpd 프로세스가 다시 동작합니다."
+	Resolved string
+	// Detail is technical context for the console/logs (never sent by SMS
+	// unless a template asks), e.g. "no process named httpd (0 < min 1)".
+	Detail   string
+	Severity string // info | warning | critical
+	Duration time.Duration
+}
+
+// Checker is one configured check.
+type Checker interface {
+	Name() string
+	// Run performs the check once; it must return within ctx's deadline.
+	Run(ctx context.Context) Result
+}
+
+// Watcher is implemented by checks that learn of failures as they happen
+// (pidfd on a watched process, a followed log file). Watch blocks until ctx
+// ends, calling emit with a fresh Result whenever the state may have changed;
+// the runner still calls Run on the interval.
+type Watcher interface {
+	Watch(ctx context.Context, emit func(Result)) error
+}

@@ -1,0 +1,186 @@
+// Package config loads munja.yaml (DESIGN.md §4): ${VAR} expansion, X_file
+// secrets, unknown keys refused, and Validate reporting every problem with
+// its key path.
+package config
+
+// Config is the whole munja.yaml. Zero values are filled by Default/Load.
+type Config struct {
+	Server    Server   `yaml:"server"`
+	Database  string   `yaml:"database"`
+	Retention Duration `yaml:"retention"`
+	Host      string   `yaml:"host"`
+	Timezone  string   `yaml:"timezone"`
+	Log       Log      `yaml:"log"`
+	SMS       SMS      `yaml:"sms"`
+	Checks    []Check  `yaml:"checks"`
+	Alerting  Alerting `yaml:"alerting"`
+	Agent     Agent    `yaml:"agent"`
+}
+
+type Server struct {
+	Listen          string   `yaml:"listen"`
+	PublicURL       string   `yaml:"public_url"`
+	TLSCert         string   `yaml:"tls_cert"`
+	TLSKey          string   `yaml:"tls_key"`
+	RedirectHTTP    string   `yaml:"redirect_http"`
+	TrustedNetworks []string `yaml:"trusted_networks"`
+	TrustedProxies  []string `yaml:"trusted_proxies"`
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"` // in-flight gateway calls get this long on SIGTERM (default 10s)
+}
+
+type Log struct {
+	Level  string `yaml:"level"`  // debug | info | warn | error
+	Format string `yaml:"format"` // text | json
+}
+
+type SMS struct {
+	Sender    string     `yaml:"sender"`
+	Providers []Provider `yaml:"providers"`
+	Limits    Limits     `yaml:"limits"`
+	Retry     Retry      `yaml:"retry"`
+}
+
+// Provider is one gateway account. Type-specific keys are validated by the
+// provider's own package (provider.ValidateConfig).
+type Provider struct {
+	Name     string   `yaml:"name"`
+	Type     string   `yaml:"type"` // aligo | webhook | dryrun (more with later gateways)
+	Sender   string   `yaml:"sender"`
+	BaseURL  string   `yaml:"base_url"`
+	TestMode bool     `yaml:"test_mode"`
+	Timeout  Duration `yaml:"timeout"` // per gateway call (default 10s)
+
+	// aligo
+	UserID  string `yaml:"user_id"`
+	Key     Secret `yaml:"key"`
+	KeyFile string `yaml:"key_file"`
+
+	// webhook
+	URL        string            `yaml:"url"`
+	Headers    map[string]Secret `yaml:"headers"`
+	Secret     Secret            `yaml:"secret"` // HMAC-SHA256 signature of the body, X-Munja-Signature
+	SecretFile string            `yaml:"secret_file"`
+}
+
+type Limits struct {
+	PerDay              int `yaml:"per_day"`                // 0 = unlimited
+	PerRecipientPerHour int `yaml:"per_recipient_per_hour"` // 0 = unlimited
+}
+
+// Retry governs retryable gateway failures.
+type Retry struct {
+	Initial     Duration `yaml:"initial"`       // first backoff (default 2s)
+	Max         Duration `yaml:"max"`           // cap (default 5m)
+	GiveUpAfter Duration `yaml:"give_up_after"` // a delivery fails after trying this long (default 24h)
+}
+
+// Check is one configured check. Only the keys of its type may be set.
+type Check struct {
+	Name       string   `yaml:"name"`
+	Type       string   `yaml:"type"` // process | listen | tcp | http | log | disk | memory | load | command | heartbeat
+	Interval   Duration `yaml:"interval"`
+	Timeout    Duration `yaml:"timeout"`
+	Message    string   `yaml:"message"`  // failure text template; default per type (DESIGN §5)
+	Resolved   string   `yaml:"resolved"` // recovery text template
+	Severity   string   `yaml:"severity"` // info | warning | critical (default warning)
+	Failures   int      `yaml:"failures"` // override alerting.failures
+	Successes  int      `yaml:"successes"`
+	Recipients []string `yaml:"recipients"` // override alerting.recipients
+
+	// process
+	Process  string `yaml:"process"` // exact name, like pgrep -x
+	Cmdline  string `yaml:"cmdline"` // regex on the command line
+	Pidfile  string `yaml:"pidfile"`
+	MinCount int    `yaml:"min_count"` // default 1
+	MaxCount int    `yaml:"max_count"` // 0 = no maximum
+
+	// listen / tcp
+	Port     int    `yaml:"port"`
+	Protocol string `yaml:"protocol"` // tcp (default) | udp
+	Address  string `yaml:"address"`  // tcp: host:port
+
+	// http
+	URL          string   `yaml:"url"`
+	Status       []int    `yaml:"status"` // default 200-399
+	BodyContains string   `yaml:"body_contains"`
+	BodyRegex    string   `yaml:"body_regex"`
+	MaxLatency   Duration `yaml:"max_latency"`
+	CertDays     int      `yaml:"cert_days"` // fail when the TLS certificate expires within N days
+	Insecure     bool     `yaml:"insecure"`
+
+	// log
+	Path     string   `yaml:"path"`
+	Journal  bool     `yaml:"journal"`
+	Unit     string   `yaml:"unit"`
+	Pattern  string   `yaml:"pattern"`
+	Regex    bool     `yaml:"regex"`
+	Window   Duration `yaml:"window"`
+	Count    int      `yaml:"count"`    // N matches within window (default 1)
+	Encoding string   `yaml:"encoding"` // utf-8 (default) | cp949
+
+	// disk / memory / load
+	Mount      string  `yaml:"mount"`
+	MaxUsedPct float64 `yaml:"max_used_percent"`
+	MinFree    string  `yaml:"min_free"` // e.g. "5GB"
+	MaxLoad    float64 `yaml:"max_load"` // load average (1 min) per core… see check docs
+	LoadPeriod string  `yaml:"load_period"`
+
+	// command
+	Command     []string `yaml:"command"`
+	Shell       string   `yaml:"shell"` // run through /bin/sh -c when set
+	OutputRegex string   `yaml:"output_regex"`
+	ExitCode    int      `yaml:"exit_code"`
+
+	// heartbeat
+	Grace Duration `yaml:"grace"` // fail when no ping arrived for this long
+}
+
+type Alerting struct {
+	Interval   Duration       `yaml:"interval"`
+	Failures   int            `yaml:"failures"`
+	Successes  int            `yaml:"successes"`
+	GroupWait  Duration       `yaml:"group_wait"`
+	Repeat     Duration       `yaml:"repeat"`
+	Resolved   *bool          `yaml:"resolved"`
+	Recipients []string       `yaml:"recipients"`
+	Flapping   Flapping       `yaml:"flapping"`
+	Groups     []Group        `yaml:"groups"`
+	Silences   []Silence      `yaml:"silences"`
+	Escalation []Escalation   `yaml:"escalation"`
+	Templates  AlertTemplates `yaml:"templates"`
+}
+
+type Flapping struct {
+	Window  Duration `yaml:"window"`  // default 10m
+	Changes int      `yaml:"changes"` // state changes within window that count as flapping (default 4; 0 = off)
+}
+
+// Group is a named recipient list, referred to as "group:NAME".
+type Group struct {
+	Name       string   `yaml:"name"`
+	Members    []string `yaml:"members"`
+	QuietHours string   `yaml:"quiet_hours"` // e.g. "22:00-07:00": alerts below critical wait until the end
+}
+
+type Silence struct {
+	Check   string `yaml:"check"` // empty = all
+	Host    string `yaml:"host"`
+	Until   string `yaml:"until"` // RFC3339 or "2006-01-02 15:04" in timezone
+	Comment string `yaml:"comment"`
+}
+
+type Escalation struct {
+	After Duration `yaml:"after"` // not acknowledged within this → notify To
+	To    []string `yaml:"to"`
+}
+
+type AlertTemplates struct {
+	Firing   string `yaml:"firing"` // wraps grouped alerts; default joins the texts
+	Resolved string `yaml:"resolved"`
+}
+
+type Agent struct {
+	Server    string `yaml:"server"`
+	Token     Secret `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+}

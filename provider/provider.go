@@ -1,0 +1,129 @@
+// Package provider defines the seam between the dispatcher and SMS gateways.
+//
+// A provider is one package (provider/aligo, provider/webhook, …) that
+// registers a Factory in Registry (registry.go) — adding a gateway is that
+// package plus one line there.
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/sms"
+)
+
+// Batch is one gateway call: the same text to up to MaxBatch receivers.
+type Batch struct {
+	Sender    string
+	Text      string
+	Title     string
+	Kind      sms.Kind
+	Receivers []sms.Phone
+	Test      bool      // gateway test mode (Aligo testmode_yn=Y)
+	ReserveAt time.Time // zero = send now; only passed when Capabilities().Reserve
+}
+
+// Result is what a gateway said about an accepted batch.
+type Result struct {
+	MessageID string   // gateway's id for the request (Aligo msg_id)
+	Kind      sms.Kind // type the gateway actually used, if it says
+	Accepted  int      // receivers accepted (Aligo success_cnt)
+	Rejected  int      // receivers rejected without naming them (Aligo error_cnt)
+	Reserved  bool     // accepted as a reservation
+	// Failed names receivers the gateway rejected individually, with the reason.
+	Failed map[sms.Phone]string
+}
+
+// Balance is what the remaining balance still buys.
+type Balance struct {
+	SMS, LMS, MMS int64
+}
+
+// RecipientReport is a delivery result fetched from the gateway after sending.
+type RecipientReport struct {
+	Phone     sms.Phone
+	Delivered bool   // reached the handset
+	Failed    bool   // final failure
+	State     string // gateway's own words, e.g. 발송완료
+	At        time.Time
+}
+
+// Provider sends batches through one gateway account.
+type Provider interface {
+	Name() string
+	// MaxBatch is the most receivers one Send accepts (Aligo: 1000).
+	MaxBatch() int
+	Send(ctx context.Context, b Batch) (Result, error)
+}
+
+// Capabilities a provider may have beyond sending; each is checked with a
+// type assertion so that a minimal provider stays minimal.
+type (
+	// Reserver sends reservations through the gateway (Aligo rdate/rtime).
+	Reserver interface {
+		// CanReserve reports whether the gateway accepts a reservation at t
+		// when the call is made at now (Aligo: at least 10 minutes ahead).
+		CanReserve(now, t time.Time) bool
+	}
+	// Balancer reports the remaining balance.
+	Balancer interface {
+		Remain(ctx context.Context) (Balance, error)
+	}
+	// Reporter fetches per-recipient delivery results of an accepted request.
+	Reporter interface {
+		Reports(ctx context.Context, messageID string) ([]RecipientReport, error)
+	}
+	// Canceler cancels a reservation.
+	Canceler interface {
+		Cancel(ctx context.Context, messageID string) error
+	}
+)
+
+// Error is a classified gateway failure. Every provider returns *Error (or
+// wraps one) for failures the gateway reported or the network caused.
+type Error struct {
+	Provider  string
+	Code      string // gateway code, e.g. "-101", "HTTP 503", "timeout"
+	Message   string // gateway's own message, verbatim
+	Korean    string // operator-friendly explanation in Korean
+	English   string // the same in English
+	Permanent bool   // retrying the same request cannot succeed (bad key, IP, sender, number)
+	Err       error  // underlying error, if any
+}
+
+func (e *Error) Error() string {
+	msg := e.English
+	if msg == "" {
+		msg = e.Message
+	}
+	s := fmt.Sprintf("%s: %s", e.Provider, msg)
+	if e.Code != "" {
+		s = fmt.Sprintf("%s: [%s] %s", e.Provider, e.Code, msg)
+	}
+	if e.Message != "" && e.Message != msg {
+		s += " (" + e.Message + ")"
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err is a gateway failure that retrying cannot fix.
+// Unclassified errors are treated as retryable: a lost alert is worse than a retry.
+func IsPermanent(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && pe.Permanent
+}
+
+// Factory builds a provider from its config. hc carries no timeout of its
+// own; every call gets its deadline from ctx.
+type Factory func(cfg config.Provider, hc *http.Client, log *slog.Logger) (Provider, error)
+
+// Validator checks a provider's type-specific keys; path is e.g.
+// "sms.providers[0]". It returns every problem found.
+type Validator func(cfg config.Provider, path string) []error

@@ -1,0 +1,68 @@
+package sms
+
+import "time"
+
+// Kind is the message type sent to the gateway. It is always decided by munja
+// (see DecideKind) and always sent explicitly.
+type Kind string
+
+const (
+	KindSMS Kind = "SMS"
+	KindLMS Kind = "LMS"
+	KindMMS Kind = "MMS"
+)
+
+// Status is the state of one recipient's delivery.
+type Status string
+
+const (
+	StatusQueued    Status = "queued"    // stored, waiting for the dispatcher (or for a retry)
+	StatusSending   Status = "sending"   // claimed by a dispatcher, a gateway call is in flight
+	StatusSent      Status = "sent"      // a gateway accepted it
+	StatusReserved  Status = "reserved"  // a gateway accepted it as a reservation (rdate/rtime)
+	StatusDelivered Status = "delivered" // the gateway's delivery result says it reached the handset
+	StatusFailed    Status = "failed"    // ended without delivery; LastError says why
+	StatusCanceled  Status = "canceled"  // canceled before it was sent
+)
+
+// Final reports whether no dispatcher will touch a delivery in this state again.
+func (s Status) Final() bool {
+	switch s {
+	case StatusSent, StatusReserved, StatusDelivered, StatusFailed, StatusCanceled:
+		return true
+	}
+	return false
+}
+
+// Message is one text sent to one or more recipients. Every message, manual or
+// automatic, is stored with its deliveries before anyone is told it was accepted.
+type Message struct {
+	ID        int64
+	Text      string
+	Title     string // LMS/MMS only
+	Kind      Kind
+	Sender    string    // registered sender number; empty = the configured default
+	Test      bool      // gateway test mode: accepted, not delivered
+	At        time.Time // reservation; zero = now
+	Source    string    // api, cli, console, alert, compat
+	CreatedBy string    // user or token name
+	CreatedAt time.Time
+
+	Deliveries []Delivery
+}
+
+// Delivery is one recipient of a message and what happened to it.
+type Delivery struct {
+	ID            int64
+	MessageID     int64
+	Phone         Phone
+	Status        Status
+	Provider      string // provider name that accepted (or last tried) it
+	ProviderMsgID string // e.g. Aligo msg_id
+	Attempts      int
+	LastError     string
+	NextAttemptAt time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	SentAt        time.Time
+}
