@@ -5,6 +5,7 @@ package check
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -39,4 +40,25 @@ type Checker interface {
 // the runner still calls Run on the interval.
 type Watcher interface {
 	Watch(ctx context.Context, emit func(Result)) error
+}
+
+// Deps is what a check constructor may use.
+type Deps struct {
+	Host string // this host's name
+	// State keeps heartbeat pings (key "heartbeat/NAME", value RFC3339Nano time).
+	State StateStore
+	Log   *slog.Logger
+	Now   func() time.Time
+}
+
+// StateStore is the part of store.AlertState checks need.
+type StateStore interface {
+	GetState(ctx context.Context, key string) ([]byte, error)
+	PutState(ctx context.Context, key string, value []byte) error
+}
+
+// Defaults are alerting-wide settings a check inherits.
+type Defaults struct {
+	Interval time.Duration
+	Timeout  time.Duration
 }
