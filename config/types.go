@@ -15,6 +15,8 @@ type Config struct {
 	Checks    []Check  `yaml:"checks"`
 	Alerting  Alerting `yaml:"alerting"`
 	Agent     Agent    `yaml:"agent"`
+
+	src *source // where each key was in the file, for messages and order; nil when built in code
 }
 
 type Server struct {

@@ -1,0 +1,338 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // timezone works on hosts without /usr/share/zoneinfo
+)
+
+// Validate reports every problem in c as Errors in document order. The
+// checks here are the generic ones; more are the type-specific validators of
+// the provider and check packages, whose errors are appended (a FieldError
+// or Errors keeps its path).
+func (c *Config) Validate(more ...func(*Config) []error) error {
+	v := &validator{}
+	c.validateServer(v)
+	c.validateTop(v)
+	c.validateSMS(v)
+	c.validateChecks(v)
+	c.validateAlerting(v)
+	c.validateAgent(v)
+	for _, f := range more {
+		if f == nil {
+			continue
+		}
+		for _, err := range f(c) {
+			if err != nil {
+				v.errs = append(v.errs, toFieldErrors(err)...)
+			}
+		}
+	}
+	sortErrors(v.errs, c.src)
+	return v.errs.err()
+}
+
+type validator struct{ errs Errors }
+
+func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *Config) validateServer(v *validator) {
+	s := c.Server
+	if s.Listen == "" {
+		v.add("server.listen", "required")
+	} else if !validAddr(s.Listen) {
+		v.add("server.listen", "invalid address %q (want host:port, e.g. 127.0.0.1:8080 or :8080)", s.Listen)
+	}
+	if s.RedirectHTTP != "" && !validAddr(s.RedirectHTTP) {
+		v.add("server.redirect_http", "invalid address %q (want host:port, e.g. :80)", s.RedirectHTTP)
+	}
+	if s.RedirectHTTP != "" && s.TLSCert == "" {
+		v.add("server.redirect_http", "needs tls_cert and tls_key (it redirects to HTTPS)")
+	}
+	if s.PublicURL != "" {
+		if err := checkURL(s.PublicURL); err != nil {
+			v.add("server.public_url", "%v", err)
+		}
+	}
+	if s.TLSCert != "" && s.TLSKey == "" {
+		v.add("server.tls_key", "required when tls_cert is set")
+	}
+	if s.TLSKey != "" && s.TLSCert == "" {
+		v.add("server.tls_cert", "required when tls_key is set")
+	}
+	for i, n := range s.TrustedNetworks {
+		if _, err := netip.ParsePrefix(strings.TrimSpace(n)); err != nil {
+			v.add(joinIndex("server.trusted_networks", i), "invalid CIDR %q (e.g. 10.0.0.0/8, ::1/128)", n)
+		}
+	}
+	for i, n := range s.TrustedProxies {
+		if _, err := netip.ParsePrefix(strings.TrimSpace(n)); err != nil {
+			v.add(joinIndex("server.trusted_proxies", i), "invalid CIDR %q (e.g. 10.0.0.0/8, ::1/128)", n)
+		}
+	}
+	if s.ShutdownTimeout < 0 {
+		v.add("server.shutdown_timeout", "must not be negative")
+	}
+}
+
+func (c *Config) validateTop(v *validator) {
+	switch db := strings.TrimSpace(c.Database); {
+	case db == "":
+		v.add("database", "required (an SQLite file like munja.db, or postgres://user@host:5432/db)")
+	case strings.Contains(db, "://"):
+		u, err := url.Parse(db)
+		if err != nil {
+			v.add("database", "invalid URL (want postgres://user@host:5432/db)")
+		} else if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+			v.add("database", "unsupported scheme %q (want an SQLite file path or postgres://…)", u.Scheme)
+		}
+	}
+	if c.Retention < 0 {
+		v.add("retention", "must not be negative")
+	}
+	if c.Timezone == "" {
+		v.add("timezone", "required (e.g. Asia/Seoul)")
+	} else if _, err := time.LoadLocation(c.Timezone); err != nil {
+		v.add("timezone", "unknown time zone %q", c.Timezone)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		v.add("log.level", "must be debug, info, warn or error, not %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		v.add("log.format", "must be text or json, not %q", c.Log.Format)
+	}
+}
+
+func (c *Config) validateSMS(v *validator) {
+	s := c.SMS
+	if s.Sender != "" && !validSender(s.Sender) {
+		v.add("sms.sender", "invalid sender number %q (8 to 16 digits, hyphens allowed)", s.Sender)
+	}
+	names := map[string]bool{}
+	for i, p := range s.Providers {
+		path := joinIndex("sms.providers", i)
+		switch {
+		case strings.TrimSpace(p.Name) == "":
+			v.add(path+".name", "required")
+		case names[p.Name]:
+			v.add(path+".name", "duplicate %q", p.Name)
+		}
+		names[p.Name] = true
+		if strings.TrimSpace(p.Type) == "" {
+			v.add(path+".type", "required (aligo, webhook, dryrun, …)")
+		}
+		if p.Sender != "" && !validSender(p.Sender) {
+			v.add(path+".sender", "invalid sender number %q (8 to 16 digits, hyphens allowed)", p.Sender)
+		}
+		if p.Timeout <= 0 {
+			v.add(path+".timeout", "must be positive")
+		}
+	}
+	if s.Limits.PerDay < 0 {
+		v.add("sms.limits.per_day", "must not be negative (0 = unlimited)")
+	}
+	if s.Limits.PerRecipientPerHour < 0 {
+		v.add("sms.limits.per_recipient_per_hour", "must not be negative (0 = unlimited)")
+	}
+	if s.Retry.Initial <= 0 {
+		v.add("sms.retry.initial", "must be positive")
+	}
+	if s.Retry.Max <= 0 {
+		v.add("sms.retry.max", "must be positive")
+	} else if s.Retry.Max < s.Retry.Initial {
+		v.add("sms.retry.max", "must not be less than initial (%s)", s.Retry.Initial)
+	}
+	if s.Retry.GiveUpAfter <= 0 {
+		v.add("sms.retry.give_up_after", "must be positive")
+	}
+}
+
+func (c *Config) validateChecks(v *validator) {
+	names := map[string]bool{}
+	for i, ch := range c.Checks {
+		path := joinIndex("checks", i)
+		switch {
+		case strings.TrimSpace(ch.Name) == "":
+			v.add(path+".name", "required")
+		case names[ch.Name]:
+			v.add(path+".name", "duplicate %q", ch.Name)
+		}
+		names[ch.Name] = true
+		if strings.TrimSpace(ch.Type) == "" {
+			v.add(path+".type", "required (process, listen, tcp, http, log, disk, memory, load, command, heartbeat)")
+		}
+		if ch.Interval < 0 {
+			v.add(path+".interval", "must not be negative")
+		}
+		if ch.Timeout < 0 {
+			v.add(path+".timeout", "must not be negative")
+		}
+		switch ch.Severity {
+		case "", "info", "warning", "critical":
+		default:
+			v.add(path+".severity", "must be info, warning or critical, not %q", ch.Severity)
+		}
+		if ch.Failures < 0 {
+			v.add(path+".failures", "must not be negative")
+		}
+		if ch.Successes < 0 {
+			v.add(path+".successes", "must not be negative")
+		}
+		validRecipients(v, path+".recipients", ch.Recipients)
+	}
+}
+
+func (c *Config) validateAlerting(v *validator) {
+	a := c.Alerting
+	if a.Interval <= 0 {
+		v.add("alerting.interval", "must be positive")
+	}
+	if a.Failures < 1 {
+		v.add("alerting.failures", "must be at least 1")
+	}
+	if a.Successes < 1 {
+		v.add("alerting.successes", "must be at least 1")
+	}
+	if a.GroupWait < 0 {
+		v.add("alerting.group_wait", "must not be negative")
+	}
+	if a.Repeat < 0 {
+		v.add("alerting.repeat", "must not be negative (0 = never)")
+	}
+	validRecipients(v, "alerting.recipients", a.Recipients)
+	if a.Flapping.Changes < 0 {
+		v.add("alerting.flapping.changes", "must not be negative (0 = off)")
+	}
+	if a.Flapping.Changes > 0 && a.Flapping.Window <= 0 {
+		v.add("alerting.flapping.window", "must be positive when changes is set")
+	}
+	groups := map[string]bool{}
+	for i, g := range a.Groups {
+		path := joinIndex("alerting.groups", i)
+		switch {
+		case strings.TrimSpace(g.Name) == "":
+			v.add(path+".name", "required")
+		case badGroupName(g.Name):
+			v.add(path+".name", "invalid name %q (no spaces or commas)", g.Name)
+		case groups[g.Name]:
+			v.add(path+".name", "duplicate %q", g.Name)
+		}
+		groups[g.Name] = true
+		validRecipients(v, path+".members", g.Members)
+		if g.QuietHours != "" {
+			if _, _, err := ParseQuietHours(g.QuietHours); err != nil {
+				v.add(path+".quiet_hours", "%v", err)
+			}
+		}
+	}
+	loc := c.Location()
+	for i, s := range a.Silences {
+		path := joinIndex("alerting.silences", i)
+		if s.Until == "" {
+			v.add(path+".until", "required (a silence must end; RFC3339 or \"2006-01-02 15:04\")")
+		} else if _, err := ParseUntil(s.Until, loc); err != nil {
+			v.add(path+".until", "%v", err)
+		}
+	}
+	for i, e := range a.Escalation {
+		path := joinIndex("alerting.escalation", i)
+		if e.After <= 0 {
+			v.add(path+".after", "must be positive")
+		}
+		if len(e.To) == 0 {
+			v.add(path+".to", "required")
+		}
+		validRecipients(v, path+".to", e.To)
+	}
+}
+
+// badGroupName reports a group name that cannot be written in "group:NAME" lists.
+func badGroupName(s string) bool { return strings.ContainsAny(s, " ,\t\r\n") }
+
+func (c *Config) validateAgent(v *validator) {
+	if c.Agent.Server != "" {
+		if err := checkURL(c.Agent.Server); err != nil {
+			v.add("agent.server", "%v", err)
+		}
+	}
+}
+
+// validAddr accepts host:port with a numeric port (host may be empty).
+func validAddr(s string) bool {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || strings.ContainsAny(host, " /") {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("invalid URL %q (want http:// or https://host…)", s)
+	}
+	return nil
+}
+
+// validSender: 8 to 16 digits once hyphens are removed.
+func validSender(s string) bool {
+	d := strings.ReplaceAll(strings.TrimSpace(s), "-", "")
+	if len(d) < 8 || len(d) > 16 {
+		return false
+	}
+	for _, r := range d {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validRecipients checks the syntax of recipient entries: a phone number or
+// "group:NAME" (a group of alerting.groups or of the address book).
+func validRecipients(v *validator, path string, list []string) {
+	for i, r := range list {
+		p := joinIndex(path, i)
+		if name, ok := strings.CutPrefix(strings.TrimSpace(r), "group:"); ok {
+			if strings.TrimSpace(name) == "" {
+				v.add(p, "group name missing after \"group:\"")
+			}
+			continue
+		}
+		if err := checkPhone(r); err != nil {
+			v.add(p, "%v", err)
+		}
+	}
+}
+
+// checkPhone is a syntax check only (digits, a leading +, hyphens, spaces;
+// 8 to 15 digits); the sms package parses numbers for real.
+func checkPhone(s string) error {
+	t := strings.TrimSpace(s)
+	digits := 0
+	for i, r := range t {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0, r == '-', r == ' ':
+		default:
+			return fmt.Errorf("invalid phone number %q (digits, +, - and spaces; or group:NAME)", truncate(s, 40))
+		}
+	}
+	if digits < 8 || digits > 15 {
+		return fmt.Errorf("invalid phone number %q (8 to 15 digits; or group:NAME)", truncate(s, 40))
+	}
+	return nil
+}
