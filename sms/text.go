@@ -209,4 +209,3 @@ func Describe(n int, k Kind) string {
 	}
 	return strconv.Itoa(n) + " / " + strconv.Itoa(MaxSMSBytes) + " byte"
 }
-
