@@ -1,0 +1,313 @@
+// Package aligo sends SMS/LMS through the Aligo HTTP API (apis.aligo.in),
+// following the wire format in aligo-api.md: POST form fields to paths with
+// a trailing slash, JSON answers with HTTP 200 even for errors, numbers
+// that may be strings, and a text/html content type that is ignored.
+package aligo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/sms"
+)
+
+// Limits of the Aligo SMS API.
+const (
+	DefaultBaseURL = "https://apis.aligo.in"
+	MaxReceivers   = 1000 // receivers per /send/
+	MaxMass        = 500  // pairs per /send_mass/
+	MinReserveLead = 10 * time.Minute
+	maxMsgBytes    = 2000
+	maxSMSBytes    = 90
+	maxTitleBytes  = 44
+	maxBody        = 8 << 20 // a 500-row /list/ page of long LMS fits
+	defaultTimeout = 10 * time.Second
+)
+
+// Client is one Aligo account. It implements provider.Provider, Reserver,
+// Balancer, Reporter and Canceler, plus List and SendMass.
+type Client struct {
+	name    string
+	base    string // without trailing slash
+	userID  string
+	key     config.Secret
+	sender  string
+	test    bool
+	timeout time.Duration
+	hc      *http.Client
+	log     *slog.Logger
+}
+
+var (
+	_ provider.Provider = (*Client)(nil)
+	_ provider.Reserver = (*Client)(nil)
+	_ provider.Balancer = (*Client)(nil)
+	_ provider.Reporter = (*Client)(nil)
+	_ provider.Canceler = (*Client)(nil)
+)
+
+// New builds an Aligo provider; it has the provider.Factory signature.
+func New(cfg config.Provider, hc *http.Client, log *slog.Logger) (provider.Provider, error) {
+	return NewClient(cfg, hc, log)
+}
+
+// NewClient is New returning the concrete type, for List and SendMass.
+func NewClient(cfg config.Provider, hc *http.Client, log *slog.Logger) (*Client, error) {
+	if errs := Validate(cfg, "aligo"); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	key := cfg.Key
+	if key.IsZero() && cfg.KeyFile != "" {
+		b, err := os.ReadFile(cfg.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("aligo: reading key_file: %w", err)
+		}
+		key = config.Secret(strings.TrimSpace(string(b)))
+		if key.IsZero() {
+			return nil, fmt.Errorf("aligo: key_file %s is empty", cfg.KeyFile)
+		}
+	}
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{
+		name:    cfg.Name,
+		base:    strings.TrimRight(cfg.BaseURL, "/"),
+		userID:  cfg.UserID,
+		key:     key,
+		sender:  cfg.Sender,
+		test:    cfg.TestMode,
+		timeout: cfg.Timeout.D(),
+		hc:      hc,
+		log:     log,
+	}
+	if c.name == "" {
+		c.name = "aligo"
+	}
+	if c.base == "" {
+		c.base = DefaultBaseURL
+	}
+	if c.timeout <= 0 {
+		c.timeout = defaultTimeout
+	}
+	return c, nil
+}
+
+// Validate checks the aligo keys of cfg; path is e.g. "sms.providers[0]".
+func Validate(cfg config.Provider, path string) []error {
+	var errs []error
+	bad := func(key, msg string) { errs = append(errs, fmt.Errorf("%s.%s: %s", path, key, msg)) }
+	if strings.TrimSpace(cfg.UserID) == "" {
+		bad("user_id", "required (your Aligo login ID)")
+	}
+	switch {
+	case cfg.Key.IsZero() && cfg.KeyFile == "":
+		bad("key", "required (API key from the Aligo console, or key_file)")
+	case !cfg.Key.IsZero() && cfg.KeyFile != "":
+		bad("key_file", "set either key or key_file, not both")
+	}
+	if cfg.BaseURL != "" {
+		u, err := url.Parse(cfg.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("base_url", fmt.Sprintf("must be an http(s) URL, got %q", cfg.BaseURL))
+		}
+	}
+	if s := cfg.Sender; s != "" && (len(s) > 16 || strings.Trim(s, "0123456789-") != "") {
+		bad("sender", fmt.Sprintf("must be a registered number (digits, at most 16), got %q", s))
+	}
+	if cfg.Timeout < 0 {
+		bad("timeout", "must not be negative")
+	}
+	if cfg.URL != "" {
+		bad("url", "not used by type aligo (did you mean base_url?)")
+	}
+	if len(cfg.Headers) > 0 {
+		bad("headers", "not used by type aligo")
+	}
+	if !cfg.Secret.IsZero() || cfg.SecretFile != "" {
+		bad("secret", "not used by type aligo")
+	}
+	return errs
+}
+
+// Name is the configured provider name (default "aligo").
+func (c *Client) Name() string { return c.name }
+
+// MaxBatch is the /send/ receiver limit.
+func (c *Client) MaxBatch() int { return MaxReceivers }
+
+// CanReserve reports whether Aligo accepts a reservation at t when asked at
+// now: at least 10 minutes ahead.
+func (c *Client) CanReserve(now, t time.Time) bool { return !t.Before(now.Add(MinReserveLead)) }
+
+// Send calls /send/: the same text to up to 1000 receivers.
+func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, error) {
+	switch n := len(b.Receivers); {
+	case n == 0:
+		return provider.Result{}, c.requestError("no receivers", "수신번호가 없습니다", "batch has no receivers")
+	case n > MaxReceivers:
+		return provider.Result{}, c.requestError("batch too large",
+			fmt.Sprintf("한 번에 최대 %d명까지 보낼 수 있습니다 (요청: %d명)", MaxReceivers, n),
+			fmt.Sprintf("batch has %d receivers, Aligo accepts at most %d per call", n, MaxReceivers))
+	}
+	if b.Text == "" {
+		return provider.Result{}, c.requestError("empty message", "메시지 내용이 없습니다", "batch has an empty text")
+	}
+	form, kind, err := c.messageForm(b.Sender, b.Text, b.Title, b.Kind, b.Test, b.ReserveAt)
+	if err != nil {
+		return provider.Result{}, err
+	}
+	recv := make([]string, len(b.Receivers))
+	for i, p := range b.Receivers {
+		recv[i] = string(p)
+	}
+	form.Set("receiver", strings.Join(recv, ","))
+
+	var r sendResponse
+	if err := c.call(ctx, "/send/", form, &r, &r.envelope); err != nil {
+		return provider.Result{}, err
+	}
+	return c.sendResult(r, kind, len(b.Receivers), !b.ReserveAt.IsZero())
+}
+
+// messageForm builds the fields /send/ and /send_mass/ share. It always sets
+// msg_type, and upgrades SMS to LMS when the text exceeds 90 bytes rather
+// than let the gateway cut the alert short.
+func (c *Client) messageForm(sender, text, title string, kind sms.Kind, test bool, at time.Time) (url.Values, sms.Kind, error) {
+	if sender == "" {
+		sender = c.sender
+	}
+	sender = strings.ReplaceAll(sender, "-", "")
+	if sender == "" {
+		return nil, "", c.requestError("no sender", "발신번호가 설정되어 있지 않습니다 (sms.sender)",
+			"no sender number configured (sms.sender)")
+	}
+	if text != "" {
+		if n := byteLen(text); n > maxMsgBytes {
+			return nil, "", c.requestError("message too long",
+				fmt.Sprintf("메시지가 너무 깁니다 (%d바이트, 최대 %d)", n, maxMsgBytes),
+				fmt.Sprintf("message is %d bytes, Aligo accepts at most %d", n, maxMsgBytes))
+		}
+	}
+	switch kind {
+	case sms.KindSMS, sms.KindLMS, sms.KindMMS:
+	case "":
+		kind = sms.KindSMS
+	default:
+		return nil, "", c.requestError("bad kind", "알 수 없는 메시지 종류: "+string(kind), "unknown message kind "+string(kind))
+	}
+	if kind == sms.KindSMS && byteLen(text) > maxSMSBytes {
+		c.log.Warn("text exceeds 90 bytes, sending as LMS", "bytes", byteLen(text))
+		kind = sms.KindLMS
+	}
+	form := url.Values{}
+	form.Set("sender", sender)
+	form.Set("msg_type", string(kind))
+	if text != "" {
+		form.Set("msg", text)
+	}
+	if title != "" && kind != sms.KindSMS {
+		form.Set("title", truncateBytes(title, maxTitleBytes))
+	}
+	if !at.IsZero() {
+		if !c.CanReserve(time.Now(), at) {
+			return nil, "", c.requestError("reservation too soon",
+				"예약은 최소 10분 이후로만 가능합니다", "Aligo reservations must be at least 10 minutes ahead")
+		}
+		rdate, rtime := reserveFields(at)
+		form.Set("rdate", rdate)
+		form.Set("rtime", rtime)
+	}
+	if test || c.test {
+		form.Set("testmode_yn", "Y")
+	}
+	return form, kind, nil
+}
+
+// sendResult turns an accepted /send/ or /send_mass/ answer into a Result.
+func (c *Client) sendResult(r sendResponse, kind sms.Kind, total int, reserve bool) (provider.Result, error) {
+	ok, fail := int(r.SuccessCnt), int(r.ErrorCnt)
+	if ok == 0 && fail > 0 {
+		e := c.requestError(fmt.Sprintf("error_cnt %d", fail), koAll, enAll)
+		e.Message = c.redact(r.Message)
+		return provider.Result{}, e
+	}
+	if ok == 0 && fail == 0 {
+		ok = total // success without counts, as on the spec page sample
+	}
+	res := provider.Result{
+		MessageID: string(r.MsgID),
+		Kind:      kind,
+		Accepted:  ok,
+		Rejected:  fail,
+		Reserved:  reserve || strings.EqualFold(strings.TrimSpace(r.Message), "reserved"),
+	}
+	if t := sms.Kind(strings.ToUpper(strings.TrimSpace(r.MsgType))); t == sms.KindSMS || t == sms.KindLMS || t == sms.KindMMS {
+		if t != kind {
+			c.log.Warn("gateway used another message type", "requested", kind, "used", t, "msg_id", res.MessageID)
+		}
+		res.Kind = t
+	}
+	c.log.Debug("aligo accepted", "msg_id", res.MessageID, "accepted", ok, "rejected", fail, "reserved", res.Reserved)
+	return res, nil
+}
+
+// call POSTs form (plus auth) to path and decodes the JSON answer into out;
+// env must point into out. A result_code other than 1 becomes a classified
+// *provider.Error.
+func (c *Client) call(ctx context.Context, path string, form url.Values, out any, env *envelope) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	form.Set("key", c.key.Reveal())
+	form.Set("user_id", c.userID)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return fmt.Errorf("aligo: building request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
+	req.Header.Set("Accept", "application/json, text/html")
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return c.transportError(ctx, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return c.transportError(ctx, err)
+	}
+	c.log.Debug("aligo call", "path", path, "status", resp.StatusCode, "bytes", len(body), "took", time.Since(start))
+	if len(body) > maxBody {
+		return c.decodeError(nil, fmt.Errorf("response larger than %d bytes", maxBody))
+	}
+	if resp.StatusCode != http.StatusOK {
+		return c.statusError(resp.StatusCode, body)
+	}
+	// The content type (text/html in production) is ignored on purpose.
+	trimmed := strings.TrimPrefix(strings.TrimSpace(string(body)), "\ufeff")
+	if err := json.Unmarshal([]byte(trimmed), out); err != nil {
+		return c.decodeError(body, err)
+	}
+	switch env.ResultCode {
+	case 1:
+		return nil
+	case 0:
+		return c.decodeError(body, errors.New("result_code missing"))
+	default:
+		return c.gatewayError(int64(env.ResultCode), env.Message)
+	}
+}

@@ -1,0 +1,202 @@
+package aligo
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/sms"
+)
+
+// maxReportPages bounds the /sms_list/ paging loop against a gateway that
+// keeps saying next_yn=Y: 1000 receivers need 2 pages of 500.
+const maxReportPages = 20
+
+// Remain calls /remain/: how many SMS, LMS and MMS the balance still buys.
+func (c *Client) Remain(ctx context.Context) (provider.Balance, error) {
+	var r remainResponse
+	if err := c.call(ctx, "/remain/", url.Values{}, &r, &r.envelope); err != nil {
+		return provider.Balance{}, err
+	}
+	return provider.Balance{SMS: int64(r.SMS), LMS: int64(r.LMS), MMS: int64(r.MMS)}, nil
+}
+
+// Reports calls /sms_list/ for one msg_id, following next_yn over all pages.
+func (c *Client) Reports(ctx context.Context, messageID string) ([]provider.RecipientReport, error) {
+	if messageID == "" {
+		return nil, c.requestError("no mid", "메시지 ID가 없습니다", "empty message id")
+	}
+	var out []provider.RecipientReport
+	for page := 1; page <= maxReportPages; page++ {
+		form := url.Values{}
+		form.Set("mid", messageID)
+		form.Set("page", strconv.Itoa(page))
+		form.Set("page_size", "500")
+		var r smsListResponse
+		if err := c.call(ctx, "/sms_list/", form, &r, &r.envelope); err != nil {
+			return nil, err
+		}
+		for _, row := range r.List {
+			out = append(out, report(row))
+		}
+		if !strings.EqualFold(r.NextYN, "Y") || len(r.List) == 0 {
+			return out, nil
+		}
+	}
+	c.log.Warn("sms_list paging stopped", "msg_id", messageID, "pages", maxReportPages)
+	return out, nil
+}
+
+// failWords and okWords classify Aligo's free-text sms_state. Aligo
+// publishes no list: 발송완료 and "발/착신 번호 에러" are observed; anything
+// unrecognised (전송중, 대기 …) is reported as still pending.
+var (
+	failWords = []string{"에러", "실패", "오류", "거부", "불가", "취소", "결번", "없는"}
+	okWords   = []string{"완료", "성공"}
+)
+
+func report(row smsListRow) provider.RecipientReport {
+	state := strings.TrimSpace(row.SMSState)
+	r := provider.RecipientReport{
+		Phone: sms.Phone(strings.TrimSpace(row.Receiver)),
+		State: state,
+		At:    parseTime(row.SendDate),
+	}
+	switch {
+	case containsAny(state, failWords):
+		r.Failed = true
+	case containsAny(state, okWords):
+		r.Delivered = true
+	}
+	return r
+}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Cancel calls /cancel/ for a reserved msg_id. Aligo's -801…-809 come back
+// as permanent *provider.Error with that Code (-805: already sent).
+func (c *Client) Cancel(ctx context.Context, messageID string) error {
+	if messageID == "" {
+		return c.requestError("no mid", "메시지 ID가 없습니다", "empty message id")
+	}
+	form := url.Values{}
+	form.Set("mid", messageID)
+	var r cancelResponse
+	if err := c.call(ctx, "/cancel/", form, &r, &r.envelope); err != nil {
+		return err
+	}
+	c.log.Info("aligo reservation cancelled", "msg_id", messageID, "cancel_date", r.CancelDate)
+	return nil
+}
+
+// ListItem is one send request as /list/ shows it.
+type ListItem struct {
+	MessageID    string
+	Type         string // SMS, LMS, MMS; AT for Kakao alimtalk requests
+	Sender       string
+	Count        int // receivers requested (sms_count)
+	FailCount    int // may lag behind /sms_list/
+	Text         string
+	ReserveState string // "" for immediate sends
+	Registered   time.Time
+	Reserve      time.Time // zero when not reserved
+}
+
+// ListPage is one page of /list/.
+type ListPage struct {
+	Items []ListItem
+	Next  bool // next_yn=Y
+}
+
+// List calls /list/: recent send requests, newest first. page starts at 1;
+// pageSize is clamped by Aligo to 30–500 (0 = Aligo's default 30).
+func (c *Client) List(ctx context.Context, page, pageSize int) (ListPage, error) {
+	form := url.Values{}
+	if page > 0 {
+		form.Set("page", strconv.Itoa(page))
+	}
+	if pageSize > 0 {
+		form.Set("page_size", strconv.Itoa(pageSize))
+	}
+	var r listResponse
+	if err := c.call(ctx, "/list/", form, &r, &r.envelope); err != nil {
+		return ListPage{}, err
+	}
+	out := ListPage{Next: strings.EqualFold(r.NextYN, "Y"), Items: make([]ListItem, 0, len(r.List))}
+	for _, row := range r.List {
+		out.Items = append(out.Items, ListItem{
+			MessageID:    string(row.MID),
+			Type:         row.Type,
+			Sender:       row.Sender,
+			Count:        int(row.SMSCount),
+			FailCount:    int(row.FailCount),
+			Text:         row.Msg,
+			ReserveState: row.ReserveState,
+			Registered:   parseTime(row.RegDate),
+			Reserve:      parseTime(row.Reserve),
+		})
+	}
+	return out, nil
+}
+
+// MassItem is one receiver of SendMass with its own text and, for LMS/MMS,
+// optionally its own title.
+type MassItem struct {
+	Receiver sms.Phone
+	Text     string
+	Title    string
+}
+
+// SendMass calls /send_mass/: a different text per receiver, up to 500, in
+// one request with one msg_id. sender "" uses the configured sender; kind
+// "" means SMS, upgraded to LMS when any text exceeds 90 bytes.
+func (c *Client) SendMass(ctx context.Context, sender string, items []MassItem, kind sms.Kind, title string, test bool) (provider.Result, error) {
+	switch n := len(items); {
+	case n == 0:
+		return provider.Result{}, c.requestError("no receivers", "수신번호가 없습니다", "batch has no receivers")
+	case n > MaxMass:
+		return provider.Result{}, c.requestError("batch too large",
+			fmt.Sprintf("개별 문자는 한 번에 최대 %d건까지 보낼 수 있습니다 (요청: %d건)", MaxMass, n),
+			fmt.Sprintf("send_mass has %d items, Aligo accepts at most %d", n, MaxMass))
+	}
+	longest := ""
+	for _, it := range items {
+		if it.Text == "" {
+			return provider.Result{}, c.requestError("empty message", "빈 메시지가 있습니다", "an item has an empty text")
+		}
+		if byteLen(it.Text) > byteLen(longest) {
+			longest = it.Text
+		}
+	}
+	// messageForm validates the longest text and decides the common type.
+	form, kind, err := c.messageForm(sender, longest, title, kind, test, time.Time{})
+	if err != nil {
+		return provider.Result{}, err
+	}
+	form.Del("msg")
+	form.Set("cnt", strconv.Itoa(len(items)))
+	for i, it := range items {
+		n := strconv.Itoa(i + 1)
+		form.Set("rec_"+n, string(it.Receiver))
+		form.Set("msg_"+n, it.Text)
+		if it.Title != "" && kind != sms.KindSMS {
+			form.Set("sbj_"+n, truncateBytes(it.Title, maxTitleBytes))
+		}
+	}
+	var r sendResponse
+	if err := c.call(ctx, "/send_mass/", form, &r, &r.envelope); err != nil {
+		return provider.Result{}, err
+	}
+	return c.sendResult(r, kind, len(items), false)
+}

@@ -1,0 +1,192 @@
+package aligo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FlexInt decodes an Aligo number that may arrive as a JSON number (1), a
+// numeric string ("1", "-101") or an empty string / null (0). Aligo mixes
+// all three, even within one response (aligo-api.md §2.8).
+type FlexInt int64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *FlexInt) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "null" {
+		*f = 0
+		return nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		var str string
+		if err := json.Unmarshal(b, &str); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(str)
+	}
+	if s == "" {
+		*f = 0
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		// A few gateways write integers as 1.0; accept whole floats only.
+		fl, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || fl != float64(int64(fl)) {
+			return fmt.Errorf("aligo: %q is not an integer", s)
+		}
+		n = int64(fl)
+	}
+	*f = FlexInt(n)
+	return nil
+}
+
+// FlexString decodes an ID that may arrive as a string ("146645343") or a
+// number (146645343); null gives "".
+type FlexString string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *FlexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case string(b) == "null":
+		*f = ""
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = FlexString(strings.TrimSpace(s))
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("aligo: id %s is neither string nor number", b)
+		}
+		*f = FlexString(n.String())
+	}
+	return nil
+}
+
+// envelope is the part every SMS endpoint returns.
+type envelope struct {
+	ResultCode FlexInt `json:"result_code"`
+	Message    string  `json:"message"`
+}
+
+type sendResponse struct {
+	envelope
+	MsgID      FlexString `json:"msg_id"`
+	SuccessCnt FlexInt    `json:"success_cnt"`
+	ErrorCnt   FlexInt    `json:"error_cnt"`
+	MsgType    string     `json:"msg_type"`
+}
+
+type remainResponse struct {
+	envelope
+	SMS FlexInt `json:"SMS_CNT"`
+	LMS FlexInt `json:"LMS_CNT"`
+	MMS FlexInt `json:"MMS_CNT"`
+}
+
+type listResponse struct {
+	envelope
+	List   []listRow `json:"list"`
+	NextYN string    `json:"next_yn"`
+}
+
+type listRow struct {
+	MID          FlexString `json:"mid"`
+	Type         string     `json:"type"`
+	Sender       string     `json:"sender"`
+	SMSCount     FlexInt    `json:"sms_count"`
+	ReserveState string     `json:"reserve_state"`
+	Msg          string     `json:"msg"`
+	FailCount    FlexInt    `json:"fail_count"`
+	RegDate      string     `json:"reg_date"`
+	Reserve      string     `json:"reserve"`
+}
+
+type smsListResponse struct {
+	envelope
+	List   []smsListRow `json:"list"`
+	NextYN string       `json:"next_yn"`
+}
+
+type smsListRow struct {
+	MDID        FlexString `json:"mdid"`
+	Type        string     `json:"type"`
+	Sender      string     `json:"sender"`
+	Receiver    string     `json:"receiver"`
+	SMSState    string     `json:"sms_state"`
+	RegDate     string     `json:"reg_date"`
+	SendDate    string     `json:"send_date"`
+	ReserveDate string     `json:"reserve_date"`
+}
+
+type cancelResponse struct {
+	envelope
+	CancelDate string `json:"cancel_date"`
+}
+
+// kst is Korea Standard Time. Korea has had no daylight saving time since
+// 1988, so a fixed zone is exact and needs no tzdata.
+var kst = time.FixedZone("KST", 9*60*60)
+
+// parseTime reads Aligo's "YYYY-MM-DD HH:MM:SS" (KST); "" or garbage gives
+// the zero time.
+func parseTime(s string) time.Time {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "20060102150405", "200601021504"} {
+		if t, err := time.ParseInLocation(layout, s, kst); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// reserveFields gives rdate (YYYYMMDD) and rtime (HHMM) for t in KST,
+// rounded up to the next whole minute so that the minute-granular request
+// is never earlier than t.
+func reserveFields(t time.Time) (rdate, rtime string) {
+	k := t.In(kst)
+	if r := k.Truncate(time.Minute); !r.Equal(k) {
+		k = r.Add(time.Minute)
+	}
+	return k.Format("20060102"), k.Format("1504")
+}
+
+// byteLen counts bytes the way Korean carriers do (CP949): ASCII 1, every
+// other rune 2. Runes outside CP949 become "?" at Aligo (1 byte); counting
+// them as 2 errs on the safe side (earlier LMS, shorter titles).
+func byteLen(s string) int {
+	n := 0
+	for _, r := range s {
+		if r < 0x80 {
+			n++
+		} else {
+			n += 2
+		}
+	}
+	return n
+}
+
+// truncateBytes cuts s to at most max bytes as counted by byteLen, on a rune
+// boundary.
+func truncateBytes(s string, max int) string {
+	n := 0
+	for i, r := range s {
+		w := 2
+		if r < 0x80 {
+			w = 1
+		}
+		if n+w > max {
+			return s[:i]
+		}
+		n += w
+	}
+	return s
+}
