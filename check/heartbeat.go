@@ -1,0 +1,112 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/store"
+)
+
+// heartbeatFields are the template fields of type heartbeat: {{.Grace}}
+// (as written, e.g. "5m"), {{.Last}} (time of the last ping, zero when
+// none arrived yet) and {{.Age}} (time.Duration since the last ping, or
+// since the check started when none arrived).
+var heartbeatFields = map[string]any{"Grace": "", "Last": time.Time{}, "Age": time.Duration(0)}
+
+// HeartbeatKey is the StateStore key that holds the last ping of the
+// heartbeat check name (value: RFC 3339 time with nanoseconds).
+func HeartbeatKey(name string) string { return "heartbeat/" + name }
+
+// RecordHeartbeat stores a ping of the heartbeat check name received at
+// at. The HTTP API calls it for POST /api/v1/heartbeat/{name}.
+func RecordHeartbeat(ctx context.Context, st StateStore, name string, at time.Time) error {
+	if err := st.PutState(ctx, HeartbeatKey(name), []byte(at.UTC().Format(time.RFC3339Nano))); err != nil {
+		return fmt.Errorf("record heartbeat %s: %w", name, err)
+	}
+	return nil
+}
+
+// LastHeartbeat returns the last ping of name, or the zero time when none
+// was recorded.
+func LastHeartbeat(ctx context.Context, st StateStore, name string) (time.Time, error) {
+	v, err := st.GetState(ctx, HeartbeatKey(name))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && len(v) == 0) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("heartbeat %s: %w", name, err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(v))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("heartbeat %s: stored value: %w", name, err)
+	}
+	return t, nil
+}
+
+type heartbeatCheck struct {
+	t       *Texts
+	grace   time.Duration
+	state   StateStore
+	started time.Time
+}
+
+// ValidateHeartbeat checks the keys of a type heartbeat check at path.
+func ValidateHeartbeat(cfg config.Check, path string) []error {
+	var errs []error
+	if cfg.Grace <= 0 {
+		errs = append(errs, fmt.Errorf("%s.grace: required for type heartbeat (e.g. 5m)", path))
+	}
+	return append(errs, ValidateTemplates(cfg, path, heartbeatFields)...)
+}
+
+// NewHeartbeat builds a type heartbeat check (a dead man's switch): it
+// fails when no ping (RecordHeartbeat, read from d.State) arrived within
+// grace. Until the first ping the grace counts from the check's creation,
+// so a freshly configured heartbeat does not fire at once.
+func NewHeartbeat(cfg config.Check, d Deps) (Checker, error) {
+	if errs := ValidateHeartbeat(cfg, "check "+cfg.Name); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if d.State == nil {
+		return nil, fmt.Errorf("check %s: type heartbeat needs a state store", cfg.Name)
+	}
+	t, err := NewTexts(cfg, d)
+	if err != nil {
+		return nil, err
+	}
+	return &heartbeatCheck{t: t, grace: cfg.Grace.D(), state: d.State, started: t.Now()}, nil
+}
+
+func (c *heartbeatCheck) Name() string { return c.t.Name() }
+
+func (c *heartbeatCheck) Run(ctx context.Context) Result {
+	start := time.Now()
+	grace := formatDuration(c.grace)
+	fields := map[string]any{"Grace": grace, "Last": time.Time{}, "Age": time.Duration(0)}
+	last, err := LastHeartbeat(ctx, c.state, c.Name())
+	if err != nil {
+		return c.t.Result(start, c.t.Broken(err, fields))
+	}
+	now := c.t.Now()
+	since := last
+	if last.IsZero() {
+		since = c.started
+	}
+	age := max(now.Sub(since), 0)
+	fields["Last"], fields["Age"] = last, age
+	o := Outcome{
+		OK:       age <= c.grace,
+		Fields:   fields,
+		Firing:   fmt.Sprintf("[경고] %s 하트비트가 %s 동안 수신되지 않았습니다.", c.Name(), grace),
+		Resolved: fmt.Sprintf("[복구] %s 하트비트가 다시 수신되었습니다.", c.Name()),
+	}
+	if last.IsZero() {
+		o.Detail = fmt.Sprintf("no ping since the check started %s ago (grace %s)", formatDuration(age), grace)
+	} else {
+		o.Detail = fmt.Sprintf("last ping %s, %s ago (grace %s)", last.UTC().Format(time.RFC3339), formatDuration(age), grace)
+	}
+	return c.t.Result(start, o)
+}

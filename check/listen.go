@@ -1,0 +1,186 @@
+package check
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/munja-sms/munja/config"
+)
+
+// listenFields are the template fields of type listen: {{.Port}} and
+// {{.Protocol}} (tcp or udp).
+var listenFields = map[string]any{"Port": 0, "Protocol": ""}
+
+type listenCheck struct {
+	t    *Texts
+	port int
+	udp  bool
+	proc string
+}
+
+// ValidateListen checks the keys of a type listen check at path.
+func ValidateListen(cfg config.Check, path string) []error {
+	var errs []error
+	switch {
+	case cfg.Port == 0:
+		errs = append(errs, fmt.Errorf("%s.port: required for type listen", path))
+	case cfg.Port < 1 || cfg.Port > 65535:
+		errs = append(errs, fmt.Errorf("%s.port: %d is not a port (1-65535)", path, cfg.Port))
+	}
+	if p := cfg.Protocol; p != "" && p != "tcp" && p != "udp" {
+		errs = append(errs, fmt.Errorf("%s.protocol: %q is not tcp or udp", path, p))
+	}
+	return append(errs, ValidateTemplates(cfg, path, listenFields)...)
+}
+
+// NewListen builds a type listen check: it passes when a local socket is
+// listening on port on any address, like `ss -ltn | grep ":PORT "`, read
+// from /proc/net/tcp and tcp6 (state LISTEN) or, with protocol: udp, from
+// /proc/net/udp and udp6 (a bound, unconnected socket). Nothing is spawned
+// and no connection is made.
+func NewListen(cfg config.Check, d Deps) (Checker, error) {
+	if errs := ValidateListen(cfg, "check "+cfg.Name); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	t, err := NewTexts(cfg, d)
+	if err != nil {
+		return nil, err
+	}
+	return &listenCheck{t: t, port: cfg.Port, udp: cfg.Protocol == "udp", proc: defaultProc}, nil
+}
+
+func (c *listenCheck) Name() string { return c.t.Name() }
+
+func (c *listenCheck) Run(ctx context.Context) Result {
+	start := time.Now()
+	proto, label := "tcp", fmt.Sprint(c.port)
+	if c.udp {
+		proto, label = "udp", fmt.Sprintf("%d/udp", c.port)
+	}
+	fields := map[string]any{"Port": c.port, "Protocol": proto}
+	found, err := c.listening(proto)
+	if err != nil {
+		return c.t.Result(start, c.t.Broken(err, fields))
+	}
+	o := Outcome{
+		OK:       found,
+		Fields:   fields,
+		Firing:   fmt.Sprintf("[경고] %s 포트가 열려있지 않습니다.", label),
+		Resolved: fmt.Sprintf("[복구] %s 포트가 다시 열렸습니다.", label),
+		Detail:   fmt.Sprintf("%s port %d is listening", proto, c.port),
+	}
+	if !found {
+		o.Detail = fmt.Sprintf("no %s socket listening on port %d", proto, c.port)
+	}
+	return c.t.Result(start, o)
+}
+
+// listening looks through /proc/net/PROTO and PROTO6. A missing *6 file
+// (IPv6 disabled) is not an error.
+func (c *listenCheck) listening(proto string) (bool, error) {
+	var missing int
+	for _, name := range []string{proto, proto + "6"} {
+		f, err := os.Open(c.proc + "/net/" + name)
+		if errors.Is(err, os.ErrNotExist) {
+			missing++
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("listen: %w", err)
+		}
+		found, err := scanSockets(f, c.port, c.udp)
+		f.Close()
+		if err != nil {
+			return false, fmt.Errorf("listen: %s: %w", f.Name(), err)
+		}
+		if found {
+			return true, nil
+		}
+	}
+	if missing == 2 {
+		return false, fmt.Errorf("listen: neither %s/net/%s nor %s6 exists", c.proc, proto, proto)
+	}
+	return false, nil
+}
+
+// Socket states in /proc/net/{tcp,udp}: TCP_LISTEN, and TCP_CLOSE which an
+// unconnected UDP socket shows (ss -lu lists it as UNCONN).
+const (
+	stateListen = "0A"
+	stateClose  = "07"
+)
+
+// scanSockets reports whether r (a /proc/net/tcp-format table) has a
+// listening socket on port. Lines look like
+//
+//	sl  local_address rem_address   st tx_queue rx_queue …
+//	0: 00000000:0050 00000000:0000 0A 00000000:00000000 …
+func scanSockets(r io.Reader, port int, udp bool) (bool, error) {
+	want := stateListen
+	if udp {
+		want = stateClose
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 64<<10)
+	first := true
+	for sc.Scan() {
+		if first { // header
+			first = false
+			continue
+		}
+		_, rest := nextField(sc.Bytes()) // sl
+		local, rest := nextField(rest)
+		_, rest = nextField(rest) // rem_address
+		st, _ := nextField(rest)
+		if string(st) != want {
+			continue
+		}
+		i := bytes.LastIndexByte(local, ':')
+		if i < 0 {
+			continue
+		}
+		if p, ok := parseHexPort(local[i+1:]); ok && p == port {
+			return true, nil
+		}
+	}
+	return false, sc.Err()
+}
+
+// nextField splits off the first space-separated field of b.
+func nextField(b []byte) (field, rest []byte) {
+	i := 0
+	for i < len(b) && b[i] == ' ' {
+		i++
+	}
+	j := i
+	for j < len(b) && b[j] != ' ' {
+		j++
+	}
+	return b[i:j], b[j:]
+}
+
+func parseHexPort(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 4 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			n = n<<4 | int(c-'0')
+		case c >= 'A' && c <= 'F':
+			n = n<<4 | int(c-'A'+10)
+		case c >= 'a' && c <= 'f':
+			n = n<<4 | int(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return n, true
+}

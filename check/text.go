@@ -1,0 +1,180 @@
+package check
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/munja-sms/munja/config"
+)
+
+// Severities a check may be configured with; "warning" is the default.
+var Severities = []string{"info", "warning", "critical"}
+
+// Texts renders one check's alert texts. cfg.Message and cfg.Resolved, when
+// set, replace the type's default texts; they are Go text/template with the
+// fields {{.Name}} (check name), {{.Host}} (this host), {{.Detail}}
+// (technical detail of the run) plus the fields each type documents beside
+// its constructor. A Texts is safe for concurrent use.
+type Texts struct {
+	name, host, severity string
+	firing, resolved     *template.Template
+	now                  func() time.Time
+	log                  *slog.Logger
+}
+
+// NewTexts parses cfg.Message and cfg.Resolved. d.Now and d.Log may be nil.
+func NewTexts(cfg config.Check, d Deps) (*Texts, error) {
+	t := &Texts{name: cfg.Name, host: d.Host, severity: cfg.Severity, now: d.Now, log: d.Log}
+	if t.severity == "" {
+		t.severity = "warning"
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if t.firing, err = parseTemplate("message", cfg.Message); err != nil {
+		return nil, err
+	}
+	if t.resolved, err = parseTemplate("resolved", cfg.Resolved); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func parseTemplate(key, text string) (*template.Template, error) {
+	if text == "" {
+		return nil, nil
+	}
+	tpl, err := template.New(key).Option("missingkey=error").Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return tpl, nil
+}
+
+// ValidateTemplates checks that cfg.Message and cfg.Resolved parse and run
+// with the common fields plus fields (a sample value of each type-specific
+// field, so that a misspelt field or a wrong comparison is caught at load
+// time). Errors are prefixed with path, e.g. "checks[0].message: …".
+func ValidateTemplates(cfg config.Check, path string, fields map[string]any) []error {
+	var errs []error
+	data := templateData("", "", "", fields)
+	for _, kt := range []struct{ key, text string }{{"message", cfg.Message}, {"resolved", cfg.Resolved}} {
+		tpl, err := parseTemplate(kt.key, kt.text)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s.%w", path, err))
+			continue
+		}
+		if tpl == nil {
+			continue
+		}
+		if err := tpl.Execute(io.Discard, data); err != nil {
+			errs = append(errs, fmt.Errorf("%s.%s: %w", path, kt.key, err))
+		}
+	}
+	return errs
+}
+
+func templateData(name, host, detail string, fields map[string]any) map[string]any {
+	data := make(map[string]any, len(fields)+3)
+	for k, v := range fields {
+		data[k] = v
+	}
+	data["Name"] = name
+	data["Host"] = host
+	data["Detail"] = detail
+	return data
+}
+
+// Name is the check's configured name.
+func (t *Texts) Name() string { return t.name }
+
+// Now is the check's clock (Deps.Now, or time.Now).
+func (t *Texts) Now() time.Time { return t.now() }
+
+// Outcome is what one run found, before the texts are rendered.
+type Outcome struct {
+	OK     bool
+	Detail string
+	// Firing and Resolved are the type's default texts; a configured
+	// template replaces them. Firing is only used when !OK.
+	Firing, Resolved string
+	Fields           map[string]any // type-specific template fields
+}
+
+// Result renders o into a Result for a run that started at start.
+func (t *Texts) Result(start time.Time, o Outcome) Result {
+	r := Result{
+		Check:    t.name,
+		OK:       o.OK,
+		At:       t.now(),
+		Detail:   o.Detail,
+		Severity: t.severity,
+		Duration: time.Since(start),
+	}
+	if t.firing != nil || t.resolved != nil {
+		data := templateData(t.name, t.host, o.Detail, o.Fields)
+		if !o.OK {
+			o.Firing = t.render(t.firing, data, o.Firing)
+		}
+		o.Resolved = t.render(t.resolved, data, o.Resolved)
+	}
+	if !o.OK {
+		r.Firing = o.Firing
+	}
+	r.Resolved = o.Resolved
+	return r
+}
+
+// render runs tpl, falling back to def when tpl is nil or fails (a failing
+// template must not swallow an alert).
+func (t *Texts) render(tpl *template.Template, data map[string]any, def string) string {
+	if tpl == nil {
+		return def
+	}
+	var b bytes.Buffer
+	if err := tpl.Execute(&b, data); err != nil {
+		t.log.Warn("check template failed, using the default text", "check", t.name, "template", tpl.Name(), "err", err)
+		return def
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// Broken is the Outcome of a run that could not look at what it checks
+// (unreadable /proc, failed statfs, store error): failing, with a text that
+// does not claim more than is known.
+func (t *Texts) Broken(err error, fields map[string]any) Outcome {
+	return Outcome{
+		Detail:   err.Error(),
+		Firing:   fmt.Sprintf("[경고] %s 점검을 수행할 수 없습니다.", t.name),
+		Resolved: fmt.Sprintf("[복구] %s 점검이 정상입니다.", t.name),
+		Fields:   fields,
+	}
+}
+
+// formatDuration writes d the way config durations are written: 5m, 90s,
+// 1h30m, 2d (no trailing zero units).
+func formatDuration(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	if d >= time.Second {
+		d = d.Round(time.Second)
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
