@@ -1,0 +1,86 @@
+package alert
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/munja-sms/munja/store"
+)
+
+// Checks returns the status of every check on every host that reported,
+// plus configured checks that have not reported yet (state unknown),
+// ordered by check then host.
+func (e *Engine) Checks() []CheckStatus {
+	now := e.clock.Now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	seen := map[string]bool{}
+	out := make([]CheckStatus, 0, len(e.checks))
+	for _, st := range e.checks {
+		seen[st.Check] = true
+		cs := CheckStatus{
+			Check: st.Check, Host: st.Host, State: st.Status, Since: st.Since,
+			Last: st.Last, History: slices.Clone(st.History),
+		}
+		if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
+			cs.Incident, cs.Flapping = inc.ID, inc.Flapping
+		}
+		cs.Silenced, _ = e.silenced(st.Check, e.hostName(st.Host), now)
+		out = append(out, cs)
+	}
+	for name := range e.cc.checks {
+		if !seen[name] {
+			silenced, _ := e.silenced(name, e.cc.localHost, now)
+			out = append(out, CheckStatus{Check: name, State: StateUnknown, Silenced: silenced})
+		}
+	}
+	slices.SortFunc(out, func(a, b CheckStatus) int {
+		if c := strings.Compare(a.Check, b.Check); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Host, b.Host)
+	})
+	return out
+}
+
+// Incidents returns incidents newest first; openOnly limits them to those
+// not resolved. Finished incidents are kept for 30 days.
+func (e *Engine) Incidents(openOnly bool) []Incident {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Incident, 0, len(e.incidents))
+	for _, inc := range e.incidents {
+		if openOnly && inc.closed() {
+			continue
+		}
+		out = append(out, inc.public())
+	}
+	slices.SortFunc(out, func(a, b Incident) int {
+		if c := b.Started.Compare(a.Started); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return out
+}
+
+// Incident returns one incident, or an error wrapping store.ErrNotFound.
+func (e *Engine) Incident(id string) (Incident, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	inc := e.incidents[id]
+	if inc == nil {
+		return Incident{}, fmt.Errorf("incident %q: %w", id, store.ErrNotFound)
+	}
+	return inc.public(), nil
+}
+
+func (i *incident) public() Incident {
+	p := i.Incident
+	p.Notifications = slices.Clone(i.Notifications)
+	for k := range p.Notifications {
+		p.Notifications[k].Recipients = slices.Clone(p.Notifications[k].Recipients)
+	}
+	return p
+}

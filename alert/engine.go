@@ -1,0 +1,238 @@
+// Package alert is munja's alert engine: it turns check results into as few
+// messages as an operator needs. Per check and host it keeps a state machine
+// with failure/success thresholds; an incident sends one message when it
+// fires, a reminder per alerting.repeat until acknowledged, escalations to
+// alerting.escalation, and one "[복구]" message to everyone paged. Alerts
+// due together (within group_wait) share one message; flapping checks send
+// one warning; silences and per-group quiet hours hold messages back.
+//
+// "Should we notify now?" is the pure function decide; the Engine applies
+// it on a timer, hands messages to a Notifier (the durable outbox) and
+// records them as sent only once the Notifier accepted them. All state is
+// kept in a store.AlertState under "alert/" keys so a restart neither
+// re-sends nor forgets an open incident.
+package alert
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/store"
+)
+
+var errNotFound = store.ErrNotFound
+
+// Engine is the alert engine. Its methods are safe for concurrent use.
+type Engine struct {
+	state     store.AlertState
+	notifier  Notifier
+	clock     Clock
+	log       *slog.Logger
+	publicURL string
+	retry     time.Duration
+	timeout   time.Duration
+
+	tickMu sync.Mutex // one evaluation (and its Notify calls) at a time
+	saveMu sync.Mutex // writes reach the store in snapshot order
+	wake   chan struct{}
+
+	mu              sync.Mutex
+	cc              *compiled
+	checks          map[string]*checkState // by store key
+	incidents       map[string]*incident   // by ID
+	silences        map[string]*Silence    // runtime silences by ID
+	tokens          map[string]*ackToken   // by SHA-256 hex of the token
+	dirty           map[string]bool        // keys to write or delete
+	lightDirty      map[string]bool        // check keys with new history only
+	lastHistorySave time.Time
+}
+
+// New builds an engine. Call Load before feeding it results.
+func New(opts Options) (*Engine, error) {
+	if opts.State == nil {
+		return nil, fmt.Errorf("alert: Options.State is required")
+	}
+	if opts.Notifier == nil {
+		return nil, fmt.Errorf("alert: Options.Notifier is required")
+	}
+	cc, err := compile(opts.Config)
+	if err != nil {
+		return nil, fmt.Errorf("alert: %w", err)
+	}
+	e := &Engine{
+		state:      opts.State,
+		notifier:   opts.Notifier,
+		clock:      opts.Clock,
+		log:        opts.Log,
+		publicURL:  strings.TrimRight(opts.PublicURL, "/"),
+		retry:      opts.RetryInterval,
+		timeout:    opts.NotifyTimeout,
+		wake:       make(chan struct{}, 1),
+		cc:         cc,
+		checks:     map[string]*checkState{},
+		incidents:  map[string]*incident{},
+		silences:   map[string]*Silence{},
+		tokens:     map[string]*ackToken{},
+		dirty:      map[string]bool{},
+		lightDirty: map[string]bool{},
+	}
+	if e.publicURL == "" {
+		e.publicURL = strings.TrimRight(opts.Config.Server.PublicURL, "/")
+	}
+	if e.clock == nil {
+		e.clock = SystemClock()
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if e.retry <= 0 {
+		e.retry = 10 * time.Second
+	}
+	if e.timeout <= 0 {
+		e.timeout = 10 * time.Second
+	}
+	e.lastHistorySave = e.clock.Now()
+	return e, nil
+}
+
+// SetConfig applies a reloaded config. Checks whose own settings changed
+// start afresh; removed checks are dropped (see Load).
+func (e *Engine) SetConfig(ctx context.Context, c *config.Config) error {
+	cc, err := compile(c)
+	if err != nil {
+		return fmt.Errorf("alert: %w", err)
+	}
+	e.mu.Lock()
+	e.cc = cc
+	e.reconcile(e.clock.Now())
+	e.mu.Unlock()
+	e.wakeup()
+	return e.save(ctx)
+}
+
+// Observe feeds one check result to the engine. It only updates memory and
+// wakes Run; it never blocks on the store or the notifier.
+func (e *Engine) Observe(r check.Result) {
+	if r.Check == "" {
+		return
+	}
+	now := e.clock.Now()
+	e.mu.Lock()
+	hadLight := len(e.lightDirty) > 0
+	changed := e.observe(r, now)
+	wake := changed || !hadLight && len(e.lightDirty) > 0
+	e.mu.Unlock()
+	if wake {
+		e.wakeup()
+	}
+}
+
+func (e *Engine) wakeup() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run evaluates the engine whenever a result changed something or a timer
+// (group_wait, repeat, escalation, silence or quiet-hours end, retry) is
+// due, until ctx ends. It returns nil when ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	for {
+		next := e.tick(ctx)
+		var stop func() bool
+		if !next.IsZero() {
+			stop = e.clock.AfterFunc(max(next.Sub(e.clock.Now()), 0), e.wakeup)
+		}
+		select {
+		case <-ctx.Done():
+			if stop != nil {
+				stop()
+			}
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = e.saveKeys(sctx, true)
+			return nil
+		case <-e.wake:
+		}
+		if stop != nil {
+			stop()
+		}
+	}
+}
+
+// Flush evaluates the engine once: state is saved and every message due now
+// is handed to the notifier. `munja check --notify` uses it instead of Run.
+// It returns the notifier's or the store's error, if any.
+func (e *Engine) Flush(ctx context.Context) error {
+	_, err := e.evaluate(ctx)
+	return err
+}
+
+func (e *Engine) tick(ctx context.Context) time.Time {
+	next, err := e.evaluate(ctx)
+	if err != nil {
+		next = earliest(next, e.clock.Now().Add(e.retry))
+	}
+	return next
+}
+
+// evaluate is one pass: time-based transitions, decisions, notifications,
+// persistence. It returns when it next has something to do.
+func (e *Engine) evaluate(ctx context.Context) (time.Time, error) {
+	e.tickMu.Lock()
+	defer e.tickMu.Unlock()
+	now := e.clock.Now()
+	e.mu.Lock()
+	e.expireSilences(now)
+	e.prune(now)
+	next := e.endFlapping(now)
+	msgs, due := e.plan(now)
+	next = earliest(next, due)
+	history := len(e.lightDirty) > 0 && !now.Before(e.lastHistorySave.Add(historyFlush))
+	if len(e.lightDirty) > 0 && !history {
+		next = earliest(next, e.lastHistorySave.Add(historyFlush))
+	}
+	e.mu.Unlock()
+
+	// Ack-link tokens issued while composing must be stored before a
+	// message carrying them goes out.
+	saveErr := e.saveKeys(ctx, history)
+	var notifyErr error
+	for _, m := range msgs {
+		nctx, cancel := context.WithTimeout(ctx, e.timeout)
+		err := e.notifier.Notify(nctx, m.n)
+		cancel()
+		if err != nil {
+			e.log.Error("alert notification not accepted, will retry", "reason", m.n.Reason,
+				"incidents", m.n.Incidents, "err", err)
+			notifyErr = fmt.Errorf("alert: notify %s %v: %w", m.n.Reason, m.n.Incidents, err)
+			continue
+		}
+		e.log.Info("alert notification queued", "reason", m.n.Reason, "incidents", m.n.Incidents,
+			"to", m.n.Recipients)
+		e.mu.Lock()
+		e.record(m, e.clock.Now())
+		e.mu.Unlock()
+	}
+	if len(msgs) > 0 {
+		if err := e.save(ctx); err != nil && saveErr == nil {
+			saveErr = err
+		}
+		// Recording changed what is due next (reminders, escalation).
+		e.mu.Lock()
+		next = earliest(next, e.planNext(now))
+		e.mu.Unlock()
+	}
+	if notifyErr != nil {
+		return next, notifyErr
+	}
+	return next, saveErr
+}

@@ -1,0 +1,237 @@
+package alert
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"time"
+
+	"github.com/munja-sms/munja/check"
+)
+
+const historySize = 50
+
+// checkState is the state machine of one check on one host; persisted as
+// JSON under "alert/check/CHECK/HOST".
+type checkState struct {
+	Check      string         `json:"check"`
+	Host       string         `json:"host,omitempty"`
+	Configured bool           `json:"configured,omitempty"`
+	ConfigHash string         `json:"config_hash,omitempty"`
+	Status     string         `json:"status"`
+	Since      time.Time      `json:"since"`
+	Fails      int            `json:"fails,omitempty"` // consecutive, capped at the threshold
+	Oks        int            `json:"oks,omitempty"`
+	Incident   string         `json:"incident,omitempty"` // open incident ID
+	Flips      []time.Time    `json:"flips,omitempty"`    // firing<->ok changes within the flapping window
+	Last       check.Result   `json:"last"`
+	History    []HistoryPoint `json:"history,omitempty"`
+}
+
+func checkKey(name, host string) string {
+	return prefixCheck + url.PathEscape(name) + "/" + url.PathEscape(host)
+}
+
+// observe feeds one result into the check's state machine. It reports
+// whether something that must be persisted and acted on changed (a
+// transition); history-only updates return false. Caller holds e.mu.
+func (e *Engine) observe(r check.Result, now time.Time) bool {
+	host := r.Host
+	if host == e.cc.localHost {
+		host = ""
+	}
+	key := checkKey(r.Check, host)
+	cfg := e.cc.check(r.Check)
+	st := e.checks[key]
+	changed := false
+	if st == nil {
+		st = &checkState{Check: r.Check, Host: host, Configured: cfg.configured,
+			ConfigHash: cfg.hash, Status: StateUnknown, Since: now}
+		e.checks[key] = st
+		changed = true
+	}
+	at := r.At
+	if at.IsZero() {
+		at = now
+	}
+	r.Host = host
+	st.Last = r
+	st.History = append(st.History, HistoryPoint{At: at, OK: r.OK})
+	if n := len(st.History); n > historySize {
+		st.History = append(st.History[:0:0], st.History[n-historySize:]...)
+	}
+
+	if !r.OK {
+		if st.Oks != 0 {
+			st.Oks, changed = 0, true
+		}
+		if st.Fails < cfg.failures {
+			st.Fails, changed = st.Fails+1, true
+		}
+		switch {
+		case st.Status == StateFiring:
+			if inc := e.incidents[st.Incident]; inc != nil && (inc.Text != r.Firing || inc.Detail != r.Detail) {
+				if r.Firing != "" {
+					inc.Text = r.Firing
+				}
+				inc.Detail = r.Detail
+				e.markDirty(incidentKey(inc.ID))
+			}
+		case st.Fails >= cfg.failures:
+			e.fire(st, cfg, r, now)
+			changed = true
+		case st.Status != StatePending:
+			st.Status, st.Since, changed = StatePending, now, true
+		}
+	} else {
+		if st.Fails != 0 {
+			st.Fails, changed = 0, true
+		}
+		switch {
+		case st.Status == StateFiring:
+			if st.Oks < cfg.successes {
+				st.Oks, changed = st.Oks+1, true
+			}
+			if st.Oks >= cfg.successes {
+				e.resolve(st, r, now)
+			}
+		case st.Status != StateOK:
+			st.Status, st.Since, changed = StateOK, now, true
+		}
+	}
+	if changed {
+		e.markDirty(key)
+	} else {
+		e.lightDirty[key] = true
+	}
+	return changed
+}
+
+// flip records a firing<->ok change and reports whether the check is now
+// flapping.
+func (e *Engine) flip(st *checkState, now time.Time) bool {
+	if e.cc.flapChange <= 0 {
+		st.Flips = nil
+		return false
+	}
+	st.Flips = append(st.Flips, now)
+	cut := now.Add(-e.cc.flapWindow)
+	for len(st.Flips) > 0 && st.Flips[0].Before(cut) {
+		st.Flips = st.Flips[1:]
+	}
+	return len(st.Flips) >= e.cc.flapChange
+}
+
+func (e *Engine) fire(st *checkState, cfg checkCfg, r check.Result, now time.Time) {
+	st.Status, st.Since, st.Oks = StateFiring, now, 0
+	flapping := e.flip(st, now)
+	if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
+		// Kept open across flips while flapping.
+		inc.Text, inc.Detail = r.Firing, r.Detail
+		e.startFlapping(inc, flapping, now)
+		e.markDirty(incidentKey(inc.ID))
+		return
+	}
+	sev := cfg.severity
+	if sev == "" {
+		sev = r.Severity
+	}
+	if sev == "" {
+		sev = defaultSeverity
+	}
+	inc := &incident{Incident: Incident{
+		ID: e.newIncidentID(now), Check: st.Check, Host: st.Host, Severity: sev,
+		Text: r.Firing, Detail: r.Detail, Started: now,
+	}}
+	e.startFlapping(inc, flapping, now)
+	e.incidents[inc.ID] = inc
+	st.Incident = inc.ID
+	e.markDirty(incidentKey(inc.ID))
+	e.log.Info("alert firing", "check", st.Check, "host", st.Host, "incident", inc.ID, "text", r.Firing)
+}
+
+func (e *Engine) startFlapping(inc *incident, flapping bool, now time.Time) {
+	if flapping && !inc.Flapping {
+		inc.Flapping, inc.FlapStart = true, now
+		e.log.Warn("alert flapping", "check", inc.Check, "host", inc.Host, "incident", inc.ID)
+	}
+}
+
+func (e *Engine) resolve(st *checkState, r check.Result, now time.Time) {
+	st.Status, st.Since, st.Oks, st.Fails = StateOK, now, 0, 0
+	flapping := e.flip(st, now)
+	inc := e.incidents[st.Incident]
+	if inc == nil || inc.closed() {
+		st.Incident = ""
+		return
+	}
+	inc.ResolvedText = r.Resolved
+	e.markDirty(incidentKey(inc.ID))
+	e.startFlapping(inc, flapping, now)
+	if inc.Flapping {
+		return
+	}
+	e.closeIncident(inc, now, "")
+	st.Incident = ""
+	e.log.Info("alert resolved", "check", st.Check, "host", st.Host, "incident", inc.ID)
+}
+
+// closeIncident resolves inc and invalidates its ack links. A non-empty
+// note closes it silently (no recovery message).
+func (e *Engine) closeIncident(inc *incident, now time.Time, note string) {
+	inc.Resolved = now
+	inc.Flapping = false
+	if note != "" {
+		inc.Note, inc.Done = note, true
+	}
+	e.markDirty(incidentKey(inc.ID))
+	for h, t := range e.tokens {
+		if t.drop(inc.ID) {
+			delete(e.tokens, h)
+			e.markDirty(tokenKey(h))
+		}
+	}
+}
+
+// endFlapping closes flapping periods that have been stable for a window:
+// the incident then reports its final state once. It returns when the
+// next flapping period may end.
+func (e *Engine) endFlapping(now time.Time) time.Time {
+	var next time.Time
+	for key, st := range e.checks {
+		inc := e.incidents[st.Incident]
+		if inc == nil || !inc.Flapping {
+			continue
+		}
+		var last time.Time
+		if n := len(st.Flips); n > 0 {
+			last = st.Flips[n-1]
+		}
+		end := last.Add(e.cc.flapWindow)
+		if now.Before(end) {
+			if next.IsZero() || end.Before(next) {
+				next = end
+			}
+			continue
+		}
+		st.Flips = nil
+		inc.Flapping = false
+		e.markDirty(key)
+		e.markDirty(incidentKey(inc.ID))
+		if st.Status == StateFiring {
+			inc.Fired = nil // the final state goes out as a fresh firing message
+			e.log.Info("alert stopped flapping, still firing", "check", st.Check, "incident", inc.ID)
+			continue
+		}
+		e.closeIncident(inc, now, "")
+		st.Incident = ""
+		e.log.Info("alert stopped flapping, resolved", "check", st.Check, "incident", inc.ID)
+	}
+	return next
+}
+
+func (e *Engine) newIncidentID(now time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return now.In(e.cc.loc).Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}

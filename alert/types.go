@@ -1,0 +1,159 @@
+package alert
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/store"
+)
+
+// Reason says why a notification is sent.
+type Reason string
+
+// Reasons a notification is sent. ReasonNone means nothing is due.
+const (
+	ReasonNone       Reason = ""
+	ReasonFirst      Reason = "first"
+	ReasonRepeat     Reason = "repeat"
+	ReasonResolved   Reason = "resolved"
+	ReasonEscalation Reason = "escalation"
+	ReasonFlapping   Reason = "flapping"
+)
+
+// Notification is one message the engine wants sent. The app stores it in
+// the durable outbox; the outbox picks SMS or LMS from the text.
+type Notification struct {
+	Text       string
+	Title      string   // set when Text is longer than an SMS (90 CP949 bytes)
+	Recipients []string // phone numbers or "group:NAME", as configured
+	Reason     Reason
+	Checks     []string // check names, in message order
+	Incidents  []string // incident IDs, in message order
+	Severity   string   // highest severity in the message
+}
+
+// Notifier accepts notifications. The engine records an alert as notified
+// only after Notify returned nil; on error it retries on a later tick.
+type Notifier interface {
+	Notify(ctx context.Context, n Notification) error
+}
+
+// Options configure an Engine.
+type Options struct {
+	Config    *config.Config
+	State     store.AlertState
+	Notifier  Notifier
+	Clock     Clock        // default SystemClock()
+	Log       *slog.Logger // default: discard
+	PublicURL string       // base for ack links; "" = no links (default Config.Server.PublicURL)
+	// RetryInterval is the wait after a failed Notify (default 10s).
+	RetryInterval time.Duration
+	// NotifyTimeout bounds one Notify call (default 10s).
+	NotifyTimeout time.Duration
+}
+
+// Errors returned by the engine. Unknown incidents wrap store.ErrNotFound.
+var (
+	ErrInvalidToken   = errors.New("alert: ack link is invalid, used or expired")
+	ErrIncidentClosed = errors.New("alert: incident is already resolved")
+	ErrBadSilence     = errors.New("alert: invalid silence")
+)
+
+// HistoryPoint is one past result of a check.
+type HistoryPoint struct {
+	At time.Time `json:"at"`
+	OK bool      `json:"ok"`
+}
+
+// Check states reported by Checks.
+const (
+	StateUnknown = "unknown" // configured, no result yet
+	StateOK      = "ok"
+	StatePending = "pending" // failing, below the failures threshold
+	StateFiring  = "firing"
+)
+
+// CheckStatus is what the console shows for one check on one host.
+type CheckStatus struct {
+	Check    string
+	Host     string // "" = this host
+	State    string // unknown | ok | pending | firing
+	Since    time.Time
+	Last     check.Result   // zero before the first result
+	History  []HistoryPoint // oldest first, at most 50
+	Incident string         // open incident ID, if any
+	Flapping bool
+	Silenced bool
+}
+
+// SentNotification records one message sent for an incident.
+type SentNotification struct {
+	At         time.Time `json:"at"`
+	Reason     Reason    `json:"reason"`
+	Recipients []string  `json:"to"`
+}
+
+// Incident is one firing period of a check on a host.
+type Incident struct {
+	ID       string    `json:"id"`
+	Check    string    `json:"check"`
+	Host     string    `json:"host,omitempty"`
+	Severity string    `json:"severity"`
+	Text     string    `json:"text"` // latest firing text
+	Detail   string    `json:"detail,omitempty"`
+	Started  time.Time `json:"started"`
+	Resolved time.Time `json:"resolved,omitzero"` // zero while open
+	// Note explains a silent close, e.g. "check removed from config".
+	Note     string    `json:"note,omitempty"`
+	AckedBy  string    `json:"acked_by,omitempty"`
+	AckedAt  time.Time `json:"acked_at,omitzero"`
+	Flapping bool      `json:"flapping,omitempty"`
+	// Notifications holds the most recent messages (at most 50);
+	// NotificationCount counts all of them.
+	Notifications     []SentNotification `json:"sent,omitempty"`
+	NotificationCount int                `json:"sent_count,omitempty"`
+}
+
+// Open reports whether the incident has not resolved.
+func (i Incident) Open() bool { return i.Resolved.IsZero() }
+
+// SilenceSpec asks for a runtime silence. Empty Check or Host match all.
+type SilenceSpec struct {
+	Check   string
+	Host    string
+	Until   time.Time
+	By      string
+	Comment string
+}
+
+// Silence is an active silence, from the config (ID "config-N") or added at runtime.
+type Silence struct {
+	ID         string    `json:"id"`
+	Check      string    `json:"check,omitempty"`
+	Host       string    `json:"host,omitempty"`
+	Until      time.Time `json:"until"`
+	By         string    `json:"by,omitempty"`
+	Comment    string    `json:"comment,omitempty"`
+	Created    time.Time `json:"created,omitzero"`
+	FromConfig bool      `json:"-"`
+}
+
+// TemplateData is what alerting.templates.firing/resolved see.
+type TemplateData struct {
+	Alerts []TemplateAlert
+	Count  int
+	Host   string // the hosts' common name, "" when alerts come from several hosts
+}
+
+// TemplateAlert is one alert inside TemplateData.
+type TemplateAlert struct {
+	Check    string
+	Host     string
+	Text     string
+	Detail   string
+	Severity string
+}
