@@ -1,0 +1,152 @@
+package sms
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/korean"
+)
+
+func FuzzParsePhone(f *testing.F) {
+	for _, s := range []string{
+		"010-1234-5678", "+82 10-1234-5678", "+82 010-1234-5678", "0082 10 1234 5678",
+		"821012345678", "(02) 123-4567", "031.123.4567", "1588-1234", "0505-1234-5678",
+		"0101234", "abc", "+1 555", "", "010 1234 5678, 02 123 4567",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePhone(s)
+		if err != nil {
+			var pe *PhoneError
+			if !errors.As(err, &pe) || pe.Input != s || pe.Reason == "" || p != "" {
+				t.Fatalf("ParsePhone(%q) = %q, %#v", s, p, err)
+			}
+		} else {
+			if strings.Trim(string(p), "0123456789") != "" || len(p) < 8 || len(p) > 12 {
+				t.Fatalf("ParsePhone(%q) = %q: not national digits", s, p)
+			}
+			if again, err := ParsePhone(string(p)); err != nil || again != p {
+				t.Fatalf("ParsePhone(%q) = %q, %v; want %q", p, again, err, p)
+			}
+			d := p.Display()
+			if again, err := ParsePhone(d); err != nil || again != p {
+				t.Fatalf("ParsePhone(Display %q) = %q, %v; want %q", d, again, err, p)
+			}
+			if strings.ReplaceAll(d, "-", "") != string(p) {
+				t.Fatalf("Display(%q) = %q changes the digits", p, d)
+			}
+		}
+		phones, errs := ParsePhones([]string{s})
+		for _, p := range phones {
+			if again, err := ParsePhone(string(p)); err != nil || again != p {
+				t.Fatalf("ParsePhones(%q) gave %q which does not re-parse: %v", s, p, err)
+			}
+		}
+		if len(DedupPhones(phones)) != len(phones) {
+			t.Fatalf("ParsePhones(%q) returned duplicates: %q", s, phones)
+		}
+		for _, err := range errs {
+			var pe *PhoneError
+			if !errors.As(err, &pe) {
+				t.Fatalf("ParsePhones(%q) error %T", s, err)
+			}
+		}
+	})
+}
+
+func FuzzCountBytes(f *testing.F) {
+	for _, s := range []string{
+		"", "hello", "[경고] httpd 프로세스가 동작하지 않습니다.", "똠햏", "①♥※…“”", "test😀",
+		"₩1,000", "✔", "a\r\nb\rc\n", "ab\xffcd", "\xed\xa0\x80", "\xe0\x80\x80",
+	} {
+		f.Add(s)
+	}
+	enc := korean.EUCKR.NewEncoder()
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := CountBytes(s)
+		b, encErr := enc.String(s)
+		if err == nil {
+			if encErr != nil || n != len(b) {
+				t.Fatalf("CountBytes(%q) = %d; CP949 encoding is %d bytes, %v", s, n, len(b), encErr)
+			}
+		} else {
+			var ce *CharError
+			if !errors.As(err, &ce) || n != 0 || ce.Field != "text" {
+				t.Fatalf("CountBytes(%q) = %d, %#v", s, n, err)
+			}
+			if encErr == nil {
+				t.Fatalf("CountBytes(%q) refused %q but the encoder accepts the text", s, ce.Char)
+			}
+			if ce.Pos < 1 || ce.Pos > utf8.RuneCountInString(s) {
+				t.Fatalf("CountBytes(%q): position %d out of range", s, ce.Pos)
+			}
+			if r := []rune(s)[ce.Pos-1]; r != ce.Char {
+				t.Fatalf("CountBytes(%q): position %d holds %q, error names %q", s, ce.Pos, r, ce.Char)
+			}
+		}
+		norm := NormalizeNewlines(s)
+		if strings.ContainsRune(norm, '\r') {
+			t.Fatalf("NormalizeNewlines(%q) = %q still has CR", s, norm)
+		}
+		if nn, nerr := CountBytes(norm); (nerr == nil) != (err == nil) || nn > n {
+			t.Fatalf("normalized %q counts %d, %v; original %d, %v", norm, nn, nerr, n, err)
+		}
+	})
+}
+
+func FuzzDecideKind(f *testing.F) {
+	f.Add("hello", "", "")
+	f.Add(strings.Repeat("가", 46), "", "auto")
+	f.Add(strings.Repeat("가", 46), "", "sms")
+	f.Add("본문", "제목", "LMS")
+	f.Add("test😀", "", "")
+	f.Add("ok", "✔", "")
+	f.Add("", "", "")
+	f.Add("x", "", "mms")
+	f.Fuzz(func(t *testing.T, text, title, want string) {
+		k, err := DecideKind(text, title, want)
+		if err != nil {
+			var fe *FieldError
+			var ce *CharError
+			switch {
+			case errors.As(err, &fe):
+				if fe.Field != "text" && fe.Field != "title" && fe.Field != "type" {
+					t.Fatalf("unexpected field %q: %v", fe.Field, err)
+				}
+			case errors.As(err, &ce):
+				if ce.Field != "text" && ce.Field != "title" {
+					t.Fatalf("unexpected field %q: %v", ce.Field, err)
+				}
+			default:
+				t.Fatalf("error %T: %v", err, err)
+			}
+			if k != "" {
+				t.Fatalf("kind %q with error %v", k, err)
+			}
+			return
+		}
+		n, err := CountBytes(text)
+		if err != nil {
+			t.Fatalf("DecideKind accepted text that CountBytes refuses: %v", err)
+		}
+		tn, err := CountBytes(title)
+		if err != nil || tn > MaxTitleBytes || n > MaxLMSBytes || strings.TrimSpace(text) == "" {
+			t.Fatalf("DecideKind accepted text %d bytes, title %d bytes, %v", n, tn, err)
+		}
+		switch k {
+		case KindSMS:
+			if n > MaxSMSBytes || strings.TrimSpace(title) != "" {
+				t.Fatalf("SMS with %d bytes and title %q", n, title)
+			}
+		case KindLMS:
+			if w := strings.ToLower(strings.TrimSpace(want)); w == "sms" {
+				t.Fatalf("want sms gave LMS")
+			}
+		default:
+			t.Fatalf("kind %q", k)
+		}
+	})
+}
