@@ -49,7 +49,7 @@ func parseErr(t *testing.T, src string, env map[string]string) string {
 func TestDefault(t *testing.T) {
 	c := Default()
 	checks := []struct {
-		name     string
+		name      string
 		got, want any
 	}{
 		{"server.listen", c.Server.Listen, "127.0.0.1:8080"},
