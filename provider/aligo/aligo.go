@@ -240,7 +240,7 @@ func (c *Client) messageForm(sender, text, title string, kind sms.Kind, test boo
 
 // sendResult turns an accepted /send/ or /send_mass/ answer into a Result.
 func (c *Client) sendResult(r sendResponse, kind sms.Kind, total int, reserve bool) (provider.Result, error) {
-	ok, fail := int(r.SuccessCnt), int(r.ErrorCnt)
+	ok, fail := max(int(r.SuccessCnt), 0), max(int(r.ErrorCnt), 0)
 	if ok == 0 && fail > 0 {
 		e := c.requestError(fmt.Sprintf("error_cnt %d", fail), koAll, enAll)
 		e.Message = c.redact(r.Message)
@@ -297,7 +297,12 @@ func (c *Client) call(ctx context.Context, path string, form url.Values, out any
 	if resp.StatusCode != http.StatusOK {
 		return c.statusError(resp.StatusCode, body)
 	}
-	// The content type (text/html in production) is ignored on purpose.
+	return c.decode(body, out, env)
+}
+
+// decode parses a 200 answer into out (env points into out). The content
+// type (text/html in production) is ignored on purpose.
+func (c *Client) decode(body []byte, out any, env *envelope) error {
 	trimmed := strings.TrimPrefix(strings.TrimSpace(string(body)), "\ufeff")
 	if err := json.Unmarshal([]byte(trimmed), out); err != nil {
 		return c.decodeError(body, err)

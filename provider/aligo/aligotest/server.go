@@ -208,12 +208,12 @@ func (s *Server) Delivered() []Delivered {
 	return slices.Clone(s.delivered)
 }
 
-// Reset forgets requests, deliveries and send records (not credentials,
-// senders, balance or failure settings).
+// Reset empties Requests and Delivered. The gateway's own state (send
+// history for /list/, /sms_list/ and /cancel/, balance, failure) stays.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests, s.delivered, s.records = nil, nil, nil
+	s.requests, s.delivered = nil, nil
 }
 
 // ServeHTTP implements http.Handler.

@@ -1,0 +1,254 @@
+package aligo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/aligo/aligotest"
+	"github.com/munja-sms/munja/sms"
+)
+
+// newClient builds a client for cfg with a debug log captured in the
+// returned buffer.
+func newClient(t *testing.T, cfg config.Provider) (*Client, *bytes.Buffer) {
+	t.Helper()
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := NewClient(cfg, nil, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, &buf
+}
+
+func phones(n int) []sms.Phone {
+	out := make([]sms.Phone, n)
+	for i := range out {
+		out[i] = sms.Phone(fmt.Sprintf("010%08d", i))
+	}
+	return out
+}
+
+func TestSendThroughFake(t *testing.T) {
+	gw := aligotest.New(t)
+	c, logs := newClient(t, gw.ProviderConfig())
+	res, err := c.Send(context.Background(), provider.Batch{Text: "[경고] httpd 프로세스가 동작하지 않습니다.", Kind: sms.KindSMS, Receivers: phones(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MessageID == "" || res.Accepted != 3 || res.Rejected != 0 || res.Kind != sms.KindSMS || res.Reserved {
+		t.Errorf("result = %+v", res)
+	}
+	d := gw.Delivered()
+	if len(d) != 3 || d[2].Receiver != "01000000002" || d[0].MsgID != res.MessageID || d[0].Test {
+		t.Errorf("delivered = %+v", d)
+	}
+	f := gw.Requests()[0].Form
+	if f.Get("msg_type") != "SMS" || f.Has("title") || f.Has("testmode_yn") || f.Get("sender") != gw.Sender || f.Has("rdate") {
+		t.Errorf("form = %v", f)
+	}
+	if strings.Contains(logs.String(), gw.Key) {
+		t.Error("the key appeared in the log")
+	}
+}
+
+func TestSendForm(t *testing.T) {
+	long := strings.Repeat("가", 46) // 92 bytes
+	tests := []struct {
+		name     string
+		cfg      func(*config.Provider)
+		batch    provider.Batch
+		want     map[string]string // "" = must be absent
+		wantKind sms.Kind
+	}{
+		{"kind defaults to SMS", nil, provider.Batch{Text: "hi"}, map[string]string{"msg_type": "SMS"}, sms.KindSMS},
+		{"long SMS upgraded to LMS", nil, provider.Batch{Text: long, Kind: sms.KindSMS}, map[string]string{"msg_type": "LMS"}, sms.KindLMS},
+		{"title only for LMS", nil, provider.Batch{Text: "x", Title: "제목", Kind: sms.KindLMS}, map[string]string{"msg_type": "LMS", "title": "제목"}, sms.KindLMS},
+		{"title dropped for SMS", nil, provider.Batch{Text: "x", Title: "제목", Kind: sms.KindSMS}, map[string]string{"title": ""}, sms.KindSMS},
+		{"title cut to 44 bytes", nil, provider.Batch{Text: "x", Title: strings.Repeat("가", 30), Kind: sms.KindLMS},
+			map[string]string{"title": strings.Repeat("가", 22)}, sms.KindLMS},
+		{"batch test mode", nil, provider.Batch{Text: "x", Test: true}, map[string]string{"testmode_yn": "Y"}, sms.KindSMS},
+		{"config test mode", func(c *config.Provider) { c.TestMode = true }, provider.Batch{Text: "x"}, map[string]string{"testmode_yn": "Y"}, sms.KindSMS},
+		{"batch sender wins", nil, provider.Batch{Text: "x", Sender: "01099998888"}, map[string]string{"sender": "01099998888"}, sms.KindSMS},
+		{"hyphens stripped", func(c *config.Provider) { c.Sender = "02-1234-5678" }, provider.Batch{Text: "x"}, map[string]string{"sender": "0212345678"}, sms.KindSMS},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gw := aligotest.New(t, aligotest.WithSenders(aligotest.DefaultSender, "01099998888"))
+			cfg := gw.ProviderConfig()
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			c, _ := newClient(t, cfg)
+			tt.batch.Receivers = phones(1)
+			res, err := c.Send(context.Background(), tt.batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Kind != tt.wantKind {
+				t.Errorf("kind %s, want %s", res.Kind, tt.wantKind)
+			}
+			f := gw.Requests()[0].Form
+			for k, v := range tt.want {
+				if v == "" && f.Has(k) {
+					t.Errorf("%s = %q, want absent", k, f.Get(k))
+				} else if v != "" && f.Get(k) != v {
+					t.Errorf("%s = %q, want %q", k, f.Get(k), v)
+				}
+			}
+		})
+	}
+}
+
+func TestReservationInKST(t *testing.T) {
+	gw := aligotest.New(t)
+	c, _ := newClient(t, gw.ProviderConfig())
+	// 02:30:20 UTC on 31 Dec is 11:30:20 KST the same day; a later UTC
+	// evening crosses the date line in Seoul.
+	tests := []struct {
+		at           time.Time
+		rdate, rtime string
+	}{
+		{time.Date(2099, 12, 31, 2, 30, 0, 0, time.UTC), "20991231", "1130"},
+		{time.Date(2099, 12, 31, 2, 30, 20, 0, time.UTC), "20991231", "1131"}, // seconds round up
+		{time.Date(2099, 12, 31, 15, 5, 0, 0, time.UTC), "21000101", "0005"},
+	}
+	for _, tt := range tests {
+		gw.Reset()
+		res, err := c.Send(context.Background(), provider.Batch{Text: "예약", Receivers: phones(1), ReserveAt: tt.at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Reserved {
+			t.Errorf("%v: not reserved", tt.at)
+		}
+		f := gw.Requests()[0].Form
+		if f.Get("rdate") != tt.rdate || f.Get("rtime") != tt.rtime {
+			t.Errorf("%v: rdate=%s rtime=%s, want %s %s", tt.at, f.Get("rdate"), f.Get("rtime"), tt.rdate, tt.rtime)
+		}
+	}
+
+	// The fake checks the 10-minute rule against its own clock.
+	gw.Reset()
+	soon := time.Now().Add(11 * time.Minute)
+	if _, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1), ReserveAt: soon}); err != nil {
+		t.Errorf("11 minutes ahead: %v", err)
+	}
+	_, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1), ReserveAt: time.Now().Add(5 * time.Minute)})
+	if !provider.IsPermanent(err) || len(gw.Requests()) != 1 {
+		t.Errorf("5 minutes ahead: err %v, %d requests (want refused locally)", err, len(gw.Requests()))
+	}
+}
+
+func TestCanReserve(t *testing.T) {
+	c := &Client{}
+	now := time.Date(2026, 3, 29, 10, 0, 0, 0, kst)
+	for _, tt := range []struct {
+		d    time.Duration
+		want bool
+	}{{9*time.Minute + 59*time.Second, false}, {10 * time.Minute, true}, {24 * time.Hour, true}, {-time.Minute, false}} {
+		if got := c.CanReserve(now, now.Add(tt.d)); got != tt.want {
+			t.Errorf("CanReserve(+%v) = %v", tt.d, got)
+		}
+	}
+}
+
+func TestBatchLimits(t *testing.T) {
+	gw := aligotest.New(t)
+	c, _ := newClient(t, gw.ProviderConfig())
+	if c.MaxBatch() != 1000 {
+		t.Fatalf("MaxBatch %d", c.MaxBatch())
+	}
+	_, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1001)})
+	var pe *provider.Error
+	if !errors.As(err, &pe) || !pe.Permanent || !strings.Contains(err.Error(), "1001") || !strings.Contains(err.Error(), "1000") {
+		t.Errorf("1001 receivers: %v", err)
+	}
+	if len(gw.Requests()) != 0 {
+		t.Error("an oversized batch reached the gateway")
+	}
+	res, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1000)})
+	if err != nil || res.Accepted != 1000 {
+		t.Errorf("1000 receivers: %+v %v", res, err)
+	}
+	for name, b := range map[string]provider.Batch{
+		"no receivers": {Text: "x"},
+		"empty text":   {Receivers: phones(1)},
+		"too long":     {Text: strings.Repeat("가", 1001), Receivers: phones(1)},
+		"bad kind":     {Text: "x", Kind: "FAX", Receivers: phones(1)},
+	} {
+		if _, err := c.Send(context.Background(), b); !provider.IsPermanent(err) {
+			t.Errorf("%s: err %v, want permanent", name, err)
+		}
+	}
+	noSender := gw.ProviderConfig()
+	noSender.Sender = ""
+	c2, _ := newClient(t, noSender)
+	if _, err := c2.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1)}); !provider.IsPermanent(err) || !strings.Contains(err.Error(), "sender") {
+		t.Errorf("no sender: %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := config.Provider{Type: "aligo", UserID: "me", Key: "k"}
+	tests := []struct {
+		name  string
+		edit  func(*config.Provider)
+		paths []string
+	}{
+		{"ok", func(*config.Provider) {}, nil},
+		{"key_file instead of key", func(c *config.Provider) { c.Key = ""; c.KeyFile = "/run/secrets/aligo" }, nil},
+		{"missing user_id and key", func(c *config.Provider) { c.UserID = ""; c.Key = "" }, []string{"p.user_id", "p.key"}},
+		{"key and key_file", func(c *config.Provider) { c.KeyFile = "/x" }, []string{"p.key_file"}},
+		{"ftp base_url", func(c *config.Provider) { c.BaseURL = "ftp://apis.aligo.in" }, []string{"p.base_url"}},
+		{"hostless base_url", func(c *config.Provider) { c.BaseURL = "https://" }, []string{"p.base_url"}},
+		{"http base_url ok", func(c *config.Provider) { c.BaseURL = "http://127.0.0.1:8080" }, nil},
+		{"bad sender", func(c *config.Provider) { c.Sender = "+82 2 1234" }, []string{"p.sender"}},
+		{"webhook keys", func(c *config.Provider) { c.URL = "https://x"; c.Secret = "s" }, []string{"p.url", "p.secret"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := ok
+			tt.edit(&cfg)
+			errs := Validate(cfg, "p")
+			if len(errs) != len(tt.paths) {
+				t.Fatalf("errors %v, want paths %v", errs, tt.paths)
+			}
+			for i, p := range tt.paths {
+				if !strings.HasPrefix(errs[i].Error(), p+": ") {
+					t.Errorf("error %q, want path %s", errs[i], p)
+				}
+			}
+		})
+	}
+	if _, err := New(config.Provider{Type: "aligo"}, nil, nil); err == nil {
+		t.Error("New accepted a config without credentials")
+	}
+}
+
+func TestKeyFile(t *testing.T) {
+	gw := aligotest.New(t)
+	cfg := gw.ProviderConfig()
+	path := t.TempDir() + "/key"
+	if err := os.WriteFile(path, []byte(gw.Key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Key, cfg.KeyFile = "", path
+	c, _ := newClient(t, cfg)
+	if _, err := c.Remain(context.Background()); err != nil {
+		t.Errorf("key from key_file: %v", err)
+	}
+	cfg.KeyFile = path + ".missing"
+	if _, err := NewClient(cfg, nil, nil); err == nil {
+		t.Error("missing key_file accepted")
+	}
+}

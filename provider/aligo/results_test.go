@@ -1,0 +1,219 @@
+package aligo
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/aligo/aligotest"
+	"github.com/munja-sms/munja/sms"
+)
+
+func TestRemain(t *testing.T) {
+	gw := aligotest.New(t, aligotest.WithBalance(5936))
+	c, _ := newClient(t, gw.ProviderConfig())
+	b, err := c.Remain(context.Background())
+	if err != nil || b != (provider.Balance{SMS: 5936, LMS: 1978, MMS: 848}) {
+		t.Fatalf("remain %+v %v", b, err)
+	}
+	if f := gw.Requests()[0]; f.Path != "/remain/" || f.Form.Get("user_id") != gw.UserID {
+		t.Errorf("request %+v", f)
+	}
+	gw.SetFailure(aligotest.Failure{Mode: aligotest.IPNotAllowed})
+	if _, err := c.Remain(context.Background()); !provider.IsPermanent(err) {
+		t.Errorf("IP error: %v", err)
+	}
+	// Observed /remain/ shape with numbers, and string counters.
+	for body, want := range map[string]int64{
+		`{"result_code":1,"message":"success","SMS_CNT":5936,"LMS_CNT":1925,"MMS_CNT":831}`: 5936,
+		`{"result_code":"1","message":"success","SMS_CNT":"12","LMS_CNT":"4","MMS_CNT":""}`: 12,
+	} {
+		b, err := canned(t, 200, "text/html", body).Remain(context.Background())
+		if err != nil || b.SMS != want {
+			t.Errorf("%s: %+v %v", body, b, err)
+		}
+	}
+}
+
+func TestReportsOneRequest(t *testing.T) {
+	gw := aligotest.New(t)
+	c, _ := newClient(t, gw.ProviderConfig())
+	recv := phones(700)
+	var mid string
+	for i := 0; i < len(recv); i += 500 {
+		// Two sends; the reports of the second cover only its receivers.
+		res, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: recv[i:min(i+500, len(recv))]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mid = res.MessageID
+	}
+	gw.Reset()
+	all, err := c.Reports(context.Background(), mid)
+	if err != nil || len(all) != 200 {
+		t.Fatalf("%d reports, %v", len(all), err)
+	}
+	if r := all[0]; !r.Delivered || r.Failed || r.State != "발송완료" || r.Phone != "01000000500" || r.At.IsZero() {
+		t.Errorf("report %+v", r)
+	}
+
+}
+
+func TestReportsTwoPages(t *testing.T) {
+	gw := aligotest.New(t)
+	c, _ := newClient(t, gw.ProviderConfig())
+	recv := phones(1000)
+	recv[999] = "010904975702"
+	res, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: recv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw.Reset()
+	reps, err := c.Reports(context.Background(), res.MessageID)
+	if err != nil || len(reps) != 1000 {
+		t.Fatalf("%d reports, %v", len(reps), err)
+	}
+	reqs := gw.Requests()
+	if len(reqs) != 2 || reqs[0].Form.Get("page") != "1" || reqs[1].Form.Get("page") != "2" || reqs[0].Form.Get("mid") != res.MessageID {
+		t.Errorf("paging requests %+v", reqs)
+	}
+	if last := reps[999]; !last.Failed || last.Delivered || last.State != "발/착신 번호 에러" {
+		t.Errorf("malformed receiver report %+v", last)
+	}
+	if _, err := c.Reports(context.Background(), ""); !provider.IsPermanent(err) {
+		t.Errorf("empty mid: %v", err)
+	}
+}
+
+func TestReportStates(t *testing.T) {
+	for state, want := range map[string][2]bool{
+		"발송완료":       {true, false},
+		"전송성공":       {true, false},
+		"발/착신 번호 에러": {false, true},
+		"전송실패":       {false, true},
+		"예약취소":       {false, true},
+		"전송중":        {false, false},
+		"예약대기중":      {false, false},
+		"":           {false, false},
+	} {
+		r := report(smsListRow{Receiver: " 01012345678 ", SMSState: state, SendDate: ""})
+		if r.Delivered != want[0] || r.Failed != want[1] || r.Phone != "01012345678" {
+			t.Errorf("%q: %+v", state, r)
+		}
+	}
+}
+
+func TestReportsStopsOnEndlessPaging(t *testing.T) {
+	c := canned(t, 200, "", `{"result_code":1,"message":"success","list":[{"mdid":"1","receiver":"01012345678","sms_state":"발송완료","send_date":"2020-10-13 19:17:11"}],"next_yn":"Y"}`)
+	reps, err := c.Reports(context.Background(), "1")
+	if err != nil || len(reps) != maxReportPages {
+		t.Errorf("%d reports, %v", len(reps), err)
+	}
+	if want := time.Date(2020, 10, 13, 19, 17, 11, 0, kst); !reps[0].At.Equal(want) {
+		t.Errorf("At %v, want %v", reps[0].At, want)
+	}
+}
+
+func TestList(t *testing.T) {
+	gw := aligotest.New(t)
+	c, _ := newClient(t, gw.ProviderConfig())
+	for i := range 31 {
+		if _, err := c.Send(context.Background(), provider.Batch{Text: strings.Repeat("x", i+1), Receivers: phones(2)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := c.List(context.Background(), 1, 30)
+	if err != nil || len(p.Items) != 30 || !p.Next {
+		t.Fatalf("page 1: %d items next=%v %v", len(p.Items), p.Next, err)
+	}
+	it := p.Items[0]
+	if it.Text != strings.Repeat("x", 31) || it.Count != 2 || it.Type != "SMS" || it.Sender != gw.Sender || it.MessageID == "" ||
+		it.Registered.IsZero() || !it.Reserve.IsZero() || it.FailCount != 0 {
+		t.Errorf("newest item %+v", it)
+	}
+	p, err = c.List(context.Background(), 2, 30)
+	if err != nil || len(p.Items) != 1 || p.Next {
+		t.Errorf("page 2: %+v %v", p, err)
+	}
+	// The observed /list/ answer: string mid/sms_count, numeric fail_count.
+	obs := `{"result_code":1,"message":"success","list":[{"mid":"146719121","type":"SMS","sender":"0317391121","sms_count":"2","reserve_state":"","msg":"API TEST","fail_count":0,"reg_date":"2020-10-13 19:17:11","reserve":""}],"next_yn":"Y"}`
+	p, err = canned(t, 200, "text/html", obs).List(context.Background(), 0, 0)
+	if err != nil || len(p.Items) != 1 || p.Items[0].MessageID != "146719121" || p.Items[0].Count != 2 || !p.Next ||
+		!p.Items[0].Registered.Equal(time.Date(2020, 10, 13, 19, 17, 11, 0, kst)) {
+		t.Errorf("observed list: %+v %v", p, err)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	gw := aligotest.New(t)
+	c, _ := newClient(t, gw.ProviderConfig())
+	res, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(2), ReserveAt: time.Now().Add(time.Hour)})
+	if err != nil || !res.Reserved {
+		t.Fatalf("reserve: %+v %v", res, err)
+	}
+	if err := c.Cancel(context.Background(), res.MessageID); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	if d := gw.Delivered(); !d[0].Canceled {
+		t.Error("fake did not record the cancel")
+	}
+	err = c.Cancel(context.Background(), res.MessageID)
+	assertCode(t, err, "-803", true)
+	if !strings.Contains(err.Error(), "no reservation") {
+		t.Errorf("error %v", err)
+	}
+	now, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertCode(t, c.Cancel(context.Background(), now.MessageID), "-803", true)
+	assertCode(t, c.Cancel(context.Background(), "42"), "-802", true)
+	for code, en := range map[string]string{"-804": "5 minutes", "-805": "already sent"} {
+		err := canned(t, 200, "", `{"result_code":`+code+`,"message":"x"}`).Cancel(context.Background(), "1")
+		assertCode(t, err, code, true)
+		if !strings.Contains(err.Error(), en) {
+			t.Errorf("%s: %v", code, err)
+		}
+	}
+	if err := c.Cancel(context.Background(), ""); !provider.IsPermanent(err) {
+		t.Errorf("empty mid: %v", err)
+	}
+}
+
+func TestSendMass(t *testing.T) {
+	gw := aligotest.New(t)
+	c, _ := newClient(t, gw.ProviderConfig())
+	items := []MassItem{
+		{Receiver: "01011111111", Text: "홍길동님, 디스크 90%"},
+		{Receiver: "01022222222", Text: strings.Repeat("나", 50), Title: "개별 제목"},
+	}
+	res, err := c.SendMass(context.Background(), "", items, "", "공통 제목", true)
+	if err != nil || res.Accepted != 2 || res.Kind != sms.KindLMS || res.MessageID == "" {
+		t.Fatalf("send_mass: %+v %v", res, err)
+	}
+	f := gw.Requests()[0].Form
+	if f.Get("cnt") != "2" || f.Get("msg_type") != "LMS" || f.Get("rec_2") != "01022222222" || f.Get("sbj_2") != "개별 제목" ||
+		f.Get("title") != "공통 제목" || f.Get("testmode_yn") != "Y" || f.Has("msg") || f.Get("sender") != gw.Sender {
+		t.Errorf("form %v", f)
+	}
+	d := gw.Delivered()
+	if d[0].Msg != items[0].Text || d[1].Title != "개별 제목" || !d[0].Test {
+		t.Errorf("delivered %+v", d)
+	}
+	big := make([]MassItem, 501)
+	for i := range big {
+		big[i] = MassItem{Receiver: "01011111111", Text: "x"}
+	}
+	if _, err := c.SendMass(context.Background(), "", big, sms.KindSMS, "", false); !provider.IsPermanent(err) || !strings.Contains(err.Error(), "500") {
+		t.Errorf("501 items: %v", err)
+	}
+	res, err = c.SendMass(context.Background(), "", big[:500], sms.KindSMS, "", false)
+	if err != nil || res.Accepted != 500 {
+		t.Errorf("500 items: %+v %v", res, err)
+	}
+	if _, err := c.SendMass(context.Background(), "", []MassItem{{Receiver: "01011111111"}}, "", "", false); !provider.IsPermanent(err) {
+		t.Errorf("empty text: %v", err)
+	}
+}
