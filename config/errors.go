@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,8 +50,13 @@ func (es Errors) err() error {
 	return es
 }
 
+// pathPrefix matches "sms.providers[0].key: msg", the form validators of
+// other packages write with fmt.Errorf.
+var pathPrefix = regexp.MustCompile(`^(?s)([a-z_]+(?:\[\d+\])*(?:\.[A-Za-z0-9_-]+(?:\[\d+\])*)*): (.+)$`)
+
 // toFieldErrors flattens an error from a validator into FieldErrors: a
-// FieldError or Errors is kept as is, anything else becomes a path-less entry.
+// FieldError or Errors is kept as is; "path: msg" whose path starts with a
+// top-level key is split; anything else becomes a path-less entry.
 func toFieldErrors(err error) []FieldError {
 	var es Errors
 	if errors.As(err, &es) {
@@ -64,7 +70,33 @@ func toFieldErrors(err error) []FieldError {
 	if errors.As(err, &pfe) && pfe != nil {
 		return []FieldError{*pfe}
 	}
-	return []FieldError{{Msg: err.Error()}}
+	msg := err.Error()
+	if m := pathPrefix.FindStringSubmatch(msg); m != nil {
+		if _, ft := structField(reflect.TypeFor[Config](), splitPath(m[1])[0]); ft != nil {
+			return []FieldError{{Path: m[1], Msg: m[2]}}
+		}
+	}
+	return []FieldError{{Msg: msg}}
+}
+
+// dedupe keeps the first error for each path (the generic checks run
+// first, so a validator repeating one, e.g. "checks[1].type: required", is
+// dropped) and every path-less error once.
+func dedupe(es Errors) Errors {
+	seen := map[string]bool{}
+	out := es[:0]
+	for _, e := range es {
+		key := e.Path
+		if key == "" {
+			key = "\x00" + e.Msg
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, e)
+	}
+	return out
 }
 
 // sortErrors orders es as the keys appear in the file: by the line of the

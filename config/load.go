@@ -91,8 +91,9 @@ func Load(path string) (*Config, error) {
 
 // Parse decodes a munja.yaml document: ${VAR}, ${VAR:-default} and $$ are
 // expanded in values from env; unknown keys are refused; key_file,
-// secret_file and token_file are read with readFile (nil env or readFile
-// mean os.LookupEnv and os.ReadFile); anything unset keeps its default.
+// secret_file and token_file are read with readFile into key, secret and
+// token, and then cleared (nil env or readFile mean os.LookupEnv and
+// os.ReadFile); anything unset keeps its default.
 // Problems are returned as Errors with lines; Parse does not Validate.
 func Parse(data []byte, env func(string) (string, bool), readFile func(string) ([]byte, error)) (*Config, error) {
 	if env == nil {
@@ -183,18 +184,20 @@ func (p *parser) decodeError(err error) error {
 	return es
 }
 
-// readSecrets fills key, secret and token from their *_file keys.
+// readSecrets fills key, secret and token from their *_file keys and clears
+// those keys: after Parse the secret is in X, as if it had been written there.
 func (p *parser) readSecrets(c *Config) {
 	for i := range c.SMS.Providers {
 		pr := &c.SMS.Providers[i]
 		base := joinIndex("sms.providers", i)
-		p.secretFile(base, "key", &pr.Key, pr.KeyFile)
-		p.secretFile(base, "secret", &pr.Secret, pr.SecretFile)
+		p.secretFile(base, "key", &pr.Key, &pr.KeyFile)
+		p.secretFile(base, "secret", &pr.Secret, &pr.SecretFile)
 	}
-	p.secretFile("agent", "token", &c.Agent.Token, c.Agent.TokenFile)
+	p.secretFile("agent", "token", &c.Agent.Token, &c.Agent.TokenFile)
 }
 
-func (p *parser) secretFile(base, key string, dst *Secret, file string) {
+func (p *parser) secretFile(base, key string, dst *Secret, fileKey *string) {
+	file := *fileKey
 	if file == "" {
 		return
 	}
@@ -217,6 +220,7 @@ func (p *parser) secretFile(base, key string, dst *Secret, file string) {
 		return
 	}
 	*dst = Secret(v)
+	*fileKey = ""
 }
 
 // applyDefaults fills per-item defaults that a list item cannot inherit

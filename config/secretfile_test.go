@@ -38,6 +38,11 @@ agent:
 	if got := c.Agent.Token.Reveal(); got != "tok-value" {
 		t.Errorf("token = %q", got)
 	}
+	// The *_file keys are consumed: the secret now sits in X alone, so
+	// provider validators that refuse "both X and X_file" accept it.
+	if c.SMS.Providers[0].KeyFile != "" || c.SMS.Providers[1].SecretFile != "" || c.Agent.TokenFile != "" {
+		t.Errorf("*_file keys not cleared: %q %q %q", c.SMS.Providers[0].KeyFile, c.SMS.Providers[1].SecretFile, c.Agent.TokenFile)
+	}
 
 	tests := []struct {
 		name string

@@ -13,8 +13,10 @@ import (
 
 // Validate reports every problem in c as Errors in document order. The
 // checks here are the generic ones; more are the type-specific validators of
-// the provider and check packages, whose errors are appended (a FieldError
-// or Errors keeps its path).
+// the provider and check packages, whose errors are appended: a FieldError
+// or Errors keeps its path, a plain "path: msg" error is split. Only the
+// first error per key path is kept, so a validator repeating a generic
+// check ("checks[1].type: required") does not show it twice.
 func (c *Config) Validate(more ...func(*Config) []error) error {
 	v := &validator{}
 	c.validateServer(v)
@@ -33,6 +35,7 @@ func (c *Config) Validate(more ...func(*Config) []error) error {
 			}
 		}
 	}
+	v.errs = dedupe(v.errs)
 	sortErrors(v.errs, c.src)
 	return v.errs.err()
 }

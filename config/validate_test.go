@@ -184,14 +184,20 @@ server:
 			Errors{{Path: "checks[0].status", Msg: "x"}},
 			errors.New("a plain error"),
 			nil,
+			fmt.Errorf("sms.providers[0].user_id: required"),                 // split into path and message
+			fmt.Errorf("log.level: %q is not a level", "loud"),               // same path as a generic check: dropped
+			fmt.Errorf("aligo: not a config path"),                           // first segment is no config key
+			FieldError{Path: "checks[0].url", Msg: "required for type http"}, // exact repeat: dropped
 		}
 	}
 	got := validateErrs(t, src, providerV, nil, checkV)
 	want := []string{
 		"a plain error",
+		"aligo: not a config path",
 		`alerting.recipients[0]: invalid phone number "nope" (digits, +, - and spaces; or group:NAME)`,
 		"checks[0].url: required for type http",
 		"checks[0].status: x",
+		"sms.providers[0].user_id: required", // both fall back to the provider's line; then field order
 		"sms.providers[0].key: required",
 		`log.level: must be debug, info, warn or error, not "loud"`,
 		`server.listen: invalid address "x" (want host:port, e.g. 127.0.0.1:8080 or :8080)`,
