@@ -1,0 +1,39 @@
+# munja — `make test` is the whole suite (what CI runs); `make run` runs munja.
+GO ?= go
+PKGS ?= ./...
+
+.PHONY: test deps vet lint unit run build bench fuzz clean
+
+test: deps vet lint unit
+
+# Set-up the tests need on a fresh machine: a running PostgreSQL for the
+# PostgreSQL store tests (the machine has it installed; start it if down).
+deps:
+	@scripts/test-deps.sh
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet $(PKGS)
+
+lint:
+	$(GO) tool staticcheck $(PKGS)
+
+unit:
+	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+
+build:
+	$(GO) build -o bin/munja ./cmd/munja
+
+run:
+	$(GO) run ./cmd/munja serve
+
+# Go micro-benchmarks; whole-process benchmarks live in bench/ (see docs/BENCHMARKS.md).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# A short run of every fuzz target (seed corpora run in `make test` already).
+fuzz:
+	@scripts/fuzz-all.sh 15s
+
+clean:
+	rm -rf bin

@@ -1,0 +1,253 @@
+// Package app wires munja together: config → store → outbox → dispatcher →
+// providers, plus the HTTP server (and the monitor). cmd/munja only parses
+// flags and calls it; tests start the whole service on port 0 with a temp
+// database through the same App.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/dispatcher"
+	"github.com/munja-sms/munja/outbox"
+	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/providers"
+	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/sqlite"
+	"github.com/munja-sms/munja/web"
+)
+
+// App is one running munja.
+type App struct {
+	Config     *config.Config
+	Log        *slog.Logger
+	Store      store.Store
+	Providers  []provider.Provider
+	Outbox     *outbox.Outbox
+	Dispatcher *dispatcher.Dispatcher
+	Web        *web.Server
+	Monitor    *Monitor
+
+	ln  net.Listener
+	srv *http.Server
+}
+
+// LoadConfig reads path ("" = built-in defaults) and validates everything,
+// including provider- and check-specific keys, reporting every problem.
+func LoadConfig(path string) (*config.Config, error) {
+	var cfg *config.Config
+	if path == "" {
+		cfg = config.Default()
+	} else {
+		c, err := config.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	}
+	if err := Validate(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Validate checks cfg with every package's validators.
+func Validate(cfg *config.Config) error {
+	return cfg.Validate(providers.Validate, validateChecks)
+}
+
+// NewLogger builds the slog logger log.level/log.format ask for.
+func NewLogger(cfg *config.Config, w interface{ Write([]byte) (int, error) }) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.Log.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// OpenStore opens the configured database.
+func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
+	if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
+		return openPostgres(ctx, cfg.Database, log)
+	}
+	return sqlite.Open(ctx, cfg.Database, log)
+}
+
+// New opens the store and builds the pipeline. It does not start anything.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	st, err := OpenStore(ctx, cfg, log)
+	if err != nil {
+		return nil, fmt.Errorf("open database %q: %w", cfg.Database, err)
+	}
+	a := &App{Config: cfg, Log: log, Store: st}
+	if err := a.build(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build() error {
+	cfg := a.Config
+	ps, err := providers.New(cfg.EffectiveProviders(), &http.Client{}, a.Log)
+	if err != nil {
+		return fmt.Errorf("providers: %w", err)
+	}
+	a.Providers = ps
+	var timeout time.Duration
+	for _, p := range cfg.EffectiveProviders() {
+		timeout = max(timeout, p.Timeout.D())
+	}
+	a.Dispatcher = dispatcher.New(dispatcher.Options{
+		Store: a.Store, Providers: ps, Log: a.Log.With("part", "dispatcher"),
+		CallTimeout: timeout, RetryInitial: cfg.SMS.Retry.Initial.D(), RetryMax: cfg.SMS.Retry.Max.D(),
+		GiveUpAfter: cfg.SMS.Retry.GiveUpAfter.D(),
+	})
+	groups := map[string][]string{}
+	for _, g := range cfg.Alerting.Groups {
+		groups[g.Name] = g.Members
+	}
+	a.Outbox = outbox.New(outbox.Options{
+		Store: a.Store, DefaultSender: cfg.SMS.Sender, ConfigGroups: groups, Location: cfg.Location(),
+		Limits: outbox.Limits{PerDay: cfg.SMS.Limits.PerDay, PerRecipientPerHour: cfg.SMS.Limits.PerRecipientPerHour},
+		Wake:   a.Dispatcher.Wake,
+	})
+	var nets []netip.Prefix
+	for _, n := range cfg.Server.TrustedNetworks {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			return fmt.Errorf("server.trusted_networks: %w", err)
+		}
+		nets = append(nets, p)
+	}
+	a.Web = web.New(web.Options{
+		Store: a.Store, Outbox: a.Outbox, Log: a.Log.With("part", "web"), TrustedNetworks: nets,
+		Location: cfg.Location(), DryRun: cfg.DryRun(), Checks: cfg.Checks,
+	})
+	return nil
+}
+
+// Listen binds server.listen (use "127.0.0.1:0" in tests); Addr tells where.
+func (a *App) Listen() error {
+	ln, err := net.Listen("tcp", a.Config.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("server.listen: %w", err)
+	}
+	a.ln = ln
+	return nil
+}
+
+// Addr is the bound address, after Listen.
+func (a *App) Addr() string {
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// Run serves until ctx ends, then shuts down: the listener stops accepting,
+// in-flight requests and gateway calls get server.shutdown_timeout, and
+// whatever is still queued stays in the store for the next start.
+func (a *App) Run(ctx context.Context) error {
+	if a.ln == nil {
+		if err := a.Listen(); err != nil {
+			return err
+		}
+	}
+	// This process owns the SQLite file: claims left by a previous process
+	// (killed mid-call) go back to the queue now instead of waiting for
+	// their lease to run out. At-least-once: that batch may be sent twice.
+	if _, ok := a.Store.(*sqlite.DB); ok {
+		n, err := a.Store.ReleaseClaims(ctx, time.Now())
+		if err != nil {
+			return fmt.Errorf("release interrupted deliveries: %w", err)
+		}
+		if n > 0 {
+			a.Log.Warn("resuming deliveries interrupted by the previous run; they may be sent twice", "count", n)
+		}
+	}
+	mon, err := a.NewMonitor(ctx)
+	if err != nil {
+		return err
+	}
+	a.Monitor = mon
+	a.Web.SetMonitor(mon.Engine)
+	a.srv = &http.Server{
+		Handler: a.Web, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("http: %w", err)
+			stop()
+		}
+	}()
+	monitored := make(chan struct{})
+	go func() {
+		defer close(monitored)
+		a.runMonitor(runCtx, mon)
+	}()
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		_ = a.Dispatcher.Run(runCtx)
+	}()
+	a.Log.Info("munja serving", "addr", a.Addr(), "database", a.Config.Database,
+		"providers", providerNames(a.Providers), "dryrun", a.Config.DryRun(), "checks", len(mon.Checks))
+	<-runCtx.Done()
+
+	grace := a.Config.Server.ShutdownTimeout.D()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	if err := a.srv.Shutdown(sctx); err != nil {
+		a.Log.Warn("http shutdown", "err", err)
+	}
+	select {
+	case <-dispatched:
+	case <-sctx.Done():
+		a.Log.Warn("gateway calls still in flight at shutdown deadline; they will be resumed at next start")
+	}
+	wg.Wait()
+	<-monitored
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	a.Log.Info("munja stopped")
+	return nil
+}
+
+// Close releases the store.
+func (a *App) Close() error {
+	if a.ln != nil && a.srv == nil {
+		a.ln.Close()
+	}
+	return a.Store.Close()
+}
+
+func providerNames(ps []provider.Provider) string {
+	var names []string
+	for _, p := range ps {
+		names = append(names, p.Name())
+	}
+	return strings.Join(names, ",")
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/store"
+)
+
+// cmdCheck runs the configured checks once (cron mode). With --notify the
+// results go through the alert engine, whose state is in the store, so a
+// cron job every minute pages once per incident, not once per run.
+func cmdCheck(e *env, args []string) int {
+	fs := newFlags(e, "check")
+	fs.Bool("once", true, "run the checks once (the only mode; munja serve runs them continuously)")
+	notify := fs.Bool("notify", false, "alert through the alert engine and send what is due")
+	wait := fs.Duration("wait", 30*time.Second, "with --notify: how long to wait for the gateway")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	a, code := e.open()
+	if a == nil {
+		return code
+	}
+	defer a.Close()
+	mon, err := a.NewMonitor(e.ctx)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "munja check:", err)
+		return 1
+	}
+	if len(mon.Checks) == 0 {
+		fmt.Fprintln(e.stderr, "munja check: no checks configured (checks: in the config)")
+		return 2
+	}
+	results := check.RunOnce(e.ctx, mon.Checks)
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tSTATE\tTOOK\tDETAIL")
+	failed := 0
+	for _, r := range results {
+		state := "ok"
+		if !r.OK {
+			state = "FAIL"
+			failed++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Check, state, r.Duration.Round(time.Millisecond), oneLine(r.Detail, 100))
+	}
+	tw.Flush()
+	if *notify {
+		for _, r := range results {
+			mon.Engine.Observe(r)
+		}
+		if err := mon.Engine.Flush(e.ctx); err != nil {
+			fmt.Fprintln(e.stderr, "munja check: alert:", err)
+			return 1
+		}
+		deadline := time.Now().Add(*wait)
+		for time.Now().Before(deadline) {
+			n, err := a.Dispatcher.DispatchOnce(e.ctx, store.ClaimFilter{})
+			if err != nil {
+				fmt.Fprintln(e.stderr, "munja check: dispatch:", err)
+				return 1
+			}
+			if n == 0 {
+				break
+			}
+		}
+		for _, inc := range mon.Engine.Incidents(true) {
+			fmt.Fprintf(e.stderr, "open incident %s: %s (since %s)\n", inc.ID, strings.TrimSpace(inc.Text),
+				inc.Started.In(a.Config.Location()).Format("2006-01-02 15:04"))
+		}
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}

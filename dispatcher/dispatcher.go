@@ -1,0 +1,305 @@
+// Package dispatcher drains the outbox: it claims due deliveries from the
+// store, batches receivers of the same message into one gateway call (up to
+// the provider's MaxBatch), sends with a deadline, fails over to the next
+// provider, retries retryable failures with exponential backoff and jitter,
+// and records every recipient's outcome. Claims carry a lease, so a
+// dispatcher killed mid-call leaves its deliveries to be claimed again
+// (at-least-once).
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
+)
+
+// Options configure a Dispatcher. Zero values take the defaults noted.
+type Options struct {
+	Store     store.Messages
+	Providers []provider.Provider // tried in order
+	Log       *slog.Logger
+	Now       func() time.Time
+
+	CallTimeout  time.Duration // per gateway call (default 10s)
+	Lease        time.Duration // claim lease (default 3 × CallTimeout × providers + 5s)
+	ClaimLimit   int           // deliveries per claim (default 5000)
+	Concurrency  int           // gateway calls in flight (default 4)
+	Poll         time.Duration // idle re-check when nothing woke it (default 1s)
+	RetryInitial time.Duration // first backoff (default 2s)
+	RetryMax     time.Duration // backoff cap (default 5m)
+	GiveUpAfter  time.Duration // fail a delivery after trying this long (default 24h)
+	// Observe, when set, is told about every gateway call (for metrics).
+	Observe func(provider string, receivers int, err error, took time.Duration)
+}
+
+// Dispatcher sends queued deliveries. Safe for concurrent use.
+type Dispatcher struct {
+	opt  Options
+	wake chan struct{}
+}
+
+func New(opt Options) *Dispatcher {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.CallTimeout <= 0 {
+		opt.CallTimeout = 10 * time.Second
+	}
+	if opt.Lease <= 0 {
+		opt.Lease = 3*opt.CallTimeout*time.Duration(max(1, len(opt.Providers))) + 5*time.Second
+	}
+	if opt.ClaimLimit <= 0 {
+		opt.ClaimLimit = 5000
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 4
+	}
+	if opt.Poll <= 0 {
+		opt.Poll = time.Second
+	}
+	if opt.RetryInitial <= 0 {
+		opt.RetryInitial = 2 * time.Second
+	}
+	if opt.RetryMax <= 0 {
+		opt.RetryMax = 5 * time.Minute
+	}
+	if opt.GiveUpAfter <= 0 {
+		opt.GiveUpAfter = 24 * time.Hour
+	}
+	return &Dispatcher{opt: opt, wake: make(chan struct{}, 1)}
+}
+
+// Wake makes Run look for work now instead of at its next poll.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run dispatches until ctx ends. Gateway calls already in flight when ctx
+// ends are allowed to finish (each is bounded by CallTimeout); Run returns
+// after they did. Deliveries not yet claimed stay queued for the next start.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	for {
+		n, err := d.DispatchOnce(ctx, store.ClaimFilter{})
+		if err != nil && ctx.Err() == nil {
+			d.opt.Log.Error("dispatch", "err", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if n > 0 && err == nil {
+			continue // there may be more
+		}
+		wait := d.opt.Poll
+		if next, err := d.opt.Store.NextDue(ctx); err == nil && !next.IsZero() {
+			if until := next.Sub(d.opt.Now()); until < wait {
+				wait = max(until, 10*time.Millisecond)
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-d.wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
+
+// DispatchOnce claims what is due (optionally for one message only), sends
+// it and records the outcomes. It returns the number of deliveries handled.
+// Gateway calls use a context detached from ctx's cancellation so that a
+// shutdown never abandons a call whose result would then be unknown.
+func (d *Dispatcher) DispatchOnce(ctx context.Context, f store.ClaimFilter) (int, error) {
+	claims, err := d.opt.Store.ClaimDeliveries(ctx, d.opt.Now(), d.opt.ClaimLimit, d.opt.Lease, f)
+	if err != nil {
+		return 0, fmt.Errorf("claim: %w", err)
+	}
+	if len(claims) == 0 {
+		return 0, nil
+	}
+	jobs := d.batches(claims)
+	sem := make(chan struct{}, d.opt.Concurrency)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	callCtx := context.WithoutCancel(ctx)
+	for _, j := range jobs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			updates := d.send(callCtx, j)
+			if err := d.opt.Store.CompleteDeliveries(callCtx, updates); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("record results of message %d: %w", j.msg.ID, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return len(claims), errors.Join(errs...)
+}
+
+// job is the claimed deliveries of one message.
+type job struct {
+	msg        sms.Message
+	deliveries []sms.Delivery
+}
+
+func (d *Dispatcher) batches(claims []store.Claim) []job {
+	idx := map[int64]int{}
+	var jobs []job
+	for _, c := range claims {
+		i, ok := idx[c.Message.ID]
+		if !ok {
+			i = len(jobs)
+			idx[c.Message.ID] = i
+			jobs = append(jobs, job{msg: c.Message})
+		}
+		if c.Delivery.Attempts > 1 && c.Delivery.LastError == "" {
+			d.opt.Log.Warn("resuming a delivery whose earlier attempt was interrupted; it may be sent twice",
+				"message", c.Message.ID, "delivery", c.Delivery.ID, "attempt", c.Delivery.Attempts)
+		}
+		jobs[i].deliveries = append(jobs[i].deliveries, c.Delivery)
+	}
+	return jobs
+}
+
+// send tries each provider in order for the job's receivers, splitting them
+// into the provider's batch size, and returns one update per delivery.
+func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
+	pending := j.deliveries
+	var updates []store.DeliveryUpdate
+	var reasons []string
+	permanentOnly := true
+	for _, p := range d.opt.Providers {
+		if len(pending) == 0 {
+			break
+		}
+		var failed []sms.Delivery
+		for _, chunk := range chunks(pending, max(1, p.MaxBatch())) {
+			ups, err := d.call(ctx, p, j.msg, chunk)
+			if err != nil {
+				failed = append(failed, chunk...)
+				reasons = append(reasons, err.Error())
+				if !provider.IsPermanent(err) {
+					permanentOnly = false
+				}
+				continue
+			}
+			updates = append(updates, ups...)
+		}
+		pending = failed
+	}
+	if len(pending) == 0 {
+		return updates
+	}
+	reason := strings.Join(dedup(reasons), "; ")
+	now := d.opt.Now()
+	for _, del := range pending {
+		u := store.DeliveryUpdate{ID: del.ID, Error: reason}
+		switch {
+		case permanentOnly:
+			u.Status = sms.StatusFailed
+		case now.Sub(j.msg.CreatedAt) >= d.opt.GiveUpAfter:
+			u.Status = sms.StatusFailed
+			u.Error = fmt.Sprintf("gave up after %s: %s", d.opt.GiveUpAfter, reason)
+		default:
+			u.Status = sms.StatusQueued
+			u.NextAttemptAt = now.Add(d.backoff(del.Attempts))
+		}
+		updates = append(updates, u)
+	}
+	if permanentOnly {
+		d.opt.Log.Error("message failed permanently", "message", j.msg.ID, "recipients", len(pending), "reason", reason)
+	} else {
+		d.opt.Log.Warn("gateway call failed, will retry", "message", j.msg.ID, "recipients", len(pending), "reason", reason)
+	}
+	return updates
+}
+
+// call makes one gateway call and turns a success into per-delivery updates.
+func (d *Dispatcher) call(ctx context.Context, p provider.Provider, m sms.Message, ds []sms.Delivery) ([]store.DeliveryUpdate, error) {
+	b := provider.Batch{Sender: m.Sender, Text: m.Text, Title: m.Title, Kind: m.Kind, Test: m.Test}
+	for _, del := range ds {
+		b.Receivers = append(b.Receivers, del.Phone)
+	}
+	cctx, cancel := context.WithTimeout(ctx, d.opt.CallTimeout)
+	start := time.Now()
+	res, err := p.Send(cctx, b)
+	cancel()
+	if d.opt.Observe != nil {
+		d.opt.Observe(p.Name(), len(ds), err, time.Since(start))
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := d.opt.Now()
+	note := ""
+	if res.Rejected > 0 {
+		note = fmt.Sprintf("%s accepted %d of %d receivers (error_cnt %d); per-recipient results follow from the gateway",
+			p.Name(), res.Accepted, len(ds), res.Rejected)
+	}
+	status := sms.StatusSent
+	if res.Reserved {
+		status = sms.StatusReserved
+	}
+	ups := make([]store.DeliveryUpdate, 0, len(ds))
+	for _, del := range ds {
+		u := store.DeliveryUpdate{ID: del.ID, Status: status, Provider: p.Name(), ProviderMsgID: res.MessageID, SentAt: now, Error: note}
+		if reason, ok := res.Failed[del.Phone]; ok {
+			u.Status, u.Error, u.SentAt = sms.StatusFailed, p.Name()+": "+reason, time.Time{}
+		}
+		ups = append(ups, u)
+	}
+	return ups, nil
+}
+
+// backoff is exponential from RetryInitial, capped at RetryMax, with ±20% jitter.
+func (d *Dispatcher) backoff(attempts int) time.Duration {
+	b := d.opt.RetryInitial
+	for i := 1; i < attempts && b < d.opt.RetryMax; i++ {
+		b *= 2
+	}
+	b = min(b, d.opt.RetryMax)
+	jitter := time.Duration(rand.Int64N(int64(b)/5+1)) * 2
+	return b - b/5 + jitter
+}
+
+func chunks(ds []sms.Delivery, n int) [][]sms.Delivery {
+	var out [][]sms.Delivery
+	for len(ds) > n {
+		out = append(out, ds[:n])
+		ds = ds[n:]
+	}
+	return append(out, ds)
+}
+
+func dedup(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,234 @@
+// Package outbox is the front door of the SMS pipeline: it validates a send
+// request, resolves groups, enforces sms.limits and stores the message with
+// one queued delivery per recipient. Stored means accepted — nothing is
+// acknowledged to a caller before CreateMessage has committed.
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
+)
+
+// Request is a send request from any source (API, CLI, console, alerts).
+type Request struct {
+	To     []string  // phone numbers in any common form; "group:NAME" entries are groups
+	Groups []string  // group names (address book or alerting.groups)
+	Text   string    //
+	Title  string    // LMS only
+	Type   string    // auto (default) | sms | lms
+	Test   bool      // gateway test mode
+	At     time.Time // send at; zero = now
+	Sender string    // registered sender; empty = sms.sender
+	Source string    // api, cli, console, alert, compat
+	Actor  string    // user or token name, for history and the audit log
+}
+
+// LimitError is a refusal by sms.limits.
+type LimitError struct {
+	Limit string // config key, e.g. "sms.limits.per_day"
+	Msg   string
+}
+
+func (e *LimitError) Error() string { return e.Limit + ": " + e.Msg }
+
+// Limits are sms.limits.
+type Limits struct {
+	PerDay              int
+	PerRecipientPerHour int
+}
+
+// Options configure an Outbox.
+type Options struct {
+	Store         store.Store
+	Limits        Limits
+	DefaultSender string
+	// ConfigGroups are alerting.groups: name → member phone strings.
+	ConfigGroups map[string][]string
+	Location     *time.Location // for the daily budget's midnight
+	Now          func() time.Time
+	// Wake is called after a message was stored (the dispatcher's Wake).
+	Wake func()
+}
+
+// Outbox accepts messages into the store.
+type Outbox struct {
+	opt Options
+	// mu serializes the budget check with the insert so two concurrent
+	// requests cannot both pass a nearly exhausted budget (per process).
+	mu sync.Mutex
+}
+
+func New(opt Options) *Outbox {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Location == nil {
+		opt.Location = time.UTC
+	}
+	return &Outbox{opt: opt}
+}
+
+// Submit validates req and stores it. The returned message has its ID and
+// one queued delivery per distinct recipient. Errors are *sms.FieldError,
+// *sms.CharError, *sms.PhoneError (bad input), *LimitError (refused) or a
+// store failure (nothing was accepted).
+func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) {
+	phones, err := o.recipients(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	m := &sms.Message{
+		Text:      sms.NormalizeNewlines(req.Text),
+		Title:     sms.NormalizeNewlines(req.Title),
+		Sender:    req.Sender,
+		Test:      req.Test,
+		At:        req.At,
+		Source:    req.Source,
+		CreatedBy: req.Actor,
+	}
+	kind, err := sms.DecideKind(m.Text, m.Title, req.Type)
+	if err != nil {
+		return nil, err
+	}
+	m.Kind = kind
+	if kind == sms.KindSMS {
+		m.Title = ""
+	}
+	now := o.opt.Now()
+	if !m.At.IsZero() {
+		if m.At.Before(now.Add(-time.Minute)) {
+			return nil, &sms.FieldError{Field: "at", Msg: "is in the past"}
+		}
+		if !m.At.After(now) {
+			m.At = time.Time{}
+		}
+	}
+	if m.Sender == "" {
+		m.Sender = o.opt.DefaultSender
+	}
+	if m.Sender != "" {
+		p, err := sms.ParsePhone(m.Sender)
+		if err != nil {
+			return nil, &sms.FieldError{Field: "sender", Msg: err.Error()}
+		}
+		m.Sender = string(p)
+	}
+	for _, p := range phones {
+		m.Deliveries = append(m.Deliveries, sms.Delivery{Phone: p})
+	}
+
+	if o.opt.Limits != (Limits{}) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if err := o.checkLimits(ctx, now, phones); err != nil {
+			return nil, err
+		}
+	}
+	if err := o.opt.Store.CreateMessage(ctx, m); err != nil {
+		return nil, fmt.Errorf("store message: %w", err)
+	}
+	if o.opt.Wake != nil {
+		o.opt.Wake()
+	}
+	return m, nil
+}
+
+// recipients parses and deduplicates every number and group member.
+func (o *Outbox) recipients(ctx context.Context, req Request) ([]sms.Phone, error) {
+	var out []sms.Phone
+	groups := append([]string(nil), req.Groups...)
+	for i, raw := range req.To {
+		raw = strings.TrimSpace(raw)
+		if name, ok := strings.CutPrefix(raw, "group:"); ok {
+			groups = append(groups, name)
+			continue
+		}
+		p, err := sms.ParsePhone(raw)
+		if err != nil {
+			return nil, &sms.FieldError{Field: fmt.Sprintf("to[%d]", i), Msg: err.Error()}
+		}
+		out = append(out, p)
+	}
+	for i, g := range groups {
+		members, err := o.groupPhones(ctx, strings.TrimSpace(g))
+		if err != nil {
+			return nil, &sms.FieldError{Field: fmt.Sprintf("groups[%d]", i), Msg: err.Error()}
+		}
+		out = append(out, members...)
+	}
+	out = sms.DedupPhones(out)
+	if len(out) == 0 {
+		return nil, &sms.FieldError{Field: "to", Msg: "at least one recipient is required"}
+	}
+	return out, nil
+}
+
+func (o *Outbox) groupPhones(ctx context.Context, name string) ([]sms.Phone, error) {
+	if name == "" {
+		return nil, errors.New("empty group name")
+	}
+	var out []sms.Phone
+	found := false
+	if members, ok := o.opt.ConfigGroups[name]; ok {
+		found = true
+		for _, raw := range members {
+			p, err := sms.ParsePhone(raw)
+			if err != nil {
+				return nil, fmt.Errorf("group %q member %q: %w", name, raw, err)
+			}
+			out = append(out, p)
+		}
+	}
+	phones, err := o.opt.Store.GroupPhones(ctx, name)
+	switch {
+	case err == nil:
+		found = true
+		out = append(out, phones...)
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("group %q: %w", name, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("no group named %q", name)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("group %q has no members", name)
+	}
+	return out, nil
+}
+
+func (o *Outbox) checkLimits(ctx context.Context, now time.Time, phones []sms.Phone) error {
+	l := o.opt.Limits
+	if l.PerDay > 0 {
+		local := now.In(o.opt.Location)
+		midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, o.opt.Location)
+		n, err := o.opt.Store.CountDeliveriesSince(ctx, midnight, "")
+		if err != nil {
+			return fmt.Errorf("count today's messages: %w", err)
+		}
+		if n+len(phones) > l.PerDay {
+			return &LimitError{Limit: "sms.limits.per_day", Msg: fmt.Sprintf(
+				"daily budget of %d messages would be exceeded (%d sent today, %d requested)", l.PerDay, n, len(phones))}
+		}
+	}
+	if l.PerRecipientPerHour > 0 {
+		since := now.Add(-time.Hour)
+		for _, p := range phones {
+			n, err := o.opt.Store.CountDeliveriesSince(ctx, since, p)
+			if err != nil {
+				return fmt.Errorf("count messages to %s: %w", p.Display(), err)
+			}
+			if n+1 > l.PerRecipientPerHour {
+				return &LimitError{Limit: "sms.limits.per_recipient_per_hour", Msg: fmt.Sprintf(
+					"%s already received %d messages in the last hour (limit %d)", p.Display(), n, l.PerRecipientPerHour)}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,253 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/munja-sms/munja/outbox"
+	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
+)
+
+// stringList accepts a JSON array of strings or one comma-separated string.
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = splitList(one)
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("must be an array of strings")
+	}
+	*l = many
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+type messageRequest struct {
+	To     stringList `json:"to"`
+	Groups stringList `json:"groups"`
+	Text   string     `json:"text"`
+	Title  string     `json:"title"`
+	Type   string     `json:"type"`
+	Test   bool       `json:"test"`
+	At     string     `json:"at"`
+	Sender string     `json:"sender"`
+}
+
+// decodeJSON decodes exactly one JSON object, refusing unknown fields, and
+// names the offending field in its error.
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &mbe):
+			return err
+		case errors.As(err, &te):
+			return badRequest(te.Field, fmt.Sprintf("%s: wrong type (%s)", te.Field, te.Value))
+		case errors.As(err, &se):
+			return badRequest("", fmt.Sprintf("invalid JSON at byte %d", se.Offset))
+		case errors.Is(err, io.EOF):
+			return badRequest("", "request body is empty")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return badRequest(f, "unknown field "+strconv.Quote(f))
+		default:
+			return badRequest("", "invalid JSON: "+err.Error())
+		}
+	}
+	if dec.More() {
+		return badRequest("", "request body must hold one JSON object")
+	}
+	return nil
+}
+
+func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, c Caller) {
+	var req messageRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	var at time.Time
+	if req.At != "" {
+		t, err := time.Parse(time.RFC3339, req.At)
+		if err != nil {
+			writeError(w, s.opt.Log, badRequest("at", "must be RFC3339, e.g. 2026-11-25T14:03:00+09:00"))
+			return
+		}
+		at = t
+	}
+	m, err := s.opt.Outbox.Submit(r.Context(), outbox.Request{
+		To: req.To, Groups: req.Groups, Text: req.Text, Title: req.Title, Type: req.Type,
+		Test: req.Test, At: at, Sender: req.Sender, Source: "api", Actor: c.Name,
+	})
+	if err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/messages/%d", m.ID))
+	writeJSON(w, http.StatusAccepted, s.messageJSON(m))
+}
+
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, _ Caller) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, s.opt.Log, badRequest("id", "must be a positive integer"))
+		return
+	}
+	m, err := s.opt.Store.GetMessage(r.Context(), id)
+	if err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.messageJSON(m))
+}
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ Caller) {
+	q := r.URL.Query()
+	f := store.MessageFilter{Limit: 50, Text: q.Get("text"), Status: sms.Status(q.Get("status"))}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			writeError(w, s.opt.Log, badRequest("limit", "must be 1..500"))
+			return
+		}
+		f.Limit = n
+	}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			writeError(w, s.opt.Log, badRequest("before", "must be a message id"))
+			return
+		}
+		f.BeforeID = n
+	}
+	if v := q.Get("to"); v != "" {
+		p, err := sms.ParsePhone(v)
+		if err != nil {
+			writeError(w, s.opt.Log, badRequest("to", err.Error()))
+			return
+		}
+		f.Phone = p
+	}
+	ms, err := s.opt.Store.ListMessages(r.Context(), f)
+	if err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	out := struct {
+		Messages []messageJSON `json:"messages"`
+		Next     string        `json:"next,omitempty"`
+	}{Messages: []messageJSON{}}
+	for _, m := range ms {
+		out.Messages = append(out.Messages, s.messageJSON(m))
+	}
+	if len(ms) == f.Limit {
+		out.Next = fmt.Sprintf("/api/v1/messages?before=%d&limit=%d", ms[len(ms)-1].ID, f.Limit)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type messageJSON struct {
+	ID         int64           `json:"id"`
+	Status     string          `json:"status"`
+	Type       sms.Kind        `json:"type"`
+	Bytes      int             `json:"bytes"`
+	Text       string          `json:"text"`
+	Title      string          `json:"title,omitempty"`
+	Sender     string          `json:"sender,omitempty"`
+	Test       bool            `json:"test"`
+	DryRun     bool            `json:"dryrun,omitempty"`
+	At         *time.Time      `json:"at,omitempty"`
+	Source     string          `json:"source"`
+	CreatedBy  string          `json:"created_by,omitempty"`
+	CreatedAt  time.Time       `json:"created_at"`
+	Recipients []recipientJSON `json:"recipients"`
+}
+
+type recipientJSON struct {
+	To            string     `json:"to"`
+	Status        sms.Status `json:"status"`
+	Provider      string     `json:"provider,omitempty"`
+	ProviderMsgID string     `json:"provider_message_id,omitempty"`
+	Attempts      int        `json:"attempts"`
+	Error         string     `json:"error,omitempty"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	SentAt        *time.Time `json:"sent_at,omitempty"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+func (s *Server) messageJSON(m *sms.Message) messageJSON {
+	n, _ := sms.CountBytes(m.Text)
+	out := messageJSON{
+		ID: m.ID, Status: MessageStatus(m), Type: m.Kind, Bytes: n, Text: m.Text, Title: m.Title,
+		Sender: m.Sender, Test: m.Test, DryRun: s.opt.DryRun, At: timePtr(m.At, s.opt.Location),
+		Source: m.Source, CreatedBy: m.CreatedBy, CreatedAt: m.CreatedAt.In(s.opt.Location),
+		Recipients: []recipientJSON{},
+	}
+	for _, d := range m.Deliveries {
+		rj := recipientJSON{
+			To: string(d.Phone), Status: d.Status, Provider: d.Provider, ProviderMsgID: d.ProviderMsgID,
+			Attempts: d.Attempts, Error: d.LastError, SentAt: timePtr(d.SentAt, s.opt.Location),
+			UpdatedAt: d.UpdatedAt.In(s.opt.Location),
+		}
+		if d.Status == sms.StatusQueued {
+			rj.NextAttemptAt = timePtr(d.NextAttemptAt, s.opt.Location)
+		}
+		out.Recipients = append(out.Recipients, rj)
+	}
+	return out
+}
+
+func timePtr(t time.Time, loc *time.Location) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.In(loc)
+	return &t
+}
+
+// MessageStatus summarizes a message's deliveries: queued while any is
+// unfinished, else sent, failed, or partial (some failed).
+func MessageStatus(m *sms.Message) string {
+	failed, done := 0, 0
+	for _, d := range m.Deliveries {
+		switch {
+		case d.Status == sms.StatusFailed || d.Status == sms.StatusCanceled:
+			failed++
+		case d.Status.Final():
+			done++
+		}
+	}
+	switch {
+	case failed+done < len(m.Deliveries):
+		return "queued"
+	case failed == 0:
+		return "sent"
+	case done == 0:
+		return "failed"
+	}
+	return "partial"
+}

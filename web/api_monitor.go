@@ -1,0 +1,197 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/munja-sms/munja/alert"
+	"github.com/munja-sms/munja/check"
+)
+
+// SetMonitor mounts the routes that need the alert engine: heartbeats,
+// checks, incidents, silences and one-time ack links. Called once, before
+// serving.
+func (s *Server) SetMonitor(e *alert.Engine) {
+	s.engine = e
+	s.api("POST /api/v1/heartbeat/{name}", "send", s.heartbeat)
+	s.api("GET /api/v1/heartbeat/{name}", "send", s.heartbeat)
+	s.api("GET /api/v1/checks", "read", s.listChecks)
+	s.api("GET /api/v1/incidents", "read", s.listIncidents)
+	s.api("GET /api/v1/incidents/{id}", "read", s.getIncident)
+	s.api("POST /api/v1/incidents/{id}/ack", "send", s.ackIncident)
+	s.api("GET /api/v1/silences", "read", s.listSilences)
+	s.api("POST /api/v1/silences", "send", s.createSilence)
+	s.api("DELETE /api/v1/silences/{id}", "send", s.deleteSilence)
+	// The one-time token in the link is the credential. GET only shows a
+	// confirmation page, so link previews in messengers cannot acknowledge.
+	s.link("GET /ack/{token}", s.ackPage)
+	s.link("POST /ack/{token}", s.ackByLink)
+}
+
+func (s *Server) link(pattern string, h http.HandlerFunc) {
+	s.routes = append(s.routes, Route{Pattern: pattern, Scope: "link"})
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 4096)
+		h(w, r)
+	})
+}
+
+func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, c Caller) {
+	name := r.PathValue("name")
+	if !s.isHeartbeat(name) {
+		writeError(w, s.opt.Log, &apiError{status: http.StatusNotFound, field: "name", msg: "no heartbeat check named " + name})
+		return
+	}
+	now := s.opt.Now()
+	if err := check.RecordHeartbeat(r.Context(), s.opt.Store, name, now); err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"check": name, "at": now.In(s.opt.Location)})
+}
+
+func (s *Server) isHeartbeat(name string) bool {
+	for _, c := range s.opt.Checks {
+		if c.Name == name && c.Type == "heartbeat" {
+			return true
+		}
+	}
+	return false
+}
+
+type checkJSON struct {
+	Check    string               `json:"check"`
+	Host     string               `json:"host,omitempty"`
+	State    string               `json:"state"`
+	Since    *time.Time           `json:"since,omitempty"`
+	Detail   string               `json:"detail,omitempty"`
+	Incident string               `json:"incident,omitempty"`
+	Flapping bool                 `json:"flapping,omitempty"`
+	Silenced bool                 `json:"silenced,omitempty"`
+	History  []alert.HistoryPoint `json:"history"`
+}
+
+func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, _ Caller) {
+	out := []checkJSON{}
+	for _, c := range s.engine.Checks() {
+		out = append(out, checkJSON{
+			Check: c.Check, Host: c.Host, State: c.State, Since: timePtr(c.Since, s.opt.Location),
+			Detail: c.Last.Detail, Incident: c.Incident, Flapping: c.Flapping, Silenced: c.Silenced,
+			History: append([]alert.HistoryPoint{}, c.History...),
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"checks": out})
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, _ Caller) {
+	open := r.URL.Query().Get("open") != "false"
+	out := s.engine.Incidents(open)
+	if out == nil {
+		out = []alert.Incident{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"incidents": out})
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, _ Caller) {
+	inc, err := s.engine.Incident(r.PathValue("id"))
+	if err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, inc)
+}
+
+func (s *Server) ackIncident(w http.ResponseWriter, r *http.Request, c Caller) {
+	id := r.PathValue("id")
+	if err := s.engine.Ack(r.Context(), id, c.Name); err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	inc, err := s.engine.Incident(id)
+	if err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, inc)
+}
+
+func (s *Server) listSilences(w http.ResponseWriter, r *http.Request, _ Caller) {
+	out := s.engine.Silences()
+	if out == nil {
+		out = []alert.Silence{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"silences": out})
+}
+
+func (s *Server) createSilence(w http.ResponseWriter, r *http.Request, c Caller) {
+	var req struct {
+		Check   string `json:"check"`
+		Host    string `json:"host"`
+		Until   string `json:"until"`
+		Comment string `json:"comment"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	until, err := time.Parse(time.RFC3339, req.Until)
+	if err != nil {
+		writeError(w, s.opt.Log, badRequest("until", "must be RFC3339, e.g. 2026-11-25T18:00:00+09:00"))
+		return
+	}
+	if !until.After(s.opt.Now()) {
+		writeError(w, s.opt.Log, badRequest("until", "must be in the future"))
+		return
+	}
+	id, err := s.engine.Silence(r.Context(), alert.SilenceSpec{Check: req.Check, Host: req.Host, Until: until, By: c.Name, Comment: req.Comment})
+	if err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+}
+
+func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request, _ Caller) {
+	if err := s.engine.Unsilence(r.Context(), r.PathValue("id")); err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+var ackTmpl = template.Must(template.New("ack").Parse(`<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>munja — 장애 확인</title></head><body style="font-family:sans-serif;max-width:30em;margin:2em auto">
+{{if .Done}}<h1>확인되었습니다</h1><p>{{.Msg}}</p>
+{{else}}<h1>장애 확인 (acknowledge)</h1>
+<p>이 장애를 확인 처리하면 반복 알림과 에스컬레이션이 멈춥니다.<br>Acknowledging stops reminders and escalation.</p>
+<form method="post"><button type="submit" style="font-size:1.2em;padding:.5em 1em">확인 (Acknowledge)</button></form>{{end}}
+</body></html>`))
+
+func (s *Server) ackPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = ackTmpl.Execute(w, map[string]any{})
+}
+
+func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	token := r.PathValue("token")
+	ip, _ := remoteIP(r)
+	id, err := s.engine.AckByToken(r.Context(), token, "link:"+ip.String())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if errors.Is(err, alert.ErrInvalidToken) {
+		w.WriteHeader(http.StatusNotFound)
+		_ = ackTmpl.Execute(w, map[string]any{"Done": true, "Msg": "링크가 유효하지 않거나 이미 사용되었습니다. (invalid, used or expired link)"})
+		return
+	}
+	if err != nil {
+		s.opt.Log.Error("ack by link", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	_ = ackTmpl.Execute(w, map[string]any{"Done": true, "Msg": "장애 " + strings.TrimSpace(id) + " 확인 처리됨 (acknowledged)."})
+}

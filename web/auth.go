@@ -1,0 +1,57 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/munja-sms/munja/auth"
+	"github.com/munja-sms/munja/store"
+)
+
+// Caller is who made an API request.
+type Caller struct {
+	Name  string // token:NAME or net:ADDR
+	Scope string
+}
+
+func (s *Server) authenticate(r *http.Request, need string) (Caller, error) {
+	h := r.Header.Get("Authorization")
+	if h != "" {
+		plain, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || strings.TrimSpace(plain) == "" {
+			return Caller{}, errUnauthorized("Authorization header must be \"Bearer TOKEN\"")
+		}
+		hash := auth.HashToken(strings.TrimSpace(plain))
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		tok, err := s.opt.Store.TokenByHash(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && !auth.Equal(tok.Hash, hash)) {
+			return Caller{}, errUnauthorized("invalid or revoked token")
+		}
+		if err != nil {
+			return Caller{}, err
+		}
+		if !auth.Allows(tok.Scope, need) {
+			return Caller{}, &apiError{status: http.StatusForbidden, msg: "token scope " + tok.Scope + " does not allow this (needs " + need + ")"}
+		}
+		if err := s.opt.Store.TouchToken(ctx, tok.ID, s.opt.Now()); err != nil {
+			s.opt.Log.Warn("token last-used update failed", "err", err)
+		}
+		return Caller{Name: "token:" + tok.Name, Scope: tok.Scope}, nil
+	}
+	if ip, ok := remoteIP(r); ok && auth.Allows(auth.ScopeSend, need) {
+		for _, p := range s.opt.TrustedNetworks {
+			if p.Contains(ip) {
+				return Caller{Name: "net:" + ip.String(), Scope: auth.ScopeSend}, nil
+			}
+		}
+	}
+	return Caller{}, errUnauthorized("authentication required: send Authorization: Bearer TOKEN (munja token create)")
+}
+
+func errUnauthorized(msg string) error {
+	return &apiError{status: http.StatusUnauthorized, msg: msg}
+}

@@ -1,0 +1,81 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/munja-sms/munja/outbox"
+	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
+)
+
+// apiError is an error with the HTTP status and field a client should see.
+type apiError struct {
+	status int
+	field  string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(field, msg string) error {
+	return &apiError{status: http.StatusBadRequest, field: field, msg: msg}
+}
+
+// classify maps any error to what the client sees, in one table. Internal
+// failures are logged and answered with a generic message.
+func classify(err error) *apiError {
+	var ae *apiError
+	var fe *sms.FieldError
+	var ce *sms.CharError
+	var pe *sms.PhoneError
+	var le *outbox.LimitError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &fe):
+		return &apiError{status: http.StatusBadRequest, field: fe.Field, msg: err.Error()}
+	case errors.As(err, &ce):
+		field := ce.Field
+		if field == "" {
+			field = "text"
+		}
+		return &apiError{status: http.StatusBadRequest, field: field, msg: err.Error()}
+	case errors.As(err, &pe):
+		return &apiError{status: http.StatusBadRequest, field: "to", msg: err.Error()}
+	case errors.As(err, &le):
+		return &apiError{status: http.StatusTooManyRequests, field: le.Limit, msg: le.Error()}
+	case errors.As(err, &mbe):
+		return &apiError{status: http.StatusRequestEntityTooLarge, msg: "request body too large"}
+	case errors.Is(err, store.ErrNotFound):
+		return &apiError{status: http.StatusNotFound, msg: "not found"}
+	}
+	return nil
+}
+
+func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
+	ae := classify(err)
+	if ae == nil {
+		log.Error("internal error", "err", err)
+		ae = &apiError{status: http.StatusInternalServerError, msg: "internal error"}
+	}
+	body := map[string]string{"error": ae.msg}
+	if ae.field != "" {
+		body["field"] = ae.field
+	}
+	if ae.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="munja"`)
+	}
+	writeJSON(w, ae.status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
