@@ -43,6 +43,7 @@ type compiled struct {
 	firing     *template.Template
 	resolvedT  *template.Template
 	checks     map[string]checkCfg
+	order      map[string]int // check name → position in the config
 }
 
 type checkCfg struct {
@@ -85,6 +86,7 @@ func compile(c *config.Config) (*compiled, error) {
 		flapChange: a.Flapping.Changes,
 		quiet:      map[string]quietHours{},
 		checks:     map[string]checkCfg{},
+		order:      map[string]int{},
 	}
 	if cc.localHost == "" {
 		if h, err := os.Hostname(); err == nil {
@@ -156,6 +158,7 @@ func compile(c *config.Config) (*compiled, error) {
 			k.recipients = ch.Recipients
 		}
 		cc.checks[ch.Name] = k
+		cc.order[ch.Name] = len(cc.order)
 	}
 	return cc, nil
 }
@@ -167,6 +170,15 @@ func (c *compiled) check(name string) checkCfg {
 		return k
 	}
 	return checkCfg{failures: c.failures, successes: c.successes, recipients: c.recipients}
+}
+
+// position orders alerts of one message like the config lists the checks
+// (the original script's order); unconfigured checks come last.
+func (c *compiled) position(name string) int {
+	if i, ok := c.order[name]; ok {
+		return i
+	}
+	return len(c.order)
 }
 
 func parseTemplate(name, text string) (*template.Template, error) {

@@ -39,6 +39,12 @@ func (e *Engine) collect(now time.Time) (map[Reason][]ref, time.Time) {
 		if c := a.Started.Compare(b.Started); c != 0 {
 			return c
 		}
+		if c := e.cc.position(a.Check) - e.cc.position(b.Check); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Host, b.Host); c != 0 {
+			return c
+		}
 		return strings.Compare(a.ID, b.ID)
 	})
 	byReason := map[Reason][]ref{}

@@ -40,6 +40,9 @@ type Engine struct {
 	timeout   time.Duration
 
 	tickMu sync.Mutex // one evaluation (and its Notify calls) at a time
+	// holdUntil: after a failed Notify nothing is sent before this time,
+	// however often Run is woken. Guarded by tickMu.
+	holdUntil time.Time
 	saveMu sync.Mutex // writes reach the store in snapshot order
 	wake   chan struct{}
 
@@ -192,10 +195,17 @@ func (e *Engine) evaluate(ctx context.Context) (time.Time, error) {
 	now := e.clock.Now()
 	e.mu.Lock()
 	e.expireSilences(now)
-	e.prune(now)
 	next := e.endFlapping(now)
-	msgs, due := e.plan(now)
-	next = earliest(next, due)
+	var msgs []outMsg
+	if now.Before(e.holdUntil) {
+		next = earliest(next, e.planNext(now))
+		next = earliest(next, e.holdUntil)
+	} else {
+		var due time.Time
+		msgs, due = e.plan(now)
+		next = earliest(next, due)
+	}
+	e.prune(now)
 	history := len(e.lightDirty) > 0 && !now.Before(e.lastHistorySave.Add(historyFlush))
 	if len(e.lightDirty) > 0 && !history {
 		next = earliest(next, e.lastHistorySave.Add(historyFlush))
@@ -232,6 +242,7 @@ func (e *Engine) evaluate(ctx context.Context) (time.Time, error) {
 		e.mu.Unlock()
 	}
 	if notifyErr != nil {
+		e.holdUntil = e.clock.Now().Add(e.retry)
 		return next, notifyErr
 	}
 	return next, saveErr

@@ -157,11 +157,19 @@ func TestNotifierFailureRetriedWithoutDuplicates(t *testing.T) {
 		t.Fatal("Flush did not report the notifier error")
 	}
 	h.expect()
-	// Run would come back after RetryInterval; so do we.
+	// However often it is woken, it waits RetryInterval before trying again.
 	if next := h.e.tick(context.Background()); !next.Equal(h.clock.Now().Add(10 * time.Second)) {
 		t.Errorf("retry scheduled at %v, want now+10s", next)
 	}
-	h.expect()
+	h.clock.Advance(9 * time.Second)
+	h.flush()
+	if h.n.calls != 1 {
+		t.Errorf("notifier called %d times within the retry interval", h.n.calls)
+	}
+	h.clock.Advance(time.Second)
+	if err := h.e.Flush(context.Background()); err == nil {
+		t.Fatal("second failure not reported")
+	}
 	h.step(10 * time.Second)
 	h.expect(txtHttpd)
 	for range 5 {

@@ -274,3 +274,11 @@ func openIncident(t *testing.T, e *Engine, check string) Incident {
 	t.Fatalf("no open incident for %s", check)
 	return Incident{}
 }
+
+func checkResult(name string, ok bool, at time.Time) check.Result {
+	tx := texts[name]
+	if tx[0] == "" {
+		tx = [2]string{"[경고] " + name + " 실패", "[복구] " + name + " 정상"}
+	}
+	return check.Result{Check: name, OK: ok, At: at, Firing: tx[0], Resolved: tx[1], Severity: "warning"}
+}
