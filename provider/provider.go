@@ -1,8 +1,8 @@
 // Package provider defines the seam between the dispatcher and SMS gateways.
 //
-// A provider is one package (provider/aligo, provider/webhook, …) that
-// registers a Factory in Registry (registry.go) — adding a gateway is that
-// package plus one line there.
+// A provider is one package (provider/aligo, provider/webhook, …) with a
+// Factory and a Validator, listed in the one registry map in
+// provider/providers — adding a gateway is that package plus one line there.
 package provider
 
 import (

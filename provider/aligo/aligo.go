@@ -110,7 +110,7 @@ func NewClient(cfg config.Provider, hc *http.Client, log *slog.Logger) (*Client,
 // Validate checks the aligo keys of cfg; path is e.g. "sms.providers[0]".
 func Validate(cfg config.Provider, path string) []error {
 	var errs []error
-	bad := func(key, msg string) { errs = append(errs, fmt.Errorf("%s.%s: %s", path, key, msg)) }
+	bad := func(key, msg string) { errs = append(errs, config.FieldError{Path: path + "." + key, Msg: msg}) }
 	if strings.TrimSpace(cfg.UserID) == "" {
 		bad("user_id", "required (your Aligo login ID)")
 	}

@@ -53,7 +53,7 @@ func Validate(cfg config.Provider, path string) []error {
 		{"secret", !cfg.Secret.IsZero() || cfg.SecretFile != ""},
 	} {
 		if k.set {
-			errs = append(errs, fmt.Errorf("%s.%s: not used by type dryrun", path, k.key))
+			errs = append(errs, config.FieldError{Path: path + "." + k.key, Msg: "not used by type dryrun"})
 		}
 	}
 	return errs

@@ -102,7 +102,7 @@ func New(cfg config.Provider, hc *http.Client, log *slog.Logger) (provider.Provi
 // Validate checks the webhook keys of cfg; path is e.g. "sms.providers[0]".
 func Validate(cfg config.Provider, path string) []error {
 	var errs []error
-	bad := func(key, msg string) { errs = append(errs, fmt.Errorf("%s.%s: %s", path, key, msg)) }
+	bad := func(key, msg string) { errs = append(errs, config.FieldError{Path: path + "." + key, Msg: msg}) }
 	if cfg.URL == "" {
 		bad("url", "required (the endpoint that receives the JSON)")
 	} else if u, err := url.Parse(cfg.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
