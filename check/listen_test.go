@@ -170,6 +170,21 @@ func BenchmarkListenScan(b *testing.B) {
 			}
 		}
 	})
+	b.Run("proc-not-listening", func(b *testing.B) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		c := newListenT(b, port, "")
+		b.ReportAllocs()
+		for b.Loop() {
+			if c.Run(context.Background()).OK {
+				b.Fatal("closed port found")
+			}
+		}
+	})
 	b.Run("synthetic-10k-sockets", func(b *testing.B) {
 		table := synthTable(10000)
 		b.SetBytes(int64(len(table)))

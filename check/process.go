@@ -83,9 +83,12 @@ func ValidateProcess(cfg config.Check, path string) []error {
 }
 
 // NewProcess builds a type process check. A process matches process: NAME
-// when its name (/proc/PID/comm) is NAME, like pgrep -x, or when the base
-// name of its argv[0] is NAME; the latter also finds names longer than the
-// 15 bytes the kernel keeps in comm, and processes started with exec -a.
+// when its name (/proc/PID/comm) is NAME, like pgrep -x. The kernel keeps
+// only 15 bytes of a name, so for a longer NAME a comm equal to its first
+// 15 bytes matches when the base name of argv[0] (or of argv[1], a script
+// run by its interpreter) is NAME; pgrep -x finds nothing there. Only comm
+// is read for other processes, which keeps a scan at one small read per
+// process.
 // cmdline: is a regular expression on the command line (arguments joined by
 // spaces, like pgrep -f); pidfile: reads one PID from a file. Set together,
 // all must hold. Zombies and munja itself never count. The check fails
@@ -239,12 +242,23 @@ func (c *processCheck) match(pid int, b *scanBufs) (procID, bool) {
 		}
 		comm = bytes.TrimSuffix(comm, []byte{'\n'})
 	}
-	if c.process != "" && !(len(c.process) <= commLen && string(comm) == c.process) {
-		if args, err = readSmall(base+"/cmdline", b.cmdline); err != nil {
+	if c.process != "" {
+		switch {
+		case len(c.process) <= commLen:
+			if string(comm) != c.process {
+				return procID{}, false
+			}
+		case string(comm) != c.process[:commLen]:
 			return procID{}, false
-		}
-		if string(argv0Base(args)) != c.process {
-			return procID{}, false
+		default:
+			// comm holds the first 15 bytes of a longer name: confirm with
+			// argv[0], or argv[1] for a script run by its interpreter.
+			if args, err = readSmall(base+"/cmdline", b.cmdline); err != nil {
+				return procID{}, false
+			}
+			if string(argBase(args, 0)) != c.process && string(argBase(args, 1)) != c.process {
+				return procID{}, false
+			}
 		}
 	}
 	if c.cmdline != nil {
@@ -268,13 +282,21 @@ func (c *processCheck) match(pid int, b *scanBufs) (procID, bool) {
 	return procID{pid: pid, start: ps.start}, true
 }
 
-// argv0Base returns the base name of the first NUL-terminated argument.
-func argv0Base(cmdline []byte) []byte {
-	if i := bytes.IndexByte(cmdline, 0); i >= 0 {
-		cmdline = cmdline[:i]
+// argBase returns the base name of argument i of a NUL-separated cmdline
+// (nil when there is no such argument).
+func argBase(cmdline []byte, i int) []byte {
+	for ; i > 0; i-- {
+		j := bytes.IndexByte(cmdline, 0)
+		if j < 0 {
+			return nil
+		}
+		cmdline = cmdline[j+1:]
 	}
-	if i := bytes.LastIndexByte(cmdline, '/'); i >= 0 {
-		cmdline = cmdline[i+1:]
+	if j := bytes.IndexByte(cmdline, 0); j >= 0 {
+		cmdline = cmdline[:j]
+	}
+	if j := bytes.LastIndexByte(cmdline, '/'); j >= 0 {
+		cmdline = cmdline[j+1:]
 	}
 	return cmdline
 }

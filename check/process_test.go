@@ -55,6 +55,33 @@ func startNamed(t testing.TB, name, argv0 string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// startScript writes a /bin/sh script named name and runs it.
+func startScript(t testing.TB, name, body string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var cmd *exec.Cmd
+	var err error
+	for try := 0; ; try++ {
+		cmd = exec.Command(path)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err = cmd.Start(); errors.Is(err, syscall.ETXTBSY) && try < 50 {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		break
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+	})
+}
+
 func copyFile(t testing.TB, src, dst string) {
 	t.Helper()
 	in, err := os.Open(src)
@@ -132,6 +159,10 @@ func TestProcessMatch(t *testing.T) {
 	long := uniq("-a-long-process-name") // longer than comm keeps
 	startNamed(t, long, "")
 	startNamed(t, uniq("b"), uniq("argv"))
+	long2 := uniq("-another-long-name")
+	startNamed(t, long2, "something-else")
+	script := uniq("-a-long-script-name")
+	startScript(t, script, "sleep 600\nexit 0\n")
 	startNamed(t, uniq("c"), "", "3600.25")
 	startNamed(t, uniq("d"), "")
 	startNamed(t, uniq("d"), "")
@@ -145,7 +176,9 @@ func TestProcessMatch(t *testing.T) {
 	}{
 		{"long name via argv0", config.Check{Process: long}, true, 1, ""},
 		{"comm, argv0 differs", config.Check{Process: uniq("b")}, true, 1, ""},
-		{"argv0 like exec -a", config.Check{Process: uniq("argv")}, true, 1, ""},
+		{"argv0 alone is not the name (like pgrep -x)", config.Check{Process: uniq("argv")}, false, 0, ""},
+		{"long name, argv0 differs", config.Check{Process: long2}, false, 0, ""},
+		{"long-named script run by sh", config.Check{Process: script}, true, 1, ""},
 		{"truncated prefix alone is not a match", config.Check{Process: long[:commLen] + "zz"}, false, 0, ""},
 		{"cmdline regex", config.Check{Cmdline: uniq("c") + ` 3600\.25$`}, true, 1, ""},
 		{"name and cmdline both", config.Check{Process: uniq("c"), Cmdline: `3600\.25`}, true, 1, ""},
