@@ -188,8 +188,14 @@ func (e *Engine) compose(reason Reason, incs []*incident, now time.Time) Notific
 		if withLink {
 			size += linkLen
 		}
-		if size <= lmsMaxBytes || k == 1 {
+		if size <= lmsMaxBytes {
 			break
+		}
+		if k == 1 {
+			// One alert longer than an LMS: cut it rather than have the
+			// outbox refuse it on every retry.
+			text = truncate(text, lmsMaxBytes)
+			withLink = false
 		}
 	}
 	if withLink {

@@ -43,8 +43,8 @@ type Engine struct {
 	// holdUntil: after a failed Notify nothing is sent before this time,
 	// however often Run is woken. Guarded by tickMu.
 	holdUntil time.Time
-	saveMu sync.Mutex // writes reach the store in snapshot order
-	wake   chan struct{}
+	saveMu    sync.Mutex // writes reach the store in snapshot order
+	wake      chan struct{}
 
 	mu              sync.Mutex
 	cc              *compiled
@@ -171,11 +171,15 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// Flush evaluates the engine once: state is saved and every message due now
-// is handed to the notifier. `munja check --notify` uses it instead of Run.
+// Flush evaluates the engine once: every message due now is handed to the
+// notifier and all state, result history included, is saved. `munja check --notify` uses it instead of Run.
 // It returns the notifier's or the store's error, if any.
 func (e *Engine) Flush(ctx context.Context) error {
 	_, err := e.evaluate(ctx)
+	// A short-lived process (cron mode) also keeps the result history.
+	if serr := e.saveKeys(ctx, true); err == nil {
+		err = serr
+	}
 	return err
 }
 

@@ -168,24 +168,40 @@ func TestChecksAndIncidentsAPI(t *testing.T) {
 
 func TestHistoryOnlyChangesAreBatched(t *testing.T) {
 	h := newHarness(t, baseConfig())
+	ctx := context.Background()
 	h.pass("httpd")
 	h.flush()
 	puts := h.st.puts
+	// Run's ticks write steady results at most once a minute…
 	for range 5 {
 		h.pass("httpd")
-		h.step(10 * time.Second)
+		h.clock.Advance(10 * time.Second)
+		h.e.tick(ctx)
 	}
 	if h.st.puts != puts {
 		t.Errorf("steady results wrote %d times", h.st.puts-puts)
 	}
-	h.step(time.Minute)
-	raw, err := h.st.GetState(context.Background(), checkKey("httpd", ""))
-	if err != nil {
-		t.Fatal(err)
+	h.clock.Advance(10 * time.Second)
+	h.e.tick(ctx)
+	load := func() checkState {
+		raw, err := h.st.GetState(ctx, checkKey("httpd", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st checkState
+		if err := json.Unmarshal(raw, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st
 	}
-	var st checkState
-	if err := json.Unmarshal(raw, &st); err != nil || len(st.History) != 6 {
-		t.Errorf("history not flushed: %d points, %v", len(st.History), err)
+	if st := load(); len(st.History) != 6 {
+		t.Errorf("history not written after a minute: %d points", len(st.History))
+	}
+	// …and Flush (cron mode) writes them at once.
+	h.pass("httpd")
+	h.flush()
+	if st := load(); len(st.History) != 7 {
+		t.Errorf("history not written by Flush: %d points", len(st.History))
 	}
 }
 
