@@ -12,9 +12,15 @@ import (
 )
 
 var (
+	// ErrNotFound is returned (wrapped) when the thing asked for does not exist.
 	ErrNotFound = errors.New("not found")
+	// ErrConflict is returned (wrapped) when a unique name or phone is taken.
 	ErrConflict = errors.New("already exists")
 )
+
+// DefaultLimit is the page size of ListMessages and ListAudit when the
+// caller passes a limit <= 0.
+const DefaultLimit = 100
 
 // Store is everything munja keeps. Implementations are safe for concurrent use.
 type Store interface {
@@ -30,23 +36,31 @@ type Store interface {
 type Messages interface {
 	// CreateMessage stores m and one queued delivery per m.Deliveries entry
 	// (only Phone is read) in one transaction, and fills in IDs and times.
-	// Deliveries are due at m.At (or now when zero).
+	// m.CreatedAt is kept when set (imports, tests), else it is now.
+	// Deliveries are due at m.At, or at m.CreatedAt when m.At is zero.
 	CreateMessage(ctx context.Context, m *sms.Message) error
+	// GetMessage returns the message with its deliveries (by ID), or ErrNotFound.
 	GetMessage(ctx context.Context, id int64) (*sms.Message, error)
-	// ListMessages returns messages newest first, with their deliveries.
+	// ListMessages returns messages newest (highest ID) first, with their
+	// deliveries ordered by ID.
 	ListMessages(ctx context.Context, f MessageFilter) ([]*sms.Message, error)
 
 	// ClaimDeliveries atomically takes up to limit deliveries that are due:
 	// queued with NextAttemptAt <= now, or sending with an expired lease (a
 	// dispatcher died mid-call). Claimed rows become sending with
-	// lease_until = now+lease, attempts+1. If f.MessageID is set only that
-	// message's deliveries are claimed.
+	// lease_until = now+lease, attempts+1. A lease is expired when
+	// lease_until <= now. Oldest due first; the result is ordered by
+	// NextAttemptAt, then ID. If f.MessageID is set only that message's
+	// deliveries are claimed. Concurrent callers never get the same delivery
+	// while its lease runs.
 	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, f ClaimFilter) ([]Claim, error)
 	// CompleteDeliveries records the outcome of a gateway call for each
-	// delivery, in one transaction.
+	// delivery, in one transaction, and ends its lease. If an ID does not
+	// exist nothing is written and the error wraps ErrNotFound.
 	CompleteDeliveries(ctx context.Context, results []DeliveryUpdate) error
 	// ReleaseClaims returns every sending delivery to queued (used at start-up
-	// of the single process that owns a SQLite file) and returns how many.
+	// of the single process that owns a SQLite file), due no later than now,
+	// and returns how many.
 	ReleaseClaims(ctx context.Context, now time.Time) (int, error)
 
 	// CountDeliveriesSince counts deliveries created at or after since, for
@@ -54,22 +68,28 @@ type Messages interface {
 	CountDeliveriesSince(ctx context.Context, since time.Time, phone sms.Phone) (int, error)
 	// NextDue returns the earliest NextAttemptAt of a queued delivery (zero if none).
 	NextDue(ctx context.Context) (time.Time, error)
-	// PruneMessages deletes messages created before t whose deliveries are all final.
+	// PruneMessages deletes messages created before t whose deliveries are
+	// all final (see sms.Status.Final), and returns how many.
 	PruneMessages(ctx context.Context, before time.Time) (int, error)
 }
 
+// MessageFilter selects history. Zero fields do not filter.
 type MessageFilter struct {
-	Limit    int
+	Limit    int   // at most this many; <= 0 means DefaultLimit
 	BeforeID int64 // keyset pagination: only messages with ID < BeforeID
-	Phone    sms.Phone
-	Text     string // substring
-	Status   sms.Status
-	Since    time.Time
-	Until    time.Time
+	// Phone and Status select messages with a delivery to Phone, with a
+	// delivery in Status, or, when both are set, with one delivery that is
+	// both.
+	Phone  sms.Phone
+	Status sms.Status
+	Text   string    // substring of the text or the title, case-insensitive for ASCII letters
+	Since  time.Time // created at or after
+	Until  time.Time // created before
 }
 
+// ClaimFilter narrows ClaimDeliveries.
 type ClaimFilter struct {
-	MessageID int64
+	MessageID int64 // only this message's deliveries (e.g. a synchronous `munja send`)
 }
 
 // Claim is a claimed delivery with what the dispatcher needs to send it.
@@ -85,8 +105,8 @@ type DeliveryUpdate struct {
 	Provider      string
 	ProviderMsgID string
 	Error         string    // last error; empty clears it
-	NextAttemptAt time.Time // for queued
-	SentAt        time.Time
+	NextAttemptAt time.Time // for queued; zero keeps the previous value
+	SentAt        time.Time // zero keeps the previous value
 }
 
 // Token is an API token. Only its SHA-256 hash is stored.
@@ -100,15 +120,24 @@ type Token struct {
 	RevokedAt time.Time
 }
 
+// Tokens keeps the API tokens.
 type Tokens interface {
-	CreateToken(ctx context.Context, t *Token) error // ErrConflict when an active token has the name
-	// TokenByHash returns an unrevoked token with the given hash.
+	// CreateToken stores t and fills in ID (and CreatedAt when zero).
+	// ErrConflict when an active token has the name; a revoked token's name
+	// can be used again.
+	CreateToken(ctx context.Context, t *Token) error
+	// TokenByHash returns an unrevoked token with the given hash, or ErrNotFound.
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
+	// ListTokens returns every token, revoked ones too, ordered by name.
 	ListTokens(ctx context.Context) ([]Token, error)
+	// RevokeToken revokes the active token with the name, or returns ErrNotFound.
 	RevokeToken(ctx context.Context, name string, at time.Time) error
+	// TouchToken sets LastUsed (ErrNotFound for no such ID). It is a write:
+	// callers on a hot path should not touch on every request.
 	TouchToken(ctx context.Context, id int64, at time.Time) error
 }
 
+// AuditEntry is one line of the audit log.
 type AuditEntry struct {
 	ID     int64
 	At     time.Time
@@ -118,8 +147,12 @@ type AuditEntry struct {
 	Detail string
 }
 
+// Audit is the append-only log of who did what.
 type Audit interface {
+	// AddAudit appends e (At zero means now; ID is ignored).
 	AddAudit(ctx context.Context, e AuditEntry) error
+	// ListAudit returns the newest entries first (by At, then ID); limit <= 0
+	// means DefaultLimit.
 	ListAudit(ctx context.Context, limit int) ([]AuditEntry, error)
 }
 
@@ -128,22 +161,27 @@ type Audit interface {
 type AlertState interface {
 	// GetState returns the stored value for key, or ErrNotFound.
 	GetState(ctx context.Context, key string) ([]byte, error)
+	// PutState stores value under key, replacing any previous value.
 	PutState(ctx context.Context, key string, value []byte) error
+	// DeleteState removes key; removing a missing key is not an error.
 	DeleteState(ctx context.Context, key string) error
-	// ListState returns every key with the prefix and its value.
+	// ListState returns every key with the prefix (case-sensitive; "" is
+	// every key) and its value, as a non-nil map.
 	ListState(ctx context.Context, prefix string) (map[string][]byte, error)
 }
 
+// Contact is one address book entry.
 type Contact struct {
 	ID        int64
 	Name      string
 	Phone     sms.Phone
 	Memo      string
-	Groups    []string // group names
+	Groups    []string // group names, sorted
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
 
+// Group is a named set of contacts.
 type Group struct {
 	ID      int64
 	Name    string
@@ -153,15 +191,25 @@ type Group struct {
 // Contacts is the address book.
 type Contacts interface {
 	// SaveContact inserts (ID 0) or updates a contact and sets its group
-	// memberships to c.Groups, creating missing groups.
+	// memberships to c.Groups, creating missing groups. It fills in ID and
+	// times and sorts and dedups c.Groups. ErrConflict when another contact
+	// has the phone; ErrNotFound when updating an ID that does not exist.
 	SaveContact(ctx context.Context, c *Contact) error
+	// GetContact returns the contact with its groups, or ErrNotFound.
 	GetContact(ctx context.Context, id int64) (*Contact, error)
+	// DeleteContact removes the contact from the book and its groups, or
+	// returns ErrNotFound.
 	DeleteContact(ctx context.Context, id int64) error
-	// ListContacts returns contacts ordered by name; q matches name, phone or memo.
+	// ListContacts returns contacts ordered by name; q matches a substring of
+	// the name, phone or memo (case-insensitive for ASCII letters); limit <= 0
+	// means all.
 	ListContacts(ctx context.Context, q string, limit, offset int) ([]Contact, error)
 	CreateGroup(ctx context.Context, name string) (*Group, error) // ErrConflict if it exists
+	// DeleteGroup removes the group (its contacts stay), or returns ErrNotFound.
 	DeleteGroup(ctx context.Context, name string) error
+	// ListGroups returns every group with its member count, ordered by name.
 	ListGroups(ctx context.Context) ([]Group, error)
-	// GroupPhones returns the phones of a group's members, or ErrNotFound for no such group.
+	// GroupPhones returns the phones of a group's members ordered by contact
+	// name, or ErrNotFound for no such group.
 	GroupPhones(ctx context.Context, name string) ([]sms.Phone, error)
 }

@@ -1,0 +1,237 @@
+package sqlite
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
+)
+
+// claimSQL marks up to ?3 due deliveries as sending and returns them: one
+// statement inside an immediate transaction, so no other writer can claim
+// the same rows in between. %s selects the candidates, oldest due first.
+const claimSQL = `UPDATE deliveries
+SET status = 'sending', lease_until = ?1, attempts = attempts + 1, updated_at = ?2
+WHERE id IN (SELECT id FROM (%s))
+RETURNING id, message_id, phone, status, provider, provider_msg_id, attempts,
+	last_error, next_attempt_at, created_at, updated_at, sent_at`
+
+// claimDue selects due deliveries. Both branches walk an index in due order
+// ((status, next_attempt_at) and (status, lease_until)) and are merged, so
+// the LIMIT stops early even with a large backlog.
+const claimDue = `
+	SELECT id, next_attempt_at FROM deliveries
+	WHERE status = 'queued' AND next_attempt_at <= ?2
+	UNION ALL
+	SELECT id, next_attempt_at FROM deliveries
+	WHERE status = 'sending' AND lease_until <= ?2
+	ORDER BY next_attempt_at, id
+	LIMIT ?3`
+
+// claimDueOfMessage selects one message's due deliveries through the
+// message_id index, whatever the size of the rest of the queue.
+const claimDueOfMessage = `
+	SELECT id, next_attempt_at FROM deliveries INDEXED BY deliveries_message
+	WHERE message_id = ?4 AND (
+		(status = 'queued' AND next_attempt_at <= ?2) OR
+		(status = 'sending' AND lease_until <= ?2))
+	ORDER BY next_attempt_at, id
+	LIMIT ?3`
+
+// ClaimDeliveries implements store.Messages.
+func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, f store.ClaimFilter) ([]store.Claim, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	args := []any{now.Add(lease).UnixMilli(), now.UnixMilli(), limit}
+	q := fmt.Sprintf(claimSQL, claimDue)
+	if f.MessageID != 0 {
+		q = fmt.Sprintf(claimSQL, claimDueOfMessage)
+		args = append(args, f.MessageID)
+	}
+	var claims []store.Claim
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("sqlite: claim deliveries: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c store.Claim
+			if err := scanDelivery(rows, &c.Delivery); err != nil {
+				return fmt.Errorf("sqlite: claim deliveries: %w", err)
+			}
+			claims = append(claims, c)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sqlite: claim deliveries: %w", err)
+		}
+		rows.Close()
+		return joinMessages(ctx, tx, claims)
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(claims, func(a, b store.Claim) int {
+		if c := a.Delivery.NextAttemptAt.Compare(b.Delivery.NextAttemptAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Delivery.ID, b.Delivery.ID)
+	})
+	return claims, nil
+}
+
+// joinMessages fills in the message of each claim.
+func joinMessages(ctx context.Context, tx *sql.Tx, claims []store.Claim) error {
+	if len(claims) == 0 {
+		return nil
+	}
+	byID := map[int64]*sms.Message{}
+	var ids []any
+	for _, c := range claims {
+		if _, ok := byID[c.Delivery.MessageID]; !ok {
+			byID[c.Delivery.MessageID] = nil
+			ids = append(ids, c.Delivery.MessageID)
+		}
+	}
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		rows, err := tx.QueryContext(ctx, `SELECT `+messageCols+` FROM messages m WHERE m.id IN (`+placeholders(len(part))+`)`, part...)
+		if err != nil {
+			return fmt.Errorf("sqlite: claim messages: %w", err)
+		}
+		for rows.Next() {
+			m := new(sms.Message)
+			if err := scanMessage(rows, m); err != nil {
+				rows.Close()
+				return fmt.Errorf("sqlite: claim messages: %w", err)
+			}
+			byID[m.ID] = m
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("sqlite: claim messages: %w", err)
+		}
+	}
+	for i := range claims {
+		m := byID[claims[i].Delivery.MessageID]
+		if m == nil {
+			return fmt.Errorf("sqlite: claim: message %d of delivery %d is missing", claims[i].Delivery.MessageID, claims[i].Delivery.ID)
+		}
+		claims[i].Message = *m
+	}
+	return nil
+}
+
+// CompleteDeliveries implements store.Messages.
+func (db *DB) CompleteDeliveries(ctx context.Context, results []store.DeliveryUpdate) error {
+	if len(results) == 0 {
+		return nil
+	}
+	for _, u := range results {
+		if u.Status == "" || u.Status == sms.StatusSending {
+			return fmt.Errorf("sqlite: complete delivery %d: status %q is not an outcome", u.ID, u.Status)
+		}
+	}
+	now := time.Now().UnixMilli()
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries
+			SET status = ?, provider = ?, provider_msg_id = ?, last_error = ?,
+				next_attempt_at = coalesce(?, next_attempt_at), sent_at = coalesce(?, sent_at),
+				lease_until = NULL, updated_at = ?
+			WHERE id = ?`)
+		if err != nil {
+			return fmt.Errorf("sqlite: complete deliveries: %w", err)
+		}
+		defer stmt.Close()
+		for _, u := range results {
+			res, err := stmt.ExecContext(ctx, string(u.Status), u.Provider, u.ProviderMsgID, u.Error,
+				ms(u.NextAttemptAt), ms(u.SentAt), now, u.ID)
+			if err != nil {
+				return fmt.Errorf("sqlite: complete delivery %d: %w", u.ID, err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("sqlite: complete delivery %d: %w", u.ID, err)
+			} else if n == 0 {
+				return fmt.Errorf("delivery %d: %w", u.ID, store.ErrNotFound)
+			}
+		}
+		return nil
+	})
+}
+
+// ReleaseClaims implements store.Messages.
+func (db *DB) ReleaseClaims(ctx context.Context, now time.Time) (int, error) {
+	res, err := db.w.ExecContext(ctx, `UPDATE deliveries
+		SET status = 'queued', lease_until = NULL, next_attempt_at = min(next_attempt_at, ?1), updated_at = ?1
+		WHERE status = 'sending'`, now.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: release claims: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: release claims: %w", err)
+	}
+	return int(n), nil
+}
+
+// CountDeliveriesSince implements store.Messages.
+func (db *DB) CountDeliveriesSince(ctx context.Context, since time.Time, phone sms.Phone) (int, error) {
+	var n int
+	var err error
+	if phone == "" {
+		err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE created_at >= ?`,
+			since.UnixMilli()).Scan(&n)
+	} else {
+		err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE phone = ? AND created_at >= ?`,
+			string(phone), since.UnixMilli()).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: count deliveries: %w", err)
+	}
+	return n, nil
+}
+
+// NextDue implements store.Messages.
+func (db *DB) NextDue(ctx context.Context) (time.Time, error) {
+	var next sql.NullInt64
+	if err := db.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE status = 'queued'`).Scan(&next); err != nil {
+		return time.Time{}, fmt.Errorf("sqlite: next due: %w", err)
+	}
+	return fromMS(next), nil
+}
+
+// pruneBatch is how many messages one pruning transaction deletes, so the
+// writer is never held for long while senders wait.
+const pruneBatch = 1000
+
+// PruneMessages implements store.Messages. It deletes in batches of
+// pruneBatch messages, each in its own transaction.
+func (db *DB) PruneMessages(ctx context.Context, before time.Time) (int, error) {
+	total := 0
+	for {
+		res, err := db.w.ExecContext(ctx, `DELETE FROM messages WHERE id IN (
+			SELECT m.id FROM messages m
+			WHERE m.created_at < ? AND NOT EXISTS (
+				SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status IN ('queued', 'sending'))
+			LIMIT ?)`, before.UnixMilli(), pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("sqlite: prune messages: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("sqlite: prune messages: %w", err)
+		}
+		total += int(n)
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}

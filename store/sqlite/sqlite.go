@@ -1,0 +1,227 @@
+// Package sqlite is munja's embedded store: one SQLite file through the pure
+// Go driver modernc.org/sqlite, implementing store.Store.
+//
+// The file runs in WAL mode with foreign keys on. All writes go through one
+// connection (SQLite allows one writer at a time anyway), each write
+// transaction starts with BEGIN IMMEDIATE so it takes the write lock up front
+// instead of failing with SQLITE_BUSY half-way; reads use a separate pool and
+// never wait for the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/munja-sms/munja/store"
+)
+
+// busyTimeout is how long a connection waits for a lock held by another
+// process (e.g. `munja send` next to `munja serve`) before giving up.
+const busyTimeout = 10 * time.Second
+
+// DB is a store.Store on one SQLite file. It is safe for concurrent use.
+type DB struct {
+	w   *sql.DB // the single writer connection
+	r   *sql.DB // read pool
+	log *slog.Logger
+
+	insMessage, insDelivery *sql.Stmt // prepared on the writer
+
+	creates chan *createReq // to the committer (outbox.go)
+	stop    chan struct{}   // closed by Close
+	exited  chan struct{}   // closed by the committer when it returns
+
+	mu     sync.RWMutex // guards closed against sends on creates
+	closed bool
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the SQLite file at path, applies pending
+// migrations and returns the store.
+func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// The writer connection switches the file to WAL; open it before readers.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	db := &DB{w: w, r: r, log: log}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	db.creates = make(chan *createReq, 1024)
+	db.stop, db.exited = make(chan struct{}), make(chan struct{})
+	go db.committer(db.stop, db.exited)
+	return db, nil
+}
+
+// prepare prepares the statements of the hot write path once.
+func (db *DB) prepare(ctx context.Context) error {
+	var err error
+	db.insMessage, err = db.w.PrepareContext(ctx, `INSERT INTO messages
+		(text, title, kind, sender, test, at, source, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	db.insDelivery, err = db.w.PrepareContext(ctx, `INSERT INTO deliveries
+		(message_id, phone, status, next_attempt_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	return nil
+}
+
+// dsn builds the driver's connection string. The pragmas run on every new
+// connection.
+//
+// synchronous=NORMAL in WAL mode does not fsync on each commit, only at
+// checkpoints: a committed transaction survives a crash or kill -9 of the
+// process (it is in the WAL file, in the OS page cache) but the last commits
+// before a power loss or kernel crash may be rolled back. The database never
+// becomes corrupt either way.
+func dsn(path string, writer bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	if writer {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Close stores the messages already handed to CreateMessage, then closes
+// the database. Calls after Close fail.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return nil
+	}
+	db.closed = true
+	db.mu.Unlock()
+	if db.stop != nil {
+		close(db.stop)
+		<-db.exited
+	}
+	var errs []error
+	for _, st := range []*sql.Stmt{db.insMessage, db.insDelivery} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	errs = append(errs, db.r.Close(), db.w.Close())
+	return errors.Join(errs...)
+}
+
+// writeTx runs fn in one immediate transaction on the writer connection.
+func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			db.log.Warn("sqlite: rollback failed", "err", rerr)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// readTx runs fn in one read transaction (a consistent snapshot).
+func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin read: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only; nothing to lose
+	return fn(tx)
+}
+
+// isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isUnique(err error) bool {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// ms converts t to unix milliseconds, or NULL for the zero time.
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMS converts unix milliseconds (NULL = zero time) to a UTC time.
+func fromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
+
+// truncMS returns t at the millisecond precision it is stored with.
+func truncMS(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.UnixMilli(t.UnixMilli()).UTC()
+}
+
+// likeArg makes s a LIKE pattern matching it as a substring, escaped with '\'.
+func likeArg(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
+// placeholders returns "?,?,…" with n marks.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}

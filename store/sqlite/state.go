@@ -1,0 +1,115 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/munja-sms/munja/store"
+)
+
+// AddAudit implements store.Audit.
+func (db *DB) AddAudit(ctx context.Context, e store.AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)`,
+		e.At.UnixMilli(), e.Actor, e.Action, e.Target, e.Detail); err != nil {
+		return fmt.Errorf("sqlite: add audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// ListAudit implements store.Audit.
+func (db *DB) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, error) {
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT id, at, actor, action, target, detail FROM audit_log
+		ORDER BY at DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AuditEntry
+	for rows.Next() {
+		var e store.AuditEntry
+		var at sql.NullInt64
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
+			return nil, fmt.Errorf("sqlite: list audit: %w", err)
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+	}
+	return out, nil
+}
+
+// GetState implements store.AlertState.
+func (db *DB) GetState(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := db.r.QueryRowContext(ctx, `SELECT value FROM alert_state WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("state %q: %w", key, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get state %q: %w", key, err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+// PutState implements store.AlertState.
+func (db *DB) PutState(ctx context.Context, key string, value []byte) error {
+	if value == nil {
+		value = []byte{}
+	}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO alert_state (key, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		key, value, time.Now().UnixMilli()); err != nil {
+		return fmt.Errorf("sqlite: put state %q: %w", key, err)
+	}
+	return nil
+}
+
+// DeleteState implements store.AlertState. Deleting a missing key is not an error.
+func (db *DB) DeleteState(ctx context.Context, key string) error {
+	if _, err := db.w.ExecContext(ctx, `DELETE FROM alert_state WHERE key = ?`, key); err != nil {
+		return fmt.Errorf("sqlite: delete state %q: %w", key, err)
+	}
+	return nil
+}
+
+// ListState implements store.AlertState.
+func (db *DB) ListState(ctx context.Context, prefix string) (map[string][]byte, error) {
+	// substr counts characters, as length does, so this is an exact,
+	// case-sensitive prefix match whatever the prefix contains.
+	rows, err := db.r.QueryContext(ctx, `SELECT key, value FROM alert_state
+		WHERE substr(key, 1, length(?1)) = ?1`, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list state %q: %w", prefix, err)
+	}
+	defer rows.Close()
+	out := map[string][]byte{}
+	for rows.Next() {
+		var k string
+		var v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, fmt.Errorf("sqlite: list state %q: %w", prefix, err)
+		}
+		if v == nil {
+			v = []byte{}
+		}
+		out[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list state %q: %w", prefix, err)
+	}
+	return out, nil
+}
