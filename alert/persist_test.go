@@ -214,3 +214,20 @@ func TestUnreadableStateIsDropped(t *testing.T) {
 		t.Error("broken record kept")
 	}
 }
+
+func TestLostIncidentRecordFiresAgain(t *testing.T) {
+	h := newHarness(t, baseConfig())
+	h.fail("httpd")
+	h.flush()
+	h.expect(txtHttpd)
+	for _, k := range h.st.keys(prefixIncident) {
+		_ = h.st.DeleteState(context.Background(), k)
+	}
+	h.restart(h.cfg)
+	h.fail("httpd")
+	h.flush()
+	h.expect(txtHttpd)
+	h.fail("httpd")
+	h.step(time.Minute)
+	h.expect()
+}

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
@@ -68,16 +69,18 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		if st.Fails < cfg.failures {
 			st.Fails, changed = st.Fails+1, true
 		}
+		inc := e.incidents[st.Incident]
+		open := inc != nil && !inc.closed()
 		switch {
-		case st.Status == StateFiring:
-			if inc := e.incidents[st.Incident]; inc != nil && (inc.Text != r.Firing || inc.Detail != r.Detail) {
-				if r.Firing != "" {
-					inc.Text = r.Firing
-				}
+		case st.Status == StateFiring && open:
+			if r.Firing != "" && inc.Text != r.Firing || inc.Detail != r.Detail {
+				inc.Text = cmp.Or(r.Firing, inc.Text)
 				inc.Detail = r.Detail
 				e.markDirty(incidentKey(inc.ID))
 			}
 		case st.Fails >= cfg.failures:
+			// Also a firing check whose incident record was lost: it
+			// must not stay firing without anyone being told.
 			e.fire(st, cfg, r, now)
 			changed = true
 		case st.Status != StatePending:
@@ -127,7 +130,7 @@ func (e *Engine) fire(st *checkState, cfg checkCfg, r check.Result, now time.Tim
 	flapping := e.flip(st, now)
 	if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
 		// Kept open across flips while flapping.
-		inc.Text, inc.Detail = r.Firing, r.Detail
+		inc.Text, inc.Detail = cmp.Or(r.Firing, inc.Text), r.Detail
 		e.startFlapping(inc, flapping, now)
 		e.markDirty(incidentKey(inc.ID))
 		return
