@@ -120,6 +120,7 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 		}
 		m.Sender = string(p)
 	}
+	m.CreatedAt = now
 	for _, p := range phones {
 		m.Deliveries = append(m.Deliveries, sms.Delivery{Phone: p})
 	}

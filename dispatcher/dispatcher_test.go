@@ -1,0 +1,284 @@
+package dispatcher_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/munja-sms/munja/dispatcher"
+	"github.com/munja-sms/munja/outbox"
+	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/aligo"
+	"github.com/munja-sms/munja/provider/aligo/aligotest"
+	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/sqlite"
+)
+
+// fixture is a real SQLite store, an outbox and a dispatcher over fake
+// Aligo gateways, with a clock the test moves.
+type fixture struct {
+	t     *testing.T
+	st    store.Store
+	ob    *outbox.Outbox
+	d     *dispatcher.Dispatcher
+	now   time.Time
+	fakes []*aligotest.Server
+}
+
+func newFixture(t *testing.T, gateways int, opt dispatcher.Options) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "munja.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := &fixture{t: t, st: st, now: time.Now()}
+	for i := range gateways {
+		fake := aligotest.New(t)
+		cfg := fake.ProviderConfig()
+		cfg.Name = fmt.Sprintf("aligo%d", i+1)
+		p, err := aligo.New(cfg, &http.Client{}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.fakes = append(f.fakes, fake)
+		opt.Providers = append(opt.Providers, p)
+	}
+	opt.Store = st
+	opt.Now = func() time.Time { return f.now }
+	if opt.CallTimeout == 0 {
+		opt.CallTimeout = 2 * time.Second
+	}
+	f.d = dispatcher.New(opt)
+	f.ob = outbox.New(outbox.Options{Store: st, DefaultSender: f.fakes[0].Sender, Now: func() time.Time { return f.now }})
+	return f
+}
+
+func (f *fixture) submit(text string, to ...string) *sms.Message {
+	f.t.Helper()
+	m, err := f.ob.Submit(context.Background(), outbox.Request{To: to, Text: text, Source: "test"})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m
+}
+
+func (f *fixture) dispatch() int {
+	f.t.Helper()
+	n, err := f.d.DispatchOnce(context.Background(), store.ClaimFilter{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
+
+func (f *fixture) message(id int64) *sms.Message {
+	f.t.Helper()
+	m, err := f.st.GetMessage(context.Background(), id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m
+}
+
+func phones(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("010%08d", 10000000+i)
+	}
+	return out
+}
+
+func TestThousandReceiverSplit(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{})
+	m := f.submit("[공지] 정기 점검 안내", phones(2500)...)
+	if n := f.dispatch(); n != 2500 {
+		t.Fatalf("dispatched %d, want 2500", n)
+	}
+	reqs := f.fakes[0].Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("gateway calls = %d, want 3 (1000+1000+500)", len(reqs))
+	}
+	sizes := map[int]int{}
+	for _, r := range reqs {
+		if r.Path != "/send/" {
+			t.Fatalf("path %s", r.Path)
+		}
+		sizes[len(r.Receivers)]++
+		if r.Form.Get("msg_type") != "SMS" {
+			t.Fatalf("msg_type %q, want SMS sent explicitly", r.Form.Get("msg_type"))
+		}
+	}
+	if sizes[1000] != 2 || sizes[500] != 1 {
+		t.Fatalf("batch sizes %v", sizes)
+	}
+	got := f.message(m.ID)
+	ids := map[string]bool{}
+	for _, d := range got.Deliveries {
+		if d.Status != sms.StatusSent || d.ProviderMsgID == "" || d.Provider != "aligo1" || d.Attempts != 1 {
+			t.Fatalf("delivery %+v", d)
+		}
+		ids[d.ProviderMsgID] = true
+	}
+	if len(ids) != 3 {
+		t.Fatalf("provider message ids %d, want 3", len(ids))
+	}
+	if len(f.fakes[0].Delivered()) != 2500 {
+		t.Fatalf("gateway accepted %d", len(f.fakes[0].Delivered()))
+	}
+}
+
+func TestOutageThenRecovery(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{RetryInitial: time.Second, RetryMax: time.Minute})
+	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.HTTPStatus, Status: 503})
+	m := f.submit("[경고] httpd 프로세스가 동작하지 않습니다.", "01011112222", "01033334444")
+	var last time.Duration
+	for attempt := 1; attempt <= 4; attempt++ {
+		if n := f.dispatch(); n != 2 {
+			t.Fatalf("attempt %d dispatched %d", attempt, n)
+		}
+		for _, d := range f.message(m.ID).Deliveries {
+			if d.Status != sms.StatusQueued || !strings.Contains(d.LastError, "503") || d.Attempts != attempt {
+				t.Fatalf("attempt %d: %+v", attempt, d)
+			}
+			wait := d.NextAttemptAt.Sub(f.now)
+			if wait <= 0 || (attempt > 1 && wait < last) {
+				t.Fatalf("attempt %d: backoff %s after %s", attempt, wait, last)
+			}
+			last = wait
+		}
+		if n := f.dispatch(); n != 0 {
+			t.Fatalf("claimed %d before the backoff ended", n)
+		}
+		f.now = f.now.Add(2 * last)
+	}
+	f.fakes[0].SetFailure(aligotest.Failure{})
+	f.dispatch()
+	for _, d := range f.message(m.ID).Deliveries {
+		if d.Status != sms.StatusSent || d.Attempts != 5 || d.LastError != "" {
+			t.Fatalf("after recovery: %+v", d)
+		}
+	}
+	if got := len(f.fakes[0].Delivered()); got != 2 {
+		t.Fatalf("delivered %d, want 2", got)
+	}
+}
+
+func TestFailoverToSecondProvider(t *testing.T) {
+	f := newFixture(t, 2, dispatcher.Options{})
+	f.fakes[1].RegisterSender(f.fakes[0].Sender)
+	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.Timeout, Delay: 10 * time.Second})
+	f.d = dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), CallTimeout: 300 * time.Millisecond, Now: func() time.Time { return f.now }})
+	m := f.submit("failover", "01011112222")
+	f.dispatch()
+	d := f.message(m.ID).Deliveries[0]
+	if d.Status != sms.StatusSent || d.Provider != "aligo2" {
+		t.Fatalf("delivery %+v, want sent by aligo2", d)
+	}
+	if len(f.fakes[1].Delivered()) != 1 || len(f.fakes[0].Delivered()) != 0 {
+		t.Fatal("wrong gateway delivered")
+	}
+}
+
+func providersOf(t *testing.T, f *fixture) []provider.Provider {
+	var ps []provider.Provider
+	for i, fake := range f.fakes {
+		cfg := fake.ProviderConfig()
+		cfg.Name = fmt.Sprintf("aligo%d", i+1)
+		p, err := aligo.New(cfg, &http.Client{}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+func TestPermanentFailures(t *testing.T) {
+	cases := []struct {
+		name string
+		mode aligotest.Mode
+		want string
+	}{
+		{"ip not registered", aligotest.IPNotAllowed, "IP"},
+		{"bad key", aligotest.BadKey, "-101"},
+		{"unregistered sender", aligotest.UnregisteredSender, "발신번호"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, 1, dispatcher.Options{})
+			f.fakes[0].SetFailure(aligotest.Failure{Mode: c.mode})
+			m := f.submit("x", "01011112222")
+			f.dispatch()
+			d := f.message(m.ID).Deliveries[0]
+			if d.Status != sms.StatusFailed || !strings.Contains(d.LastError, c.want) {
+				t.Fatalf("delivery %+v, want failed mentioning %q", d, c.want)
+			}
+			if n := f.dispatch(); n != 0 {
+				t.Fatal("a permanent failure was claimed again")
+			}
+		})
+	}
+}
+
+func TestPartialErrorCount(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{})
+	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.PartialError, ErrorCount: 1})
+	m := f.submit("partial", "01011112222", "01033334444", "01055556666")
+	f.dispatch()
+	for _, d := range f.message(m.ID).Deliveries {
+		if d.Status != sms.StatusSent || !strings.Contains(d.LastError, "error_cnt 1") {
+			t.Fatalf("delivery %+v", d)
+		}
+	}
+}
+
+func TestGiveUpAfter(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{GiveUpAfter: time.Hour})
+	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.HTTPStatus, Status: 502})
+	m := f.submit("x", "01011112222")
+	f.dispatch()
+	f.now = f.now.Add(2 * time.Hour)
+	f.dispatch()
+	d := f.message(m.ID).Deliveries[0]
+	if d.Status != sms.StatusFailed || !strings.Contains(d.LastError, "gave up after 1h") {
+		t.Fatalf("delivery %+v", d)
+	}
+}
+
+func TestRunDeliversAndStopsOnCancel(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{Poll: 20 * time.Millisecond})
+	f.now = time.Time{}
+	d := dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), Poll: 20 * time.Millisecond})
+	ob := outbox.New(outbox.Options{Store: f.st, DefaultSender: f.fakes[0].Sender, Wake: d.Wake})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Run(ctx) }()
+	m, err := ob.Submit(ctx, outbox.Request{To: []string{"010-2222-3333"}, Text: "run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.message(m.ID).Deliveries[0].Status != sms.StatusSent {
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not deliver within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+}

@@ -1,0 +1,145 @@
+package outbox_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/munja-sms/munja/outbox"
+	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/sqlite"
+)
+
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "munja.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func count(t *testing.T, st store.Store) int {
+	t.Helper()
+	ms, err := st.ListMessages(context.Background(), store.MessageFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ms)
+}
+
+func TestSubmitStoresDedupedRecipients(t *testing.T) {
+	st := openStore(t)
+	woke := 0
+	ob := outbox.New(outbox.Options{Store: st, DefaultSender: "02-1234-5678", Wake: func() { woke++ }})
+	m, err := ob.Submit(context.Background(), outbox.Request{
+		To:   []string{"010-1234-5678", "+82 10-1234-5678", "01098765432"},
+		Text: "[경고] httpd 프로세스가 동작하지 않습니다.", Source: "test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ID == 0 || len(m.Deliveries) != 2 || m.Kind != sms.KindSMS || m.Sender != "0212345678" || woke != 1 {
+		t.Fatalf("message %+v woke %d", m, woke)
+	}
+	got, err := st.GetMessage(context.Background(), m.ID)
+	if err != nil || len(got.Deliveries) != 2 || got.Deliveries[0].Status != sms.StatusQueued {
+		t.Fatalf("stored %+v, %v", got, err)
+	}
+}
+
+func TestSubmitRefusesBadInputAndStoresNothing(t *testing.T) {
+	cases := []struct {
+		name  string
+		req   outbox.Request
+		field string
+		want  string
+	}{
+		{"emoji", outbox.Request{To: []string{"01012345678"}, Text: "서버 다운 😀"}, "text", "U+1F600"},
+		{"bad number", outbox.Request{To: []string{"01012345678", "0101234"}, Text: "x"}, "to[1]", "0101234"},
+		{"no recipients", outbox.Request{Text: "x"}, "to", "recipient"},
+		{"empty text", outbox.Request{To: []string{"01012345678"}}, "text", ""},
+		{"sms too long", outbox.Request{To: []string{"01012345678"}, Text: strings.Repeat("가", 46), Type: "sms"}, "text", "90"},
+		{"title emoji", outbox.Request{To: []string{"01012345678"}, Text: strings.Repeat("가", 46), Title: "✔ 완료"}, "title", "U+2714"},
+		{"unknown group", outbox.Request{Groups: []string{"nobody"}, Text: "x"}, "groups[0]", "nobody"},
+		{"past", outbox.Request{To: []string{"01012345678"}, Text: "x", At: time.Now().Add(-time.Hour)}, "at", "past"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := openStore(t)
+			ob := outbox.New(outbox.Options{Store: st})
+			_, err := ob.Submit(context.Background(), c.req)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			var fe *sms.FieldError
+			var ce *sms.CharError
+			field := ""
+			switch {
+			case errors.As(err, &fe):
+				field = fe.Field
+			case errors.As(err, &ce):
+				field = ce.Field
+			}
+			if field != c.field || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v (field %q), want field %q mentioning %q", err, field, c.field, c.want)
+			}
+			if n := count(t, st); n != 0 {
+				t.Fatalf("%d messages stored after a refusal", n)
+			}
+		})
+	}
+}
+
+func TestGroups(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	if err := st.SaveContact(ctx, &store.Contact{Name: "홍길동", Phone: "01011112222", Groups: []string{"ops"}}); err != nil {
+		t.Fatal(err)
+	}
+	ob := outbox.New(outbox.Options{Store: st, ConfigGroups: map[string][]string{"ops": {"010-3333-4444", "01011112222"}, "night": {"01055556666"}}})
+	m, err := ob.Submit(ctx, outbox.Request{To: []string{"group:night"}, Groups: []string{"ops"}, Text: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[sms.Phone]bool{}
+	for _, d := range m.Deliveries {
+		got[d.Phone] = true
+	}
+	if len(m.Deliveries) != 3 || !got["01011112222"] || !got["01033334444"] || !got["01055556666"] {
+		t.Fatalf("recipients %v", got)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
+	ob := outbox.New(outbox.Options{Store: st, Limits: outbox.Limits{PerDay: 5, PerRecipientPerHour: 2}, Now: func() time.Time { return now }})
+	for range 2 {
+		if _, err := ob.Submit(ctx, outbox.Request{To: []string{"01011112222"}, Text: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := ob.Submit(ctx, outbox.Request{To: []string{"01011112222"}, Text: "x"})
+	var le *outbox.LimitError
+	if !errors.As(err, &le) || le.Limit != "sms.limits.per_recipient_per_hour" || !strings.Contains(err.Error(), "010-1111-2222") {
+		t.Fatalf("third send to one number: %v", err)
+	}
+	if _, err := ob.Submit(ctx, outbox.Request{To: []string{"01033334444", "01055556666"}, Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = ob.Submit(ctx, outbox.Request{To: []string{"01077778888", "01099990000"}, Text: "x"})
+	if !errors.As(err, &le) || le.Limit != "sms.limits.per_day" {
+		t.Fatalf("over the daily budget: %v", err)
+	}
+	if n := count(t, st); n != 3 {
+		t.Fatalf("stored %d messages, want 3", n)
+	}
+}
