@@ -26,6 +26,8 @@ const DefaultLimit = 100
 type Store interface {
 	Messages
 	Contacts
+	Templates
+	Users
 	Tokens
 	Audit
 	AlertState
@@ -68,6 +70,13 @@ type Messages interface {
 	CountDeliveriesSince(ctx context.Context, since time.Time, phone sms.Phone) (int, error)
 	// NextDue returns the earliest NextAttemptAt of a queued delivery (zero if none).
 	NextDue(ctx context.Context) (time.Time, error)
+	// PendingReports returns deliveries in status sent that have a provider
+	// message id and were sent at or after since, oldest first: the ones
+	// whose delivery result is still to be fetched from the gateway.
+	PendingReports(ctx context.Context, since time.Time, limit int) ([]sms.Delivery, error)
+	// RecordReport stores a gateway delivery result: status delivered or
+	// failed (detail = the gateway's words), at = when the gateway says.
+	RecordReport(ctx context.Context, deliveryID int64, status sms.Status, detail string, at time.Time) error
 	// PruneMessages deletes messages created before t whose deliveries are
 	// all final (see sms.Status.Final), and returns how many.
 	PruneMessages(ctx context.Context, before time.Time) (int, error)
@@ -75,8 +84,10 @@ type Messages interface {
 
 // MessageFilter selects history. Zero fields do not filter.
 type MessageFilter struct {
-	Limit    int   // at most this many; <= 0 means DefaultLimit
-	BeforeID int64 // keyset pagination: only messages with ID < BeforeID
+	Limit    int
+	Offset   int    // only when keyset pagination cannot be used
+	Source   string // api, cli, console, alert, compat   // at most this many; <= 0 means DefaultLimit
+	BeforeID int64  // keyset pagination: only messages with ID < BeforeID
 	// Phone and Status select messages with a delivery to Phone, with a
 	// delivery in Status, or, when both are set, with one delivery that is
 	// both.
@@ -212,4 +223,68 @@ type Contacts interface {
 	// GroupPhones returns the phones of a group's members ordered by contact
 	// name, or ErrNotFound for no such group.
 	GroupPhones(ctx context.Context, name string) ([]sms.Phone, error)
+}
+
+// User is a console user. PasswordHash is an encoded slow-KDF hash
+// (argon2id), never the password.
+type User struct {
+	ID                int64
+	Name              string
+	Role              string // admin | operator | viewer
+	PasswordHash      string
+	Lang              string // ko (default) | en
+	CreatedAt         time.Time
+	PasswordChangedAt time.Time
+	DisabledAt        time.Time
+}
+
+// Session is a server-side console session. Only the SHA-256 hash of the
+// session cookie value is stored.
+type Session struct {
+	ID        int64
+	Hash      []byte
+	UserID    int64
+	CSRF      string // per-session CSRF token
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	LastSeen  time.Time
+}
+
+type Users interface {
+	CreateUser(ctx context.Context, u *User) error // ErrConflict if the name exists
+	UserByName(ctx context.Context, name string) (*User, error)
+	UserByID(ctx context.Context, id int64) (*User, error)
+	ListUsers(ctx context.Context) ([]User, error)
+	CountUsers(ctx context.Context) (int, error)
+	// SetPassword replaces the hash, sets PasswordChangedAt and deletes
+	// every session of the user.
+	SetPassword(ctx context.Context, userID int64, hash string, at time.Time) error
+	SetUserRole(ctx context.Context, userID int64, role string) error
+	SetUserLang(ctx context.Context, userID int64, lang string) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	// SessionByHash returns an unexpired session (ErrNotFound otherwise).
+	SessionByHash(ctx context.Context, hash []byte, now time.Time) (*Session, error)
+	TouchSession(ctx context.Context, id int64, seen, expires time.Time) error
+	DeleteSession(ctx context.Context, id int64) error
+	DeleteUserSessions(ctx context.Context, userID int64) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+}
+
+// Template is a reusable message text.
+type Template struct {
+	ID        int64
+	Name      string
+	Text      string
+	Title     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+type Templates interface {
+	// SaveTemplate inserts (ID 0) or updates; ErrConflict on a duplicate name.
+	SaveTemplate(ctx context.Context, t *Template) error
+	GetTemplate(ctx context.Context, id int64) (*Template, error)
+	DeleteTemplate(ctx context.Context, id int64) error
+	ListTemplates(ctx context.Context) ([]Template, error)
 }
