@@ -57,10 +57,11 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 	}
 	r.Host = host
 	st.Last = r
-	st.History = append(st.History, HistoryPoint{At: at, OK: r.OK})
-	if n := len(st.History); n > historySize {
-		st.History = append(st.History[:0:0], st.History[n-historySize:]...)
+	if len(st.History) >= historySize {
+		n := copy(st.History, st.History[len(st.History)-historySize+1:])
+		st.History = st.History[:n]
 	}
+	st.History = append(st.History, HistoryPoint{At: at, OK: r.OK})
 
 	if !r.OK {
 		if st.Oks != 0 {
