@@ -84,9 +84,9 @@ type Messages interface {
 
 // MessageFilter selects history. Zero fields do not filter.
 type MessageFilter struct {
-	Limit    int
-	Offset   int    // only when keyset pagination cannot be used
-	Source   string // api, cli, console, alert, compat   // at most this many; <= 0 means DefaultLimit
+	Limit    int    // at most this many; <= 0 means DefaultLimit
+	Offset   int    // skip this many; only when keyset pagination cannot be used
+	Source   string // only this source: api, cli, console, alert, compat
 	BeforeID int64  // keyset pagination: only messages with ID < BeforeID
 	// Phone and Status select messages with a delivery to Phone, with a
 	// delivery in Status, or, when both are set, with one delivery that is
