@@ -82,7 +82,7 @@ func TestRequiredLiterals(t *testing.T) {
 		{"x?colou?r", []string{"colo"}, false},
 		{"Killed process [0-9]+ \\(java\\)", []string{"Killed process "}, false},
 		{"(?i)segfault|panic", []string{"EGFAULT", "PANIC"}, true}, // s folds to long s (U+017F)
-		{"(?i)kill", []string{"ILL"}, true}, // k folds to the Kelvin sign: ASCII folding would miss it
+		{"(?i)kill", []string{"ILL"}, true},                        // k folds to the Kelvin sign: ASCII folding would miss it
 		{"(?i)ks", nil, false},
 		{"a+bcd", []string{"bcd"}, false},
 		{"(abc)+", []string{"abc"}, false},

@@ -15,8 +15,8 @@ import (
 const (
 	maxNodes     = 10_000 // regexp nodes analyzed; a bigger expression gets no prefilter
 	maxSetSize   = 32     // alternatives in a literal set
-	maxClassSize = 8  // runes a character class may expand to
-	maxConcatRun = 64 // subexpressions tried per concatenation run
+	maxClassSize = 8      // runes a character class may expand to
+	maxConcatRun = 64     // subexpressions tried per concatenation run
 )
 
 // litSet is a finite set of strings. With fold set, the strings are meant

@@ -1,0 +1,384 @@
+package logwatch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// FollowOptions tune Follow. Zero values take the defaults.
+type FollowOptions struct {
+	// Poll is how often the file is checked even without an inotify event
+	// (default 250ms); without inotify it is the only wake-up.
+	Poll time.Duration
+	// MaxLine is the longest line delivered (default 1 MiB); a longer line
+	// is cut there and the rest of it is skipped.
+	MaxLine int
+	// RotateGrace is how long a file renamed or deleted away is still read
+	// after its last write (default 5s), for writers that keep writing to
+	// the old file until they reopen the log.
+	RotateGrace time.Duration
+	// FromStart reads the file's existing content too.
+	FromStart bool
+	// Problem, when set, is called when the file cannot be followed
+	// (missing, unreadable) and with nil once it is followed again. It is
+	// called from Follow's goroutine, once per change.
+	Problem func(err error)
+	// Now stamps delivered lines (default time.Now).
+	Now func() time.Time
+
+	pollOnly bool // tests: do without inotify
+}
+
+// Follow calls fn with every line appended to the file at path, like
+// `tail -F -n 0`, until ctx ends; it then returns nil. Only complete lines
+// are delivered (a line still lacking its '\n' waits), without the '\n';
+// the slice is only valid during the call.
+//
+// Following starts at the end of the file: lines already complete are not
+// delivered. A file that appears later (missing at the start, or created
+// after a rename) is read from its start. Rotation is survived without
+// losing or repeating lines: when path is renamed away and a new file
+// created, the old file is read to its end (and for RotateGrace after its
+// last write), then the new file from its start; when the file shrinks
+// below the read offset (copytruncate), it is read again from its start. A
+// partial last line left in a file that is rotated away or truncated is
+// delivered as it is. inotify delivers appends within milliseconds; the
+// file is also checked every Poll.
+func Follow(ctx context.Context, path string, opts FollowOptions, fn func(line []byte, at time.Time)) error {
+	if opts.Poll <= 0 {
+		opts.Poll = 250 * time.Millisecond
+	}
+	if opts.MaxLine <= 0 {
+		opts.MaxLine = 1 << 20
+	}
+	if opts.RotateGrace <= 0 {
+		opts.RotateGrace = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	fl := &follower{path: path, opts: opts, fn: fn, buf: make([]byte, 64<<10)}
+	if !opts.pollOnly {
+		fl.notify, _ = newNotifier(filepath.Dir(path), filepath.Base(path)) // nil: poll only
+	}
+	defer fl.close()
+
+	fl.first = true
+	ticker := time.NewTicker(opts.Poll)
+	defer ticker.Stop()
+	var wake <-chan struct{}
+	if fl.notify != nil {
+		wake = fl.notify.c
+	}
+	for {
+		if err := fl.step(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-ticker.C:
+		}
+	}
+}
+
+// tailFile is one open file being read.
+type tailFile struct {
+	f        *os.File
+	dev, ino uint64
+	off      int64  // bytes consumed
+	pending  []byte // a line still lacking its '\n'
+	fp       []byte // the last bytes read (up to fpLen), see unchanged
+	skip     bool   // discarding the rest of an over-long line
+	lastData time.Time
+	wd       int // inotify watch, or -1
+}
+
+type follower struct {
+	path   string
+	opts   FollowOptions
+	fn     func([]byte, time.Time)
+	buf    []byte
+	notify *notifier
+
+	first   bool        // the first open starts at the end (unless FromStart)
+	cur     *tailFile   // the file now at path; nil while missing
+	old     []*tailFile // rotated away, read until idle for RotateGrace
+	problem string      // last problem reported
+}
+
+// step reads what is new and follows path to a new file when it changed.
+func (fl *follower) step() error {
+	now := time.Now()
+	kept := fl.old[:0]
+	for _, t := range fl.old {
+		if err := fl.readAll(t); err != nil || now.Sub(t.lastData) > fl.opts.RotateGrace {
+			fl.retire(t)
+			continue
+		}
+		kept = append(kept, t)
+	}
+	fl.old = kept
+
+	if fl.cur != nil {
+		if err := fl.readAll(fl.cur); err != nil {
+			return fmt.Errorf("read %s: %w", fl.path, err)
+		}
+	}
+	if fl.notify != nil {
+		fl.notify.watchDir() // no-op once watching; retried while the directory is missing
+	}
+	fi, err := os.Stat(fl.path)
+	if err != nil {
+		if fl.cur != nil { // renamed or deleted away: drain it for a while
+			fl.cur.lastData = now
+			fl.old = append(fl.old, fl.cur)
+			fl.cur = nil
+		}
+		fl.first = false
+		fl.report(fmt.Errorf("log file %s: %w", fl.path, err))
+		return nil
+	}
+	if fl.cur != nil {
+		dev, ino := fileID(fi)
+		switch {
+		case dev != fl.cur.dev || ino != fl.cur.ino: // rotated: a new file at path
+			if err := fl.readAll(fl.cur); err != nil {
+				return fmt.Errorf("read %s: %w", fl.path, err)
+			}
+			fl.cur.lastData = now
+			fl.old = append(fl.old, fl.cur)
+			fl.cur = nil
+		case fi.Size() < fl.cur.off: // truncated in place (copytruncate)
+			fl.flushPending(fl.cur)
+			if _, err := fl.cur.f.Seek(0, io.SeekStart); err != nil {
+				return fmt.Errorf("seek %s: %w", fl.path, err)
+			}
+			fl.cur.off, fl.cur.fp = 0, fl.cur.fp[:0]
+			return fl.readAll(fl.cur)
+		default:
+			return nil
+		}
+	}
+	t, err := fl.open(fl.first && !fl.opts.FromStart)
+	if err != nil { // e.g. not readable yet: retried on the next wake-up
+		fl.report(fmt.Errorf("log file %s: %w", fl.path, err))
+		return nil
+	}
+	fl.first = false
+	fl.cur = t
+	fl.report(nil)
+	if err := fl.readAll(t); err != nil {
+		return fmt.Errorf("read %s: %w", fl.path, err)
+	}
+	return nil
+}
+
+// open opens path, positioned at its start, or at its end: after the last
+// complete line, so that a line being written is delivered once complete.
+func (fl *follower) open(atEnd bool) (*tailFile, error) {
+	f, err := os.Open(fl.path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	t := &tailFile{f: f, wd: -1, lastData: time.Now()}
+	t.dev, t.ino = fileID(fi)
+	if atEnd && fi.Size() > 0 {
+		if t.off, t.skip, err = lineEnd(f, fi.Size(), fl.opts.MaxLine); err == nil {
+			_, err = f.Seek(t.off, io.SeekStart)
+		}
+		if err == nil && t.off > 0 {
+			fp := make([]byte, min(t.off, fpLen))
+			if _, err = f.ReadAt(fp, t.off-int64(len(fp))); err == nil {
+				t.fp = fp
+			}
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if fl.notify != nil {
+		t.wd = fl.notify.watchFile(f, fl.path)
+	}
+	return t, nil
+}
+
+// lineEnd finds the offset just after the last '\n' within the last max
+// bytes of a file of the given size; skip is set when the last line is
+// longer than that, so the start is the end and the rest of the line is
+// skipped.
+func lineEnd(f *os.File, size int64, maxLine int) (off int64, skip bool, err error) {
+	start := size - int64(maxLine)
+	if start < 0 {
+		start = 0
+	}
+	tail := make([]byte, size-start)
+	if _, err := f.ReadAt(tail, start); err != nil && !errors.Is(err, io.EOF) {
+		return 0, false, err
+	}
+	if i := bytes.LastIndexByte(tail, '\n'); i >= 0 {
+		return start + int64(i) + 1, false, nil
+	}
+	if start == 0 {
+		return 0, false, nil
+	}
+	return size, true, nil
+}
+
+// readAll reads t to its end, delivering complete lines.
+func (fl *follower) readAll(t *tailFile) error {
+	for {
+		n, err := t.f.Read(fl.buf)
+		if n > 0 {
+			if !fl.unchanged(t) {
+				// Truncated and written past our offset again before we
+				// looked: what we read belongs to the new content.
+				fl.flushPending(t)
+				if _, err := t.f.Seek(0, io.SeekStart); err != nil {
+					return err
+				}
+				t.off, t.fp = 0, t.fp[:0]
+				continue
+			}
+			t.off += int64(n)
+			t.lastData = time.Now()
+			t.remember(fl.buf[:n])
+			fl.consume(t, fl.buf[:n])
+		}
+		if err == io.EOF || (err == nil && n == 0) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// fpLen is how many bytes before the read offset are compared to what was
+// read there, to notice a copytruncate that the file size no longer shows.
+const fpLen = 64
+
+// remember keeps the last fpLen bytes read.
+func (t *tailFile) remember(data []byte) {
+	if len(data) >= fpLen {
+		t.fp = append(t.fp[:0], data[len(data)-fpLen:]...)
+		return
+	}
+	t.fp = append(t.fp, data...)
+	if extra := len(t.fp) - fpLen; extra > 0 {
+		t.fp = append(t.fp[:0], t.fp[extra:]...)
+	}
+}
+
+// unchanged reports whether the bytes before t's offset are still those
+// that were read there.
+func (fl *follower) unchanged(t *tailFile) bool {
+	if len(t.fp) == 0 {
+		return true
+	}
+	var b [fpLen]byte
+	n, err := t.f.ReadAt(b[:len(t.fp)], t.off-int64(len(t.fp)))
+	return err == nil && n == len(t.fp) && bytes.Equal(b[:n], t.fp)
+}
+
+func (fl *follower) consume(t *tailFile, data []byte) {
+	maxLine := fl.opts.MaxLine
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			if !t.skip {
+				t.pending = append(t.pending, data...)
+				if len(t.pending) >= maxLine {
+					fl.deliver(t.pending[:maxLine])
+					t.pending, t.skip = t.pending[:0], true
+				}
+			}
+			return
+		}
+		line := data[:i]
+		data = data[i+1:]
+		if t.skip {
+			t.skip = false
+			continue
+		}
+		if len(t.pending) > 0 {
+			t.pending = append(t.pending, line...)
+			line = t.pending
+		}
+		if len(line) > maxLine {
+			line = line[:maxLine]
+		}
+		fl.deliver(line)
+		t.pending = t.pending[:0]
+	}
+}
+
+func (fl *follower) deliver(line []byte) { fl.fn(line, fl.opts.Now()) }
+
+// flushPending delivers a partial line that will never be completed.
+func (fl *follower) flushPending(t *tailFile) {
+	if len(t.pending) > 0 && !t.skip {
+		fl.deliver(t.pending)
+	}
+	t.pending, t.skip = t.pending[:0], false
+}
+
+// retire stops reading a rotated-away file.
+func (fl *follower) retire(t *tailFile) {
+	fl.flushPending(t)
+	fl.closeFile(t)
+}
+
+func (fl *follower) closeFile(t *tailFile) {
+	if fl.notify != nil && t.wd >= 0 {
+		fl.notify.unwatch(t.wd)
+	}
+	t.f.Close()
+}
+
+func (fl *follower) report(err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if msg == fl.problem {
+		return
+	}
+	fl.problem = msg
+	if fl.opts.Problem != nil {
+		fl.opts.Problem(err)
+	}
+}
+
+func (fl *follower) close() {
+	for _, t := range fl.old {
+		fl.closeFile(t)
+	}
+	if fl.cur != nil {
+		fl.closeFile(fl.cur)
+	}
+	if fl.notify != nil {
+		fl.notify.close()
+	}
+}
+
+func fileID(fi os.FileInfo) (dev, ino uint64) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Dev), st.Ino
+	}
+	return 0, 0
+}
