@@ -65,46 +65,7 @@ func (db *DB) GetMessage(ctx context.Context, id int64) (*sms.Message, error) {
 
 // ListMessages implements store.Messages.
 func (db *DB) ListMessages(ctx context.Context, f store.MessageFilter) ([]*sms.Message, error) {
-	var where []string
-	var args []any
-	if f.BeforeID > 0 {
-		where = append(where, `m.id < ?`)
-		args = append(args, f.BeforeID)
-	}
-	switch {
-	case f.Phone != "" && f.Status != "":
-		where = append(where, `m.id IN (SELECT message_id FROM deliveries WHERE phone = ? AND status = ?)`)
-		args = append(args, string(f.Phone), string(f.Status))
-	case f.Phone != "":
-		where = append(where, `m.id IN (SELECT message_id FROM deliveries WHERE phone = ?)`)
-		args = append(args, string(f.Phone))
-	case f.Status != "":
-		where = append(where, `m.id IN (SELECT message_id FROM deliveries WHERE status = ?)`)
-		args = append(args, string(f.Status))
-	}
-	if f.Text != "" {
-		where = append(where, `(m.text LIKE ? ESCAPE '\' OR m.title LIKE ? ESCAPE '\')`)
-		args = append(args, likeArg(f.Text), likeArg(f.Text))
-	}
-	if !f.Since.IsZero() {
-		where = append(where, `m.created_at >= ?`)
-		args = append(args, f.Since.UnixMilli())
-	}
-	if !f.Until.IsZero() {
-		where = append(where, `m.created_at < ?`)
-		args = append(args, f.Until.UnixMilli())
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = store.DefaultLimit
-	}
-	q := `SELECT ` + messageCols + ` FROM messages m`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	q += ` ORDER BY m.id DESC LIMIT ?`
-	args = append(args, limit)
-
+	q, args := listQuery(f)
 	var out []*sms.Message
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, q, args...)
@@ -129,6 +90,60 @@ func (db *DB) ListMessages(ctx context.Context, f store.MessageFilter) ([]*sms.M
 		return nil, err
 	}
 	return out, nil
+}
+
+// listQuery builds the history query for f. Pages walk the messages rowid
+// backwards; delivery conditions go through the deliveries indexes.
+func listQuery(f store.MessageFilter) (string, []any) {
+	var where []string
+	var args []any
+	if f.BeforeID > 0 {
+		where = append(where, `m.id < ?`)
+		args = append(args, f.BeforeID)
+	}
+	switch {
+	case f.Phone != "" && f.Status != "":
+		where = append(where, `m.id IN (SELECT message_id FROM deliveries WHERE phone = ? AND status = ?)`)
+		args = append(args, string(f.Phone), string(f.Status))
+	case f.Phone != "":
+		where = append(where, `m.id IN (SELECT message_id FROM deliveries WHERE phone = ?)`)
+		args = append(args, string(f.Phone))
+	case f.Status != "":
+		where = append(where, `m.id IN (SELECT message_id FROM deliveries WHERE status = ?)`)
+		args = append(args, string(f.Status))
+	}
+	if f.Source != "" {
+		where = append(where, `m.source = ?`)
+		args = append(args, f.Source)
+	}
+	if f.Source != "" {
+		where = append(where, `m.source = ?`)
+		args = append(args, f.Source)
+	}
+	if f.Text != "" {
+		where = append(where, `(m.text LIKE ? ESCAPE '\' OR m.title LIKE ? ESCAPE '\')`)
+		args = append(args, likeArg(f.Text), likeArg(f.Text))
+	}
+	if !f.Since.IsZero() {
+		where = append(where, `m.created_at >= ?`)
+		args = append(args, f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		where = append(where, `m.created_at < ?`)
+		args = append(args, f.Until.UnixMilli())
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = store.DefaultLimit
+	}
+	q := `SELECT ` + messageCols + ` FROM messages m`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	q += ` ORDER BY m.id DESC LIMIT ? OFFSET ?`
+	args = append(args, limit, max(f.Offset, 0))
+
+	return q, args
 }
 
 // attachDeliveries loads the deliveries of ms, ordered by ID, a few hundred
