@@ -110,6 +110,14 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // New starts a fake gateway on 127.0.0.1; t.Cleanup closes it.
 func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	s := Start(opts...)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a fake gateway on 127.0.0.1 outside a test (for the
+// whole-process benchmarks in bench/); the caller closes it.
+func Start(opts ...Option) *Server {
 	s := &Server{
 		UserID:  DefaultUserID,
 		Key:     DefaultKey,
@@ -125,7 +133,6 @@ func New(t testing.TB, opts ...Option) *Server {
 		o(s)
 	}
 	s.srv = httptest.NewServer(s)
-	t.Cleanup(s.Close)
 	return s
 }
 
