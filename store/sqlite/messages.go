@@ -116,10 +116,6 @@ func listQuery(f store.MessageFilter) (string, []any) {
 		where = append(where, `m.source = ?`)
 		args = append(args, f.Source)
 	}
-	if f.Source != "" {
-		where = append(where, `m.source = ?`)
-		args = append(args, f.Source)
-	}
 	if f.Text != "" {
 		where = append(where, `(m.text LIKE ? ESCAPE '\' OR m.title LIKE ? ESCAPE '\')`)
 		args = append(args, likeArg(f.Text), likeArg(f.Text))
@@ -142,7 +138,6 @@ func listQuery(f store.MessageFilter) (string, []any) {
 	}
 	q += ` ORDER BY m.id DESC LIMIT ? OFFSET ?`
 	args = append(args, limit, max(f.Offset, 0))
-
 	return q, args
 }
 
