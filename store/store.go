@@ -1,6 +1,6 @@
 // Package store defines munja's persistence seam. store/sqlite (embedded
-// default) implements it; store/storetest is the contract suite every
-// implementation must pass.
+// default) and store/postgres implement it; store/storetest is the contract
+// suite every implementation must pass.
 package store
 
 import (
@@ -71,11 +71,17 @@ type Messages interface {
 	// NextDue returns the earliest NextAttemptAt of a queued delivery (zero if none).
 	NextDue(ctx context.Context) (time.Time, error)
 	// PendingReports returns deliveries in status sent that have a provider
-	// message id and were sent at or after since, oldest first: the ones
-	// whose delivery result is still to be fetched from the gateway.
+	// message id and were sent at or after since, oldest (SentAt, then ID)
+	// first: the ones whose delivery result is still to be fetched from the
+	// gateway. limit <= 0 means DefaultLimit.
 	PendingReports(ctx context.Context, since time.Time, limit int) ([]sms.Delivery, error)
 	// RecordReport stores a gateway delivery result: status delivered or
 	// failed (detail = the gateway's words), at = when the gateway says.
+	// A failed result sets LastError to detail, a delivered one clears it;
+	// UpdatedAt becomes at. Only a sent or reserved delivery takes a result:
+	// for one in another state (already reported, requeued) nothing changes
+	// and nil is returned. ErrNotFound for no such delivery; any other status
+	// is an error.
 	RecordReport(ctx context.Context, deliveryID int64, status sms.Status, detail string, at time.Time) error
 	// PruneMessages deletes messages created before t whose deliveries are
 	// all final (see sms.Status.Final), and returns how many.
@@ -250,24 +256,37 @@ type Session struct {
 	LastSeen  time.Time
 }
 
+// Users keeps the console users and their sessions. Lookups and updates of
+// a user or session that does not exist return ErrNotFound.
 type Users interface {
-	CreateUser(ctx context.Context, u *User) error // ErrConflict if the name exists
+	// CreateUser stores u and fills in ID and the defaults: CreatedAt now
+	// when zero, PasswordChangedAt = CreatedAt when zero, Lang "ko" when
+	// empty. ErrConflict if the name exists (names are case-sensitive).
+	CreateUser(ctx context.Context, u *User) error
 	UserByName(ctx context.Context, name string) (*User, error)
 	UserByID(ctx context.Context, id int64) (*User, error)
-	ListUsers(ctx context.Context) ([]User, error)
+	ListUsers(ctx context.Context) ([]User, error) // ordered by name
 	CountUsers(ctx context.Context) (int, error)
 	// SetPassword replaces the hash, sets PasswordChangedAt and deletes
-	// every session of the user.
+	// every session of the user, in one transaction.
 	SetPassword(ctx context.Context, userID int64, hash string, at time.Time) error
 	SetUserRole(ctx context.Context, userID int64, role string) error
 	SetUserLang(ctx context.Context, userID int64, lang string) error
 
+	// CreateSession stores s (ExpiresAt is required) and fills in ID,
+	// CreatedAt (now when zero) and LastSeen (CreatedAt when zero).
+	// ErrNotFound for no such user, ErrConflict for a hash in use.
 	CreateSession(ctx context.Context, s *Session) error
-	// SessionByHash returns an unexpired session (ErrNotFound otherwise).
+	// SessionByHash returns the session if it is unexpired (now <
+	// ExpiresAt), else ErrNotFound.
 	SessionByHash(ctx context.Context, hash []byte, now time.Time) (*Session, error)
+	// TouchSession sets LastSeen and ExpiresAt.
 	TouchSession(ctx context.Context, id int64, seen, expires time.Time) error
 	DeleteSession(ctx context.Context, id int64) error
+	// DeleteUserSessions deletes every session of the user (none is not an error).
 	DeleteUserSessions(ctx context.Context, userID int64) error
+	// DeleteExpiredSessions deletes sessions with ExpiresAt <= now and
+	// returns how many.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 }
 
@@ -281,10 +300,14 @@ type Template struct {
 	UpdatedAt time.Time
 }
 
+// Templates keeps the reusable message texts. Lookups of a template that
+// does not exist return ErrNotFound.
 type Templates interface {
-	// SaveTemplate inserts (ID 0) or updates; ErrConflict on a duplicate name.
+	// SaveTemplate inserts (ID 0) or updates, and fills in ID and times (an
+	// update keeps CreatedAt). ErrConflict on a duplicate name; ErrNotFound
+	// when updating an ID that does not exist.
 	SaveTemplate(ctx context.Context, t *Template) error
 	GetTemplate(ctx context.Context, id int64) (*Template, error)
 	DeleteTemplate(ctx context.Context, id int64) error
-	ListTemplates(ctx context.Context) ([]Template, error)
+	ListTemplates(ctx context.Context) ([]Template, error) // ordered by name
 }

@@ -79,7 +79,9 @@ func testCreateMessageDefaults(t *testing.T, s store.Store) {
 func testListMessages(t *testing.T, s store.Store) {
 	const a, b, c = sms.Phone("01000000001"), sms.Phone("01000000002"), sms.Phone("01000000003")
 	m1 := mustCreate(t, s, newMessage("disk full on web1", 1*time.Minute, a))
-	m2 := mustCreate(t, s, newMessage("load high of pid 1", 2*time.Minute, b))
+	m2 := newMessage("load high of pid 1", 2*time.Minute, b)
+	m2.Source = "alert"
+	mustCreate(t, s, m2)
 	m3 := newMessage("DISK ok", 3*time.Minute, a, b)
 	m3.Title, m3.Kind = "recovered", sms.KindLMS
 	mustCreate(t, s, m3)
@@ -125,6 +127,15 @@ func testListMessages(t *testing.T, s store.Store) {
 		{"until", store.MessageFilter{Until: base.Add(3 * time.Minute)}, []int64{m2.ID, m1.ID}},
 		{"since until", store.MessageFilter{Since: base.Add(2 * time.Minute), Until: base.Add(3 * time.Minute)}, []int64{m2.ID}},
 		{"combined", store.MessageFilter{Phone: a, Text: "disk", Until: base.Add(2 * time.Minute)}, []int64{m1.ID}},
+		{"source", store.MessageFilter{Source: "alert"}, []int64{m2.ID}},
+		{"source other", store.MessageFilter{Source: "api"}, []int64{m4.ID, m3.ID, m1.ID}},
+		{"source none", store.MessageFilter{Source: "cli"}, []int64{}},
+		{"offset", store.MessageFilter{Offset: 1, Limit: 2}, []int64{m3.ID, m2.ID}},
+		{"offset default limit", store.MessageFilter{Offset: 3}, []int64{m1.ID}},
+		{"offset past the end", store.MessageFilter{Offset: 4}, []int64{}},
+		{"offset negative", store.MessageFilter{Offset: -1, Limit: 1}, []int64{m4.ID}},
+		{"offset filtered", store.MessageFilter{Phone: a, Offset: 1}, []int64{m1.ID}},
+		{"offset before", store.MessageFilter{BeforeID: m4.ID, Offset: 1, Limit: 1}, []int64{m2.ID}},
 	}
 	for _, tc := range tests {
 		got, err := s.ListMessages(ctx(t), tc.f)

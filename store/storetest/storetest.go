@@ -49,6 +49,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Contacts", testContacts},
 		{"ListContacts", testListContacts},
 		{"Groups", testGroups},
+		{"Users", testUsers},
+		{"SetPassword", testSetPassword},
+		{"Sessions", testSessions},
+		{"Templates", testTemplates},
+		{"Reports", testReports},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
