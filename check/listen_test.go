@@ -131,27 +131,64 @@ func TestListenFixtures(t *testing.T) {
 	}
 }
 
-// synthTable is a /proc/net/tcp with n established sockets and, last, one
-// listener on port 80.
-func synthTable(n int) []byte {
+// synthTable is a /proc/net/tcp with listeners listening sockets (port 80
+// the last of them) followed by established ones.
+func synthTable(listeners, established int) []byte {
 	var b bytes.Buffer
 	b.WriteString(tcpHeader)
-	for i := range n {
-		fmt.Fprintf(&b, "%4d: 0A00000A:%04X 0A00000B:%04X 01 00000000:00000000 02:000A7B2C 00000000  1000        0 %d 2 0000000000000000 20 4 30 10 -1\n", i, 1024+i%60000, 443, 100000+i)
+	for i := range listeners {
+		port := 10000 + i
+		if i == listeners-1 {
+			port = 80
+		}
+		fmt.Fprintf(&b, "%4d: 00000000:%04X 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 %d 1 0000000000000000 100 0 0 10 0\n", i, port, 5000+i)
 	}
-	fmt.Fprintf(&b, "%4d: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0\n", n)
+	for i := range established {
+		fmt.Fprintf(&b, "%4d: 0A00000A:%04X 0A00000B:%04X 01 00000000:00000000 02:000A7B2C 00000000  1000        0 %d 2 0000000000000000 20 4 30 10 -1\n", listeners+i, 1024+i%60000, 443, 100000+i)
+	}
 	return b.Bytes()
 }
 
-func TestScanSocketsLargeTable(t *testing.T) {
-	table := synthTable(20000)
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r *bytes.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+func TestScanSocketsStopsAfterListeners(t *testing.T) {
+	table := synthTable(300, 20000)
 	found, err := scanSockets(bytes.NewReader(table), 80, false)
 	if err != nil || !found {
-		t.Fatalf("listener after 20000 sockets: found %v, %v", found, err)
+		t.Fatalf("port 80, the 300th listener: found %v, %v", found, err)
 	}
-	found, err = scanSockets(bytes.NewReader(table), 443, false)
+	cr := &countingReader{r: bytes.NewReader(table)}
+	found, err = scanSockets(cr, 443, false)
 	if err != nil || found {
 		t.Fatalf("443 is only a remote port here: found %v, %v", found, err)
+	}
+	if cr.n > len(table)/10 {
+		t.Errorf("read %d of %d bytes; the established part should not be read", cr.n, len(table))
+	}
+	// Before Linux 4.4 SYN_RECV requests follow their listener.
+	old := tcpHeader +
+		"   0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n" +
+		"   1: 0100007F:0050 0100007F:D2F0 03 00000000:00000000 00:00000000 00000000     0        0 0 1 0 100 0 0 10 0\n" +
+		"   2: 00000000:01BB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0\n"
+	if found, _ := scanSockets(strings.NewReader(old), 443, false); !found {
+		t.Error("listener after a SYN_RECV line not found")
+	}
+	// A UDP table has no order: read to the end.
+	udp := tcpHeader +
+		"   0: 0100007F:0035 0100007F:1234 01 00000000:00000000 00:00000000 00000000     0        0 1 2 0 0\n" +
+		"   1: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 2 2 0 0\n"
+	if found, _ := scanSockets(strings.NewReader(udp), 53, true); !found {
+		t.Error("udp socket after a connected one not found")
 	}
 }
 
@@ -185,8 +222,17 @@ func BenchmarkListenScan(b *testing.B) {
 			}
 		}
 	})
-	b.Run("synthetic-10k-sockets", func(b *testing.B) {
-		table := synthTable(10000)
+	b.Run("synthetic-50-listeners-10k-established", func(b *testing.B) {
+		table := synthTable(50, 10000)
+		b.ReportAllocs()
+		for b.Loop() {
+			if found, _ := scanSockets(bytes.NewReader(table), 80, false); !found {
+				b.Fatal("not found")
+			}
+		}
+	})
+	b.Run("synthetic-2000-listeners", func(b *testing.B) {
+		table := synthTable(2000, 0)
 		b.SetBytes(int64(len(table)))
 		b.ReportAllocs()
 		for b.Loop() {
