@@ -231,7 +231,14 @@ func (db *DB) PruneMessages(ctx context.Context, before time.Time) (int, error) 
 		}
 		total += int(n)
 		if n < pruneBatch {
-			return total, nil
+			break
 		}
 	}
+	if total > 0 {
+		// Pruning is the daily job that changes the tables most.
+		if err := db.optimize(ctx, optimizePragma); err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }

@@ -84,6 +84,12 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	// Refresh the planner's statistics if the tables grew or shrank a lot
+	// since they were last gathered (bounded by analysis_limit).
+	if err := db.optimize(ctx, optimizePragma); err != nil {
+		db.Close()
+		return nil, err
+	}
 	db.creates = make(chan *createReq, 1024)
 	db.stop, db.exited = make(chan struct{}), make(chan struct{})
 	go db.committer(db.stop, db.exited)
@@ -123,11 +129,27 @@ func dsn(path string, writer bool) string {
 	if writer {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_pragma", "analysis_limit(1000)")
 		q.Set("_txlock", "immediate")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// optimizePragma re-gathers statistics for every table whose size changed
+// a lot since they were last gathered (0x10000: all tables, not only the
+// ones this connection queried; 0x02: ANALYZE where it helps).
+const optimizePragma = "PRAGMA optimize=0x10002"
+
+// optimize runs a PRAGMA optimize variant on the writer. The history query
+// plans depend on the statistics it keeps: with them a time-range filter
+// uses the created_at index only when the range is narrow.
+func (db *DB) optimize(ctx context.Context, pragma string) error {
+	if _, err := db.w.ExecContext(ctx, pragma); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", pragma, err)
+	}
+	return nil
 }
 
 // Close stores the messages already handed to CreateMessage, then closes
@@ -143,6 +165,9 @@ func (db *DB) Close() error {
 	if db.stop != nil {
 		close(db.stop)
 		<-db.exited
+		if err := db.optimize(context.Background(), optimizePragma); err != nil {
+			db.log.Warn("sqlite: optimize on close", "err", err)
+		}
 	}
 	var errs []error
 	for _, st := range []*sql.Stmt{db.insMessage, db.insDelivery} {
