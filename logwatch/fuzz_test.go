@@ -57,25 +57,32 @@ func (n *naive) lines(t testing.TB, data []byte) [][]byte {
 	return out
 }
 
-func checkAgainstNaive(t *testing.T, pattern string, o Options, data []byte, chunk int) {
+// checkAgainstNaive compares Scan, Count (reading in each of the chunk
+// sizes) and Match with the naive reference.
+func checkAgainstNaive(t *testing.T, pattern string, o Options, data []byte, chunks ...int) {
 	t.Helper()
 	m, err := NewMatcherOpts(pattern, o)
 	if err != nil {
 		t.Fatalf("NewMatcherOpts(%q, %+v): %v", pattern, o, err)
 	}
-	m.chunk = chunk
 	ref := newNaive(pattern, o)
 	want := ref.lines(t, data)
-	var got [][]byte
-	if err := m.Scan(bytes.NewReader(data), func(line []byte) { got = append(got, slices.Clone(line)) }); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.EqualFunc(got, want, bytes.Equal) {
-		t.Fatalf("pattern %q %+v chunk %d on %q:\nScan  %q\nnaive %q", pattern, o, chunk, data, got, want)
-	}
-	n, err := m.Count(bytes.NewReader(data))
-	if err != nil || n != int64(len(want)) {
-		t.Fatalf("pattern %q %+v: Count = %d, %v; want %d", pattern, o, n, err, len(want))
+	for _, chunk := range chunks {
+		m.chunk = chunk
+		var got [][]byte
+		if err := m.Scan(bytes.NewReader(data), func(line []byte) { got = append(got, slices.Clone(line)) }); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.EqualFunc(got, want, bytes.Equal) {
+			if len(data) > 1000 {
+				t.Fatalf("pattern %q %+v chunk %d: Scan found %d lines, naive %d", pattern, o, chunk, len(got), len(want))
+			}
+			t.Fatalf("pattern %q %+v chunk %d on %q:\nScan  %q\nnaive %q", pattern, o, chunk, data, got, want)
+		}
+		n, err := m.Count(bytes.NewReader(data))
+		if err != nil || n != int64(len(want)) {
+			t.Fatalf("pattern %q %+v chunk %d: Count = %d, %v; want %d", pattern, o, chunk, n, err, len(want))
+		}
 	}
 	for _, line := range bytes.Split(data, []byte("\n")) {
 		if got, want := m.Match(line), ref.match(t, line); got != want {

@@ -24,11 +24,17 @@ type JournalOption func(*journalConfig)
 
 type journalConfig struct {
 	command string
+	started func()
 }
 
 // WithJournalctl runs the given program instead of journalctl from PATH.
 func WithJournalctl(path string) JournalOption {
 	return func(c *journalConfig) { c.command = path }
+}
+
+// WithStarted calls fn once journalctl found the journal and follows it.
+func WithStarted(fn func()) JournalOption {
+	return func(c *journalConfig) { c.started = fn }
 }
 
 // maxEntry bounds one JSON entry of journalctl's output; larger entries
@@ -69,6 +75,9 @@ func FollowJournal(ctx context.Context, unit string, fn func(line []byte, at tim
 	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%w: start journalctl: %w", ErrNoJournal, err)
+	}
+	if cfg.started != nil {
+		cfg.started()
 	}
 	readErr := readJournal(out, fn)
 	if readErr != nil {

@@ -115,7 +115,7 @@ func TestRequiredLiterals(t *testing.T) {
 // chunk sizes, long lines and a missing final newline.
 func TestCountChunking(t *testing.T) {
 	var b bytes.Buffer
-	if _, err := gen.Write(&b, 2<<20, gen.Options{Seed: 3, MatchEvery: 50}); err != nil {
+	if _, err := gen.Write(&b, 1<<20, gen.Options{Seed: 3, MatchEvery: 50}); err != nil {
 		t.Fatal(err)
 	}
 	b.WriteString(strings.Repeat("long line ", 50_000) + "Out of memory at the end of a long line\n")
@@ -133,9 +133,7 @@ func TestCountChunking(t *testing.T) {
 		{"[0-9]{3}x[0-9]", Options{Regex: true}},
 	}
 	for _, p := range patterns {
-		for _, chunk := range []int{16, 1000, 4093, 64 << 10, DefaultChunkSize} {
-			checkAgainstNaive(t, p.p, p.opts, data, chunk)
-		}
+		checkAgainstNaive(t, p.p, p.opts, data, 16, 1000, 4093, 64<<10, DefaultChunkSize)
 	}
 }
 
