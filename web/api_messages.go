@@ -126,31 +126,10 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, _ Caller) {
 }
 
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ Caller) {
-	q := r.URL.Query()
-	f := store.MessageFilter{Limit: 50, Text: q.Get("text"), Status: sms.Status(q.Get("status"))}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			writeError(w, s.opt.Log, badRequest("limit", "must be 1..500"))
-			return
-		}
-		f.Limit = n
-	}
-	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			writeError(w, s.opt.Log, badRequest("before", "must be a message id"))
-			return
-		}
-		f.BeforeID = n
-	}
-	if v := q.Get("to"); v != "" {
-		p, err := sms.ParsePhone(v)
-		if err != nil {
-			writeError(w, s.opt.Log, badRequest("to", err.Error()))
-			return
-		}
-		f.Phone = p
+	f, err := messageFilter(r)
+	if err != nil {
+		writeError(w, s.opt.Log, err)
+		return
 	}
 	ms, err := s.opt.Store.ListMessages(r.Context(), f)
 	if err != nil {
@@ -165,9 +144,64 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ Caller) 
 		out.Messages = append(out.Messages, s.messageJSON(m))
 	}
 	if len(ms) == f.Limit {
-		out.Next = fmt.Sprintf("/api/v1/messages?before=%d&limit=%d", ms[len(ms)-1].ID, f.Limit)
+		q := r.URL.Query()
+		q.Set("before", strconv.FormatInt(ms[len(ms)-1].ID, 10))
+		q.Set("limit", strconv.Itoa(f.Limit))
+		out.Next = "/api/v1/messages?" + q.Encode()
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// messageFilter reads the history query parameters.
+func messageFilter(r *http.Request) (store.MessageFilter, error) {
+	q := r.URL.Query()
+	f := store.MessageFilter{Text: q.Get("text")}
+	var err error
+	if f.Limit, err = queryInt(r, "limit", 50, 1, 500); err != nil {
+		return f, err
+	}
+	if v := q.Get("before"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return f, badRequest("before", "must be a message id")
+		}
+		f.BeforeID = n
+	}
+	if v := q.Get("to"); v != "" {
+		if f.Phone, err = sms.ParsePhone(v); err != nil {
+			return f, badRequest("to", err.Error())
+		}
+	}
+	if v := q.Get("status"); v != "" {
+		switch st := sms.Status(v); st {
+		case sms.StatusQueued, sms.StatusSending, sms.StatusSent, sms.StatusReserved,
+			sms.StatusDelivered, sms.StatusFailed, sms.StatusCanceled:
+			f.Status = st
+		default:
+			return f, badRequest("status", "unknown status "+strconv.Quote(v))
+		}
+	}
+	if v := q.Get("source"); v != "" {
+		switch v {
+		case "api", "cli", "console", "alert", "compat":
+			f.Source = v
+		default:
+			return f, badRequest("source", "unknown source "+strconv.Quote(v))
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return f, badRequest(p.name, "must be RFC3339, e.g. 2026-11-25T14:03:00+09:00")
+			}
+			*p.dst = t
+		}
+	}
+	return f, nil
 }
 
 type messageJSON struct {

@@ -126,16 +126,24 @@ func (s *Server) listSilences(w http.ResponseWriter, r *http.Request, _ Caller) 
 	writeJSON(w, http.StatusOK, map[string]any{"silences": out})
 }
 
+type silenceRequest struct {
+	Check   string `json:"check"`
+	Host    string `json:"host"`
+	Until   string `json:"until"`
+	Comment string `json:"comment"`
+}
+
 func (s *Server) createSilence(w http.ResponseWriter, r *http.Request, c Caller) {
-	var req struct {
-		Check   string `json:"check"`
-		Host    string `json:"host"`
-		Until   string `json:"until"`
-		Comment string `json:"comment"`
-	}
+	var req silenceRequest
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, s.opt.Log, err)
 		return
+	}
+	for _, f := range []struct{ name, v string }{{"check", req.Check}, {"host", req.Host}, {"comment", req.Comment}} {
+		if _, err := cleanText(f.name, f.v, maxMemoLen); err != nil {
+			writeError(w, s.opt.Log, err)
+			return
+		}
 	}
 	until, err := time.Parse(time.RFC3339, req.Until)
 	if err != nil {
@@ -180,7 +188,7 @@ func (s *Server) ackPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	token := r.PathValue("token")
-	ip, _ := remoteIP(r)
+	ip, _ := ClientIP(r)
 	id, err := s.engine.AckByToken(r.Context(), token, "link:"+ip.String())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if errors.Is(err, alert.ErrInvalidToken) {

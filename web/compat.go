@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,8 +14,12 @@ import (
 // answered in Aligo's /send/ response shape so existing scripts keep working.
 // result_code 1 means stored in munja's outbox (munja then delivers it).
 func (s *Server) compatSend(w http.ResponseWriter, r *http.Request, c Caller) {
-	if err := r.ParseMultipartForm(MaxBody); err != nil && err != http.ErrNotMultipart {
-		s.compatError(w, badRequest("", "invalid form body"))
+	if err := r.ParseMultipartForm(MaxBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		var mbe *http.MaxBytesError
+		if !errors.As(err, &mbe) {
+			err = badRequest("", "invalid form body")
+		}
+		s.compatError(w, err)
 		return
 	}
 	f := r.Form

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
@@ -52,6 +53,12 @@ func classify(err error) *apiError {
 		return &apiError{status: http.StatusRequestEntityTooLarge, msg: "request body too large"}
 	case errors.Is(err, store.ErrNotFound):
 		return &apiError{status: http.StatusNotFound, msg: "not found"}
+	case errors.Is(err, alert.ErrIncidentClosed):
+		return &apiError{status: http.StatusConflict, field: "id", msg: "the incident is already resolved"}
+	case errors.Is(err, alert.ErrBadSilence):
+		return &apiError{status: http.StatusBadRequest, field: "until", msg: err.Error()}
+	case errors.Is(err, store.ErrConflict):
+		return &apiError{status: http.StatusConflict, msg: "already exists"}
 	}
 	return nil
 }

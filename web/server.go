@@ -7,9 +7,9 @@ package web
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/munja-sms/munja/alert"
@@ -24,32 +24,43 @@ type Options struct {
 	Outbox          *outbox.Outbox
 	Log             *slog.Logger
 	TrustedNetworks []netip.Prefix // token-less API calls accepted from these (scope send)
-	Location        *time.Location
-	DryRun          bool // no gateway configured: say so in responses
-	Now             func() time.Time
-	Checks          []config.Check // for heartbeat names
-	// Extra routes added by other parts (metrics, heartbeat, console);
-	// each must do its own authentication.
+	// TrustedProxies may set X-Forwarded-For and X-Forwarded-Proto (see ProxyHeaders).
+	TrustedProxies []netip.Prefix
+	Location       *time.Location
+	DryRun         bool // no gateway configured: say so in responses
+	Now            func() time.Time
+	Checks         []config.Check // for heartbeat names
+	// Metrics, when set, is served at GET /metrics to callers with scope
+	// read (or from server.trusted_networks).
+	Metrics http.Handler
+	// Extra routes added by other parts (the console); each must do its own
+	// authentication.
 	Mount func(mux *http.ServeMux)
 }
 
 // Route is one registered route, for tests that walk the router.
 type Route struct {
 	Pattern string
-	Scope   string // "" = public (only /healthz)
+	Scope   string // read | send | admin; "link" = the URL holds a one-time credential; "" = public (only /healthz)
 }
 
 // Server is the HTTP handler.
 type Server struct {
-	opt    Options
-	mux    *http.ServeMux
-	routes []Route
-	engine *alert.Engine
+	opt     Options
+	mux     *http.ServeMux
+	handler http.Handler // mux behind ProxyHeaders
+	routes  []Route
+	engine  *alert.Engine
+
+	touchMu sync.Mutex
+	touched map[int64]time.Time // token ID → last TouchToken
 }
 
 // MaxBody is the largest request body accepted (1,000 recipients fit easily).
 const MaxBody = 1 << 20
 
+// New builds the server with every API route that needs no alert engine
+// (SetMonitor adds the rest).
 func New(opt Options) *Server {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
@@ -60,13 +71,26 @@ func New(opt Options) *Server {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	s := &Server{opt: opt, mux: http.NewServeMux()}
+	s := &Server{opt: opt, mux: http.NewServeMux(), touched: map[int64]time.Time{}}
+	s.handler = ProxyHeaders(opt.TrustedProxies)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsHTTPS(r) {
+			w.Header().Set("Strict-Transport-Security", HSTS)
+		}
+		s.mux.ServeHTTP(w, r)
+	}))
 	s.public("GET /healthz", s.healthz)
+	s.api("GET /api/v1/openapi.json", "read", s.openAPI)
 	s.api("POST /api/v1/messages", "send", s.createMessage)
 	s.api("GET /api/v1/messages", "read", s.listMessages)
 	s.api("GET /api/v1/messages/{id}", "read", s.getMessage)
 	s.api("POST /api/v1/send", "send", s.compatSend)
 	s.api("POST /sms/aligo_send.php", "send", s.compatSend)
+	s.bookRoutes()
+	if opt.Metrics != nil {
+		s.api("GET /metrics", "read", func(w http.ResponseWriter, r *http.Request, _ Caller) {
+			opt.Metrics.ServeHTTP(w, r)
+		})
+	}
 	if opt.Mount != nil {
 		opt.Mount(s.mux)
 	}
@@ -76,12 +100,17 @@ func New(opt Options) *Server {
 // Routes lists every route registered through api/public.
 func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 
+// ServeHTTP sets the security headers (HSTS when the client came over
+// HTTPS) and serves the request behind ProxyHeaders.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	s.mux.ServeHTTP(w, r)
+	s.handler.ServeHTTP(w, r)
 }
+
+// HSTS is the Strict-Transport-Security value sent on HTTPS responses.
+const HSTS = "max-age=31536000"
 
 func (s *Server) public(pattern string, h http.HandlerFunc) {
 	s.routes = append(s.routes, Route{Pattern: pattern})
@@ -112,17 +141,4 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "dryrun": s.opt.DryRun})
-}
-
-// remoteIP is the connection's peer address.
-func remoteIP(r *http.Request) (netip.Addr, bool) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return a.Unmap(), true
 }
