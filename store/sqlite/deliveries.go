@@ -21,14 +21,14 @@ WHERE id IN (SELECT id FROM (%s))
 RETURNING id, message_id, phone, status, provider, provider_msg_id, attempts,
 	last_error, next_attempt_at, created_at, updated_at, sent_at`
 
-// claimDue selects due deliveries. Both branches walk an index in due order
-// ((status, next_attempt_at) and (status, lease_until)) and are merged, so
-// the LIMIT stops early even with a large backlog.
+// claimDue selects due deliveries. Both branches walk a partial index in due
+// order (queued by next_attempt_at, sending by lease_until) and are merged,
+// so the LIMIT stops early even with a large backlog.
 const claimDue = `
-	SELECT id, next_attempt_at FROM deliveries
+	SELECT id, next_attempt_at FROM deliveries INDEXED BY deliveries_due
 	WHERE status = 'queued' AND next_attempt_at <= ?2
 	UNION ALL
-	SELECT id, next_attempt_at FROM deliveries
+	SELECT id, next_attempt_at FROM deliveries INDEXED BY deliveries_lease
 	WHERE status = 'sending' AND lease_until <= ?2
 	ORDER BY next_attempt_at, id
 	LIMIT ?3`
@@ -199,10 +199,12 @@ func (db *DB) CountDeliveriesSince(ctx context.Context, since time.Time, phone s
 	return n, nil
 }
 
+const nextDueSQL = `SELECT min(next_attempt_at) FROM deliveries INDEXED BY deliveries_due WHERE status = 'queued'`
+
 // NextDue implements store.Messages.
 func (db *DB) NextDue(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT min(next_attempt_at) FROM deliveries WHERE status = 'queued'`).Scan(&next); err != nil {
+	if err := db.r.QueryRowContext(ctx, nextDueSQL).Scan(&next); err != nil {
 		return time.Time{}, fmt.Errorf("sqlite: next due: %w", err)
 	}
 	return fromMS(next), nil
@@ -212,16 +214,20 @@ func (db *DB) NextDue(ctx context.Context) (time.Time, error) {
 // writer is never held for long while senders wait.
 const pruneBatch = 1000
 
+// pruneSQL deletes up to ?2 messages created before ?1 with no delivery left
+// to send; their deliveries go with them (ON DELETE CASCADE).
+const pruneSQL = `DELETE FROM messages WHERE id IN (
+	SELECT m.id FROM messages m
+	WHERE m.created_at < ?1 AND NOT EXISTS (
+		SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status IN ('queued', 'sending'))
+	LIMIT ?2)`
+
 // PruneMessages implements store.Messages. It deletes in batches of
 // pruneBatch messages, each in its own transaction.
 func (db *DB) PruneMessages(ctx context.Context, before time.Time) (int, error) {
 	total := 0
 	for {
-		res, err := db.w.ExecContext(ctx, `DELETE FROM messages WHERE id IN (
-			SELECT m.id FROM messages m
-			WHERE m.created_at < ? AND NOT EXISTS (
-				SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status IN ('queued', 'sending'))
-			LIMIT ?)`, before.UnixMilli(), pruneBatch)
+		res, err := db.w.ExecContext(ctx, pruneSQL, before.UnixMilli(), pruneBatch)
 		if err != nil {
 			return total, fmt.Errorf("sqlite: prune messages: %w", err)
 		}

@@ -9,6 +9,12 @@ import (
 	"github.com/munja-sms/munja/store"
 )
 
+// pendingReportsSQL names its index: without statistics the planner would
+// rather take (status, message_id) and sort.
+const pendingReportsSQL = `SELECT ` + deliveryCols + ` FROM deliveries d INDEXED BY deliveries_pending_reports
+	WHERE d.status = 'sent' AND d.provider_msg_id <> '' AND d.sent_at >= ?
+	ORDER BY d.sent_at, d.id LIMIT ?`
+
 // PendingReports implements store.Messages. limit <= 0 means
 // store.DefaultLimit. The query is served by the partial index
 // deliveries_pending_reports.
@@ -16,9 +22,7 @@ func (db *DB) PendingReports(ctx context.Context, since time.Time, limit int) ([
 	if limit <= 0 {
 		limit = store.DefaultLimit
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries d
-		WHERE d.status = 'sent' AND d.provider_msg_id <> '' AND d.sent_at >= ?
-		ORDER BY d.sent_at, d.id LIMIT ?`, since.UnixMilli(), limit)
+	rows, err := db.r.QueryContext(ctx, pendingReportsSQL, since.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: pending reports: %w", err)
 	}
