@@ -30,8 +30,8 @@ type Options struct {
 	Now       func() time.Time
 
 	CallTimeout  time.Duration // per gateway call (default 10s)
-	Lease        time.Duration // claim lease (default 3 × CallTimeout × providers + 5s)
-	ClaimLimit   int           // deliveries per claim (default 5000)
+	Lease        time.Duration // claim lease (default max(2m, 4 × CallTimeout × providers))
+	ClaimLimit   int           // deliveries per claim (default 2000)
 	Concurrency  int           // gateway calls in flight (default 4)
 	Poll         time.Duration // idle re-check when nothing woke it (default 1s)
 	RetryInitial time.Duration // first backoff (default 2s)
@@ -58,10 +58,10 @@ func New(opt Options) *Dispatcher {
 		opt.CallTimeout = 10 * time.Second
 	}
 	if opt.Lease <= 0 {
-		opt.Lease = 3*opt.CallTimeout*time.Duration(max(1, len(opt.Providers))) + 5*time.Second
+		opt.Lease = max(2*time.Minute, 4*opt.CallTimeout*time.Duration(max(1, len(opt.Providers))))
 	}
 	if opt.ClaimLimit <= 0 {
-		opt.ClaimLimit = 5000
+		opt.ClaimLimit = 2000
 	}
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 4
@@ -140,8 +140,19 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context, f store.ClaimFilter) (int
 	var mu sync.Mutex
 	var errs []error
 	callCtx := context.WithoutCancel(ctx)
-	for _, j := range jobs {
+	start := time.Now()
+	for i, j := range jobs {
 		sem <- struct{}{}
+		// Whatever cannot be started within a third of the lease goes back
+		// to the queue now, so that no claim outlives its lease while this
+		// dispatcher is still alive (another replica would send it too).
+		if time.Since(start) > d.opt.Lease/3 || ctx.Err() != nil {
+			<-sem
+			if err := d.handBack(callCtx, jobs[i:]); err != nil {
+				errs = append(errs, err)
+			}
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
@@ -155,6 +166,21 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context, f store.ClaimFilter) (int
 	}
 	wg.Wait()
 	return len(claims), errors.Join(errs...)
+}
+
+// handBack returns claimed but unsent deliveries to the queue, due now.
+func (d *Dispatcher) handBack(ctx context.Context, jobs []job) error {
+	var ups []store.DeliveryUpdate
+	now := d.opt.Now()
+	for _, j := range jobs {
+		for _, del := range j.deliveries {
+			ups = append(ups, store.DeliveryUpdate{ID: del.ID, Status: sms.StatusQueued, NextAttemptAt: now, Error: del.LastError})
+		}
+	}
+	if err := d.opt.Store.CompleteDeliveries(ctx, ups); err != nil {
+		return fmt.Errorf("hand back %d deliveries: %w", len(ups), err)
+	}
+	return nil
 }
 
 // job is the claimed deliveries of one message.

@@ -99,8 +99,12 @@ func phones(n int) []string {
 func TestThousandReceiverSplit(t *testing.T) {
 	f := newFixture(t, 1, dispatcher.Options{})
 	m := f.submit("[공지] 정기 점검 안내", phones(2500)...)
-	if n := f.dispatch(); n != 2500 {
-		t.Fatalf("dispatched %d, want 2500", n)
+	total := 0
+	for n := f.dispatch(); n > 0; n = f.dispatch() {
+		total += n
+	}
+	if total != 2500 {
+		t.Fatalf("dispatched %d, want 2500", total)
 	}
 	reqs := f.fakes[0].Requests()
 	if len(reqs) != 3 {
@@ -139,25 +143,26 @@ func TestOutageThenRecovery(t *testing.T) {
 	f := newFixture(t, 1, dispatcher.Options{RetryInitial: time.Second, RetryMax: time.Minute})
 	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.HTTPStatus, Status: 503})
 	m := f.submit("[경고] httpd 프로세스가 동작하지 않습니다.", "01011112222", "01033334444")
-	var last time.Duration
 	for attempt := 1; attempt <= 4; attempt++ {
 		if n := f.dispatch(); n != 2 {
 			t.Fatalf("attempt %d dispatched %d", attempt, n)
 		}
+		base := time.Second << (attempt - 1) // RetryInitial doubling, ±20% jitter
+		var longest time.Duration
 		for _, d := range f.message(m.ID).Deliveries {
 			if d.Status != sms.StatusQueued || !strings.Contains(d.LastError, "503") || d.Attempts != attempt {
 				t.Fatalf("attempt %d: %+v", attempt, d)
 			}
 			wait := d.NextAttemptAt.Sub(f.now)
-			if wait <= 0 || (attempt > 1 && wait < last) {
-				t.Fatalf("attempt %d: backoff %s after %s", attempt, wait, last)
+			if wait < base*8/10-time.Millisecond || wait > base*12/10+time.Millisecond {
+				t.Fatalf("attempt %d: backoff %s, want %s ±20%%", attempt, wait, base)
 			}
-			last = wait
+			longest = max(longest, wait)
 		}
 		if n := f.dispatch(); n != 0 {
 			t.Fatalf("claimed %d before the backoff ended", n)
 		}
-		f.now = f.now.Add(2 * last)
+		f.now = f.now.Add(longest + time.Millisecond)
 	}
 	f.fakes[0].SetFailure(aligotest.Failure{})
 	f.dispatch()
@@ -280,5 +285,42 @@ func TestRunDeliversAndStopsOnCancel(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not stop")
+	}
+}
+
+func TestHandBackWhatCannotStartWithinLease(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{})
+	f.fakes[0].SetLatency(400 * time.Millisecond)
+	// Lease 900ms: jobs not started within 300ms go back to the queue.
+	f.d = dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), Concurrency: 1,
+		Lease: 900 * time.Millisecond, Now: func() time.Time { return f.now }})
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, f.submit(fmt.Sprintf("m%d", i), "01011112222").ID)
+	}
+	if n := f.dispatch(); n != 5 {
+		t.Fatalf("claimed %d", n)
+	}
+	sent, queued := 0, 0
+	for _, id := range ids {
+		switch d := f.message(id).Deliveries[0]; d.Status {
+		case sms.StatusSent:
+			sent++
+		case sms.StatusQueued:
+			queued++
+			if d.NextAttemptAt.After(f.now) {
+				t.Fatalf("handed-back delivery not due now: %+v", d)
+			}
+		default:
+			t.Fatalf("status %s", d.Status)
+		}
+	}
+	if sent == 0 || queued == 0 || sent+queued != 5 {
+		t.Fatalf("sent %d queued %d: want some of each", sent, queued)
+	}
+	for f.dispatch() > 0 {
+	}
+	if got := len(f.fakes[0].Delivered()); got != 5 {
+		t.Fatalf("delivered %d, want 5 (no loss, no duplicate)", got)
 	}
 }
