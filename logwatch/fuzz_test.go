@@ -26,7 +26,11 @@ func newNaive(pattern string, o Options) *naive {
 	if o.IgnoreCase {
 		expr = "(?i)" + expr
 	}
-	return &naive{pattern: pattern, o: o, re: regexp.MustCompile(expr)}
+	n := &naive{pattern: pattern, o: o}
+	if o.Regex || o.IgnoreCase || o.Encoding == "cp949" {
+		n.re = regexp.MustCompile(expr)
+	}
+	return n
 }
 
 func (n *naive) match(t testing.TB, raw []byte) bool {
