@@ -1,0 +1,258 @@
+// Package postgres is munja's shared store: one PostgreSQL database through
+// github.com/jackc/pgx/v5, implementing store.Store, for several munja
+// replicas at once.
+//
+// Replicas share the outbox safely: claims lock their rows with FOR UPDATE
+// SKIP LOCKED, so each delivery is claimed by one replica while its lease
+// runs; TryLeader elects the one replica that runs the alert engine.
+// Migrations are embedded and applied under an advisory lock, so replicas
+// starting together migrate once. Times are timestamptz, stored at the
+// millisecond precision the SQLite store keeps.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/munja-sms/munja/store"
+)
+
+// DB is a store.Store on one PostgreSQL database (the schema first in the
+// connection's search_path). It is safe for concurrent use.
+type DB struct {
+	cfg       *pgx.ConnConfig
+	pool      *pool
+	log       *slog.Logger
+	keepalive time.Duration // of leader locks (leader.go)
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open connects to the database at url (postgres://user@host:5432/db?…),
+// applies pending migrations and returns the store. Besides pgx's own
+// parameters the URL may set pool_max_conns (default max(4, 2×GOMAXPROCS));
+// search_path selects the schema.
+func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	connURL, size, err := poolSize(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig(connURL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: invalid database URL: %s", scrub(err.Error(), connURL))
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "munja" // for pg_stat_activity
+	}
+	db := &DB{cfg: cfg, pool: newPool(cfg, size), log: log, keepalive: leaderKeepalive}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// poolSize takes pool_max_conns out of the URL (the server would refuse it
+// as a run-time parameter) and returns the URL without it and the size.
+func poolSize(raw string) (string, int, error) {
+	size := max(4, 2*runtime.GOMAXPROCS(0))
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", 0, errors.New("postgres: database URL must look like postgres://user@host:5432/db")
+	}
+	q := u.Query()
+	if v := q.Get("pool_max_conns"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return "", 0, fmt.Errorf("postgres: pool_max_conns %q: want a positive number", v)
+		}
+		size = n
+		q.Del("pool_max_conns")
+		u.RawQuery = q.Encode()
+	}
+	return u.String(), size, nil
+}
+
+// scrub removes the password of rawURL from msg.
+func scrub(msg, rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "unparsable URL"
+	}
+	pw, _ := u.User.Password()
+	for _, p := range []string{pw, u.Query().Get("password")} {
+		if p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+			msg = strings.ReplaceAll(msg, url.QueryEscape(p), "xxxxx")
+		}
+	}
+	return msg
+}
+
+// Close closes the idle connections; connections still in use close when
+// their call returns. Calls after Close fail.
+func (db *DB) Close() error {
+	db.pool.close()
+	return nil
+}
+
+// querier is what *pgx.Conn and pgx.Tx have in common.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// withConn runs fn with a pooled connection.
+func (db *DB) withConn(ctx context.Context, fn func(c *pgx.Conn) error) error {
+	c, err := db.pool.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.pool.release(c)
+	return fn(c)
+}
+
+// exec runs one statement outside a transaction.
+func (db *DB) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	var tag pgconn.CommandTag
+	err := db.withConn(ctx, func(c *pgx.Conn) error {
+		var err error
+		tag, err = c.Exec(ctx, sql, args...)
+		return err
+	})
+	return tag, err
+}
+
+// queryRow runs a one-row query and scans it into dest.
+func (db *DB) queryRow(ctx context.Context, sql string, args []any, dest ...any) error {
+	return db.withConn(ctx, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, sql, args...).Scan(dest...)
+	})
+}
+
+// maxTxTries bounds the retries of a transaction that lost a deadlock or a
+// serialization conflict to another replica.
+const maxTxTries = 3
+
+// tx runs fn in one transaction and commits it. fn may run again if the
+// transaction was rolled back by a deadlock or serialization failure.
+func (db *DB) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return db.withConn(ctx, func(c *pgx.Conn) error {
+		var err error
+		for range maxTxTries {
+			err = db.tryTx(ctx, c, fn)
+			if code := pgCode(err); code != "40001" && code != "40P01" {
+				return err
+			}
+			db.log.Debug("postgres: transaction conflict, retrying", "err", err)
+		}
+		return err
+	})
+}
+
+func (db *DB) tryTx(ctx context.Context, c *pgx.Conn, fn func(tx pgx.Tx) error) error {
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(ctx); rerr != nil && !errors.Is(rerr, pgx.ErrTxClosed) {
+			db.log.Warn("postgres: rollback failed", "err", rerr)
+		}
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+// pgCode returns the SQLSTATE of err, or "".
+func pgCode(err error) string {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// isUnique reports whether err is a unique constraint violation.
+func isUnique(err error) bool { return pgCode(err) == "23505" }
+
+// tag turns the result of a single-row UPDATE or DELETE into an error,
+// ErrNotFound when no row matched.
+func tag(t pgconn.CommandTag, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	if t.RowsAffected() == 0 {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return nil
+}
+
+// truncMS returns t at the millisecond precision it is stored with, in UTC.
+func truncMS(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.UnixMilli(t.UnixMilli()).UTC()
+}
+
+// ts is t as a timestamptz argument at millisecond precision, or NULL for
+// the zero time.
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return truncMS(t)
+}
+
+// tsDst scans a timestamptz (NULL = zero time) into *t, in UTC.
+type tsDst struct{ t *time.Time }
+
+// ScanTimestamptz implements pgtype.TimestamptzScanner.
+func (d tsDst) ScanTimestamptz(v pgtype.Timestamptz) error {
+	if !v.Valid {
+		*d.t = time.Time{}
+		return nil
+	}
+	if v.InfinityModifier != pgtype.Finite {
+		return fmt.Errorf("postgres: infinite timestamp")
+	}
+	*d.t = v.Time.UTC()
+	return nil
+}
+
+// at returns a scan destination for the timestamptz column read into *t.
+func at(t *time.Time) tsDst { return tsDst{t} }
+
+// likeArg makes s a LIKE pattern matching it as a substring, escaped with '\'.
+func likeArg(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
+// args collects positional arguments for a query built at run time.
+type args []any
+
+// add appends v and returns its placeholder ($n).
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
