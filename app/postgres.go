@@ -2,12 +2,17 @@ package app
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/postgres"
 )
 
+// openPostgres opens the shared PostgreSQL store at url.
 func openPostgres(ctx context.Context, url string, log *slog.Logger) (store.Store, error) {
-	return nil, errors.New("the PostgreSQL store is not available in this build yet; use a SQLite file path for database")
+	db, err := postgres.Open(ctx, url, log)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return db, nil
 }
