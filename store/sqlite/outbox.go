@@ -136,6 +136,7 @@ func (db *DB) commitBatch(batch []*createReq) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
 	defer cancel()
+	db.batches.Add(1)
 	results := make([]created, len(live))
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		for i, r := range live {

@@ -103,3 +103,76 @@ func TestQueryPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestTimePlansAgree checks that both plans for a time range return the
+// same, exact page even when creation times do not follow IDs (imported
+// history), for which narrowRange's estimate is wrong.
+func TestTimePlansAgree(t *testing.T) {
+	db := openTemp(t, "")
+	defer db.Close()
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	created := map[int64]time.Time{}
+	for i := range 120 {
+		// A scrambled but deterministic order of minutes.
+		at := base.Add(time.Duration((i*37)%120) * time.Minute)
+		m := oneRecipient(fmt.Sprint("m", i))
+		m.CreatedAt = at
+		if err := db.CreateMessage(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
+		created[m.ID] = at
+	}
+	page := func(f store.MessageFilter, byTime bool) []int64 {
+		t.Helper()
+		q, args := listQuery(f, byTime)
+		rows, err := db.r.QueryContext(t.Context(), q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		ids := []int64{}
+		for rows.Next() {
+			var m sms.Message
+			if err := scanMessage(rows, &m); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, m.ID)
+		}
+		return ids
+	}
+	for _, r := range []struct{ since, until int }{{0, 0}, {10, 0}, {0, 30}, {10, 30}, {100, 101}, {119, 200}, {200, 300}} {
+		f := store.MessageFilter{Limit: 10}
+		if r.since > 0 {
+			f.Since = base.Add(time.Duration(r.since) * time.Minute)
+		}
+		if r.until > 0 {
+			f.Until = base.Add(time.Duration(r.until) * time.Minute)
+		}
+		want := []int64{}
+		for id := int64(len(created)); id > 0 && len(want) < f.Limit; id-- {
+			at := created[id]
+			if (f.Since.IsZero() || !at.Before(f.Since)) && (f.Until.IsZero() || at.Before(f.Until)) {
+				want = append(want, id)
+			}
+		}
+		walk, index := page(f, false), page(f, true)
+		if fmt.Sprint(walk) != fmt.Sprint(want) || fmt.Sprint(index) != fmt.Sprint(want) {
+			t.Errorf("range %v: walking IDs %v, created_at index %v; want %v", r, walk, index, want)
+		}
+		got, err := db.ListMessages(t.Context(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids := messageIDs(got); fmt.Sprint(ids) != fmt.Sprint(want) {
+			t.Errorf("range %v: ListMessages %v, want %v", r, ids, want)
+		}
+	}
+}
+
+func messageIDs(ms []*sms.Message) []int64 {
+	ids := []int64{}
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}

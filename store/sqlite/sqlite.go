@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlite "modernc.org/sqlite"
@@ -39,6 +40,7 @@ type DB struct {
 	insMessage, insDelivery *sql.Stmt // prepared on the writer
 
 	creates chan *createReq // to the committer (outbox.go)
+	batches atomic.Int64    // group commits so far
 	stop    chan struct{}   // closed by Close
 	exited  chan struct{}   // closed by the committer when it returns
 

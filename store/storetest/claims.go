@@ -145,7 +145,7 @@ func testClaimMessageID(t *testing.T, s store.Store) {
 // testClaimConcurrent has many dispatchers claim from one backlog at once:
 // every delivery must be claimed exactly once.
 func testClaimConcurrent(t *testing.T, s store.Store) {
-	const messages, perMessage, workers, batch = 50, 10, 8, 7
+	const messages, perMessage, workers, batch = 5, 100, 8, 9
 	want := map[int64]bool{}
 	for i := range messages {
 		m := newMessage(fmt.Sprint("m", i), time.Duration(i)*time.Millisecond)
