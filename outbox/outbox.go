@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/munja-sms/munja/sms"
@@ -59,10 +58,8 @@ type Options struct {
 
 // Outbox accepts messages into the store.
 type Outbox struct {
-	opt Options
-	// mu serializes the budget check with the insert so two concurrent
-	// requests cannot both pass a nearly exhausted budget (per process).
-	mu sync.Mutex
+	opt    Options
+	budget *budget
 }
 
 func New(opt Options) *Outbox {
@@ -72,7 +69,7 @@ func New(opt Options) *Outbox {
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}
-	return &Outbox{opt: opt}
+	return &Outbox{opt: opt, budget: &budget{st: opt.Store, limits: opt.Limits, loc: opt.Location}}
 }
 
 // Submit validates req and stores it. The returned message has its ID and
@@ -126,11 +123,10 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 	}
 
 	if o.opt.Limits != (Limits{}) {
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		if err := o.checkLimits(ctx, now, phones); err != nil {
+		if err := o.budget.reserve(ctx, now, phones); err != nil {
 			return nil, err
 		}
+		defer o.budget.release(phones)
 	}
 	if err := o.opt.Store.CreateMessage(ctx, m); err != nil {
 		return nil, fmt.Errorf("store message: %w", err)
@@ -202,34 +198,4 @@ func (o *Outbox) groupPhones(ctx context.Context, name string) ([]sms.Phone, err
 		return nil, fmt.Errorf("group %q has no members", name)
 	}
 	return out, nil
-}
-
-func (o *Outbox) checkLimits(ctx context.Context, now time.Time, phones []sms.Phone) error {
-	l := o.opt.Limits
-	if l.PerDay > 0 {
-		local := now.In(o.opt.Location)
-		midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, o.opt.Location)
-		n, err := o.opt.Store.CountDeliveriesSince(ctx, midnight, "")
-		if err != nil {
-			return fmt.Errorf("count today's messages: %w", err)
-		}
-		if n+len(phones) > l.PerDay {
-			return &LimitError{Limit: "sms.limits.per_day", Msg: fmt.Sprintf(
-				"daily budget of %d messages would be exceeded (%d sent today, %d requested)", l.PerDay, n, len(phones))}
-		}
-	}
-	if l.PerRecipientPerHour > 0 {
-		since := now.Add(-time.Hour)
-		for _, p := range phones {
-			n, err := o.opt.Store.CountDeliveriesSince(ctx, since, p)
-			if err != nil {
-				return fmt.Errorf("count messages to %s: %w", p.Display(), err)
-			}
-			if n+1 > l.PerRecipientPerHour {
-				return &LimitError{Limit: "sms.limits.per_recipient_per_hour", Msg: fmt.Sprintf(
-					"%s already received %d messages in the last hour (limit %d)", p.Display(), n, l.PerRecipientPerHour)}
-			}
-		}
-	}
-	return nil
 }

@@ -3,9 +3,11 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,4 +144,54 @@ func TestLimits(t *testing.T) {
 	if n := count(t, st); n != 3 {
 		t.Fatalf("stored %d messages, want 3", n)
 	}
+}
+
+// BenchmarkSubmit measures durable acceptance: validate, store (commit to
+// the SQLite WAL) and return, with the default limits on.
+func BenchmarkSubmit(b *testing.B) {
+	// Limits on: a budget far away and a per-recipient limit of 30, with
+	// recipients rotating over 100,000 numbers as a real relay would see.
+	for _, limits := range []outbox.Limits{{}, {PerDay: 1 << 30, PerRecipientPerHour: 30}} {
+		name := "nolimits"
+		if limits.PerDay > 0 {
+			name = "limits"
+		}
+		b.Run(name+"/sequential", func(b *testing.B) {
+			ob := outbox.New(outbox.Options{Store: openStoreB(b), Limits: limits})
+			i := 0
+			for b.Loop() {
+				i++
+				req := outbox.Request{To: []string{fmt.Sprintf("010%08d", 10000000+i%100000)}, Text: "[경고] httpd 프로세스가 동작하지 않습니다."}
+				if _, err := ob.Submit(context.Background(), req); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+		b.Run(name+"/parallel", func(b *testing.B) {
+			ob := outbox.New(outbox.Options{Store: openStoreB(b), Limits: limits})
+			var seq atomic.Int64
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := seq.Add(1)
+					req := outbox.Request{To: []string{fmt.Sprintf("010%08d", 10000000+i%100000)}, Text: "[경고] httpd 프로세스가 동작하지 않습니다."}
+					if _, err := ob.Submit(context.Background(), req); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
+
+func openStoreB(b *testing.B) store.Store {
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "munja.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return st
 }
