@@ -127,6 +127,7 @@ func TestPragmas(t *testing.T) {
 		{"writer", "foreign_keys", "1"},
 		{"writer", "busy_timeout", "10000"},
 		{"writer", "synchronous", "1"}, // NORMAL
+		{"writer", "journal_size_limit", "67108864"},
 		{"reader", "journal_mode", "wal"},
 		{"reader", "foreign_keys", "1"},
 		{"reader", "busy_timeout", "10000"},
