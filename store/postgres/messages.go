@@ -1,11 +1,9 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -29,74 +27,6 @@ func messageDst(m *sms.Message) []any {
 func deliveryDst(d *sms.Delivery) []any {
 	return []any{&d.ID, &d.MessageID, &d.Phone, &d.Status, &d.Provider, &d.ProviderMsgID, &d.Attempts,
 		&d.LastError, at(&d.NextAttemptAt), at(&d.CreatedAt), at(&d.UpdatedAt), at(&d.SentAt)}
-}
-
-// insertMessage stores the message and its deliveries in one statement
-// (one round trip, committed on its own).
-const insertMessage = `WITH m AS (
-	INSERT INTO messages (text, title, kind, sender, test, at, source, created_by, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id)
-INSERT INTO deliveries (message_id, phone, status, next_attempt_at, created_at, updated_at)
-SELECT m.id, u.phone, 'queued', $10, $9, $9
-FROM m, unnest($11::text[]) WITH ORDINALITY AS u (phone, n)
-ORDER BY u.n
-RETURNING id, message_id, phone`
-
-// CreateMessage implements store.Messages. It returns once the message is
-// committed.
-func (db *DB) CreateMessage(ctx context.Context, m *sms.Message) error {
-	create := truncMS(m.CreatedAt)
-	if create.IsZero() {
-		create = truncMS(time.Now())
-	}
-	atTime := truncMS(m.At)
-	due := atTime
-	if due.IsZero() {
-		due = create
-	}
-	head := []any{m.Text, m.Title, string(m.Kind), m.Sender, m.Test, ts(atTime), m.Source, m.CreatedBy, create}
-	var id int64
-	var ds []sms.Delivery
-	err := db.withConn(ctx, func(c *pgx.Conn) error {
-		if len(m.Deliveries) == 0 {
-			return c.QueryRow(ctx, `INSERT INTO messages (text, title, kind, sender, test, at, source, created_by, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, head...).Scan(&id)
-		}
-		phones := make([]string, len(m.Deliveries))
-		for i, d := range m.Deliveries {
-			phones[i] = string(d.Phone)
-		}
-		rows, err := c.Query(ctx, insertMessage, append(head, due, phones)...)
-		if err != nil {
-			return err
-		}
-		ds = make([]sms.Delivery, 0, len(phones))
-		for rows.Next() {
-			d := sms.Delivery{Status: sms.StatusQueued, NextAttemptAt: due, CreatedAt: create, UpdatedAt: create}
-			if err := rows.Scan(&d.ID, &d.MessageID, &d.Phone); err != nil {
-				rows.Close()
-				return err
-			}
-			ds = append(ds, d)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(ds) != len(phones) {
-			return fmt.Errorf("stored %d of %d deliveries", len(ds), len(phones))
-		}
-		id = ds[0].MessageID
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("postgres: create message: %w", err)
-	}
-	// Deliveries are listed by ID everywhere; identities are handed out in
-	// insertion order, so this is the input order too.
-	slices.SortFunc(ds, func(a, b sms.Delivery) int { return cmp.Compare(a.ID, b.ID) })
-	m.ID, m.At, m.CreatedAt, m.Deliveries = id, atTime, create, ds
-	return nil
 }
 
 // GetMessage implements store.Messages.

@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +36,13 @@ type DB struct {
 	pool      *pool
 	log       *slog.Logger
 	keepalive time.Duration // of leader locks (leader.go)
+
+	creates chan *createReq // to the committer (outbox.go)
+	stop    chan struct{}   // closed by Close
+	exited  chan struct{}   // closed by the committer when it returns
+
+	mu     sync.RWMutex // guards closed against sends on creates
+	closed bool
 }
 
 var _ store.Store = (*DB)(nil)
@@ -63,6 +71,9 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	db.creates = make(chan *createReq, 1024)
+	db.stop, db.exited = make(chan struct{}), make(chan struct{})
+	go db.committer(db.stop, db.exited)
 	return db, nil
 }
 
@@ -103,9 +114,21 @@ func scrub(msg, rawURL string) string {
 	return msg
 }
 
-// Close closes the idle connections; connections still in use close when
-// their call returns. Calls after Close fail.
+// Close stores the messages already handed to CreateMessage, then closes
+// the idle connections; connections still in use close when their call
+// returns. Calls after Close fail.
 func (db *DB) Close() error {
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
+		return nil
+	}
+	db.closed = true
+	db.mu.Unlock()
+	if db.stop != nil {
+		close(db.stop)
+		<-db.exited
+	}
 	db.pool.close()
 	return nil
 }

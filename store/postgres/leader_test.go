@@ -1,0 +1,115 @@
+package postgres
+
+import (
+	"testing"
+	"time"
+)
+
+func tryLeader(t *testing.T, db *DB, name string) (func(), bool) {
+	t.Helper()
+	release, ok, err := db.TryLeader(t.Context(), name)
+	if err != nil {
+		t.Fatalf("TryLeader(%q): %v", name, err)
+	}
+	return release, ok
+}
+
+func TestLeaderOneAtATime(t *testing.T) {
+	dsn := schemaURL(t)
+	a, b := open(t, dsn), open(t, dsn)
+	defer a.Close()
+	defer b.Close()
+	name := uniqueName("alert")
+
+	releaseA, ok := tryLeader(t, a, name)
+	if !ok {
+		t.Fatal("first TryLeader did not get the lock")
+	}
+	if _, ok := tryLeader(t, b, name); ok {
+		t.Fatal("a second replica got the lock the first holds")
+	}
+	if _, ok := tryLeader(t, a, name); ok {
+		t.Fatal("the holder got its own lock a second time")
+	}
+	// Another name is another lock.
+	releaseOther, ok := tryLeader(t, b, name+"-other")
+	if !ok {
+		t.Fatal("a lock of another name was refused")
+	}
+	releaseOther()
+
+	releaseA()
+	releaseA() // a second release is harmless
+	releaseB, ok := tryLeader(t, b, name)
+	if !ok {
+		t.Fatal("the second replica did not get the lock after the first released it")
+	}
+	releaseB()
+}
+
+// TestLeaderTakeover kills the holder's connection on the server, as a dead
+// or partitioned replica would lose it: the holder learns it lost the lock
+// and the other replica takes over.
+func TestLeaderTakeover(t *testing.T) {
+	dsn := schemaURL(t)
+	a, b := open(t, dsn), open(t, dsn)
+	defer a.Close()
+	defer b.Close()
+	a.keepalive = 50 * time.Millisecond
+	name := uniqueName("alert")
+
+	la, err := a.Lead(t.Context(), name)
+	if err != nil || la == nil {
+		t.Fatalf("Lead = %v, %v; want the lock", la, err)
+	}
+	defer la.Release()
+	if _, ok := tryLeader(t, b, name); ok {
+		t.Fatal("the second replica got a held lock")
+	}
+
+	admin := adminConn(t)
+	pids := backends(t, admin, "munja leader "+name)
+	if len(pids) != 1 {
+		t.Fatalf("leader connections on the server: %v, want 1", pids)
+	}
+	if _, err := admin.Exec(t.Context(), `SELECT pg_terminate_backend($1)`, pids[0]); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-la.Lost():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the holder was not told that its lock's connection died")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		release, ok := tryLeader(t, b, name)
+		if ok {
+			release()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second replica did not get the lock after the holder's connection died")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestLeadershipReleaseClosesLost(t *testing.T) {
+	db := open(t, schemaURL(t))
+	defer db.Close()
+	l, err := db.Lead(t.Context(), uniqueName("x"))
+	if err != nil || l == nil {
+		t.Fatalf("Lead = %v, %v", l, err)
+	}
+	select {
+	case <-l.Lost():
+		t.Fatal("Lost closed while the lock is held")
+	default:
+	}
+	l.Release()
+	select {
+	case <-l.Lost():
+	default:
+		t.Error("Lost still open after Release")
+	}
+}
