@@ -14,7 +14,14 @@ import (
 // answered in Aligo's /send/ response shape so existing scripts keep working.
 // result_code 1 means stored in munja's outbox (munja then delivers it).
 func (s *Server) compatSend(w http.ResponseWriter, r *http.Request, c Caller) {
-	if err := r.ParseMultipartForm(MaxBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	// ParseForm first: ParseMultipartForm hides its errors for urlencoded bodies.
+	err := r.ParseForm()
+	if err == nil {
+		if err = r.ParseMultipartForm(MaxBody); errors.Is(err, http.ErrNotMultipart) {
+			err = nil
+		}
+	}
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if !errors.As(err, &mbe) {
 			err = badRequest("", "invalid form body")

@@ -1,0 +1,107 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestCompatOriginalScript: the original cron script's curl loop
+// (-d "receiver=$PHONE" --data-urlencode "msg=$ALERT_MSG") works
+// unchanged from a trusted network and is answered in Aligo's shape.
+func TestCompatOriginalScript(t *testing.T) {
+	f := newFixture(t)
+	form := url.Values{"receiver": {"010-1234-5678"}, "msg": {"[경고] httpd 프로세스가 동작하지 않습니다."}}.Encode()
+	out := f.must(req{method: "POST", path: "/sms/aligo_send.php", from: trusted, body: form, ctype: "application/x-www-form-urlencoded"}, 200)
+	if out["result_code"] != "1" || out["success_cnt"] != float64(1) || out["msg_type"] != "SMS" || out["msg_id"] == "" {
+		t.Fatalf("answer %v", out)
+	}
+	m := f.must(req{path: "/api/v1/messages/" + out["msg_id"].(string), token: "read"}, 200)
+	if m["source"] != "compat" || m["created_by"] != "net:127.0.0.1" || m["text"] != "[경고] httpd 프로세스가 동작하지 않습니다." {
+		t.Errorf("stored %v", m)
+	}
+	cases := []struct {
+		name, body, field string
+		status            int
+	}{
+		{"no receiver", "msg=x", "receiver", 400},
+		{"blank msg", "receiver=01012345678&msg=+", "msg", 400},
+		{"bad receiver", "receiver=01012345678,abc&msg=x", "receiver", 400},
+		{"emoji", "receiver=01012345678&msg=%F0%9F%94%A5", "msg", 400},
+		{"bad type", "receiver=01012345678&msg=x&msg_type=MMSX", "msg_type", 400},
+		{"bad sender", "receiver=01012345678&msg=x&sender=12", "sender", 400},
+		{"bad escape", "receiver=%zz&msg=x", "", 400},
+	}
+	for _, tc := range cases {
+		out := f.must(req{method: "POST", path: "/api/v1/send", from: trusted, body: tc.body, ctype: "application/x-www-form-urlencoded"}, tc.status)
+		if out["field"] != tc.field || out["result_code"] != float64(-tc.status) {
+			t.Errorf("%s: %v, want field %q", tc.name, out, tc.field)
+		}
+	}
+}
+
+func TestMessagesAPI(t *testing.T) {
+	f := newFixture(t)
+	for i := range 5 {
+		f.must(req{method: "POST", path: "/api/v1/messages", token: "send",
+			body: fmt.Sprintf(`{"to":["010-1234-567%d"],"text":"서버 %d 점검"}`, i, i)}, 202)
+	}
+	lms := f.must(req{method: "POST", path: "/api/v1/messages", token: "send",
+		body: `{"to":"01012345670,01099998888","text":"long","title":"제목","test":true}`}, 202)
+	if lms["type"] != "LMS" || lms["test"] != true || len(lms["recipients"].([]any)) != 2 || lms["dryrun"] != true {
+		t.Errorf("LMS %v", lms)
+	}
+	ids := func(q string) string {
+		out := f.must(req{path: "/api/v1/messages?" + q, token: "read"}, 200)
+		var s []string
+		for _, m := range out["messages"].([]any) {
+			s = append(s, fmt.Sprint(m.(map[string]any)["id"]))
+		}
+		if next, _ := out["next"].(string); next != "" {
+			s = append(s, "next="+next)
+		}
+		return strings.Join(s, ",")
+	}
+	for q, want := range map[string]string{
+		"":                           "6,5,4,3,2,1",
+		"limit=2":                    "6,5,next=/api/v1/messages?before=5&limit=2",
+		"limit=2&before=5&text=점검":   "4,3,next=/api/v1/messages?before=3&limit=2&text=%EC%A0%90%EA%B2%80",
+		"to=010-1234-5670":           "6,1",
+		"text=%EC%84%9C%EB%B2%84+3":  "4",
+		"status=queued&source=api":   "6,5,4,3,2,1",
+		"status=failed":              "",
+		"since=2000-01-01T00:00:00Z": "6,5,4,3,2,1",
+		"until=2000-01-01T00:00:00Z": "",
+	} {
+		if got := ids(q); got != want {
+			t.Errorf("?%s: %s, want %s", q, got, want)
+		}
+	}
+	for q, field := range map[string]string{
+		"limit=501": "limit", "before=0": "before", "to=12": "to", "status=lost": "status",
+		"source=web": "source", "since=2026-01-01": "since",
+	} {
+		if out := f.must(req{path: "/api/v1/messages?" + q, token: "read"}, 400); out["field"] != field {
+			t.Errorf("?%s: %v, want field %s", q, out, field)
+		}
+	}
+	for body, field := range map[string]string{
+		`{"to":["01012345678","nope"],"text":"x"}`:                   "to[1]",
+		`{"to":["01012345678"],"text":""}`:                           "text",
+		`{"to":["01012345678"],"text":"x","type":"fax"}`:             "type",
+		`{"to":["01012345678"],"text":"x","at":"tomorrow"}`:          "at",
+		`{"to":["01012345678"],"text":"x","title":"🔥"}`:              "title",
+		`{"to":["01012345678"],"text":"x","sender":"1"}`:             "sender",
+		`{"groups":["nobody"],"text":"x"}`:                           "groups[0]",
+		`{"to":["01012345678"],"text":"x","receiver":"a"}`:           "receiver",
+		`{"to":["01012345678"],"text":"x","test":"yes"}`:             "test",
+		`{"to":["01012345678"],"text":"x","type":"sms","title":"t"}`: "title",
+	} {
+		if out := f.must(req{method: "POST", path: "/api/v1/messages", token: "send", body: body}, 400); out["field"] != field {
+			t.Errorf("%s: %v, want field %s", body, out, field)
+		}
+	}
+	f.must(req{path: "/api/v1/messages/999", token: "read"}, 404)
+	f.must(req{path: "/api/v1/messages/x", token: "read"}, 400)
+}
