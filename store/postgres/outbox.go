@@ -201,6 +201,7 @@ func (db *DB) insertMessages(ctx context.Context, reqs []*createReq) ([]created,
 		}
 		b.Queue(insertMessageDeliveries, append(head, due, phones)...)
 	}
+	db.batches.Add(1)
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		br := tx.SendBatch(ctx, &b)
 		for i, r := range reqs {

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,6 +39,7 @@ type DB struct {
 	keepalive time.Duration // of leader locks (leader.go)
 
 	creates chan *createReq // to the committer (outbox.go)
+	batches atomic.Int64    // group commits so far
 	stop    chan struct{}   // closed by Close
 	exited  chan struct{}   // closed by the committer when it returns
 
