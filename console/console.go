@@ -1,0 +1,283 @@
+// Package console is munja's web console: server-rendered pages (html/template,
+// embedded assets, Korean first with an English switch) for sending SMS, the
+// address book, templates, history, balance, checks and incidents, and
+// settings. Every page sits behind one middleware (ServeHTTP) that sets the
+// security headers, refuses cross-origin writes, loads the session, checks
+// the CSRF token of every POST and the role the route needs; only /login,
+// /lang and /static/ are reachable without a session, so no page can be
+// added unprotected by accident.
+package console
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/munja-sms/munja/alert"
+	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/outbox"
+	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/store"
+)
+
+// Options configure a Console.
+type Options struct {
+	Store  store.Store
+	Outbox *outbox.Outbox // the only way the console sends
+	// Engine may be nil and set later with SetEngine (the engine is built
+	// after the web server).
+	Engine    *alert.Engine
+	Providers []provider.Provider
+	Config    *config.Config
+	Log       *slog.Logger
+	Now       func() time.Time
+	// Secure marks cookies Secure (with the __Host- prefix) and sends HSTS:
+	// set it when the console is served over TLS.
+	Secure bool
+}
+
+// Console is the web console's handler set.
+type Console struct {
+	opt          Options
+	loc          *time.Location
+	engine       atomic.Pointer[alert.Engine]
+	inner        *http.ServeMux
+	routes       []*route
+	byPat        map[string]*route
+	pages        map[string]map[string]*template.Template // lang → page → template
+	cats         map[string]catalog
+	assets       map[string]string // static file → version hash
+	limiter      *limiter
+	balanceCache *balanceCache
+	cop          *http.CrossOriginProtection
+}
+
+// handler is a console handler; q carries the signed-in user and language.
+type handler func(w http.ResponseWriter, r *http.Request, q *request)
+
+// route is one registered pattern and what it needs.
+type route struct {
+	pattern string
+	role    Role // the least role allowed; roleNone only for public routes
+	public  bool
+	maxBody int64
+	h       handler
+}
+
+// New builds the console. Options.Store, Outbox and Config are required.
+func New(opt Options) (*Console, error) {
+	if opt.Store == nil || opt.Outbox == nil || opt.Config == nil {
+		return nil, errors.New("console: Options.Store, Outbox and Config are required")
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	c := &Console{
+		opt:     opt,
+		loc:     opt.Config.Location(),
+		inner:   http.NewServeMux(),
+		byPat:   map[string]*route{},
+		limiter: newLimiter(opt.Now),
+		cop:     http.NewCrossOriginProtection(),
+	}
+	c.balanceCache = newBalanceCache(opt.Now, opt.Log)
+	if opt.Engine != nil {
+		c.engine.Store(opt.Engine)
+	}
+	var err error
+	if c.cats, err = loadCatalogs(); err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	if c.assets, err = assetVersions(); err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	if c.pages, err = c.parsePages(); err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	c.register()
+	return c, nil
+}
+
+// SetEngine gives the console the alert engine once it exists.
+func (c *Console) SetEngine(e *alert.Engine) { c.engine.Store(e) }
+
+func (c *Console) alerts() *alert.Engine { return c.engine.Load() }
+
+// register lists every console route: the whole route table.
+func (c *Console) register() {
+	c.public("GET /login", c.loginPage)
+	c.public("POST /login", c.login)
+	c.public("POST /lang", c.setLang)
+	c.public("GET /static/", c.static)
+
+	c.handle("POST /logout", roleViewer, c.logout)
+	c.handle("GET /account", roleViewer, c.accountPage)
+	c.handle("POST /account/password", roleViewer, c.changePassword)
+
+	c.handle("GET /{$}", roleViewer, c.dashboard)
+	c.handle("GET /balance", roleViewer, c.balancePage)
+
+	c.handle("GET /send", roleOperator, c.sendPage)
+	c.handle("POST /send", roleOperator, c.send)
+
+	c.handle("GET /contacts", roleViewer, c.contactsPage)
+	c.handle("GET /contacts/new", roleOperator, c.contactNew)
+	c.handle("POST /contacts", roleOperator, c.contactCreate)
+	c.handle("GET /contacts/{id}", roleViewer, c.contactEdit)
+	c.handle("POST /contacts/{id}", roleOperator, c.contactUpdate)
+	c.handle("POST /contacts/{id}/delete", roleOperator, c.contactDelete)
+	c.handle("POST /groups", roleOperator, c.groupCreate)
+	c.handle("POST /groups/delete", roleOperator, c.groupDelete)
+	c.handle("GET /contacts/export", roleViewer, c.contactsExport)
+	c.handle("GET /contacts/import", roleOperator, c.importPage)
+	c.handleBody("POST /contacts/import", roleOperator, maxImportBody, c.importContacts)
+
+	c.handle("GET /templates", roleViewer, c.templatesPage)
+	c.handle("GET /templates/new", roleOperator, c.templateNew)
+	c.handle("POST /templates", roleOperator, c.templateCreate)
+	c.handle("GET /templates/{id}", roleViewer, c.templateEdit)
+	c.handle("POST /templates/{id}", roleOperator, c.templateUpdate)
+	c.handle("POST /templates/{id}/delete", roleOperator, c.templateDelete)
+
+	c.handle("GET /history", roleViewer, c.historyPage)
+	c.handle("GET /messages/{id}", roleViewer, c.messagePage)
+
+	c.handle("GET /checks", roleViewer, c.checksPage)
+	c.handle("GET /checks/{name}", roleViewer, c.checkPage)
+	c.handle("GET /incidents/{id}", roleViewer, c.incidentPage)
+	c.handle("POST /incidents/{id}/ack", roleOperator, c.incidentAck)
+	c.handle("POST /silences", roleOperator, c.silenceCreate)
+	c.handle("POST /silences/{id}/delete", roleOperator, c.silenceDelete)
+
+	c.handle("GET /settings", roleAdmin, c.settingsPage)
+	c.handle("POST /settings/test", roleAdmin, c.settingsTest)
+	c.handle("POST /settings/tokens", roleAdmin, c.tokenCreate)
+	c.handle("POST /settings/tokens/revoke", roleAdmin, c.tokenRevoke)
+	c.handle("POST /settings/users", roleAdmin, c.userCreate)
+	c.handle("POST /settings/users/{id}/role", roleAdmin, c.userRole)
+	c.handle("POST /settings/users/{id}/password", roleAdmin, c.userPassword)
+}
+
+// maxFormBody bounds ordinary form posts; maxImportBody the address book upload.
+const (
+	maxFormBody   = 1 << 20
+	maxImportBody = 8 << 20
+)
+
+func (c *Console) public(pattern string, h handler) {
+	c.add(&route{pattern: pattern, public: true, maxBody: maxFormBody, h: h})
+}
+
+func (c *Console) handle(pattern string, role Role, h handler) {
+	c.handleBody(pattern, role, maxFormBody, h)
+}
+
+func (c *Console) handleBody(pattern string, role Role, maxBody int64, h handler) {
+	if role == roleNone {
+		panic("console: route " + pattern + " needs a role")
+	}
+	c.add(&route{pattern: pattern, role: role, maxBody: maxBody, h: h})
+}
+
+func (c *Console) add(rt *route) {
+	c.routes = append(c.routes, rt)
+	c.byPat[rt.pattern] = rt
+	c.inner.Handle(rt.pattern, http.NotFoundHandler()) // dispatch is done by ServeHTTP
+}
+
+// Mount registers every console route on mux, each served by the console's
+// middleware.
+func (c *Console) Mount(mux *http.ServeMux) {
+	for _, rt := range c.routes {
+		mux.Handle(rt.pattern, c)
+	}
+}
+
+// Routes lists every pattern the console registers.
+func (c *Console) Routes() []string {
+	out := make([]string, 0, len(c.routes))
+	for _, rt := range c.routes {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
+// PublicRoutes lists the patterns reachable without a session.
+func (c *Console) PublicRoutes() []string {
+	var out []string
+	for _, rt := range c.routes {
+		if rt.public {
+			out = append(out, rt.pattern)
+		}
+	}
+	return slices.Clip(out)
+}
+
+// ServeHTTP is the one middleware every console request passes: headers,
+// cross-origin refusal, session, CSRF and role, then the route's handler.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.securityHeaders(w, r)
+	_, pattern := c.inner.Handler(r)
+	rt := c.byPat[pattern]
+	q := newRequest(c, r)
+	if rt == nil {
+		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
+		return
+	}
+	if err := c.cop.Check(r); err != nil {
+		c.opt.Log.Warn("console: cross-origin request refused", "path", r.URL.Path, "err", err)
+		c.fail(w, r, q, http.StatusForbidden, "err.cross_origin")
+		return
+	}
+	c.loadSession(w, r, q)
+	unsafe := r.Method != http.MethodGet && r.Method != http.MethodHead
+	if !rt.public && q.User == nil {
+		if unsafe {
+			// Nothing is done; the form must be posted again after login.
+			http.Redirect(w, r, "/login?expired=1", http.StatusSeeOther)
+			return
+		}
+		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	if unsafe {
+		r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody)
+		if !c.checkCSRF(r, q) {
+			c.opt.Log.Warn("console: CSRF token missing or wrong", "path", r.URL.Path, "user", q.userName())
+			c.fail(w, r, q, http.StatusForbidden, "err.csrf")
+			return
+		}
+	}
+	if !rt.public && !q.User.can(rt.role) {
+		c.fail(w, r, q, http.StatusForbidden, "err.role")
+		return
+	}
+	rt.h(w, r, q)
+}
+
+// securityHeaders are sent with every console response.
+func (c *Console) securityHeaders(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	if c.opt.Secure {
+		h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	}
+	if !isStatic(r.URL.Path) {
+		h.Set("Cache-Control", "no-store")
+	}
+}

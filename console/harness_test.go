@@ -1,0 +1,259 @@
+package console
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/munja-sms/munja/alert"
+	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/dispatcher"
+	"github.com/munja-sms/munja/outbox"
+	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/dryrun"
+	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/sqlite"
+)
+
+// harness is a console on a real SQLite store and the dryrun provider,
+// served by an httptest server, optionally with a dispatcher and an alert
+// engine holding one firing incident.
+type harness struct {
+	t      *testing.T
+	ctx    context.Context
+	st     *sqlite.DB
+	cfg    *config.Config
+	ob     *outbox.Outbox
+	con    *Console
+	srv    *httptest.Server
+	engine *alert.Engine
+	notes  *notifier
+}
+
+type harnessOpts struct {
+	engine     bool // an alert engine with a firing "httpd" incident
+	dispatcher bool // run a dispatcher, so messages get sent (dryrun)
+	perDay     int
+	providers  []provider.Provider
+}
+
+// notifier records what the alert engine wanted to send.
+type notifier struct {
+	mu  sync.Mutex
+	got []alert.Notification
+}
+
+func (n *notifier) Notify(_ context.Context, m alert.Notification) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.got = append(n.got, m)
+	return nil
+}
+
+const httpdDown = "[경고] httpd 프로세스가 동작하지 않습니다."
+
+func newHarness(t *testing.T, o harnessOpts) *harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "munja.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := config.Default()
+	cfg.SMS.Sender = "0212345678"
+	cfg.SMS.Limits.PerDay = o.perDay
+	cfg.SMS.Limits.PerRecipientPerHour = 0
+	cfg.Checks = []config.Check{{Name: "httpd", Type: "process", Process: "httpd"}, {Name: "web-port", Type: "listen", Port: 80}}
+	cfg.Alerting.Recipients = []string{"01012345678"}
+	log := slog.New(slog.DiscardHandler)
+	ps := o.providers
+	if ps == nil {
+		p, err := dryrun.New(config.DryRunProvider(), nil, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = []provider.Provider{p}
+	}
+	var wake func()
+	if o.dispatcher {
+		d := dispatcher.New(dispatcher.Options{Store: st, Providers: ps, Log: log, Poll: 50 * time.Millisecond})
+		wake = d.Wake
+		done := make(chan struct{})
+		go func() { defer close(done); _ = d.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+	}
+	ob := outbox.New(outbox.Options{Store: st, DefaultSender: cfg.SMS.Sender, Location: cfg.Location(),
+		Limits: outbox.Limits{PerDay: cfg.SMS.Limits.PerDay}, Wake: wake})
+	con, err := New(Options{Store: st, Outbox: ob, Providers: ps, Config: cfg, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, ctx: ctx, st: st, cfg: cfg, ob: ob, con: con, notes: &notifier{}}
+	if o.engine {
+		h.engine = h.newEngine()
+		con.SetEngine(h.engine)
+	}
+	mux := http.NewServeMux()
+	con.Mount(mux)
+	h.srv = httptest.NewServer(mux)
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// newEngine builds an alert engine on the store with httpd firing and
+// web-port fine.
+func (h *harness) newEngine() *alert.Engine {
+	e, err := alert.New(alert.Options{Config: h.cfg, State: h.st, Notifier: h.notes})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := e.Load(h.ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	now := time.Now()
+	for i := 5; i > 0; i-- {
+		e.Observe(check.Result{Check: "web-port", OK: true, At: now.Add(-time.Duration(i) * time.Minute)})
+		e.Observe(check.Result{Check: "httpd", OK: i > 2, At: now.Add(-time.Duration(i) * time.Minute),
+			Firing: httpdDown, Resolved: "[복구] httpd 프로세스가 다시 동작합니다.", Detail: "no process named httpd"})
+	}
+	if err := e.Flush(h.ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
+func (h *harness) addUser(name, role, pw string) *store.User {
+	h.t.Helper()
+	hash, err := HashPassword(pw)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	u := &store.User{Name: name, Role: role, PasswordHash: hash}
+	if err := h.st.CreateUser(h.ctx, u); err != nil {
+		h.t.Fatal(err)
+	}
+	return u
+}
+
+// client is a browser-like HTTP client that does not follow redirects.
+type client struct {
+	h    *harness
+	c    *http.Client
+	csrf string
+}
+
+type resp struct {
+	status int
+	body   string
+	header http.Header
+}
+
+func (h *harness) client() *client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return &client{h: h, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (c *client) do(req *http.Request) *resp {
+	c.h.t.Helper()
+	res, err := c.c.Do(req)
+	if err != nil {
+		c.h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.h.t.Fatal(err)
+	}
+	if m := csrfField.FindStringSubmatch(string(b)); m != nil {
+		c.csrf = m[1]
+	}
+	return &resp{status: res.StatusCode, body: string(b), header: res.Header}
+}
+
+func (c *client) get(path string) *resp {
+	c.h.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, c.h.srv.URL+path, nil)
+	if err != nil {
+		c.h.t.Fatal(err)
+	}
+	return c.do(req)
+}
+
+// post sends a form with the client's CSRF token unless v has one.
+func (c *client) post(path string, v url.Values, headers ...string) *resp {
+	c.h.t.Helper()
+	if v == nil {
+		v = url.Values{}
+	}
+	if _, ok := v["csrf"]; !ok && c.csrf != "" {
+		v.Set("csrf", c.csrf)
+	}
+	req, err := http.NewRequest(http.MethodPost, c.h.srv.URL+path, strings.NewReader(v.Encode()))
+	if err != nil {
+		c.h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return c.do(req)
+}
+
+// login signs in and fails the test unless it worked.
+func (c *client) login(name, pw string) {
+	c.h.t.Helper()
+	c.get("/login")
+	r := c.post("/login", url.Values{"name": {name}, "password": {pw}})
+	if r.status != http.StatusSeeOther {
+		c.h.t.Fatalf("login %s: status %d\n%s", name, r.status, r.body)
+	}
+	if r := c.get("/"); r.status != http.StatusOK {
+		c.h.t.Fatalf("dashboard after login: %d", r.status)
+	}
+}
+
+func (r *resp) mustStatus(t *testing.T, want int) *resp {
+	t.Helper()
+	if r.status != want {
+		t.Fatalf("status %d, want %d\n%s", r.status, want, r.body)
+	}
+	return r
+}
+
+func (r *resp) mustContain(t *testing.T, subs ...string) *resp {
+	t.Helper()
+	for _, s := range subs {
+		if !strings.Contains(r.body, s) {
+			t.Fatalf("response lacks %q:\n%s", s, r.body)
+		}
+	}
+	return r
+}
+
+func (h *harness) messages() int {
+	h.t.Helper()
+	ms, err := h.st.ListMessages(h.ctx, store.MessageFilter{Limit: 1000})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(ms)
+}
