@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +46,40 @@ func BenchmarkCount(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
 				if _, err := m.Count(bytes.NewReader(data)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCountFile counts in a file in the page cache, as logscan does
+// (through mmap on Linux).
+func BenchmarkCountFile(b *testing.B) {
+	data := benchLog()
+	path := filepath.Join(b.TempDir(), "bench.log")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		pattern string
+		regex   bool
+	}{{"literal", "Out of memory", false}, {"regex", "Out of (memory|swap)", true}} {
+		m, err := NewMatcher(c.pattern, c.regex)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, err = m.Count(f)
+				f.Close()
+				if err != nil {
 					b.Fatal(err)
 				}
 			}

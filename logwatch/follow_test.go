@@ -144,10 +144,10 @@ func TestFollowAppendFromEnd(t *testing.T) {
 			ready(t, c, w)
 			start := time.Now()
 			appendTo(t, w, "new 1\n")
-			got := c.waitN(t, 1)
+			c.waitN(t, 1)
 			latency := time.Since(start)
 			appendTo(t, w, "new 2\nnew 3\n")
-			got = c.waitN(t, 3)
+			got := c.waitN(t, 3)
 			if want := []string{"new 1", "new 2", "new 3"}; !slices.Equal(got, want) {
 				t.Fatalf("lines = %q, want %q", got, want)
 			}
@@ -231,9 +231,9 @@ func TestFollowCopyTruncate(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendTo(t, w, "after 1\n")
-	got := c.waitN(t, 3)
+	c.waitN(t, 3)
 	appendTo(t, w, "after 2\n")
-	got = c.waitN(t, 4)
+	got := c.waitN(t, 4)
 	if want := []string{"before 1", "before 2", "after 1", "after 2"}; !slices.Equal(got, want) {
 		t.Fatalf("lines = %q, want %q", got, want)
 	}
@@ -348,9 +348,9 @@ func TestFollowManyLines(t *testing.T) {
 			}
 		}
 	}
-	got := c.waitN(t, total)
+	c.waitN(t, total)
 	time.Sleep(300 * time.Millisecond) // nothing repeated late
-	got = c.snapshot()
+	got := c.snapshot()
 	if !slices.Equal(got, want) {
 		for i := range min(len(got), len(want)) {
 			if got[i] != want[i] {

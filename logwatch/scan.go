@@ -3,6 +3,7 @@ package logwatch
 import (
 	"bytes"
 	"io"
+	"os"
 )
 
 // Count returns the number of matching lines in r, like grep -c. A last
@@ -28,9 +29,17 @@ type chunk struct {
 // numBuffers: one being read into, one being scanned, one in flight.
 const numBuffers = 3
 
-// run reads r in one goroutine and scans in another, so that copying from
-// the page cache and searching overlap.
+// run scans a big file through mmap (scanMapped), and reads the rest, or
+// any other reader, in one goroutine while scanning in another, so that
+// copying and searching overlap.
 func (m *Matcher) run(r io.Reader, fn func(line []byte)) (int64, error) {
+	var mapped int64
+	if f, ok := r.(*os.File); ok {
+		var err error
+		if mapped, err = m.scanMapped(f, fn); err != nil {
+			return mapped, err
+		}
+	}
 	chunks := make(chan chunk, 1)
 	free := make(chan []byte, numBuffers)
 	done := make(chan struct{})
@@ -39,7 +48,7 @@ func (m *Matcher) run(r io.Reader, fn func(line []byte)) (int64, error) {
 
 	f := m.newFinder()
 	sc := m.newScratch()
-	var n int64
+	n := mapped
 	for c := range chunks {
 		n += m.scanChunk(c.data, f, sc, fn)
 		if c.err != nil {
