@@ -40,6 +40,9 @@ type SMS struct {
 	Providers []Provider `yaml:"providers"`
 	Limits    Limits     `yaml:"limits"`
 	Retry     Retry      `yaml:"retry"`
+	// LowBalance alerts alerting.recipients once when a provider's balance
+	// buys fewer SMS than this (0 = off).
+	LowBalance int `yaml:"low_balance"`
 }
 
 // Provider is one gateway account. Type-specific keys are validated by the

@@ -148,6 +148,9 @@ func (c *Config) validateSMS(v *validator) {
 	if s.Limits.PerRecipientPerHour < 0 {
 		v.add("sms.limits.per_recipient_per_hour", "must not be negative (0 = unlimited)")
 	}
+	if s.LowBalance < 0 {
+		v.add("sms.low_balance", "must not be negative (0 = off)")
+	}
 	if s.Retry.Initial <= 0 {
 		v.add("sms.retry.initial", "must be positive")
 	}
