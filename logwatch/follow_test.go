@@ -159,6 +159,18 @@ func TestFollowAppendFromEnd(t *testing.T) {
 	}
 }
 
+func TestFollowFromStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	if err := os.WriteFile(path, []byte("a\nb\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := follow(t, path, FollowOptions{FromStart: true})
+	appendTo(t, openAppend(t, path), "c\n")
+	if got := c.waitN(t, 3); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Fatalf("lines = %q", got)
+	}
+}
+
 func TestFollowPartialLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.log")
 	// The file ends inside a line: that line is delivered once complete.

@@ -58,11 +58,17 @@ func TestFollowJournal(t *testing.T) {
 	}
 	lines := make(chan got, 10)
 	done := make(chan error, 1)
+	started := make(chan struct{})
 	go func() {
 		done <- FollowJournal(ctx, "nginx.service", func(line []byte, at time.Time) {
 			lines <- got{string(line), at}
-		}, WithJournalctl(bin))
+		}, WithJournalctl(bin), WithStarted(func() { close(started) }))
 	}()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("WithStarted callback not called")
+	}
 	want := []got{
 		{"kernel: Out of memory: Killed process 4242 (java)", time.UnixMicro(1764050400123456)},
 		{"Out of memory \xff", time.UnixMicro(1764050400200000)},
