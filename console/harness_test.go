@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -241,8 +243,9 @@ func (r *resp) mustStatus(t *testing.T, want int) *resp {
 
 func (r *resp) mustContain(t *testing.T, subs ...string) *resp {
 	t.Helper()
+	plain := html.UnescapeString(r.body)
 	for _, s := range subs {
-		if !strings.Contains(r.body, s) {
+		if !strings.Contains(r.body, s) && !strings.Contains(plain, s) {
 			t.Fatalf("response lacks %q:\n%s", s, r.body)
 		}
 	}
@@ -256,4 +259,16 @@ func (h *harness) messages() int {
 		h.t.Fatal(err)
 	}
 	return len(ms)
+}
+
+// messageID reads the message ID from a redirect to /messages/ID?….
+func messageID(t *testing.T, r *resp) int64 {
+	t.Helper()
+	loc := r.header.Get("Location")
+	path, _, _ := strings.Cut(loc, "?")
+	id, err := strconv.ParseInt(strings.TrimPrefix(path, "/messages/"), 10, 64)
+	if err != nil || !strings.HasPrefix(path, "/messages/") {
+		t.Fatalf("redirect to %q, want /messages/ID", loc)
+	}
+	return id
 }

@@ -103,6 +103,9 @@ func (c *Console) renderSend(w http.ResponseWriter, r *http.Request, q *request,
 	ctx := r.Context()
 	d := sendData{Form: f, Errs: errs, Senders: c.senders(), Count: c.countText(q.Lang, f.Text),
 		Picked: map[int64]bool{}, PickedGroup: map[string]bool{}, Today: c.opt.Now().In(c.loc).Format("2006-01-02")}
+	if errs["text"] != "" {
+		d.Count.Err = "" // shown once, as the field's error
+	}
 	for _, id := range f.Contacts {
 		d.Picked[id] = true
 	}
@@ -229,6 +232,18 @@ func (c *Console) resolveRecipients(ctx context.Context, f sendForm, errs formEr
 		}
 		names[ct.Phone] = ct.Name
 		phones = append(phones, ct.Phone)
+	}
+	if len(f.Groups) > 0 {
+		// Name group members from the address book.
+		all, err := c.opt.Store.ListContacts(ctx, "", 0, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, ct := range all {
+			if _, ok := names[ct.Phone]; !ok {
+				names[ct.Phone] = ct.Name
+			}
+		}
 	}
 	for _, g := range f.Groups {
 		members, err := c.groupMembers(ctx, g)

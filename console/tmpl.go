@@ -76,6 +76,9 @@ func (c *Console) renderTemplateForm(w http.ResponseWriter, r *http.Request, q *
 		title = "template.edit"
 	}
 	d := templateEditData{ID: id, Form: f, Errs: errs, Count: c.countText(q.Lang, f.Text)}
+	if errs["text"] != "" {
+		d.Count.Err = "" // shown once, as the field's error
+	}
 	c.renderStatus(w, r, q, status, "template", title, "templates", d)
 }
 
