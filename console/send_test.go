@@ -99,7 +99,7 @@ func TestSendConfirmationAndReservation(t *testing.T) {
 		!m.At.Equal(at.Truncate(time.Minute)) || m.Kind != sms.KindSMS {
 		t.Fatalf("stored message %+v", m)
 	}
-	c.get("/messages/" + strconv.FormatInt(id, 10) + "?ok=sent").mustStatus(t, http.StatusOK).
+	c.get("/messages/"+strconv.FormatInt(id, 10)+"?ok=sent").mustStatus(t, http.StatusOK).
 		mustContain(t, "발송 대기열에 넣었습니다", "직원3", "010-1111-0003")
 	audit, _ := h.st.ListAudit(h.ctx, 5)
 	if len(audit) == 0 || audit[0].Action != "message.create" || !strings.Contains(audit[0].Detail, "8 recipients") {
