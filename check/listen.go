@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/munja-sms/munja/config"
@@ -18,10 +19,12 @@ import (
 var listenFields = map[string]any{"Port": 0, "Protocol": ""}
 
 type listenCheck struct {
-	t    *Texts
-	port int
-	udp  bool
-	proc string
+	t     *Texts
+	port  int
+	udp   bool
+	proc  string
+	share time.Duration // reuse another check's read of the table this fresh
+	cache *socketCache
 }
 
 // ValidateListen checks the keys of a type listen check at path.
@@ -52,7 +55,7 @@ func NewListen(cfg config.Check, d Deps) (Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &listenCheck{t: t, port: cfg.Port, udp: cfg.Protocol == "udp", proc: defaultProc}, nil
+	return &listenCheck{t: t, port: cfg.Port, udp: cfg.Protocol == "udp", proc: defaultProc, share: shareFor, cache: sockets}, nil
 }
 
 func (c *listenCheck) Name() string { return c.t.Name() }
@@ -82,11 +85,12 @@ func (c *listenCheck) Run(ctx context.Context) Result {
 }
 
 // listening looks through /proc/net/PROTO and PROTO6. A missing *6 file
-// (IPv6 disabled) is not an error.
+// (IPv6 disabled) is not an error. Several listen checks on the same tick
+// share one read of each table (see sockets).
 func (c *listenCheck) listening(proto string) (bool, error) {
 	var missing int
 	for _, name := range []string{proto, proto + "6"} {
-		f, err := os.Open(c.proc + "/net/" + name)
+		ports, err := c.cache.listeners(c.proc+"/net/"+name, c.udp, c.share)
 		if errors.Is(err, os.ErrNotExist) {
 			missing++
 			continue
@@ -94,12 +98,7 @@ func (c *listenCheck) listening(proto string) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("listen: %w", err)
 		}
-		found, err := scanSockets(f, c.port, c.udp)
-		f.Close()
-		if err != nil {
-			return false, fmt.Errorf("listen: %s: %w", f.Name(), err)
-		}
-		if found {
+		if _, ok := ports[c.port]; ok {
 			return true, nil
 		}
 	}
@@ -107,6 +106,44 @@ func (c *listenCheck) listening(proto string) (bool, error) {
 		return false, fmt.Errorf("listen: neither %s/net/%s nor %s6 exists", c.proc, proto, proto)
 	}
 	return false, nil
+}
+
+// socketCache keeps the listening ports of each /proc/net table for
+// shareFor, so the listen checks that fire on the same tick (all of them,
+// at a common interval) cost one read of each table instead of one each.
+// shareFor is far below any check interval, so a result is never stale by
+// more than a few milliseconds.
+type socketCache struct {
+	mu      sync.Mutex
+	entries map[string]socketEntry
+}
+
+type socketEntry struct {
+	at    time.Time
+	ports map[int]struct{}
+}
+
+const shareFor = 50 * time.Millisecond
+
+var sockets = &socketCache{entries: map[string]socketEntry{}}
+
+func (sc *socketCache) listeners(path string, udp bool, maxAge time.Duration) (map[int]struct{}, error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if e, ok := sc.entries[path]; ok && time.Since(e.at) < maxAge {
+		return e.ports, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ports := map[int]struct{}{}
+	if err := scanSockets(f, udp, func(port int) { ports[port] = struct{}{} }); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	sc.entries[path] = socketEntry{at: time.Now(), ports: ports}
+	return ports, nil
 }
 
 // Socket states in /proc/net/{tcp,udp}: TCP_LISTEN; TCP_SYN_RECV, which
@@ -135,8 +172,8 @@ func (g *growingReader) Read(p []byte) (int, error) {
 	return g.r.Read(p)
 }
 
-// scanSockets reports whether r (a /proc/net/tcp-format table) has a
-// listening socket on port. Lines look like
+// scanSockets calls fn with the port of every listening socket in r (a
+// /proc/net/tcp-format table). Lines look like
 //
 //	sl  local_address rem_address   st tx_queue rx_queue …
 //	0: 00000000:0050 00000000:0000 0A 00000000:00000000 …
@@ -145,12 +182,12 @@ func (g *growingReader) Read(p []byte) (int, error) {
 // requests) before every other socket, so a TCP scan stops at the first
 // other line: the rest, established connections, never holds a listener.
 // A UDP table has no such order and is read to its end.
-func scanSockets(r io.Reader, port int, udp bool) (bool, error) {
+func scanSockets(r io.Reader, udp bool, fn func(port int)) error {
 	want := stateListen
 	if udp {
 		want = stateClose
 	}
-	sc := bufio.NewScanner(&growingReader{r: r, next: 512})
+	sc := bufio.NewScanner(&growingReader{r: r, next: 4096})
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<10)
 	first := true
 	for sc.Scan() {
@@ -164,7 +201,7 @@ func scanSockets(r io.Reader, port int, udp bool) (bool, error) {
 		st, _ := nextField(rest)
 		if string(st) != want {
 			if !udp && string(st) != stateSynRecv {
-				return false, nil // past the listeners
+				return nil // past the listeners
 			}
 			continue
 		}
@@ -172,11 +209,11 @@ func scanSockets(r io.Reader, port int, udp bool) (bool, error) {
 		if i < 0 {
 			continue
 		}
-		if p, ok := parseHexPort(local[i+1:]); ok && p == port {
-			return true, nil
+		if p, ok := parseHexPort(local[i+1:]); ok {
+			fn(p)
 		}
 	}
-	return false, sc.Err()
+	return sc.Err()
 }
 
 // nextField splits off the first space-separated field of b.

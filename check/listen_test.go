@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/munja-sms/munja/config"
 )
@@ -19,7 +21,9 @@ func newListenT(t testing.TB, port int, proto string) *listenCheck {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.(*listenCheck)
+	lc := c.(*listenCheck)
+	lc.share = 0 // tests open and close sockets between runs
+	return lc
 }
 
 func TestListenRealSockets(t *testing.T) {
@@ -163,12 +167,12 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 func TestScanSocketsStopsAfterListeners(t *testing.T) {
 	table := synthTable(300, 20000)
-	found, err := scanSockets(bytes.NewReader(table), 80, false)
+	found, err := hasPort(bytes.NewReader(table), 80, false)
 	if err != nil || !found {
 		t.Fatalf("port 80, the 300th listener: found %v, %v", found, err)
 	}
 	cr := &countingReader{r: bytes.NewReader(table)}
-	found, err = scanSockets(cr, 443, false)
+	found, err = hasPort(cr, 443, false)
 	if err != nil || found {
 		t.Fatalf("443 is only a remote port here: found %v, %v", found, err)
 	}
@@ -180,14 +184,14 @@ func TestScanSocketsStopsAfterListeners(t *testing.T) {
 		"   0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n" +
 		"   1: 0100007F:0050 0100007F:D2F0 03 00000000:00000000 00:00000000 00000000     0        0 0 1 0 100 0 0 10 0\n" +
 		"   2: 00000000:01BB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0\n"
-	if found, _ := scanSockets(strings.NewReader(old), 443, false); !found {
+	if found, _ := hasPort(strings.NewReader(old), 443, false); !found {
 		t.Error("listener after a SYN_RECV line not found")
 	}
 	// A UDP table has no order: read to the end.
 	udp := tcpHeader +
 		"   0: 0100007F:0035 0100007F:1234 01 00000000:00000000 00:00000000 00000000     0        0 1 2 0 0\n" +
 		"   1: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 2 2 0 0\n"
-	if found, _ := scanSockets(strings.NewReader(udp), 53, true); !found {
+	if found, _ := hasPort(strings.NewReader(udp), 53, true); !found {
 		t.Error("udp socket after a connected one not found")
 	}
 }
@@ -226,7 +230,7 @@ func BenchmarkListenScan(b *testing.B) {
 		table := synthTable(50, 10000)
 		b.ReportAllocs()
 		for b.Loop() {
-			if found, _ := scanSockets(bytes.NewReader(table), 80, false); !found {
+			if found, _ := hasPort(bytes.NewReader(table), 80, false); !found {
 				b.Fatal("not found")
 			}
 		}
@@ -236,9 +240,40 @@ func BenchmarkListenScan(b *testing.B) {
 		b.SetBytes(int64(len(table)))
 		b.ReportAllocs()
 		for b.Loop() {
-			if found, _ := scanSockets(bytes.NewReader(table), 80, false); !found {
+			if found, _ := hasPort(bytes.NewReader(table), 80, false); !found {
 				b.Fatal("not found")
 			}
 		}
 	})
+}
+
+// hasPort reports whether scanSockets finds a listener on port.
+func hasPort(r io.Reader, port int, udp bool) (bool, error) {
+	found := false
+	err := scanSockets(r, udp, func(p int) { found = found || p == port })
+	return found, err
+}
+
+func TestListenChecksShareOneRead(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	c, d := newListenT(t, port, ""), newListenT(t, port, "")
+	d.share = time.Hour
+	c.cache = &socketCache{entries: map[string]socketEntry{}}
+	d.cache = c.cache
+	if !c.Run(context.Background()).OK { // fresh read, shared from now on
+		t.Fatal("listening port not found")
+	}
+	ln.Close()
+	if !d.Run(context.Background()).OK {
+		t.Fatal("a second check did not reuse the first one's read")
+	}
+	c.share = shareFor
+	time.Sleep(2 * shareFor)
+	if c.Run(context.Background()).OK {
+		t.Fatal("a closed port is still reported listening after the sharing window")
+	}
 }

@@ -48,9 +48,10 @@ type processCheck struct {
 	noPidfd   bool
 	pollEvery time.Duration
 
-	mu      sync.Mutex
-	watched []procID      // matched by the latest run
-	changed chan struct{} // closed and replaced when watched changes
+	mu       sync.Mutex
+	lastFull time.Time     // last full /proc scan
+	watched  []procID      // matched by the latest run
+	changed  chan struct{} // closed and replaced when watched changes
 }
 
 // ValidateProcess checks the keys of a type process check at path.
@@ -128,10 +129,16 @@ func (c *processCheck) Run(ctx context.Context) Result {
 	start := time.Now()
 	var ids []procID
 	var err error
-	if c.pidfile != "" {
+	switch {
+	case c.pidfile != "":
 		ids, err = c.fromPidfile()
-	} else {
-		ids, err = c.scan(ctx)
+	default:
+		if ids = c.stillAlive(); ids == nil {
+			ids, err = c.scan(ctx)
+			c.mu.Lock()
+			c.lastFull = time.Now()
+			c.mu.Unlock()
+		}
 	}
 	fields := map[string]any{"Process": c.label, "Count": len(ids), "Min": c.min, "Max": c.max, "PIDs": pidsOf(ids)}
 	if err != nil {
@@ -340,6 +347,31 @@ func (c *processCheck) fromPidfile() ([]procID, error) {
 		return []procID{id}, nil
 	}
 	return nil, nil
+}
+
+// fullScanEvery bounds how long the cheap re-check below may stand in for
+// a full scan (new matching processes show up in Detail by then).
+const fullScanEvery = 30 * time.Second
+
+// stillAlive is the cheap path of Run for checks with only a minimum: when
+// every process the last scan found is still the same live process (one
+// small read each, instead of reading every process on the host) and they
+// are enough, it returns them; otherwise nil, and Run scans /proc. A
+// process that ended is caught here or, sooner, by Watch's pidfd.
+func (c *processCheck) stillAlive() []procID {
+	c.mu.Lock()
+	ids, last := c.watched, c.lastFull
+	c.mu.Unlock()
+	if c.max > 0 || len(ids) < c.min || time.Since(last) > fullScanEvery {
+		return nil
+	}
+	buf := make([]byte, 1024)
+	for _, id := range ids {
+		if !c.alive(id, buf) {
+			return nil
+		}
+	}
+	return ids
 }
 
 // setWatched records the processes of the latest run for Watch.

@@ -93,22 +93,42 @@ func (d *Dispatcher) Wake() {
 // ends are allowed to finish (each is bounded by CallTimeout); Run returns
 // after they did. Deliveries not yet claimed stay queued for the next start.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	// Claiming is a write transaction, so an idle dispatcher only reads the
+	// earliest due time, and claims when something is due, when woken, or
+	// every leaseSweep to pick up claims whose lease ran out (a replica
+	// that died mid-call).
+	const leaseSweep = 30 * time.Second
+	claim := true
+	var lastClaim time.Time
 	for {
-		n, err := d.DispatchOnce(ctx, store.ClaimFilter{})
-		if err != nil && ctx.Err() == nil {
-			d.opt.Log.Error("dispatch", "err", err)
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if n > 0 && err == nil {
-			continue // there may be more
+		failed := false
+		if claim || time.Since(lastClaim) >= leaseSweep {
+			lastClaim = time.Now()
+			n, err := d.DispatchOnce(ctx, store.ClaimFilter{})
+			if err != nil && ctx.Err() == nil {
+				d.opt.Log.Error("dispatch", "err", err)
+				failed = true // back off for one poll instead of spinning
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			if n > 0 && err == nil {
+				continue // there may be more
+			}
 		}
 		wait := d.opt.Poll
-		if next, err := d.opt.Store.NextDue(ctx); err == nil && !next.IsZero() {
-			if until := next.Sub(d.opt.Now()); until < wait {
-				wait = max(until, 10*time.Millisecond)
+		next, err := d.opt.Store.NextDue(ctx)
+		if err != nil && ctx.Err() == nil {
+			d.opt.Log.Error("dispatch: next due", "err", err)
+		}
+		claim = false
+		if !next.IsZero() {
+			until := next.Sub(d.opt.Now())
+			if until <= 0 && !failed {
+				claim = true
+				continue
 			}
+			wait = min(wait, max(until, 10*time.Millisecond))
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -117,7 +137,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			return nil
 		case <-d.wake:
 			t.Stop()
+			claim = true
 		case <-t.C:
+			claim = !next.IsZero() && !next.After(d.opt.Now())
 		}
 	}
 }
