@@ -172,7 +172,7 @@ func (c *Console) messagePage(w http.ResponseWriter, r *http.Request, q *request
 		c.internal(w, r, q, err)
 		return
 	}
-	d := messageData{M: m, Summary: summarize(m), Count: c.countText(q.Lang, m.Text), Names: map[sms.Phone]string{}}
+	d := messageData{M: m, Summary: summarize(m), Count: c.countText(q.Lang, m.Text, m.Title), Names: map[sms.Phone]string{}}
 	if len(m.Deliveries) <= 50 {
 		for _, dl := range m.Deliveries {
 			if ct, err := c.contactByPhone(r.Context(), dl.Phone); err == nil && ct != nil {

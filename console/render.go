@@ -116,15 +116,16 @@ type byteCount struct {
 	Err   string // a character CP949 cannot carry
 }
 
-func (c *Console) countText(lang, text string) byteCount {
+func (c *Console) countText(lang, text, title string) byteCount {
 	text = sms.NormalizeNewlines(text)
 	n, err := sms.CountBytes(text)
 	if err != nil {
 		return byteCount{Kind: string(sms.KindSMS), Label: "? / 90 byte", Err: c.charErr(lang, err)}
 	}
-	if n <= sms.MaxSMSBytes {
+	if n <= sms.MaxSMSBytes && strings.TrimSpace(title) == "" {
 		return byteCount{N: n, Kind: string(sms.KindSMS), Label: sms.Describe(n, sms.KindSMS)}
 	}
+	// Past 90 bytes, or with a title, it is an LMS.
 	return byteCount{N: n, Kind: string(sms.KindLMS), Label: thousands(n) + " / " + thousands(sms.MaxLMSBytes) + " byte · " +
 		c.tf(lang, "send.lms_label", thousands(sms.MaxLMSBytes))}
 }
@@ -153,7 +154,7 @@ func (c *Console) funcs(lang string) template.FuncMap {
 		},
 		"asset":  func(name string) string { return "/static/" + name + "?v=" + c.assets[name] },
 		"status": func(s sms.Status) string { return c.t(lang, "status."+string(s)) },
-		"count":  func(text string) byteCount { return c.countText(lang, text) },
+		"count":  func(text, title string) byteCount { return c.countText(lang, text, title) },
 		"path":   url.PathEscape,
 		"query":  url.QueryEscape,
 		"add":    func(a, b int) int { return a + b },

@@ -101,7 +101,7 @@ func (c *Console) sendPage(w http.ResponseWriter, r *http.Request, q *request) {
 
 func (c *Console) renderSend(w http.ResponseWriter, r *http.Request, q *request, status int, f sendForm, errs formErrs) {
 	ctx := r.Context()
-	d := sendData{Form: f, Errs: errs, Senders: c.senders(), Count: c.countText(q.Lang, f.Text),
+	d := sendData{Form: f, Errs: errs, Senders: c.senders(), Count: c.countText(q.Lang, f.Text, f.Title),
 		Picked: map[int64]bool{}, PickedGroup: map[string]bool{}, Today: c.opt.Now().In(c.loc).Format("2006-01-02")}
 	if errs["text"] != "" {
 		d.Count.Err = "" // shown once, as the field's error
@@ -291,11 +291,8 @@ func (c *Console) groupMembers(ctx context.Context, name string) ([]sms.Phone, e
 const confirmShow = 200
 
 func (c *Console) renderConfirm(w http.ResponseWriter, r *http.Request, q *request, f sendForm, recips []recipientView) {
-	d := confirmData{Form: f, Total: len(recips), Count: c.countText(q.Lang, f.Text)}
+	d := confirmData{Form: f, Total: len(recips), Count: c.countText(q.Lang, f.Text, f.Title)}
 	d.Kind = d.Count.Kind
-	if strings.TrimSpace(f.Title) != "" {
-		d.Kind = string(sms.KindLMS)
-	}
 	if len(recips) > confirmShow {
 		d.Recipients, d.More = recips[:confirmShow], len(recips)-confirmShow
 	} else {

@@ -155,7 +155,7 @@ func TestSendPageCounter(t *testing.T) {
 	r := c.post("/send", url.Values{"text": {strings.Repeat("가", 21)}}).mustStatus(t, http.StatusUnprocessableEntity)
 	r.mustContain(t, `<span id="counter">42 / 90 byte</span>`)
 	r = c.post("/send", url.Values{"text": {strings.Repeat("가", 60)}}).mustStatus(t, http.StatusUnprocessableEntity)
-	r.mustContain(t, "120 / 2,000 byte · LMS (최대 2,000 byte)", `<span id="kind" class="kind">LMS</span>`)
+	r.mustContain(t, "120 / 2,000 byte · LMS (최대 2,000 byte)", `<span id="kind" class="kind lms">LMS</span>`)
 }
 
 func TestCountText(t *testing.T) {
@@ -173,7 +173,7 @@ func TestCountText(t *testing.T) {
 		{"😀", "SMS", "? / 90 byte", true},
 	}
 	for _, tc := range cases {
-		got := h.con.countText(langKO, tc.text)
+		got := h.con.countText(langKO, tc.text, "")
 		if got.Kind != tc.kind || got.Label != tc.label || (got.Err != "") != tc.err {
 			t.Errorf("countText(%q) = %+v", tc.text, got)
 		}

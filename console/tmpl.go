@@ -75,7 +75,7 @@ func (c *Console) renderTemplateForm(w http.ResponseWriter, r *http.Request, q *
 	if id != 0 {
 		title = "template.edit"
 	}
-	d := templateEditData{ID: id, Form: f, Errs: errs, Count: c.countText(q.Lang, f.Text)}
+	d := templateEditData{ID: id, Form: f, Errs: errs, Count: c.countText(q.Lang, f.Text, f.Title)}
 	if errs["text"] != "" {
 		d.Count.Err = "" // shown once, as the field's error
 	}

@@ -60,7 +60,7 @@
       } else if (charErr) {
         charErr.hidden = true;
       }
-      if (r.n <= SMS_MAX) {
+      if (!lms) {
         counter.textContent = r.n + " / " + SMS_MAX + " byte";
       } else {
         counter.textContent = thousands(r.n) + " / " + thousands(LMS_MAX) + " byte · " + (form.dataset.lms || "LMS");
