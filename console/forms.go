@@ -319,7 +319,7 @@ func decodeUserForm(v url.Values, needName bool, tr trFunc) (userForm, formErrs)
 	f := userForm{Role: v.Get("role"), Password: v.Get("password")}
 	if needName {
 		f.Name = line(v, "name", 64, true, errs, tr)
-		if strings.ContainsAny(f.Name, " \t/\\:") {
+		if f.Name != "" && !ValidUserName(f.Name) {
 			errs.set("name", tr("err.user_name"))
 		}
 		if !ValidRole(f.Role) {
@@ -332,6 +332,20 @@ func decodeUserForm(v url.Values, needName bool, tr trFunc) (userForm, formErrs)
 		errs.set("password2", tr("err.password_mismatch"))
 	}
 	return f, errs
+}
+
+// ValidUserName reports whether s may be a console user name: 1 to 64
+// printable characters without spaces, '/', '\' or ':'.
+func ValidUserName(s string) bool {
+	if s == "" || utf8.RuneCountInString(s) > 64 || strings.ContainsAny(s, "/\\:") {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }
 
 // limitErr explains an outbox refusal by sms.limits.

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/munja-sms/munja/console"
+	"github.com/munja-sms/munja/store/sqlite"
+)
+
+// runUser calls cmdUser in-process with stdin from a pipe.
+func runUser(t *testing.T, cfg, stdin string, args ...string) cliResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var so, se bytes.Buffer
+	e := &env{stdin: strings.NewReader(stdin), stdout: &so, stderr: &se, configPath: cfg, ctx: ctx}
+	code := cmdUser(e, args)
+	return cliResult{code, so.String(), se.String()}
+}
+
+func TestUserCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "munja.db")
+	cfg := filepath.Join(dir, "munja.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("database: %q\nlog:\n  level: error\n", db)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runUser(t, cfg, ""); r.code != 2 || !strings.Contains(r.stderr, "add NAME") {
+		t.Fatalf("no args: %+v", r)
+	}
+	if r := runUser(t, cfg, "", "list"); r.code != 0 || !strings.Contains(r.stderr, "munja user add NAME --role admin") {
+		t.Fatalf("empty list: %+v", r)
+	}
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		code  int
+		want  string
+	}{
+		{"short\n", []string{"add", "kim", "--role", "admin"}, 1, "at least 10"},
+		{"", []string{"add", "kim"}, 2, "no password"},
+		{"long enough pw\n", []string{"add", "kim", "--role", "root"}, 2, "--role"},
+		{"long enough pw\n", []string{"add", "a b"}, 2, "one NAME"},
+		{"long enough pw\n", []string{"add"}, 2, "one NAME"},
+		{"long enough pw\n", []string{"frobnicate"}, 2, "unknown subcommand"},
+		{"long enough pw\n", []string{"passwd", "nobody"}, 1, "no user"},
+	} {
+		r := runUser(t, cfg, tc.stdin, tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: %+v, want code %d and %q", tc.args, r, tc.code, tc.want)
+		}
+	}
+	r := runUser(t, cfg, "correct horse battery\n", "add", "kim", "--role", "admin")
+	if r.code != 0 || !strings.Contains(r.stdout, `user "kim" (admin) created`) {
+		t.Fatalf("add: %+v", r)
+	}
+	if r := runUser(t, cfg, "another password\r\n", "add", "kim"); r.code != 1 || !strings.Contains(r.stderr, "exists") {
+		t.Fatalf("add twice: %+v", r)
+	}
+	if r := runUser(t, cfg, "", "list"); r.code != 0 || !strings.Contains(r.stdout, "kim") || !strings.Contains(r.stdout, "admin") {
+		t.Fatalf("list: %+v", r)
+	}
+	check := func(pw string, want bool) {
+		t.Helper()
+		st, err := sqlite.Open(context.Background(), db, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		u, err := st.UserByName(context.Background(), "kim")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, err := console.VerifyPassword(u.PasswordHash, pw)
+		if err != nil || ok != want || strings.Contains(u.PasswordHash, pw) {
+			t.Fatalf("password %q: %v %v", pw, ok, err)
+		}
+	}
+	check("correct horse battery", true)
+	if r := runUser(t, cfg, "a brand new one\r\n", "passwd", "kim"); r.code != 0 {
+		t.Fatalf("passwd: %+v", r)
+	}
+	check("a brand new one", true)
+	check("correct horse battery", false)
+}
