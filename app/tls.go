@@ -170,10 +170,7 @@ func RedirectHandler(publicHost string) http.Handler {
 			if strings.Contains(name, ":") {
 				name = "[" + name + "]"
 			}
-			host = name + host
-			if strings.HasSuffix(host, ":443") {
-				host = strings.TrimSuffix(host, ":443")
-			}
+			host = strings.TrimSuffix(name+host, ":443")
 		}
 		target := (&url.URL{Scheme: "https", Host: host}).String() + r.URL.RequestURI()
 		w.Header().Set("Location", target)
