@@ -53,8 +53,10 @@ func TestRun(t *testing.T) {
 	if res.Unexpected != 0 || res.Statuses[202] != res.Requests || res.Requests < 10 {
 		t.Fatalf("result %+v", res)
 	}
-	if len(bodies) < 10 || len(conns) > 4 {
-		t.Errorf("%d distinct bodies, %d connections (want ≤ 4 keep-alive)", len(bodies), len(conns))
+	// Keep-alive: a handful of connections for hundreds of requests (a
+	// connection may be replaced once when the warm-up ends under load).
+	if len(bodies) < 10 || len(conns) > 8 {
+		t.Errorf("%d distinct bodies, %d connections (want ≤ 8 keep-alive)", len(bodies), len(conns))
 	}
 	if out := res.String(); !strings.Contains(out, "requests/s") || !strings.Contains(out, "p99") || !strings.Contains(out, "4 clients") {
 		t.Errorf("report:\n%s", out)
