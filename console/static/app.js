@@ -133,6 +133,15 @@
     if (reserve && row) {
       reserve.addEventListener("change", function () { row.hidden = !reserve.checked; });
     }
+    // Silence forms: the end date and time only matter for "until…".
+    document.querySelectorAll("form.silence").forEach(function (f) {
+      var sel = f.querySelector("select[name=for]");
+      var inputs = f.querySelectorAll("input[type=date], input[type=time]");
+      if (!sel) return;
+      function sync() { inputs.forEach(function (i) { i.hidden = sel.value !== ""; }); }
+      sel.addEventListener("change", sync);
+      sync();
+    });
     var filter = document.getElementById("contact-filter");
     var list = document.getElementById("picklist");
     if (filter && list) {

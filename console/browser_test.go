@@ -1,0 +1,280 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive the real console in Debian's headless Chromium
+// over the DevTools protocol (chromedp; no browser download). Without
+// /usr/bin/chromium they skip, except under CI, where the Makefile
+// installs it and a missing browser is a failure.
+
+const chromiumPath = "/usr/bin/chromium"
+
+// newBrowser starts a fresh headless Chromium for the test.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is missing (CI installs Debian's chromium package): %v", chromiumPath, err)
+		}
+		t.Skipf("browser test skipped: %s not installed (apt-get install chromium)", chromiumPath)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("lang", "ko-KR"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancel()
+		cancelAlloc()
+	})
+	// Start the browser now, so a broken install fails here.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start %s: %v", chromiumPath, err)
+	}
+	return ctx
+}
+
+// browser wraps the steps of a scenario with test failures.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+	url string
+}
+
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.url+path), chromedp.WaitReady(chromedp.CSS("main")))
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// waitText waits until the element's text contains want.
+func (b *browser) waitText(sel, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if err == nil && strings.Contains(s, want) {
+			return
+		}
+		last = s
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.t.Fatalf("%s never showed %q; last text %q", sel, want, last)
+}
+
+func (b *browser) login(name, pw string) {
+	b.t.Helper()
+	b.open("/login")
+	b.do("log in",
+		chromedp.SendKeys(chromedp.CSS("#name"), name),
+		chromedp.SendKeys(chromedp.CSS("#password"), pw),
+		chromedp.Click(chromedp.CSS("#login-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#me")),
+	)
+}
+
+func TestBrowserScenario(t *testing.T) {
+	ctx := newBrowser(t)
+	h := newHarness(t, harnessOpts{engine: true, dispatcher: true, perDay: 1000})
+	h.addUser("kim", RoleAdmin, adminPW)
+	b := &browser{t: t, ctx: ctx, url: h.srv.URL}
+
+	// Log in; a wrong password first.
+	b.open("/login")
+	b.do("wrong password", chromedp.SendKeys(chromedp.CSS("#name"), "kim"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "not the password"),
+		chromedp.Click(chromedp.CSS("#login-submit")), chromedp.WaitVisible(chromedp.CSS("#login-error")))
+	b.login("kim", adminPW)
+	b.waitText("#dryrun", "드라이런")
+
+	// A group, then contacts in it.
+	b.open("/contacts")
+	b.do("create group", chromedp.SendKeys(chromedp.CSS("#group-name"), "ops"),
+		chromedp.Click(chromedp.CSS("#group-create")), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	b.waitText("#groups", "ops")
+	for _, c := range []struct{ name, phone string }{{"홍길동", "010-9927-1179"}, {"김철수", "01012345678"}} {
+		b.open("/contacts/new")
+		b.do("add contact "+c.name,
+			chromedp.SendKeys(chromedp.CSS("#contact-name"), c.name),
+			chromedp.SendKeys(chromedp.CSS("#contact-phone"), c.phone),
+			chromedp.Click(chromedp.CSS(`input[name="group"][value="ops"]`)),
+			chromedp.Click(chromedp.CSS("#contact-save")),
+			chromedp.WaitVisible(chromedp.CSS("#contacts")))
+	}
+	b.waitText("#contacts", "010-9927-1179")
+	b.waitText("#groups", "2명")
+
+	// Send to the group: the counter follows the Korean text.
+	b.open("/send")
+	b.do("pick group", chromedp.Click(chromedp.CSS(`#groups input[value="ops"]`)))
+	b.waitText("#recipient-summary", "수신자 2명")
+	b.do("type", chromedp.SendKeys(chromedp.CSS("#text"), "서버 점검 안내"))
+	b.waitText("#counter", "14 / 90 byte")
+	b.waitText("#kind", "SMS")
+	if vis, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("title-row").hidden`)); !vis {
+		t.Fatal("title field shown for an SMS")
+	}
+	b.do("type more", chromedp.SendKeys(chromedp.CSS("#text"), strings.Repeat(" 오늘 밤 열 시부터 점검합니다.", 4)))
+	b.waitText("#counter", "LMS (최대 2,000 byte)")
+	b.waitText("#kind", "LMS")
+	b.waitText("#recipient-summary", "문자 2건 (LMS)")
+	b.do("title", chromedp.WaitVisible(chromedp.CSS("#title")), chromedp.SendKeys(chromedp.CSS("#title"), "점검 안내"))
+	// A character CP949 cannot carry is flagged before sending.
+	b.do("emoji", chromedp.SendKeys(chromedp.CSS("#text"), "✔"))
+	b.waitText("#char-error", "'✔'")
+	b.do("remove emoji", chromedp.SendKeys(chromedp.CSS("#text"), "\b"))
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("char-error").hidden`)); !hidden {
+		t.Fatal("char error still shown")
+	}
+	b.do("send", chromedp.Click(chromedp.CSS("#send-button")), chromedp.WaitVisible(chromedp.CSS("#deliveries")))
+	b.waitText("#flash", "발송 대기열에 넣었습니다")
+	b.waitText("#deliveries", "010-9927-1179")
+	b.waitText("#deliveries", "홍길동")
+	b.open("/history")
+	b.waitText("#history", "서버 점검 안내")
+	b.waitText("#history", "LMS")
+	if n := h.messages(); n != 1 {
+		t.Fatalf("%d messages stored", n)
+	}
+
+	// Import the original address book.
+	abs, err := filepath.Abs("testdata/address_book.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.open("/contacts/import")
+	b.do("import", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{abs}),
+		chromedp.Click(chromedp.CSS("#import-submit")), chromedp.WaitVisible(chromedp.CSS("#import-result")))
+	b.waitText("#import-result", "새 연락처 1명, 갱신 2명")
+	b.open("/contacts")
+	b.waitText("#contacts", "이영희")
+
+	// Acknowledge the firing incident from the dashboard.
+	b.open("/")
+	b.waitText("#incidents", "httpd")
+	b.do("ack", chromedp.Click(chromedp.CSS("button.ack")), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	b.waitText("#incidents", "kim")
+	if inc := h.engine.Incidents(true); len(inc) != 1 || inc[0].AckedBy != "kim" {
+		t.Fatalf("incident after ack: %+v", inc)
+	}
+
+	// Log out: the console is closed again.
+	b.do("logout", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login-form")))
+	b.open("/history")
+	b.do("back at login", chromedp.WaitVisible(chromedp.CSS("#login-form")))
+}
+
+// TestScreenshots writes PNGs of the main pages into $MUNJA_SCREENSHOTS
+// (make screenshots → docs/screenshots/). It runs only when that is set.
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("MUNJA_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set MUNJA_SCREENSHOTS=DIR to write screenshots of the console")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t)
+	h := newHarness(t, harnessOpts{engine: true, dispatcher: true, perDay: 1000})
+	h.addUser("kim", RoleAdmin, adminPW)
+	c := h.client()
+	c.login("kim", adminPW)
+	seedDemo(t, h, c)
+
+	b := &browser{t: t, ctx: ctx, url: h.srv.URL}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.open("/login")
+	shot("login")
+	b.login("kim", adminPW)
+	time.Sleep(500 * time.Millisecond)
+	shot("dashboard")
+	b.open("/send")
+	b.do("compose", chromedp.Click(chromedp.CSS(`#groups input[value="ops"]`)),
+		chromedp.SendKeys(chromedp.CSS("#text"), "[공지] 오늘 22:00부터 30분간 서버 점검이 있습니다. 접속이 잠시 끊길 수 있습니다."))
+	b.waitText("#counter", "byte")
+	shot("send")
+	b.open("/contacts")
+	shot("contacts")
+	b.open("/history")
+	shot("history")
+	b.do("open message", chromedp.Click(chromedp.CSS("#history tbody tr:first-child a")), chromedp.WaitVisible(chromedp.CSS("#deliveries")))
+	shot("message")
+	b.open("/templates")
+	shot("templates")
+	b.open("/checks")
+	shot("checks")
+	t.Logf("screenshots written to %s", dir)
+}
+
+// seedDemo fills the store with what the screenshots show.
+func seedDemo(t *testing.T, h *harness, c *client) {
+	t.Helper()
+	people := []struct{ name, phone, memo, groups string }{
+		{"홍길동", "010-9927-1179", "서버 담당", "ops"}, {"김철수", "010-1234-5678", "DB", "ops, db"},
+		{"이영희", "010-5678-1234", "", "ops"}, {"박민수", "010-2222-3333", "야간 당직", "night"},
+	}
+	for _, p := range people {
+		c.post("/contacts", map[string][]string{"name": {p.name}, "phone": {p.phone}, "memo": {p.memo}, "new_groups": {p.groups}}).
+			mustStatus(t, 303)
+	}
+	c.post("/templates", map[string][]string{"name": {"점검 공지"}, "text": {"[공지] 오늘 22:00부터 서버 점검이 있습니다."}}).mustStatus(t, 303)
+	c.post("/templates", map[string][]string{"name": {"복구 안내"}, "text": {"[복구] 서비스가 정상화되었습니다. 이용에 불편을 드려 죄송합니다."}}).mustStatus(t, 303)
+	for i, text := range []string{"[경고] httpd 프로세스가 동작하지 않습니다.", "[복구] httpd 프로세스가 다시 동작합니다.", "점심 회의는 1시입니다."} {
+		c.post("/send", map[string][]string{"to": {fmt.Sprintf("010-9927-117%d", i)}, "group": {"db"}, "text": {text}}).mustStatus(t, 303)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(c.get("/history").body, "발송됨") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+}
