@@ -11,7 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +36,7 @@ type App struct {
 	Dispatcher *dispatcher.Dispatcher
 	Web        *web.Server
 	Monitor    *Monitor
+	Metrics    *Metrics
 
 	ln  net.Listener
 	srv *http.Server
@@ -105,6 +106,7 @@ func (a *App) build() error {
 		return fmt.Errorf("providers: %w", err)
 	}
 	a.Providers = ps
+	a.Metrics = NewMetrics(a)
 	var timeout time.Duration
 	for _, p := range cfg.EffectiveProviders() {
 		timeout = max(timeout, p.Timeout.D())
@@ -112,7 +114,7 @@ func (a *App) build() error {
 	a.Dispatcher = dispatcher.New(dispatcher.Options{
 		Store: a.Store, Providers: ps, Log: a.Log.With("part", "dispatcher"),
 		CallTimeout: timeout, RetryInitial: cfg.SMS.Retry.Initial.D(), RetryMax: cfg.SMS.Retry.Max.D(),
-		GiveUpAfter: cfg.SMS.Retry.GiveUpAfter.D(),
+		GiveUpAfter: cfg.SMS.Retry.GiveUpAfter.D(), Observe: a.Metrics.Observe,
 	})
 	groups := map[string][]string{}
 	for _, g := range cfg.Alerting.Groups {
@@ -121,18 +123,19 @@ func (a *App) build() error {
 	a.Outbox = outbox.New(outbox.Options{
 		Store: a.Store, DefaultSender: cfg.SMS.Sender, ConfigGroups: groups, Location: cfg.Location(),
 		Limits: outbox.Limits{PerDay: cfg.SMS.Limits.PerDay, PerRecipientPerHour: cfg.SMS.Limits.PerRecipientPerHour},
-		Wake:   a.Dispatcher.Wake,
+		Wake:   a.Dispatcher.Wake, Accepted: a.Metrics.Accepted,
 	})
-	var nets []netip.Prefix
-	for _, n := range cfg.Server.TrustedNetworks {
-		p, err := netip.ParsePrefix(n)
-		if err != nil {
-			return fmt.Errorf("server.trusted_networks: %w", err)
-		}
-		nets = append(nets, p)
+	nets, err := web.ParsePrefixes("server.trusted_networks", cfg.Server.TrustedNetworks)
+	if err != nil {
+		return err
+	}
+	proxies, err := web.ParsePrefixes("server.trusted_proxies", cfg.Server.TrustedProxies)
+	if err != nil {
+		return err
 	}
 	a.Web = web.New(web.Options{
 		Store: a.Store, Outbox: a.Outbox, Log: a.Log.With("part", "web"), TrustedNetworks: nets,
+		TrustedProxies: proxies, Metrics: a.Metrics.Handler(),
 		Location: cfg.Location(), DryRun: cfg.DryRun(), Checks: cfg.Checks,
 	})
 	return nil
@@ -165,6 +168,7 @@ func (a *App) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	cfg := a.Config
 	// This process owns the SQLite file: claims left by a previous process
 	// (killed mid-call) go back to the queue now instead of waiting for
 	// their lease to run out. At-least-once: that batch may be sent twice.
@@ -188,37 +192,67 @@ func (a *App) Run(ctx context.Context) error {
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
-	var wg sync.WaitGroup
-	errc := make(chan error, 2)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := a.srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("http: %w", err)
-			stop()
+	var certs *CertReloader
+	if cfg.Server.TLSCert != "" || cfg.Server.TLSKey != "" {
+		certs, err = NewCertReloader(cfg.Server.TLSCert, cfg.Server.TLSKey, a.Log.With("part", "tls"))
+		if err != nil {
+			return err
 		}
-	}()
-	monitored := make(chan struct{})
-	go func() {
-		defer close(monitored)
-		a.runMonitor(runCtx, mon)
-	}()
+		a.srv.TLSConfig = certs.Config()
+	}
+	var redirect *http.Server
+	var redirectLn net.Listener
+	if redirect = RedirectServer(cfg, a.Log); redirect != nil {
+		if redirectLn, err = net.Listen("tcp", redirect.Addr); err != nil {
+			return fmt.Errorf("server.redirect_http: %w", err)
+		}
+	}
+
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	serve := func(srv *http.Server, ln net.Listener, tls bool) {
+		wg.Go(func() {
+			var err error
+			if tls {
+				err = srv.ServeTLS(ln, "", "")
+			} else {
+				err = srv.Serve(ln)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http: %w", err)
+				stop()
+			}
+		})
+	}
+	serve(a.srv, a.ln, certs != nil)
+	if redirect != nil {
+		serve(redirect, redirectLn, false)
+	}
+	if certs != nil {
+		wg.Go(func() { certs.ReloadOnSIGHUP(runCtx) })
+	}
+	wg.Go(func() { a.runMonitor(runCtx, mon) })
+	wg.Go(func() { RunReports(runCtx, a, 5*time.Minute) })
+	wg.Go(func() { RunBalanceWatch(runCtx, a, 10*time.Minute) })
 	dispatched := make(chan struct{})
 	go func() {
 		defer close(dispatched)
 		_ = a.Dispatcher.Run(runCtx)
 	}()
-	a.Log.Info("munja serving", "addr", a.Addr(), "database", a.Config.Database,
-		"providers", providerNames(a.Providers), "dryrun", a.Config.DryRun(), "checks", len(mon.Checks))
+	a.Log.Info("munja serving", "addr", a.Addr(), "tls", certs != nil, "database", redactDSN(cfg.Database),
+		"providers", providerNames(a.Providers), "dryrun", cfg.DryRun(), "checks", len(mon.Checks))
 	<-runCtx.Done()
 
-	grace := a.Config.Server.ShutdownTimeout.D()
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Server.ShutdownTimeout.D())
 	defer cancel()
-	if err := a.srv.Shutdown(sctx); err != nil {
-		a.Log.Warn("http shutdown", "err", err)
+	for _, srv := range []*http.Server{a.srv, redirect} {
+		if srv != nil {
+			if err := srv.Shutdown(sctx); err != nil {
+				a.Log.Warn("http shutdown", "err", err)
+			}
+		}
 	}
 	select {
 	case <-dispatched:
@@ -226,7 +260,6 @@ func (a *App) Run(ctx context.Context) error {
 		a.Log.Warn("gateway calls still in flight at shutdown deadline; they will be resumed at next start")
 	}
 	wg.Wait()
-	<-monitored
 	select {
 	case err := <-errc:
 		return err
@@ -234,6 +267,17 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.Log.Info("munja stopped")
 	return nil
+}
+
+// redactDSN hides a password in a postgres:// URL for logs.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return dsn
 }
 
 // Close releases the store.

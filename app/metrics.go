@@ -100,23 +100,12 @@ func callResult(err error) string {
 	return "retryable"
 }
 
-// CountAccepted wraps the store given to outbox.New so that every stored
-// message counts in munja_messages_accepted_total.
-func (m *Metrics) CountAccepted(s store.Store) store.Store { return countingStore{Store: s, m: m} }
-
-type countingStore struct {
-	store.Store
-	m *Metrics
-}
-
-func (s countingStore) CreateMessage(ctx context.Context, msg *sms.Message) error {
-	if err := s.Store.CreateMessage(ctx, msg); err != nil {
-		return err
-	}
-	s.m.mu.Lock()
-	s.m.accepted[msg.Source]++
-	s.m.mu.Unlock()
-	return nil
+// Accepted counts a stored message in munja_messages_accepted_total; it is
+// the outbox's Accepted hook.
+func (m *Metrics) Accepted(msg *sms.Message) {
+	m.mu.Lock()
+	m.accepted[msg.Source]++
+	m.mu.Unlock()
 }
 
 // Handler serves the metrics. A gauge that cannot be read is left out (and

@@ -100,7 +100,7 @@ func TestMetrics(t *testing.T) {
 	ctx := context.Background()
 	a.Store = countingDeliveries{a.Store}
 	m := NewMetrics(a)
-	a.Outbox = outbox.New(outbox.Options{Store: m.CountAccepted(a.Store), DefaultSender: gw.Sender})
+	a.Outbox = outbox.New(outbox.Options{Store: a.Store, DefaultSender: gw.Sender, Accepted: m.Accepted})
 	a.Dispatcher = dispatcher.New(dispatcher.Options{Store: a.Store, Providers: a.Providers, Observe: m.Observe})
 	mon, err := a.NewMonitor(ctx)
 	noErr(t, err)

@@ -54,6 +54,8 @@ type Options struct {
 	Now          func() time.Time
 	// Wake is called after a message was stored (the dispatcher's Wake).
 	Wake func()
+	// Accepted, when set, is told about every stored message (metrics).
+	Accepted func(m *sms.Message)
 }
 
 // Outbox accepts messages into the store.
@@ -133,6 +135,9 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 	}
 	if o.opt.Wake != nil {
 		o.opt.Wake()
+	}
+	if o.opt.Accepted != nil {
+		o.opt.Accepted(m)
 	}
 	return m, nil
 }
