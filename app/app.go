@@ -236,6 +236,7 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() { a.runMonitor(runCtx, mon) })
 	wg.Go(func() { RunReports(runCtx, a, 5*time.Minute) })
 	wg.Go(func() { RunBalanceWatch(runCtx, a, 10*time.Minute) })
+	wg.Go(func() { RunPrune(runCtx, a, 24*time.Hour) })
 	dispatched := make(chan struct{})
 	go func() {
 		defer close(dispatched)
