@@ -2,6 +2,18 @@
 # Prepares what the test suite needs on a fresh machine. Idempotent.
 set -euo pipefail
 
+# Chromium for the console's browser tests (chromedp drives Debian's
+# package; nothing is downloaded by the test tool itself).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium for the browser tests…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null; }
+  else
+    echo "note: /usr/bin/chromium missing and cannot be installed here; browser tests will skip (outside CI)"
+  fi
+fi
+
 # PostgreSQL: the store contract suite also runs against a real server
 # (MUNJA_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test).
 if command -v pg_ctlcluster >/dev/null 2>&1; then
