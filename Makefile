@@ -2,7 +2,7 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: test deps vet lint unit run build bench fuzz clean
+.PHONY: test deps vet lint unit run build bench fuzz screenshots clean
 
 test: deps vet lint unit
 
@@ -34,6 +34,10 @@ bench:
 # A short run of every fuzz target (seed corpora run in `make test` already).
 fuzz:
 	@scripts/fuzz-all.sh 15s
+
+# PNGs of the console's main pages, taken in headless Chromium.
+screenshots: deps
+	MUNJA_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./console
 
 clean:
 	rm -rf bin
