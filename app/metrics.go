@@ -1,20 +1,16 @@
 package app
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"math"
+	"log/slog"
 	"net/http"
-	"runtime"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/provider"
@@ -23,71 +19,67 @@ import (
 )
 
 // Metrics are munja's Prometheus metrics, served at GET /metrics (scope
-// read) in the Prometheus text format (version 0.0.4). Counters are fed by
-// CountAccepted (the outbox's store) and Observe (the dispatcher); gauges
-// are read at scrape time from the store, the alert engine and the stored
-// balances.
-//
-// The text format is written here rather than with client_golang: go.sum
-// does not carry client_golang's dependencies, and the format of a dozen
-// series is small.
+// read) through client_golang, from a registry of their own. Counters are
+// fed by Accepted (the outbox) and Observe (the dispatcher); gauges are read
+// at scrape time from the store, the alert engine and the stored balances;
+// the Go runtime and process collectors are registered too.
 type Metrics struct {
-	a       *App
-	started time.Time
-
-	mu       sync.Mutex
-	accepted map[string]uint64    // source → messages
-	calls    map[[2]string]uint64 // provider, result → calls
-	seconds  map[string]*histogram
+	reg      *prometheus.Registry
+	accepted *prometheus.CounterVec   // source
+	calls    *prometheus.CounterVec   // provider, result
+	seconds  *prometheus.HistogramVec // provider
+	handler  http.Handler
 }
 
 // callBuckets are the upper bounds of munja_gateway_call_seconds.
 var callBuckets = []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 
-type histogram struct {
-	counts []uint64 // per bucket, not cumulative
-	sum    float64
-	count  uint64
-}
-
-// DeliveryCounter is implemented by stores that count deliveries by status
-// in one cheap query; munja_deliveries is exported only then.
-type DeliveryCounter interface {
-	CountDeliveriesByStatus(ctx context.Context) (map[sms.Status]int, error)
-}
+// scrapeTimeout bounds the store reads of one scrape.
+const scrapeTimeout = 5 * time.Second
 
 // NewMetrics starts the counters at zero for every source and provider.
-// The scrape-time gauges read a.Store, a.Providers and a.Monitor (which may
-// be set later; nil is skipped).
+// The scrape-time gauges read a.Store, a.Providers and the running monitor
+// (which may be set later; none is skipped).
 func NewMetrics(a *App) *Metrics {
-	m := &Metrics{a: a, started: time.Now(), accepted: map[string]uint64{}, calls: map[[2]string]uint64{}, seconds: map[string]*histogram{}}
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "munja_messages_accepted_total",
+			Help: "Messages stored in the outbox, by source (api, cli, console, alert, compat).",
+		}, []string{"source"}),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "munja_gateway_calls_total",
+			Help: "Gateway send calls, by provider and result (ok, retryable, permanent).",
+		}, []string{"provider", "result"}),
+		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "munja_gateway_call_seconds", Help: "Duration of gateway send calls.", Buckets: callBuckets,
+		}, []string{"provider"}),
+	}
 	for _, src := range []string{"api", "cli", "console", "alert", "compat"} {
-		m.accepted[src] = 0
+		m.accepted.WithLabelValues(src)
 	}
 	for _, p := range a.Providers {
 		for _, r := range []string{"ok", "retryable", "permanent"} {
-			m.calls[[2]string{p.Name(), r}] = 0
+			m.calls.WithLabelValues(p.Name(), r)
 		}
 	}
+	started := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "munja_start_time_seconds", Help: "When this munja process started (Unix time).",
+	})
+	started.Set(float64(time.Now().Unix()))
+	m.reg.MustRegister(m.accepted, m.calls, m.seconds, started, newStateCollector(a),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		ErrorLog:      promLogger{a.Log},
+		ErrorHandling: promhttp.ContinueOnError,
+	})
 	return m
 }
 
 // Observe is dispatcher.Options.Observe: one gateway call.
 func (m *Metrics) Observe(provider string, _ int, err error, took time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls[[2]string{provider, callResult(err)}]++
-	h := m.seconds[provider]
-	if h == nil {
-		h = &histogram{counts: make([]uint64, len(callBuckets))}
-		m.seconds[provider] = h
-	}
-	s := took.Seconds()
-	if i, _ := slices.BinarySearch(callBuckets, s); i < len(callBuckets) {
-		h.counts[i]++
-	}
-	h.sum += s
-	h.count++
+	m.calls.WithLabelValues(provider, callResult(err)).Inc()
+	m.seconds.WithLabelValues(provider).Observe(took.Seconds())
 }
 
 func callResult(err error) string {
@@ -103,151 +95,116 @@ func callResult(err error) string {
 // Accepted counts a stored message in munja_messages_accepted_total; it is
 // the outbox's Accepted hook.
 func (m *Metrics) Accepted(msg *sms.Message) {
-	m.mu.Lock()
-	m.accepted[msg.Source]++
-	m.mu.Unlock()
+	m.accepted.WithLabelValues(msg.Source).Inc()
 }
 
-// Handler serves the metrics. A gauge that cannot be read is left out (and
-// logged) rather than failing the scrape.
-func (m *Metrics) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		var e expo
-		m.writeCounters(&e)
-		m.writeGauges(ctx, &e)
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_, _ = w.Write(e.Bytes())
-	})
-}
+// Handler serves the metrics in the format the scraper asks for (the
+// Prometheus text format by default). A gauge that cannot be read is left
+// out (and logged) rather than failing the scrape.
+func (m *Metrics) Handler() http.Handler { return m.handler }
 
-func (m *Metrics) writeCounters(e *expo) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e.family("munja_messages_accepted_total", "counter", "Messages stored in the outbox, by source (api, cli, console, alert, compat).")
-	for _, src := range slices.Sorted(maps.Keys(m.accepted)) {
-		e.sample("munja_messages_accepted_total", float64(m.accepted[src]), "source", src)
-	}
-	e.family("munja_gateway_calls_total", "counter", "Gateway send calls, by provider and result (ok, retryable, permanent).")
-	for _, k := range slices.SortedFunc(maps.Keys(m.calls), func(a, b [2]string) int {
-		return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1]))
-	}) {
-		e.sample("munja_gateway_calls_total", float64(m.calls[k]), "provider", k[0], "result", k[1])
-	}
-	e.family("munja_gateway_call_seconds", "histogram", "Duration of gateway send calls.")
-	for _, p := range slices.Sorted(maps.Keys(m.seconds)) {
-		h := m.seconds[p]
-		var cum uint64
-		for i, le := range callBuckets {
-			cum += h.counts[i]
-			e.sample("munja_gateway_call_seconds_bucket", float64(cum), "provider", p, "le", formatFloat(le))
-		}
-		e.sample("munja_gateway_call_seconds_bucket", float64(h.count), "provider", p, "le", "+Inf")
-		e.sample("munja_gateway_call_seconds_sum", h.sum, "provider", p)
-		e.sample("munja_gateway_call_seconds_count", float64(h.count), "provider", p)
+// promLogger is promhttp's error log on slog.
+type promLogger struct{ log *slog.Logger }
+
+func (l promLogger) Println(v ...any) {
+	if l.log != nil {
+		l.log.Warn("metrics: serve", "err", fmt.Sprint(v...))
 	}
 }
 
-func (m *Metrics) writeGauges(ctx context.Context, e *expo) {
-	a := m.a
-	if dc, ok := a.Store.(DeliveryCounter); ok {
-		counts, err := dc.CountDeliveriesByStatus(ctx)
-		if err != nil {
-			a.Log.Warn("metrics: count deliveries", "err", err)
-		} else {
-			e.family("munja_deliveries", "gauge", "Deliveries in the store, by status.")
-			for _, st := range []sms.Status{sms.StatusQueued, sms.StatusSending, sms.StatusSent, sms.StatusReserved,
-				sms.StatusDelivered, sms.StatusFailed, sms.StatusCanceled} {
-				e.sample("munja_deliveries", float64(counts[st]), "status", string(st))
-			}
+// stateCollector reads the scrape-time gauges.
+type stateCollector struct {
+	a                              *App
+	deliveries, checkUp, incidents *prometheus.Desc
+	balance, balanceAt             *prometheus.Desc
+	deliveryStatuses               []sms.Status
+}
+
+func newStateCollector(a *App) *stateCollector {
+	return &stateCollector{
+		a: a,
+		deliveries: prometheus.NewDesc("munja_deliveries",
+			"Deliveries in the store, by status.", []string{"status"}, nil),
+		checkUp: prometheus.NewDesc("munja_check_up",
+			"1 when the check passes, 0 when it fails (pending or firing); absent before its first result.",
+			[]string{"check", "host"}, nil),
+		incidents: prometheus.NewDesc("munja_incidents_open", "Open incidents.", nil, nil),
+		balance: prometheus.NewDesc("munja_balance_sms",
+			"SMS the provider's balance still buys, as of the last poll.", []string{"provider"}, nil),
+		balanceAt: prometheus.NewDesc("munja_balance_timestamp_seconds",
+			"When the balance was last polled (Unix time).", []string{"provider"}, nil),
+		deliveryStatuses: []sms.Status{sms.StatusQueued, sms.StatusSending, sms.StatusSent, sms.StatusReserved,
+			sms.StatusDelivered, sms.StatusFailed, sms.StatusCanceled},
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.deliveries, c.checkUp, c.incidents, c.balance, c.balanceAt} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	c.collectDeliveries(ctx, ch)
+	c.collectMonitor(ch)
+	c.collectBalances(ctx, ch)
+}
+
+// gauge sends one sample; a label value the format cannot carry (invalid
+// UTF-8) drops the sample, not the scrape.
+func (c *stateCollector) gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	if err != nil {
+		c.a.Log.Warn("metrics: sample left out", "err", err)
+		return
+	}
+	ch <- m
+}
+
+func (c *stateCollector) collectDeliveries(ctx context.Context, ch chan<- prometheus.Metric) {
+	counts, err := c.a.Store.CountDeliveriesByStatus(ctx)
+	if err != nil {
+		c.a.Log.Warn("metrics: count deliveries", "err", err)
+		return
+	}
+	for _, st := range c.deliveryStatuses {
+		c.gauge(ch, c.deliveries, float64(counts[st]), string(st))
+	}
+}
+
+func (c *stateCollector) collectMonitor(ch chan<- prometheus.Metric) {
+	mon := c.a.Monitor
+	if mon == nil || mon.Engine == nil {
+		return
+	}
+	for _, cs := range mon.Engine.Checks() {
+		switch cs.State {
+		case alert.StateOK:
+			c.gauge(ch, c.checkUp, 1, cs.Check, cs.Host)
+		case alert.StatePending, alert.StateFiring:
+			c.gauge(ch, c.checkUp, 0, cs.Check, cs.Host)
 		}
 	}
-	if a.Monitor != nil && a.Monitor.Engine != nil {
-		e.family("munja_check_up", "gauge", "1 when the check passes, 0 when it fails (pending or firing); absent before its first result.")
-		for _, cs := range a.Monitor.Engine.Checks() {
-			switch cs.State {
-			case alert.StateOK:
-				e.sample("munja_check_up", 1, "check", cs.Check, "host", cs.Host)
-			case alert.StatePending, alert.StateFiring:
-				e.sample("munja_check_up", 0, "check", cs.Check, "host", cs.Host)
-			}
-		}
-		e.family("munja_incidents_open", "gauge", "Open incidents.")
-		e.sample("munja_incidents_open", float64(len(a.Monitor.Engine.Incidents(true))))
-	}
-	var bal [][3]string // provider, sms, unix time
-	for _, p := range a.Providers {
+	c.gauge(ch, c.incidents, float64(len(mon.Engine.Incidents(true))))
+}
+
+func (c *stateCollector) collectBalances(ctx context.Context, ch chan<- prometheus.Metric) {
+	for _, p := range c.a.Providers {
 		if _, ok := p.(provider.Balancer); !ok {
 			continue
 		}
-		b, err := LoadBalance(ctx, a.Store, p.Name())
+		b, err := LoadBalance(ctx, c.a.Store, p.Name())
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
-			a.Log.Warn("metrics: stored balance", "provider", p.Name(), "err", err)
+			c.a.Log.Warn("metrics: stored balance", "provider", p.Name(), "err", err)
 		default:
-			bal = append(bal, [3]string{p.Name(), strconv.FormatInt(b.SMS, 10), strconv.FormatInt(b.At.Unix(), 10)})
+			c.gauge(ch, c.balance, float64(b.SMS), p.Name())
+			c.gauge(ch, c.balanceAt, float64(b.At.Unix()), p.Name())
 		}
 	}
-	if len(bal) > 0 {
-		e.family("munja_balance_sms", "gauge", "SMS the provider's balance still buys, as of the last poll.")
-		for _, b := range bal {
-			e.line("munja_balance_sms", b[1], "provider", b[0])
-		}
-		e.family("munja_balance_timestamp_seconds", "gauge", "When the balance was last polled (Unix time).")
-		for _, b := range bal {
-			e.line("munja_balance_timestamp_seconds", b[2], "provider", b[0])
-		}
-	}
-	e.family("munja_start_time_seconds", "gauge", "When this munja process started (Unix time).")
-	e.sample("munja_start_time_seconds", float64(m.started.Unix()))
-	e.family("go_goroutines", "gauge", "Number of goroutines that currently exist.")
-	e.sample("go_goroutines", float64(runtime.NumGoroutine()))
-}
-
-// expo writes the Prometheus text exposition format.
-type expo struct{ bytes.Buffer }
-
-func (e *expo) family(name, typ, help string) {
-	fmt.Fprintf(e, "# HELP %s %s\n# TYPE %s %s\n", name, strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(help), name, typ)
-}
-
-func (e *expo) sample(name string, v float64, labels ...string) {
-	e.line(name, formatFloat(v), labels...)
-}
-
-// line writes one sample; labels are name, value pairs.
-func (e *expo) line(name, value string, labels ...string) {
-	e.WriteString(name)
-	if len(labels) > 0 {
-		e.WriteByte('{')
-		for i := 0; i+1 < len(labels); i += 2 {
-			if i > 0 {
-				e.WriteByte(',')
-			}
-			e.WriteString(labels[i])
-			e.WriteString(`="`)
-			e.WriteString(labelEscaper.Replace(labels[i+1]))
-			e.WriteByte('"')
-		}
-		e.WriteByte('}')
-	}
-	e.WriteByte(' ')
-	e.WriteString(value)
-	e.WriteByte('\n')
-}
-
-var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-
-func formatFloat(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.IsNaN(v):
-		return "NaN"
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
 }

@@ -19,28 +19,9 @@ import (
 	"github.com/munja-sms/munja/dispatcher"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
-	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/web"
 )
-
-// countingDeliveries gives a store the DeliveryCounter method by listing
-// every message (fine for a test's few rows).
-type countingDeliveries struct{ store.Store }
-
-func (s countingDeliveries) CountDeliveriesByStatus(ctx context.Context) (map[sms.Status]int, error) {
-	ms, err := s.ListMessages(ctx, store.MessageFilter{Limit: 1 << 20})
-	if err != nil {
-		return nil, err
-	}
-	out := map[sms.Status]int{}
-	for _, m := range ms {
-		for _, d := range m.Deliveries {
-			out[d.Status]++
-		}
-	}
-	return out, nil
-}
 
 var sampleLine = regexp.MustCompile(`^([a-z_]+)(\{([a-z_]+="(?:[^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|\+Inf|NaN)$`)
 
@@ -73,7 +54,7 @@ func scrape(t *testing.T, url string) map[string]float64 {
 		family := m[1]
 		if types[family] == "" {
 			for _, suf := range []string{"_bucket", "_sum", "_count"} {
-				if base, ok := strings.CutSuffix(family, suf); ok && types[base] == "histogram" {
+				if base, ok := strings.CutSuffix(family, suf); ok && (types[base] == "histogram" || types[base] == "summary") {
 					family = base
 				}
 			}
@@ -98,7 +79,6 @@ func TestMetrics(t *testing.T) {
 		c.Checks = []config.Check{{Name: "httpd", Type: "process", Process: "httpd"}, {Name: "web-port", Type: "listen", Port: 80}}
 	})
 	ctx := context.Background()
-	a.Store = countingDeliveries{a.Store}
 	m := NewMetrics(a)
 	a.Outbox = outbox.New(outbox.Options{Store: a.Store, DefaultSender: gw.Sender, Accepted: m.Accepted})
 	a.Dispatcher = dispatcher.New(dispatcher.Options{Store: a.Store, Providers: a.Providers, Observe: m.Observe})
@@ -165,7 +145,7 @@ func TestMetrics(t *testing.T) {
 	// Buckets are cumulative.
 	prev := -1.0
 	for _, le := range callBuckets {
-		v := got[`munja_gateway_call_seconds_bucket{provider="aligo",le="`+formatFloat(le)+`"}`]
+		v := got[`munja_gateway_call_seconds_bucket{provider="aligo",le="`+strconv.FormatFloat(le, 'g', -1, 64)+`"}`]
 		if v < prev {
 			t.Errorf("bucket le=%v = %v < previous %v", le, v, prev)
 		}
@@ -184,17 +164,35 @@ func TestMetrics(t *testing.T) {
 }
 
 // TestMetricsLabelEscaping: label values with quotes, backslashes and line
-// breaks (a check name from the config) stay one valid line.
+// breaks (a host name reported with a result) stay one valid line, and a
+// value the format cannot carry (invalid UTF-8) drops that sample, not the
+// scrape.
 func TestMetricsLabelEscaping(t *testing.T) {
-	var e expo
-	e.family("x", "gauge", "help with \\ and\nnewline")
-	e.sample("x", 1.5, "check", "a\"b\\c\nd")
-	want := "# HELP x help with \\\\ and\\nnewline\n# TYPE x gauge\nx{check=\"a\\\"b\\\\c\\nd\"} 1.5\n"
-	if e.String() != want {
-		t.Errorf("got %q\nwant %q", e.String(), want)
+	gw := aligotest.New(t)
+	a, _ := newGatewayApp(t, gw, filepath.Join(t.TempDir(), "munja.db"), func(c *config.Config) {
+		c.Checks = []config.Check{{Name: "web-port", Type: "listen", Port: 80}}
+	})
+	mon, err := a.NewMonitor(context.Background())
+	noErr(t, err)
+	a.Monitor = mon
+	mon.Engine.Observe(check.Result{Check: "web-port", Host: "a\"b\\c\nd", OK: true, At: time.Now()})
+	mon.Engine.Observe(check.Result{Check: "web-port", Host: "bad\xff", OK: true, At: time.Now()})
+	srv := httptest.NewServer(NewMetrics(a).Handler())
+	defer srv.Close()
+	got := scrape(t, srv.URL)
+	if v, ok := got[`munja_check_up{check="web-port",host="a\"b\\c\nd"}`]; !ok || v != 1 {
+		t.Errorf("escaped series = %v, %v; got %v", v, ok, got)
 	}
-	if !sampleLine.MatchString(strings.Split(e.String(), "\n")[2]) {
-		t.Error("escaped line does not parse")
+	if _, ok := got["munja_incidents_open"]; !ok {
+		t.Errorf("munja_incidents_open missing after a bad label: %v", got)
+	}
+	if _, ok := got[`munja_deliveries{status="queued"}`]; !ok {
+		t.Errorf("other gauges missing after a bad label: %v", got)
+	}
+	for series := range got {
+		if strings.Contains(series, "bad") {
+			t.Errorf("invalid UTF-8 label exported: %q", series)
+		}
 	}
 }
 
@@ -212,7 +210,8 @@ func TestMetricsWithoutMonitor(t *testing.T) {
 	if _, ok := got["munja_incidents_open"]; ok {
 		t.Error("incidents without a monitor")
 	}
-	if got[`munja_messages_accepted_total{source="api"}`] != 0 || got["go_goroutines"] < 1 {
+	if got[`munja_messages_accepted_total{source="api"}`] != 0 || got["go_goroutines"] < 1 ||
+		got["process_start_time_seconds"] <= 0 || got["munja_start_time_seconds"] <= 0 {
 		t.Errorf("got %v", got)
 	}
 }

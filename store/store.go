@@ -68,6 +68,10 @@ type Messages interface {
 	// CountDeliveriesSince counts deliveries created at or after since, for
 	// the daily budget; phone limits the count to one recipient when set.
 	CountDeliveriesSince(ctx context.Context, since time.Time, phone sms.Phone) (int, error)
+	// CountDeliveriesByStatus counts every stored delivery by status, in
+	// one query (for the munja_deliveries gauge). Statuses with no delivery
+	// are absent from the non-nil map.
+	CountDeliveriesByStatus(ctx context.Context) (map[sms.Status]int, error)
 	// NextDue returns the earliest NextAttemptAt of a queued delivery (zero if none).
 	NextDue(ctx context.Context) (time.Time, error)
 	// PendingReports returns deliveries in status sent that have a provider

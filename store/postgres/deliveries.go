@@ -138,6 +138,28 @@ func (db *DB) CountDeliveriesSince(ctx context.Context, since time.Time, phone s
 	return n, nil
 }
 
+// CountDeliveriesByStatus implements store.Messages.
+func (db *DB) CountDeliveriesByStatus(ctx context.Context) (map[sms.Status]int, error) {
+	out := map[sms.Status]int{}
+	err := db.withConn(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT status, count(*) FROM deliveries GROUP BY status`)
+		if err != nil {
+			return err
+		}
+		var st string
+		var n int
+		_, err = pgx.ForEachRow(rows, []any{&st, &n}, func() error {
+			out[sms.Status(st)] = n
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: count deliveries by status: %w", err)
+	}
+	return out, nil
+}
+
 // NextDue implements store.Messages.
 func (db *DB) NextDue(ctx context.Context) (time.Time, error) {
 	var next time.Time

@@ -199,6 +199,29 @@ func (db *DB) CountDeliveriesSince(ctx context.Context, since time.Time, phone s
 	return n, nil
 }
 
+// CountDeliveriesByStatus implements store.Messages. The (status,
+// message_id) index covers the query.
+func (db *DB) CountDeliveriesByStatus(ctx context.Context) (map[sms.Status]int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT status, count(*) FROM deliveries GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: count deliveries by status: %w", err)
+	}
+	defer rows.Close()
+	out := map[sms.Status]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: count deliveries by status: %w", err)
+		}
+		out[sms.Status(st)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: count deliveries by status: %w", err)
+	}
+	return out, nil
+}
+
 const nextDueSQL = `SELECT min(next_attempt_at) FROM deliveries INDEXED BY deliveries_due WHERE status = 'queued'`
 
 // NextDue implements store.Messages.

@@ -190,6 +190,40 @@ func testCountDeliveriesSince(t *testing.T, s store.Store) {
 	}
 }
 
+func testCountDeliveriesByStatus(t *testing.T, s store.Store) {
+	c := ctx(t)
+	got, err := s.CountDeliveriesByStatus(c)
+	if err != nil {
+		t.Fatalf("CountDeliveriesByStatus on an empty store: %v", err)
+	}
+	equal(t, "counts of an empty store", got, map[sms.Status]int{})
+
+	m1 := mustCreate(t, s, newMessage("one", 0, "01000000001", "01000000002", "01000000003", "01000000004"))
+	m2 := mustCreate(t, s, newMessage("two", time.Minute, "01000000001", "01000000005"))
+	mustCreate(t, s, newMessage("later", time.Hour, "01000000006"))
+	if cs := mustClaim(t, s, base.Add(time.Minute), 10, time.Hour, store.ClaimFilter{}); len(cs) != 6 {
+		t.Fatalf("claimed %d, want 6", len(cs))
+	}
+	err = s.CompleteDeliveries(c, []store.DeliveryUpdate{
+		{ID: m1.Deliveries[0].ID, Status: sms.StatusSent, SentAt: base},
+		{ID: m1.Deliveries[1].ID, Status: sms.StatusSent, SentAt: base},
+		{ID: m1.Deliveries[2].ID, Status: sms.StatusFailed, Error: "invalid number"},
+		{ID: m1.Deliveries[3].ID, Status: sms.StatusQueued, Error: "timeout", NextAttemptAt: base.Add(time.Hour)},
+		{ID: m2.Deliveries[0].ID, Status: sms.StatusDelivered, SentAt: base},
+	})
+	if err != nil {
+		t.Fatalf("CompleteDeliveries: %v", err)
+	}
+	got, err = s.CountDeliveriesByStatus(c)
+	if err != nil {
+		t.Fatalf("CountDeliveriesByStatus: %v", err)
+	}
+	equal(t, "counts", got, map[sms.Status]int{
+		sms.StatusSent: 2, sms.StatusFailed: 1, sms.StatusQueued: 2, // a retry and the message due later
+		sms.StatusDelivered: 1, sms.StatusSending: 1,
+	})
+}
+
 func testPruneMessages(t *testing.T, s store.Store) {
 	c := ctx(t)
 	oldFinal := mustCreate(t, s, newMessage("old final", 0, "01000000001", "01000000002"))

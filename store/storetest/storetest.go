@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CompleteUnknown", testCompleteUnknown},
 		{"ReleaseClaims", testReleaseClaims},
 		{"CountDeliveriesSince", testCountDeliveriesSince},
+		{"CountDeliveriesByStatus", testCountDeliveriesByStatus},
 		{"NextDue", testNextDue},
 		{"PruneMessages", testPruneMessages},
 		{"Tokens", testTokens},
