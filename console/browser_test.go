@@ -77,15 +77,6 @@ func (b *browser) open(path string) {
 	b.do("open "+path, chromedp.Navigate(b.url+path), chromedp.WaitReady(chromedp.CSS("main")))
 }
 
-func (b *browser) text(sel string) string {
-	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		b.t.Fatalf("text of %s: %v", sel, err)
-	}
-	return s
-}
-
 // waitText waits until the element's text contains want.
 func (b *browser) waitText(sel, want string) {
 	b.t.Helper()

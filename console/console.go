@@ -232,7 +232,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
 		return
 	}
-	c.loadSession(w, r, q)
+	c.loadSession(r, q)
 	if err := c.cop.Check(r); err != nil {
 		c.opt.Log.Warn("console: cross-origin request refused", "path", r.URL.Path, "err", err)
 		c.fail(w, r, q, http.StatusForbidden, "err.cross_origin")

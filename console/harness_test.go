@@ -32,7 +32,7 @@ import (
 // served by an httptest server, optionally with a dispatcher and an alert
 // engine holding one firing incident.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	st     *sqlite.DB
 	cfg    *config.Config
@@ -65,7 +65,7 @@ func (n *notifier) Notify(_ context.Context, m alert.Notification) error {
 
 const httpdDown = "[경고] httpd 프로세스가 동작하지 않습니다."
 
-func newHarness(t *testing.T, o harnessOpts) *harness {
+func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)

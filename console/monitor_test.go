@@ -248,6 +248,7 @@ func (s *slowBalancer) Remain(ctx context.Context) (provider.Balance, error) {
 }
 
 func TestBalanceNeverBlocksAndCaches(t *testing.T) {
+	t.Parallel()
 	slow := &slowBalancer{delay: 7 * time.Second}
 	h := newHarness(t, harnessOpts{providers: []provider.Provider{slow}})
 	h.addUser("v", RoleViewer, adminPW)

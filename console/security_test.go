@@ -45,6 +45,7 @@ func TestLoginGoodAndBad(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOpts{})
 	h.addUser("kim", RoleOperator, adminPW)
 	c := h.client()

@@ -143,7 +143,7 @@ func hashToken(s string) []byte {
 
 // loadSession fills q.User and q.Session from the session cookie, sliding
 // the expiry at most once a minute.
-func (c *Console) loadSession(w http.ResponseWriter, r *http.Request, q *request) {
+func (c *Console) loadSession(r *http.Request, q *request) {
 	ck, err := r.Cookie(c.cookieName(sessionCookie))
 	if err != nil || !validToken(ck.Value) {
 		return
