@@ -3,9 +3,9 @@
 // address book, templates, history, balance, checks and incidents, and
 // settings. Every page sits behind one middleware (ServeHTTP) that sets the
 // security headers, refuses cross-origin writes, loads the session, checks
-// the CSRF token of every POST and the role the route needs; only /login,
-// /lang and /static/ are reachable without a session, so no page can be
-// added unprotected by accident.
+// the CSRF token of every POST and the role the route needs; only /login
+// and /static/ are reachable without a session, so no page can be added
+// unprotected by accident.
 package console
 
 import (
@@ -115,10 +115,10 @@ func (c *Console) alerts() *alert.Engine { return c.engine.Load() }
 func (c *Console) register() {
 	c.public("GET /login", c.loginPage)
 	c.public("POST /login", c.login)
-	c.public("POST /lang", c.setLang)
 	c.public("GET /static/", c.static)
 
 	c.handle("POST /logout", roleViewer, c.logout)
+	c.handle("POST /lang", roleViewer, c.setLang)
 	c.handle("GET /account", roleViewer, c.accountPage)
 	c.handle("POST /account/password", roleViewer, c.changePassword)
 

@@ -18,6 +18,10 @@ func TestLoginGoodAndBad(t *testing.T) {
 	// No account yet: the page says how to make the first one, in both languages.
 	c.get("/login").mustStatus(t, http.StatusOK).mustContain(t, "munja user add NAME --role admin",
 		"아직 계정이 없습니다", "No account exists yet")
+	// The language switch before login.
+	c.get("/login?lang=en").mustContain(t, `<html lang="en">`, "Log in", `href="/login?lang=ko"`)
+	c.get("/login").mustContain(t, `<html lang="en">`)
+	c.get("/login?lang=ko").mustContain(t, `<html lang="ko">`, "로그인")
 	h.addUser("kim", RoleOperator, adminPW)
 	if r := c.get("/login"); strings.Contains(r.body, "no-users") {
 		t.Fatal("first-account notice shown although a user exists")
@@ -186,7 +190,7 @@ func TestEveryRouteRefusesAnonymous(t *testing.T) {
 	for _, p := range h.con.PublicRoutes() {
 		public[p] = true
 	}
-	if want := []string{"GET /login", "POST /login", "POST /lang", "GET /static/"}; len(public) != len(want) {
+	if want := []string{"GET /login", "POST /login", "GET /static/"}; len(public) != len(want) {
 		t.Fatalf("public routes %v, want %v", h.con.PublicRoutes(), want)
 	}
 	c := h.client()

@@ -257,6 +257,11 @@ type loginData struct {
 
 func (c *Console) loginPage(w http.ResponseWriter, r *http.Request, q *request) {
 	next := safeNext(r.URL.Query().Get("next"))
+	if lang := r.URL.Query().Get("lang"); c.cats[lang] != nil {
+		// The language switch before login (a cookie, nothing else).
+		c.setCookie(w, langCookie, lang, 365*24*time.Hour)
+		q.Lang = lang
+	}
 	if q.User != nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
@@ -335,18 +340,16 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, q *request) {
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
-// setLang switches the language: the user's preference when signed in,
-// else a cookie.
+// setLang switches a signed-in user's language (stored as their
+// preference, and in a cookie for the login page).
 func (c *Console) setLang(w http.ResponseWriter, r *http.Request, q *request) {
 	lang := r.PostFormValue("lang")
 	if c.cats[lang] == nil {
 		lang = langKO
 	}
-	if q.User != nil {
-		if err := c.opt.Store.SetUserLang(r.Context(), q.User.ID, lang); err != nil {
-			c.internal(w, r, q, err)
-			return
-		}
+	if err := c.opt.Store.SetUserLang(r.Context(), q.User.ID, lang); err != nil {
+		c.internal(w, r, q, err)
+		return
 	}
 	c.setCookie(w, langCookie, lang, 365*24*time.Hour)
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
