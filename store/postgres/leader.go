@@ -45,10 +45,8 @@ func (l *Leadership) Release() {
 // Lead tries once, without waiting, to take the leader lock called name.
 // It returns nil and no error when another connection holds it.
 func (db *DB) Lead(ctx context.Context, name string) (*Leadership, error) {
-	select {
-	case <-db.pool.closing:
+	if db.isClosed() {
 		return nil, errClosed
-	default:
 	}
 	cfg := db.cfg.Copy()
 	cfg.RuntimeParams["application_name"] = "munja leader " + name
@@ -108,6 +106,13 @@ func (db *DB) keepLeader(l *Leadership, c *pgx.Conn, interval time.Duration) {
 			}
 		}
 	}
+}
+
+// isClosed reports whether Close was called.
+func (db *DB) isClosed() bool {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.closed
 }
 
 // closeConn closes a connection that is not in the pool.

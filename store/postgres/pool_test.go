@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func TestPoolBound(t *testing.T) {
 				t.Error(err)
 			}
 			mu.Lock()
-			most = max(most, db.pool.open())
+			most = max(most, int(db.pool.Stat().TotalConns()))
 			mu.Unlock()
 		})
 	}
@@ -73,16 +74,66 @@ func TestPoolReplacesDeadConnections(t *testing.T) {
 func TestPoolDropsConnectionInTransaction(t *testing.T) {
 	db := open(t, schemaURL(t))
 	defer db.Close()
-	c, err := db.pool.acquire(t.Context())
-	if err != nil {
-		t.Fatal(err)
+	pid := func(begin bool) uint32 {
+		t.Helper()
+		var pid uint32
+		err := db.withConn(t.Context(), func(c *pgx.Conn) error {
+			pid = c.PgConn().PID()
+			if begin {
+				_, err := c.Exec(t.Context(), `BEGIN`)
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pid
 	}
-	if _, err := c.Exec(t.Context(), `BEGIN`); err != nil {
-		t.Fatal(err)
+	inTx := pid(true)
+	// The pool closes the connection in the background; it counts it until then.
+	deadline := time.Now().Add(10 * time.Second)
+	for db.pool.Stat().TotalConns() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("connection released in a transaction still in the pool (%d open)", db.pool.Stat().TotalConns())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	before := db.pool.open()
-	db.pool.release(c)
-	if !c.IsClosed() || db.pool.open() != before-1 {
-		t.Errorf("connection released in a transaction: closed %v, open %d → %d", c.IsClosed(), before, db.pool.open())
+	if next := pid(false); next == inTx {
+		t.Errorf("the connection left in a transaction (backend %d) was reused", inTx)
+	}
+	// A healthy connection is reused.
+	first := pid(false)
+	if again := pid(false); again != first {
+		t.Errorf("idle connection not reused: backend %d, then %d", first, again)
+	}
+}
+
+// TestPoolMaxConnsDefault: without pool_max_conns the pool is sized
+// max(4, 2×GOMAXPROCS); with it, as the URL says, and the parameter is not
+// sent to the server.
+func TestPoolMaxConnsDefault(t *testing.T) {
+	tests := []struct {
+		url  string
+		want int32
+	}{
+		{"postgres://u@127.0.0.1:5432/db", int32(max(4, 2*runtime.GOMAXPROCS(0)))},
+		{"postgres://u@127.0.0.1:5432/db?pool_max_conns=3", 3},
+		{"postgresql://u@127.0.0.1:5432/db?pool_max_conns=17&search_path=s1", 17},
+	}
+	for _, tc := range tests {
+		cfg, err := poolConfig(tc.url)
+		if err != nil {
+			t.Fatalf("poolConfig(%q): %v", tc.url, err)
+		}
+		if cfg.MaxConns != tc.want {
+			t.Errorf("poolConfig(%q).MaxConns = %d, want %d", tc.url, cfg.MaxConns, tc.want)
+		}
+		if _, sent := cfg.ConnConfig.RuntimeParams["pool_max_conns"]; sent {
+			t.Errorf("poolConfig(%q) sends pool_max_conns to the server", tc.url)
+		}
+		if cfg.ConnConfig.RuntimeParams["application_name"] != "munja" {
+			t.Errorf("poolConfig(%q) application_name = %q", tc.url, cfg.ConnConfig.RuntimeParams["application_name"])
+		}
 	}
 }

@@ -1,6 +1,6 @@
 // Package postgres is munja's shared store: one PostgreSQL database through
-// github.com/jackc/pgx/v5, implementing store.Store, for several munja
-// replicas at once.
+// github.com/jackc/pgx/v5 and its pool (pgxpool), implementing store.Store,
+// for several munja replicas at once.
 //
 // Replicas share the outbox safely: claims lock their rows with FOR UPDATE
 // SKIP LOCKED, so each delivery is claimed by one replica while its lease
@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/munja-sms/munja/store"
 )
@@ -33,8 +34,8 @@ import (
 // DB is a store.Store on one PostgreSQL database (the schema first in the
 // connection's search_path). It is safe for concurrent use.
 type DB struct {
-	cfg       *pgx.ConnConfig
-	pool      *pool
+	cfg       *pgx.ConnConfig // of the pool's connections; leader locks copy it
+	pool      *pgxpool.Pool
 	log       *slog.Logger
 	keepalive time.Duration // of leader locks (leader.go)
 
@@ -43,32 +44,39 @@ type DB struct {
 	stop    chan struct{}   // closed by Close
 	exited  chan struct{}   // closed by the committer when it returns
 
-	mu     sync.RWMutex // guards closed against sends on creates
-	closed bool
+	mu         sync.RWMutex // guards closed against sends on creates
+	closed     bool
+	poolClosed atomic.Bool // set when the pool is closed, after the committer returned
 }
+
+// errClosed is returned by every call after Close.
+var errClosed = errors.New("postgres: store is closed")
+
+// pingIdle is how long a connection may sit idle in the pool before it is
+// pinged when taken again, so a connection the server or a proxy dropped
+// meanwhile is replaced instead of failing the caller's query.
+const pingIdle = time.Second
 
 var _ store.Store = (*DB)(nil)
 
 // Open connects to the database at url (postgres://user@host:5432/db?…),
 // applies pending migrations and returns the store. Besides pgx's own
-// parameters the URL may set pool_max_conns (default max(4, 2×GOMAXPROCS));
-// search_path selects the schema.
+// parameters the URL may set pgxpool's (pool_max_conns, default
+// max(4, 2×GOMAXPROCS); pool_max_conn_lifetime, …); search_path selects the
+// schema.
 func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	connURL, size, err := poolSize(url)
+	cfg, err := poolConfig(url)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := pgx.ParseConfig(connURL)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: invalid database URL: %s", scrub(err.Error(), connURL))
+		return nil, fmt.Errorf("postgres: pool: %s", scrub(err.Error(), url))
 	}
-	if cfg.RuntimeParams["application_name"] == "" {
-		cfg.RuntimeParams["application_name"] = "munja" // for pg_stat_activity
-	}
-	db := &DB{cfg: cfg, pool: newPool(cfg, size), log: log, keepalive: leaderKeepalive}
+	db := &DB{cfg: cfg.ConnConfig.Copy(), pool: pool, log: log, keepalive: leaderKeepalive}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -79,25 +87,24 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 	return db, nil
 }
 
-// poolSize takes pool_max_conns out of the URL (the server would refuse it
-// as a run-time parameter) and returns the URL without it and the size.
-func poolSize(raw string) (string, int, error) {
-	size := max(4, 2*runtime.GOMAXPROCS(0))
+// poolConfig parses the database URL into a pgxpool configuration.
+func poolConfig(raw string) (*pgxpool.Config, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", 0, errors.New("postgres: database URL must look like postgres://user@host:5432/db")
+		return nil, errors.New("postgres: database URL must look like postgres://user@host:5432/db")
 	}
-	q := u.Query()
-	if v := q.Get("pool_max_conns"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return "", 0, fmt.Errorf("postgres: pool_max_conns %q: want a positive number", v)
-		}
-		size = n
-		q.Del("pool_max_conns")
-		u.RawQuery = q.Encode()
+	cfg, err := pgxpool.ParseConfig(raw)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: invalid database URL: %s", scrub(err.Error(), raw))
 	}
-	return u.String(), size, nil
+	if !u.Query().Has("pool_max_conns") {
+		cfg.MaxConns = int32(max(4, 2*runtime.GOMAXPROCS(0)))
+	}
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "munja" // for pg_stat_activity
+	}
+	cfg.ShouldPing = func(_ context.Context, p pgxpool.ShouldPingParams) bool { return p.IdleDuration >= pingIdle }
+	return cfg, nil
 }
 
 // scrub removes the password of rawURL from msg.
@@ -117,8 +124,8 @@ func scrub(msg, rawURL string) string {
 }
 
 // Close stores the messages already handed to CreateMessage, then closes
-// the idle connections; connections still in use close when their call
-// returns. Calls after Close fail.
+// the pool, waiting for the calls still using a connection. Calls after
+// Close fail.
 func (db *DB) Close() error {
 	db.mu.Lock()
 	if db.closed {
@@ -131,7 +138,8 @@ func (db *DB) Close() error {
 		close(db.stop)
 		<-db.exited
 	}
-	db.pool.close()
+	db.poolClosed.Store(true)
+	db.pool.Close()
 	return nil
 }
 
@@ -142,14 +150,21 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// withConn runs fn with a pooled connection.
+// withConn runs fn with a pooled connection. A connection given back
+// broken or inside a transaction is closed by the pool, not reused.
 func (db *DB) withConn(ctx context.Context, fn func(c *pgx.Conn) error) error {
-	c, err := db.pool.acquire(ctx)
-	if err != nil {
-		return err
+	if db.poolClosed.Load() {
+		return errClosed
 	}
-	defer db.pool.release(c)
-	return fn(c)
+	c, err := db.pool.Acquire(ctx)
+	if err != nil {
+		if db.poolClosed.Load() {
+			return errClosed
+		}
+		return fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer c.Release()
+	return fn(c.Conn())
 }
 
 // exec runs one statement outside a transaction.
