@@ -48,6 +48,7 @@ type balanceView struct {
 	At        time.Time
 	Err       string
 	Pending   bool // still asking the gateway
+	Low       bool // buys fewer SMS than sms.low_balance
 }
 
 // get returns p's balance, refreshing it when older than balanceTTL (or
@@ -122,6 +123,8 @@ func (c *Console) balances(ctx context.Context, lang string, force bool) []balan
 				v.Err = c.providerErr(lang, e.err)
 			} else if !e.at.IsZero() {
 				v.Balance, v.Known = e.bal, true
+				low := c.opt.Config.SMS.LowBalance
+				v.Low = low > 0 && e.bal.SMS < int64(low)
 			}
 		}()
 	}
@@ -152,10 +155,12 @@ func (c *Console) providerErr(lang string, err error) string {
 }
 
 type balanceData struct {
-	Balances []balanceView
+	Balances   []balanceView
+	LowBalance int
 }
 
 func (c *Console) balancePage(w http.ResponseWriter, r *http.Request, q *request) {
 	force := r.URL.Query().Get("refresh") != ""
-	c.render(w, r, q, "balance", "balance.title", "balance", balanceData{Balances: c.balances(r.Context(), q.Lang, force)})
+	c.render(w, r, q, "balance", "balance.title", "balance", balanceData{
+		Balances: c.balances(r.Context(), q.Lang, force), LowBalance: c.opt.Config.SMS.LowBalance})
 }

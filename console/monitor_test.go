@@ -267,6 +267,8 @@ func TestBalanceNeverBlocksAndCaches(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	c.get("/").mustContain(t, "12,345", "4,000", "1,500")
+	h.cfg.SMS.LowBalance = 20000
+	c.get("/balance").mustContain(t, "부족", "20000건 아래로")
 	if n := slow.calls.Load(); n != 1 {
 		t.Fatalf("%d gateway calls, want 1 (cached)", n)
 	}
