@@ -4,11 +4,12 @@ set -euo pipefail
 
 # Chromium for the console's browser tests (chromedp drives Debian's
 # package; nothing is downloaded by the test tool itself).
-if [ ! -x /usr/bin/chromium ]; then
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi -e nanum -e 'noto.*cjk'; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing chromium for the browser tests…"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null; }
+    pkgs="chromium fonts-nanum"   # a Korean font, or screenshots show boxes
+    apt-get install -y -q $pkgs >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $pkgs >/dev/null; }
   else
     echo "note: /usr/bin/chromium missing and cannot be installed here; browser tests will skip (outside CI)"
   fi

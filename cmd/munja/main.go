@@ -26,6 +26,7 @@ func commands() []command {
 		{"logscan", "[--regex] [--count] --pattern P FILE…", "run the log matcher over whole files: matching lines or their count", cmdLogscan},
 		{"remain", "", "what the balance still buys (SMS, LMS, MMS) per provider", cmdRemain},
 		{"history", "[--limit N]", "recent messages with per-recipient status", cmdHistory},
+		{"user", "add NAME [--role admin|operator|viewer] | passwd NAME | list", "console users (password read from stdin)", cmdUser},
 		{"token", "create NAME [--scope send|read|admin] | list | revoke NAME", "API tokens", cmdToken},
 		{"config", "check", "validate the config and print every problem", cmdConfig},
 		{"version", "", "version, commit, Go version", cmdVersion},
