@@ -14,9 +14,11 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/console"
 	"github.com/munja-sms/munja/dispatcher"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
@@ -37,9 +39,11 @@ type App struct {
 	Web        *web.Server
 	Monitor    *Monitor
 	Metrics    *Metrics
+	Console    *console.Console
 
-	ln  net.Listener
-	srv *http.Server
+	ln      net.Listener
+	srv     *http.Server
+	leading atomic.Pointer[Monitor] // the monitor run as leader of a shared store (monitor.go)
 }
 
 // LoadConfig reads path ("" = built-in defaults) and validates everything,
@@ -133,9 +137,17 @@ func (a *App) build() error {
 	if err != nil {
 		return err
 	}
+	con, err := console.New(console.Options{
+		Store: a.Store, Outbox: a.Outbox, Providers: ps, Config: cfg, Log: a.Log.With("part", "console"),
+		Secure: cfg.Server.TLSCert != "" || strings.HasPrefix(cfg.Server.PublicURL, "https://"),
+	})
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	a.Console = con
 	a.Web = web.New(web.Options{
 		Store: a.Store, Outbox: a.Outbox, Log: a.Log.With("part", "web"), TrustedNetworks: nets,
-		TrustedProxies: proxies, Metrics: a.Metrics.Handler(),
+		TrustedProxies: proxies, Metrics: a.Metrics.Handler(), Mount: con.Mount,
 		Location: cfg.Location(), DryRun: cfg.DryRun(), Checks: cfg.Checks,
 	})
 	return nil
@@ -187,6 +199,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.Monitor = mon
 	a.Web.SetMonitor(mon.Engine)
+	a.Console.SetEngine(mon.Engine)
 	a.srv = &http.Server{
 		Handler: a.Web, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,

@@ -177,7 +177,7 @@ func (c *stateCollector) collectDeliveries(ctx context.Context, ch chan<- promet
 }
 
 func (c *stateCollector) collectMonitor(ch chan<- prometheus.Metric) {
-	mon := c.a.Monitor
+	mon := c.a.activeMonitor()
 	if mon == nil || mon.Engine == nil {
 		return
 	}

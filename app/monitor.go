@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/munja-sms/munja/alert"
@@ -10,6 +11,7 @@ import (
 	"github.com/munja-sms/munja/check/checks"
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/outbox"
+	"github.com/munja-sms/munja/store/postgres"
 )
 
 // validateChecks validates checks[*] with the check registry.
@@ -57,8 +59,27 @@ func (a *App) NewMonitor(ctx context.Context) (*Monitor, error) {
 	return &Monitor{Checks: scheduled, Engine: eng}, nil
 }
 
-// runMonitor runs checks and the engine until ctx ends.
+// monitorLeader is the leader lock that replicas sharing a PostgreSQL
+// store take to run the checks and the alert engine.
+const monitorLeader = "munja-monitor"
+
+// leaderRetry is how often a replica that does not lead tries to.
+const leaderRetry = 5 * time.Second
+
+// runMonitor runs checks and the engine until ctx ends. On a shared
+// PostgreSQL store only the replica holding the monitor leader lock runs
+// them, with a monitor built afresh when it takes over (m is not run);
+// otherwise this process owns the store and runs m.
 func (a *App) runMonitor(ctx context.Context, m *Monitor) {
+	if pg, ok := a.Store.(*postgres.DB); ok {
+		a.leadMonitor(ctx, pg)
+		return
+	}
+	a.runChecks(ctx, m)
+}
+
+// runChecks runs m's checks and engine until ctx ends.
+func (a *App) runChecks(ctx context.Context, m *Monitor) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -70,4 +91,68 @@ func (a *App) runMonitor(ctx context.Context, m *Monitor) {
 		check.NewRunner(m.Checks, a.Log.With("part", "check")).Run(ctx, m.Engine.Observe)
 	}
 	<-done
+}
+
+// leadMonitor tries every leaderRetry to take the monitor leader lock, and
+// runs the monitor while it holds it, until ctx ends.
+func (a *App) leadMonitor(ctx context.Context, pg *postgres.DB) {
+	log := a.Log.With("part", "monitor")
+	for {
+		l, err := pg.Lead(ctx, monitorLeader)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("monitor: leader election failed; retrying", "err", err, "retry", leaderRetry)
+		case l != nil:
+			a.lead(ctx, l, log)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(leaderRetry):
+		}
+	}
+}
+
+// lead runs a fresh monitor (its engine loads the state the previous leader
+// saved) until ctx ends or the lock is lost, then gives the lock up once the
+// engine has saved its state.
+func (a *App) lead(ctx context.Context, l *postgres.Leadership, log *slog.Logger) {
+	defer l.Release()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-l.Lost():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	m, err := a.NewMonitor(ctx)
+	if err != nil {
+		log.Error("monitor: cannot start as leader; giving the lock up", "err", err)
+		return
+	}
+	log.Info("monitor: leading; running the checks and the alert engine", "checks", len(m.Checks))
+	if a.Web != nil {
+		a.Web.ReplaceMonitor(m.Engine)
+	}
+	a.leading.Store(m)
+	defer a.leading.Store(nil)
+	a.runChecks(ctx, m)
+	select {
+	case <-l.Lost():
+		log.Warn("monitor: leader lock lost; stopped the checks and the alert engine")
+	default:
+		log.Info("monitor: stopped leading")
+	}
+}
+
+// activeMonitor is the monitor this process runs, for the metrics: on a
+// shared PostgreSQL store the one it runs as leader (nil while another
+// replica leads), otherwise a.Monitor.
+func (a *App) activeMonitor() *Monitor {
+	if _, ok := a.Store.(*postgres.DB); ok {
+		return a.leading.Load()
+	}
+	return a.Monitor
 }

@@ -13,9 +13,9 @@ import (
 
 // SetMonitor mounts the routes that need the alert engine: heartbeats,
 // checks, incidents, silences and one-time ack links. Called once, before
-// serving.
+// serving; ReplaceMonitor changes the engine later.
 func (s *Server) SetMonitor(e *alert.Engine) {
-	s.engine = e
+	s.engine.Store(e)
 	s.api("POST /api/v1/heartbeat/{name}", "send", s.heartbeat)
 	s.api("GET /api/v1/heartbeat/{name}", "send", s.heartbeat)
 	s.api("GET /api/v1/checks", "read", s.listChecks)
@@ -30,6 +30,11 @@ func (s *Server) SetMonitor(e *alert.Engine) {
 	s.link("GET /ack/{token}", s.ackPage)
 	s.link("POST /ack/{token}", s.ackByLink)
 }
+
+// ReplaceMonitor points the routes SetMonitor mounted at another engine
+// (e.g. the one a replica builds when it becomes the leader). Safe while
+// serving; requests already running finish with the previous engine.
+func (s *Server) ReplaceMonitor(e *alert.Engine) { s.engine.Store(e) }
 
 func (s *Server) link(pattern string, h http.HandlerFunc) {
 	s.routes = append(s.routes, Route{Pattern: pattern, Scope: "link"})
@@ -76,7 +81,7 @@ type checkJSON struct {
 
 func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, _ Caller) {
 	out := []checkJSON{}
-	for _, c := range s.engine.Checks() {
+	for _, c := range s.engine.Load().Checks() {
 		out = append(out, checkJSON{
 			Check: c.Check, Host: c.Host, State: c.State, Since: timePtr(c.Since, s.opt.Location),
 			Detail: c.Last.Detail, Incident: c.Incident, Flapping: c.Flapping, Silenced: c.Silenced,
@@ -88,7 +93,7 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, _ Caller) {
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, _ Caller) {
 	open := r.URL.Query().Get("open") != "false"
-	out := s.engine.Incidents(open)
+	out := s.engine.Load().Incidents(open)
 	if out == nil {
 		out = []alert.Incident{}
 	}
@@ -96,7 +101,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, _ Caller)
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, _ Caller) {
-	inc, err := s.engine.Incident(r.PathValue("id"))
+	inc, err := s.engine.Load().Incident(r.PathValue("id"))
 	if err != nil {
 		writeError(w, s.opt.Log, err)
 		return
@@ -106,11 +111,12 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, _ Caller) {
 
 func (s *Server) ackIncident(w http.ResponseWriter, r *http.Request, c Caller) {
 	id := r.PathValue("id")
-	if err := s.engine.Ack(r.Context(), id, c.Name); err != nil {
+	eng := s.engine.Load()
+	if err := eng.Ack(r.Context(), id, c.Name); err != nil {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	inc, err := s.engine.Incident(id)
+	inc, err := eng.Incident(id)
 	if err != nil {
 		writeError(w, s.opt.Log, err)
 		return
@@ -119,7 +125,7 @@ func (s *Server) ackIncident(w http.ResponseWriter, r *http.Request, c Caller) {
 }
 
 func (s *Server) listSilences(w http.ResponseWriter, r *http.Request, _ Caller) {
-	out := s.engine.Silences()
+	out := s.engine.Load().Silences()
 	if out == nil {
 		out = []alert.Silence{}
 	}
@@ -154,7 +160,7 @@ func (s *Server) createSilence(w http.ResponseWriter, r *http.Request, c Caller)
 		writeError(w, s.opt.Log, badRequest("until", "must be in the future"))
 		return
 	}
-	id, err := s.engine.Silence(r.Context(), alert.SilenceSpec{Check: req.Check, Host: req.Host, Until: until, By: c.Name, Comment: req.Comment})
+	id, err := s.engine.Load().Silence(r.Context(), alert.SilenceSpec{Check: req.Check, Host: req.Host, Until: until, By: c.Name, Comment: req.Comment})
 	if err != nil {
 		writeError(w, s.opt.Log, err)
 		return
@@ -163,7 +169,7 @@ func (s *Server) createSilence(w http.ResponseWriter, r *http.Request, c Caller)
 }
 
 func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request, _ Caller) {
-	if err := s.engine.Unsilence(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.engine.Load().Unsilence(r.Context(), r.PathValue("id")); err != nil {
 		writeError(w, s.opt.Log, err)
 		return
 	}
@@ -189,7 +195,7 @@ func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	token := r.PathValue("token")
 	ip, _ := ClientIP(r)
-	id, err := s.engine.AckByToken(r.Context(), token, "link:"+ip.String())
+	id, err := s.engine.Load().AckByToken(r.Context(), token, "link:"+ip.String())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if errors.Is(err, alert.ErrInvalidToken) {
 		w.WriteHeader(http.StatusNotFound)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/alert"
@@ -50,7 +51,7 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler // mux behind ProxyHeaders
 	routes  []Route
-	engine  *alert.Engine
+	engine  atomic.Pointer[alert.Engine] // set by SetMonitor, replaced by ReplaceMonitor
 
 	touchMu sync.Mutex
 	touched map[int64]time.Time // token ID → last TouchToken
