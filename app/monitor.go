@@ -136,6 +136,9 @@ func (a *App) lead(ctx context.Context, l *postgres.Leadership, log *slog.Logger
 	if a.Web != nil {
 		a.Web.ReplaceMonitor(m.Engine)
 	}
+	if a.Console != nil {
+		a.Console.SetEngine(m.Engine)
+	}
 	a.leading.Store(m)
 	defer a.leading.Store(nil)
 	a.runChecks(ctx, m)
