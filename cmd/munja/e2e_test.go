@@ -205,7 +205,7 @@ func TestCrashAndResume(t *testing.T) {
 	}
 	// Kill it mid-dispatch: some calls done, others in flight or queued.
 	deadline := time.Now().Add(20 * time.Second)
-	for len(fake.Requests()) < 3 {
+	for len(gatewayTexts(fake)) < 3 {
 		if time.Now().After(deadline) {
 			t.Fatal("gateway received nothing")
 		}
@@ -276,7 +276,7 @@ func TestSIGTERMFinishesInFlightCall(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("%d %v", code, body)
 	}
-	for len(fake.Requests()) == 0 {
+	for len(gatewayTexts(fake)) == 0 { // the /send/ call is in flight (the fake answers after 1.5 s)
 		time.Sleep(5 * time.Millisecond)
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
