@@ -5,19 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store/internal/groupcommit"
 )
 
-// Group commit. Every commit writes the touched pages (table and index
-// leaves) to the WAL; with one-recipient messages that page traffic, not the
-// SQL, is most of the cost. CreateMessage therefore hands its message to one
-// committer goroutine, which stores every message waiting at that moment in
-// one transaction and then answers each caller. A lone caller gets a batch of
-// one; concurrent callers share commits. Each caller still returns only after
-// its own message is committed.
+// Group commit (store/internal/groupcommit). Every commit writes the touched
+// pages (table and index leaves) to the WAL; with one-recipient messages that
+// page traffic, not the SQL, is most of the cost. CreateMessage therefore
+// hands its message to one committer goroutine, which stores every message
+// waiting at that moment in one transaction and then answers each caller.
 
 // maxBatch bounds one group commit, in deliveries, so the write lock is never
 // held for long.
@@ -26,18 +24,18 @@ const maxBatch = 2000
 // errClosed is returned by CreateMessage after Close.
 var errClosed = errors.New("sqlite: store is closed")
 
-// Request states: the committer takes a pending request, or its caller
-// cancels it first; whoever wins the swap decides.
-const (
-	reqPending int32 = iota
-	reqTaken
-	reqCanceled
-)
-
-type createReq struct {
-	m     *sms.Message
-	state atomic.Int32
-	done  chan error // buffered; receives exactly one result once taken
+// newCommitter returns the group committer of CreateMessage.
+func (db *DB) newCommitter() *groupcommit.Batcher[*sms.Message] {
+	return groupcommit.New(groupcommit.Config[*sms.Message]{
+		Commit:    db.insertMessages,
+		Weight:    func(m *sms.Message) int { return len(m.Deliveries) },
+		MaxWeight: maxBatch,
+		Timeout:   2 * busyTimeout,
+		Queue:     1024,
+		Closed:    errClosed,
+		Log:       db.log,
+		Name:      "sqlite",
+	})
 }
 
 // created is what storing a message assigns, applied to the caller's message
@@ -56,91 +54,16 @@ func (c created) apply(m *sms.Message) {
 // committed; if ctx ends before the committer took the message, nothing is
 // stored and ctx's error is returned.
 func (db *DB) CreateMessage(ctx context.Context, m *sms.Message) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	req := &createReq{m: m, done: make(chan error, 1)}
-	db.mu.RLock()
-	if db.closed {
-		db.mu.RUnlock()
-		return errClosed
-	}
-	select {
-	case db.creates <- req:
-		db.mu.RUnlock()
-	case <-ctx.Done():
-		db.mu.RUnlock()
-		return ctx.Err()
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		if req.state.CompareAndSwap(reqPending, reqCanceled) {
-			return ctx.Err()
-		}
-		// Already in a transaction: its outcome is the answer.
-		return <-req.done
-	}
+	return db.creates.Submit(ctx, m)
 }
 
-// committer runs until stop is closed, then stores what is still queued
-// (Close lets no new request in first) and returns.
-func (db *DB) committer(stop <-chan struct{}, exited chan<- struct{}) {
-	defer close(exited)
-	for {
-		select {
-		case req := <-db.creates:
-			db.commitBatch(db.collect(req))
-		case <-stop:
-			for {
-				select {
-				case req := <-db.creates:
-					db.commitBatch(db.collect(req))
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-// collect takes first and whatever else is queued, up to maxBatch deliveries.
-func (db *DB) collect(first *createReq) []*createReq {
-	batch := []*createReq{first}
-	n := len(first.m.Deliveries)
-	for n < maxBatch {
-		select {
-		case req := <-db.creates:
-			batch = append(batch, req)
-			n += len(req.m.Deliveries)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// commitBatch stores the live requests of batch in one transaction. If that
-// fails and the batch has several messages, each is retried alone so one bad
-// message cannot fail the others.
-func (db *DB) commitBatch(batch []*createReq) {
-	live := batch[:0]
-	for _, r := range batch {
-		if r.state.CompareAndSwap(reqPending, reqTaken) {
-			live = append(live, r)
-		}
-	}
-	if len(live) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*busyTimeout)
-	defer cancel()
-	db.batches.Add(1)
-	results := make([]created, len(live))
+// insertMessages stores ms and their deliveries in one transaction and,
+// once it is committed, fills them in.
+func (db *DB) insertMessages(ctx context.Context, ms []*sms.Message) error {
+	results := make([]created, len(ms))
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		for i, r := range live {
-			c, err := db.insertMessage(ctx, tx, r.m)
+		for i, m := range ms {
+			c, err := db.insertMessage(ctx, tx, m)
 			if err != nil {
 				return err
 			}
@@ -148,30 +71,13 @@ func (db *DB) commitBatch(batch []*createReq) {
 		}
 		return nil
 	})
-	if err == nil {
-		for i, r := range live {
-			results[i].apply(r.m)
-			r.done <- nil
-		}
-		return
+	if err != nil {
+		return err
 	}
-	if len(live) == 1 {
-		live[0].done <- err
-		return
+	for i, m := range ms {
+		results[i].apply(m)
 	}
-	db.log.Warn("sqlite: group commit failed, storing messages one by one", "messages", len(live), "err", err)
-	for _, r := range live {
-		var c created
-		err := db.writeTx(ctx, func(tx *sql.Tx) error {
-			var err error
-			c, err = db.insertMessage(ctx, tx, r.m)
-			return err
-		})
-		if err == nil {
-			c.apply(r.m)
-		}
-		r.done <- err
-	}
+	return nil
 }
 
 // insertMessage stores m and its deliveries in tx without changing m.

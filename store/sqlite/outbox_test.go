@@ -55,9 +55,9 @@ func waitWriterWaiters(t *testing.T, db *DB, n int64) {
 func waitQueued(t *testing.T, db *DB, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(db.creates) < n {
+	for db.creates.Queued() < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d requests queued, want %d", len(db.creates), n)
+			t.Fatalf("%d requests queued, want %d", db.creates.Queued(), n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -96,7 +96,7 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	if n := countMessages(t, db); n != callers*each || len(seen) != callers*each {
 		t.Errorf("stored %d messages, acknowledged %d; want %d", n, len(seen), callers*each)
 	}
-	if b := db.batches.Load(); b >= callers*each {
+	if b := db.creates.Commits(); b >= callers*each {
 		t.Errorf("%d commits for %d concurrent messages: nothing was grouped", b, callers*each)
 	}
 }
@@ -198,25 +198,42 @@ func TestGroupCommitIsolatesFailure(t *testing.T) {
 		WHEN NEW.text = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`); err != nil {
 		t.Fatal(err)
 	}
+	// The committer waits for the writer with "first"; the three queue
+	// behind it and form the next batch.
+	release := holdWriter(t, db)
+	errFirst := make(chan error, 1)
+	go func() { errFirst <- db.CreateMessage(t.Context(), oneRecipient("first")) }()
+	waitWriterWaiters(t, db, 1)
 	texts := []string{"good 1", "poison", "good 2"}
-	var batch []*createReq
-	for _, text := range texts {
-		batch = append(batch, &createReq{m: oneRecipient(text), done: make(chan error, 1)})
+	msgs := make([]*sms.Message, len(texts))
+	errs := make([]chan error, len(texts))
+	for i, text := range texts {
+		msgs[i], errs[i] = oneRecipient(text), make(chan error, 1)
+		go func() { errs[i] <- db.CreateMessage(t.Context(), msgs[i]) }()
+		waitQueued(t, db, i+1)
 	}
-	db.commitBatch(batch)
-	for i, r := range batch {
-		err := <-r.done
+	before := db.creates.Commits()
+	release()
+	if err := <-errFirst; err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range msgs {
+		err := <-errs[i]
 		if texts[i] == "poison" {
-			if err == nil || r.m.ID != 0 {
-				t.Errorf("poisoned message: err %v, ID %d; want an error and no ID", err, r.m.ID)
+			if err == nil || m.ID != 0 {
+				t.Errorf("poisoned message: err %v, ID %d; want an error and no ID", err, m.ID)
 			}
 			continue
 		}
-		if err != nil || r.m.ID == 0 {
-			t.Errorf("%s: err %v, ID %d", texts[i], err, r.m.ID)
+		if err != nil || m.ID == 0 {
+			t.Errorf("%s: err %v, ID %d", texts[i], err, m.ID)
 		}
 	}
-	if n := countMessages(t, db); n != 2 {
-		t.Errorf("stored %d messages, want 2", n)
+	// After first (already counted): the failed batch, then each alone.
+	if c := db.creates.Commits() - before; c != 4 {
+		t.Errorf("%d commits, want 4 (the failed batch, three alone)", c)
+	}
+	if n := countMessages(t, db); n != 3 {
+		t.Errorf("stored %d messages, want 3", n)
 	}
 }

@@ -17,14 +17,15 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/groupcommit"
 )
 
 // busyTimeout is how long a connection waits for a lock held by another
@@ -39,13 +40,8 @@ type DB struct {
 
 	insMessage, insDelivery *sql.Stmt // prepared on the writer
 
-	creates chan *createReq // to the committer (outbox.go)
-	batches atomic.Int64    // group commits so far
-	stop    chan struct{}   // closed by Close
-	exited  chan struct{}   // closed by the committer when it returns
-
-	mu     sync.RWMutex // guards closed against sends on creates
-	closed bool
+	creates *groupcommit.Batcher[*sms.Message] // CreateMessage's committer (outbox.go)
+	closed  atomic.Bool
 }
 
 var _ store.Store = (*DB)(nil)
@@ -92,9 +88,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.creates = make(chan *createReq, 1024)
-	db.stop, db.exited = make(chan struct{}), make(chan struct{})
-	go db.committer(db.stop, db.exited)
+	db.creates = db.newCommitter()
 	return db, nil
 }
 
@@ -160,16 +154,11 @@ func (db *DB) optimize(ctx context.Context, pragma string) error {
 // Close stores the messages already handed to CreateMessage, then closes
 // the database. Calls after Close fail.
 func (db *DB) Close() error {
-	db.mu.Lock()
-	if db.closed {
-		db.mu.Unlock()
+	if !db.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	db.closed = true
-	db.mu.Unlock()
-	if db.stop != nil {
-		close(db.stop)
-		<-db.exited
+	if db.creates != nil {
+		db.creates.Close()
 		if err := db.optimize(context.Background(), optimizePragma); err != nil {
 			db.log.Warn("sqlite: optimize on close", "err", err)
 		}
