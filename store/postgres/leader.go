@@ -109,11 +109,7 @@ func (db *DB) keepLeader(l *Leadership, c *pgx.Conn, interval time.Duration) {
 }
 
 // isClosed reports whether Close was called.
-func (db *DB) isClosed() bool {
-	db.mu.RLock()
-	defer db.mu.RUnlock()
-	return db.closed
-}
+func (db *DB) isClosed() bool { return db.closed.Load() }
 
 // closeConn closes a connection that is not in the pool.
 func closeConn(c *pgx.Conn) {

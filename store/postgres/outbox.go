@@ -5,21 +5,19 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store/internal/groupcommit"
 )
 
-// Group commit. A durable commit waits for the WAL to reach the disk, which
-// costs far more than the inserts. CreateMessage therefore hands its
-// message to one committer goroutine, which stores every message waiting at
-// that moment in one transaction (the inserts sent in one round trip) and
-// then answers each caller. A lone caller gets a batch of one; concurrent
-// callers share commits. Each caller still returns only after its own
-// message is committed.
+// Group commit (store/internal/groupcommit). A durable commit waits for the
+// WAL to reach the disk, which costs far more than the inserts.
+// CreateMessage therefore hands its message to one committer goroutine,
+// which stores every message waiting at that moment in one transaction (the
+// inserts sent in one round trip) and then answers each caller.
 
 // maxBatch bounds one group commit, in deliveries.
 const maxBatch = 2000
@@ -27,18 +25,18 @@ const maxBatch = 2000
 // commitTimeout bounds one group commit.
 const commitTimeout = 30 * time.Second
 
-// Request states: the committer takes a pending request, or its caller
-// cancels it first; whoever wins the swap decides.
-const (
-	reqPending int32 = iota
-	reqTaken
-	reqCanceled
-)
-
-type createReq struct {
-	m     *sms.Message
-	state atomic.Int32
-	done  chan error // buffered; receives exactly one result once taken
+// newCommitter returns the group committer of CreateMessage.
+func (db *DB) newCommitter() *groupcommit.Batcher[*sms.Message] {
+	return groupcommit.New(groupcommit.Config[*sms.Message]{
+		Commit:    db.insertMessages,
+		Weight:    func(m *sms.Message) int { return len(m.Deliveries) },
+		MaxWeight: maxBatch,
+		Timeout:   commitTimeout,
+		Queue:     1024,
+		Closed:    errClosed,
+		Log:       db.log,
+		Name:      "postgres",
+	})
 }
 
 // insertMessage stores a message without deliveries.
@@ -72,115 +70,15 @@ func (c created) apply(m *sms.Message) {
 // committed; if ctx ends before the committer took the message, nothing is
 // stored and ctx's error is returned.
 func (db *DB) CreateMessage(ctx context.Context, m *sms.Message) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	req := &createReq{m: m, done: make(chan error, 1)}
-	db.mu.RLock()
-	if db.closed {
-		db.mu.RUnlock()
-		return errClosed
-	}
-	select {
-	case db.creates <- req:
-		db.mu.RUnlock()
-	case <-ctx.Done():
-		db.mu.RUnlock()
-		return ctx.Err()
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		if req.state.CompareAndSwap(reqPending, reqCanceled) {
-			return ctx.Err()
-		}
-		// Already in a transaction: its outcome is the answer.
-		return <-req.done
-	}
+	return db.creates.Submit(ctx, m)
 }
 
-// committer runs until stop is closed, then stores what is still queued
-// (Close lets no new request in first) and returns.
-func (db *DB) committer(stop <-chan struct{}, exited chan<- struct{}) {
-	defer close(exited)
-	for {
-		select {
-		case req := <-db.creates:
-			db.commitBatch(db.collect(req))
-		case <-stop:
-			for {
-				select {
-				case req := <-db.creates:
-					db.commitBatch(db.collect(req))
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-// collect takes first and whatever else is queued, up to maxBatch deliveries.
-func (db *DB) collect(first *createReq) []*createReq {
-	batch := []*createReq{first}
-	n := len(first.m.Deliveries)
-	for n < maxBatch {
-		select {
-		case req := <-db.creates:
-			batch = append(batch, req)
-			n += len(req.m.Deliveries)
-		default:
-			return batch
-		}
-	}
-	return batch
-}
-
-// commitBatch stores the live requests of batch in one transaction. If that
-// fails and the batch has several messages, each is retried alone so one
-// bad message cannot fail the others.
-func (db *DB) commitBatch(batch []*createReq) {
-	live := batch[:0]
-	for _, r := range batch {
-		if r.state.CompareAndSwap(reqPending, reqTaken) {
-			live = append(live, r)
-		}
-	}
-	if len(live) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
-	defer cancel()
-	results, err := db.insertMessages(ctx, live)
-	if err == nil {
-		for i, r := range live {
-			results[i].apply(r.m)
-			r.done <- nil
-		}
-		return
-	}
-	if len(live) == 1 {
-		live[0].done <- err
-		return
-	}
-	db.log.Warn("postgres: group commit failed, storing messages one by one", "messages", len(live), "err", err)
-	for _, r := range live {
-		res, err := db.insertMessages(ctx, []*createReq{r})
-		if err == nil {
-			res[0].apply(r.m)
-		}
-		r.done <- err
-	}
-}
-
-// insertMessages stores the messages of reqs in one transaction, the
-// statements pipelined in one round trip, without changing them.
-func (db *DB) insertMessages(ctx context.Context, reqs []*createReq) ([]created, error) {
-	out := make([]created, len(reqs))
+// insertMessages stores ms in one transaction, the statements pipelined in
+// one round trip, and once it is committed fills them in.
+func (db *DB) insertMessages(ctx context.Context, ms []*sms.Message) error {
+	out := make([]created, len(ms))
 	var b pgx.Batch
-	for i, r := range reqs {
-		m := r.m
+	for i, m := range ms {
 		c := created{create: truncMS(m.CreatedAt), at: truncMS(m.At)}
 		if c.create.IsZero() {
 			c.create = truncMS(time.Now())
@@ -201,11 +99,10 @@ func (db *DB) insertMessages(ctx context.Context, reqs []*createReq) ([]created,
 		}
 		b.Queue(insertMessageDeliveries, append(head, due, phones)...)
 	}
-	db.batches.Add(1)
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		br := tx.SendBatch(ctx, &b)
-		for i, r := range reqs {
-			c, err := readCreated(br, out[i], len(r.m.Deliveries))
+		for i, m := range ms {
+			c, err := readCreated(br, out[i], len(m.Deliveries))
 			if err != nil {
 				br.Close()
 				return err
@@ -215,9 +112,12 @@ func (db *DB) insertMessages(ctx context.Context, reqs []*createReq) ([]created,
 		return br.Close()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: create message: %w", err)
+		return fmt.Errorf("postgres: create message: %w", err)
 	}
-	return out, nil
+	for i, m := range ms {
+		out[i].apply(m)
+	}
+	return nil
 }
 
 // readCreated reads the result of one queued insert: the message ID and

@@ -74,9 +74,9 @@ func waitLockWaiter(t *testing.T, app string) {
 func waitQueued(t *testing.T, db *DB, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(db.creates) < n {
+	for db.creates.Queued() < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d requests queued, want %d", len(db.creates), n)
+			t.Fatalf("%d requests queued, want %d", db.creates.Queued(), n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -116,7 +116,7 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	if n := countMessages(t, db); n != callers*each || len(seen) != callers*each {
 		t.Errorf("stored %d messages, acknowledged %d; want %d", n, len(seen), callers*each)
 	}
-	if b := db.batches.Load(); b >= callers*each {
+	if b := db.creates.Commits(); b >= callers*each {
 		t.Errorf("%d commits for %d concurrent messages: nothing was grouped", b, callers*each)
 	}
 }
@@ -212,27 +212,46 @@ func TestCloseCommitsQueued(t *testing.T) {
 // text cannot hold NUL): the others are stored anyway, each caller gets its
 // own answer.
 func TestGroupCommitIsolatesFailure(t *testing.T) {
-	db := open(t, schemaURL(t))
+	app := uniqueName("munja-outbox")
+	dsn := withParam(t, schemaURL(t), "application_name", app)
+	db := open(t, dsn)
 	defer db.Close()
+	// The committer waits for the table lock with "first"; the three queue
+	// behind it and form the next batch.
+	release := lockMessages(t, dsn)
+	errFirst := make(chan error, 1)
+	go func() { errFirst <- db.CreateMessage(t.Context(), oneRecipient("first")) }()
+	waitLockWaiter(t, app)
 	texts := []string{"good 1", "poison\x00", "good 2"}
-	var batch []*createReq
-	for _, text := range texts {
-		batch = append(batch, &createReq{m: oneRecipient(text), done: make(chan error, 1)})
+	msgs := make([]*sms.Message, len(texts))
+	errs := make([]chan error, len(texts))
+	for i, text := range texts {
+		msgs[i], errs[i] = oneRecipient(text), make(chan error, 1)
+		go func() { errs[i] <- db.CreateMessage(t.Context(), msgs[i]) }()
+		waitQueued(t, db, i+1)
 	}
-	db.commitBatch(batch)
-	for i, r := range batch {
-		err := <-r.done
+	before := db.creates.Commits()
+	release()
+	if err := <-errFirst; err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range msgs {
+		err := <-errs[i]
 		if i == 1 {
-			if err == nil || r.m.ID != 0 {
-				t.Errorf("poisoned message: err %v, ID %d; want an error and no ID", err, r.m.ID)
+			if err == nil || m.ID != 0 {
+				t.Errorf("poisoned message: err %v, ID %d; want an error and no ID", err, m.ID)
 			}
 			continue
 		}
-		if err != nil || r.m.ID == 0 {
-			t.Errorf("%q: err %v, ID %d", texts[i], err, r.m.ID)
+		if err != nil || m.ID == 0 {
+			t.Errorf("%q: err %v, ID %d", texts[i], err, m.ID)
 		}
 	}
-	if n := countMessages(t, db); n != 2 {
-		t.Errorf("stored %d messages, want 2", n)
+	// After first (already counted): the failed batch, then each alone.
+	if c := db.creates.Commits() - before; c != 4 {
+		t.Errorf("%d commits, want 4 (the failed batch, three alone)", c)
+	}
+	if n := countMessages(t, db); n != 3 {
+		t.Errorf("stored %d messages, want 3", n)
 	}
 }

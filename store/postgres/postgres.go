@@ -19,7 +19,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,7 +27,9 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/groupcommit"
 )
 
 // DB is a store.Store on one PostgreSQL database (the schema first in the
@@ -39,13 +40,9 @@ type DB struct {
 	log       *slog.Logger
 	keepalive time.Duration // of leader locks (leader.go)
 
-	creates chan *createReq // to the committer (outbox.go)
-	batches atomic.Int64    // group commits so far
-	stop    chan struct{}   // closed by Close
-	exited  chan struct{}   // closed by the committer when it returns
+	creates *groupcommit.Batcher[*sms.Message] // CreateMessage's committer (outbox.go)
 
-	mu         sync.RWMutex // guards closed against sends on creates
-	closed     bool
+	closed     atomic.Bool
 	poolClosed atomic.Bool // set when the pool is closed, after the committer returned
 }
 
@@ -81,9 +78,7 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.creates = make(chan *createReq, 1024)
-	db.stop, db.exited = make(chan struct{}), make(chan struct{})
-	go db.committer(db.stop, db.exited)
+	db.creates = db.newCommitter()
 	return db, nil
 }
 
@@ -127,16 +122,11 @@ func scrub(msg, rawURL string) string {
 // the pool, waiting for the calls still using a connection. Calls after
 // Close fail.
 func (db *DB) Close() error {
-	db.mu.Lock()
-	if db.closed {
-		db.mu.Unlock()
+	if !db.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	db.closed = true
-	db.mu.Unlock()
-	if db.stop != nil {
-		close(db.stop)
-		<-db.exited
+	if db.creates != nil {
+		db.creates.Close()
 	}
 	db.poolClosed.Store(true)
 	db.pool.Close()
