@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/migrations"
 	"github.com/munja-sms/munja/store/storetest"
 )
 
@@ -137,8 +138,8 @@ func TestContract(t *testing.T) {
 
 func TestMigrationsOnce(t *testing.T) {
 	dsn := schemaURL(t)
-	ms, err := loadMigrations(migrationFS)
-	if err != nil || len(ms) == 0 || ms[0].version != 1 {
+	ms, err := migrations.Load(migrationFS)
+	if err != nil || len(ms) == 0 || ms[0].Version != 1 {
 		t.Fatalf("embedded migrations = %+v, %v; want 0001 first", ms, err)
 	}
 	applied := func(db *DB) (n int, last time.Time) {
@@ -186,7 +187,7 @@ func TestMigrateConcurrently(t *testing.T) {
 			defer dbs[i].Close()
 		}
 	}
-	ms, _ := loadMigrations(migrationFS)
+	ms, _ := migrations.Load(migrationFS)
 	var n, distinct int
 	if err := dbs[0].queryRow(t.Context(), `SELECT count(*), count(DISTINCT version) FROM schema_migrations`, nil, &n, &distinct); err != nil {
 		t.Fatal(err)
