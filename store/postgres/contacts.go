@@ -12,6 +12,7 @@ import (
 
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/defaults"
 )
 
 // SaveContact implements store.Contacts. c.Groups is stored sorted and
@@ -25,8 +26,8 @@ func (db *DB) SaveContact(ctx context.Context, c *store.Contact) error {
 			return fmt.Errorf("postgres: save contact %q: empty group name", c.Name)
 		}
 	}
-	now := truncMS(time.Now())
-	id, created := c.ID, truncMS(c.CreatedAt)
+	now := defaults.TruncMS(time.Now())
+	id, created := c.ID, defaults.TruncMS(c.CreatedAt)
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if c.ID == 0 {
@@ -188,7 +189,7 @@ func (db *DB) CreateGroup(ctx context.Context, name string) (*store.Group, error
 	}
 	var id int64
 	err := db.queryRow(ctx, `INSERT INTO groups (name, created_at) VALUES ($1, $2) RETURNING id`,
-		[]any{name, truncMS(time.Now())}, &id)
+		[]any{name, defaults.TruncMS(time.Now())}, &id)
 	if isUnique(err) {
 		return nil, fmt.Errorf("group %q: %w", name, store.ErrConflict)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/defaults"
 )
 
 // claimSQL marks up to $3 due deliveries as sending and returns them with
@@ -38,7 +39,7 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 	if limit <= 0 {
 		return nil, nil
 	}
-	a := []any{truncMS(now.Add(lease)), truncMS(now), limit}
+	a := []any{defaults.TruncMS(now.Add(lease)), defaults.TruncMS(now), limit}
 	q := fmt.Sprintf(claimSQL, "")
 	if f.MessageID != 0 {
 		q = fmt.Sprintf(claimSQL, "\n\t\t\tAND message_id = $4")
@@ -83,7 +84,7 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []store.DeliveryUp
 			return fmt.Errorf("postgres: complete delivery %d: status %q is not an outcome", u.ID, u.Status)
 		}
 	}
-	now := truncMS(time.Now())
+	now := defaults.TruncMS(time.Now())
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		var b pgx.Batch
 		for _, u := range results {
@@ -115,7 +116,7 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []store.DeliveryUp
 func (db *DB) ReleaseClaims(ctx context.Context, now time.Time) (int, error) {
 	t, err := db.exec(ctx, `UPDATE deliveries
 		SET status = 'queued', lease_until = NULL, next_attempt_at = least(next_attempt_at, $1), updated_at = $1
-		WHERE status = 'sending'`, truncMS(now))
+		WHERE status = 'sending'`, defaults.TruncMS(now))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: release claims: %w", err)
 	}
@@ -127,10 +128,10 @@ func (db *DB) CountDeliveriesSince(ctx context.Context, since time.Time, phone s
 	var n int
 	var err error
 	if phone == "" {
-		err = db.queryRow(ctx, `SELECT count(*) FROM deliveries WHERE created_at >= $1`, []any{truncMS(since)}, &n)
+		err = db.queryRow(ctx, `SELECT count(*) FROM deliveries WHERE created_at >= $1`, []any{defaults.TruncMS(since)}, &n)
 	} else {
 		err = db.queryRow(ctx, `SELECT count(*) FROM deliveries WHERE phone = $1 AND created_at >= $2`,
-			[]any{string(phone), truncMS(since)}, &n)
+			[]any{string(phone), defaults.TruncMS(since)}, &n)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("postgres: count deliveries: %w", err)
@@ -182,7 +183,7 @@ func (db *DB) PruneMessages(ctx context.Context, before time.Time) (int, error) 
 			SELECT m.id FROM messages m
 			WHERE m.created_at < $1 AND NOT EXISTS (
 				SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND d.status IN ('queued', 'sending'))
-			LIMIT $2)`, truncMS(before), pruneBatch)
+			LIMIT $2)`, defaults.TruncMS(before), pruneBatch)
 		if err != nil {
 			return total, fmt.Errorf("postgres: prune messages: %w", err)
 		}

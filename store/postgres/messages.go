@@ -11,6 +11,7 @@ import (
 
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/defaults"
 )
 
 const messageCols = `m.id, m.text, m.title, m.kind, m.sender, m.test, m.at, m.source, m.created_by, m.created_at`
@@ -114,10 +115,10 @@ func listQuery(f store.MessageFilter) (string, []any) {
 		where = append(where, `(m.text ILIKE `+p+` OR m.title ILIKE `+p+`)`)
 	}
 	if !f.Since.IsZero() {
-		where = append(where, `m.created_at >= `+a.add(truncMS(f.Since)))
+		where = append(where, `m.created_at >= `+a.add(defaults.TruncMS(f.Since)))
 	}
 	if !f.Until.IsZero() {
-		where = append(where, `m.created_at < `+a.add(truncMS(f.Until)))
+		where = append(where, `m.created_at < `+a.add(defaults.TruncMS(f.Until)))
 	}
 	limit := f.Limit
 	if limit <= 0 {
@@ -172,7 +173,7 @@ func (db *DB) PendingReports(ctx context.Context, since time.Time, limit int) ([
 	err := db.withConn(ctx, func(c *pgx.Conn) error {
 		rows, err := c.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries d
 			WHERE d.status = 'sent' AND d.provider_msg_id <> '' AND d.sent_at >= $1
-			ORDER BY d.sent_at, d.id LIMIT $2`, truncMS(since), limit)
+			ORDER BY d.sent_at, d.id LIMIT $2`, defaults.TruncMS(since), limit)
 		if err != nil {
 			return err
 		}
@@ -211,7 +212,7 @@ func (db *DB) RecordReport(ctx context.Context, deliveryID int64, status sms.Sta
 			UPDATE deliveries SET status = $2, last_error = $3, updated_at = $4
 			WHERE id = $1 AND status IN ('sent', 'reserved') RETURNING id)
 		SELECT EXISTS (SELECT 1 FROM u) OR EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`,
-		[]any{deliveryID, string(status), lastErr, truncMS(when)}, &found)
+		[]any{deliveryID, string(status), lastErr, defaults.TruncMS(when)}, &found)
 	if err != nil {
 		return fmt.Errorf("postgres: record report of delivery %d: %w", deliveryID, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/defaults"
 )
 
 // collect runs a query and appends one scanned value per row.
@@ -41,8 +42,8 @@ func templateDst(t *store.Template) []any {
 // SaveTemplate implements store.Templates. It fills in ID and times; an
 // update keeps CreatedAt. ErrNotFound when updating an ID that does not exist.
 func (db *DB) SaveTemplate(ctx context.Context, t *store.Template) error {
-	now := truncMS(time.Now())
-	id, created := t.ID, truncMS(t.CreatedAt)
+	now := defaults.TruncMS(time.Now())
+	id, created := t.ID, defaults.TruncMS(t.CreatedAt)
 	var err error
 	if id == 0 {
 		if created.IsZero() {
@@ -103,9 +104,9 @@ func tokenDst(t *store.Token) []any {
 
 // CreateToken implements store.Tokens.
 func (db *DB) CreateToken(ctx context.Context, t *store.Token) error {
-	created := truncMS(t.CreatedAt)
+	created := defaults.TruncMS(t.CreatedAt)
 	if created.IsZero() {
-		created = truncMS(time.Now())
+		created = defaults.TruncMS(time.Now())
 	}
 	var id int64
 	err := db.queryRow(ctx, `INSERT INTO api_tokens (name, scope, hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
@@ -148,13 +149,13 @@ func (db *DB) RevokeToken(ctx context.Context, name string, when time.Time) erro
 	if when.IsZero() {
 		when = time.Now()
 	}
-	t, err := db.exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL`, truncMS(when), name)
+	t, err := db.exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL`, defaults.TruncMS(when), name)
 	return tag(t, err, fmt.Sprintf("token %q", name))
 }
 
 // TouchToken implements store.Tokens.
 func (db *DB) TouchToken(ctx context.Context, id int64, when time.Time) error {
-	t, err := db.exec(ctx, `UPDATE api_tokens SET last_used = $1 WHERE id = $2`, truncMS(when), id)
+	t, err := db.exec(ctx, `UPDATE api_tokens SET last_used = $1 WHERE id = $2`, defaults.TruncMS(when), id)
 	return tag(t, err, fmt.Sprintf("token %d", id))
 }
 
@@ -164,7 +165,7 @@ func (db *DB) AddAudit(ctx context.Context, e store.AuditEntry) error {
 		e.At = time.Now()
 	}
 	if _, err := db.exec(ctx, `INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)`,
-		truncMS(e.At), e.Actor, e.Action, e.Target, e.Detail); err != nil {
+		defaults.TruncMS(e.At), e.Actor, e.Action, e.Target, e.Detail); err != nil {
 		return fmt.Errorf("postgres: add audit %s: %w", e.Action, err)
 	}
 	return nil
@@ -208,7 +209,7 @@ func (db *DB) PutState(ctx context.Context, key string, value []byte) error {
 	}
 	if _, err := db.exec(ctx, `INSERT INTO alert_state (key, value, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-		key, value, truncMS(time.Now())); err != nil {
+		key, value, defaults.TruncMS(time.Now())); err != nil {
 		return fmt.Errorf("postgres: put state %q: %w", key, err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store/internal/defaults"
 	"github.com/munja-sms/munja/store/internal/groupcommit"
 )
 
@@ -54,18 +55,6 @@ FROM m, unnest($11::text[]) WITH ORDINALITY AS u (phone, n)
 ORDER BY u.n
 RETURNING message_id, id, phone`
 
-// created is what storing a message assigns, applied to the caller's
-// message only after the commit.
-type created struct {
-	id         int64
-	at, create time.Time
-	deliveries []sms.Delivery
-}
-
-func (c created) apply(m *sms.Message) {
-	m.ID, m.At, m.CreatedAt, m.Deliveries = c.id, c.at, c.create, c.deliveries
-}
-
 // CreateMessage implements store.Messages. It returns once the message is
 // committed; if ctx ends before the committer took the message, nothing is
 // stored and ctx's error is returned.
@@ -76,28 +65,21 @@ func (db *DB) CreateMessage(ctx context.Context, m *sms.Message) error {
 // insertMessages stores ms in one transaction, the statements pipelined in
 // one round trip, and once it is committed fills them in.
 func (db *DB) insertMessages(ctx context.Context, ms []*sms.Message) error {
-	out := make([]created, len(ms))
+	out := make([]defaults.Created, len(ms))
 	var b pgx.Batch
 	for i, m := range ms {
-		c := created{create: truncMS(m.CreatedAt), at: truncMS(m.At)}
-		if c.create.IsZero() {
-			c.create = truncMS(time.Now())
-		}
+		c := defaults.Message(m, time.Now())
 		out[i] = c
-		head := []any{m.Text, m.Title, string(m.Kind), m.Sender, m.Test, ts(c.at), m.Source, m.CreatedBy, c.create}
+		head := []any{m.Text, m.Title, string(m.Kind), m.Sender, m.Test, ts(c.At), m.Source, m.CreatedBy, c.CreatedAt}
 		if len(m.Deliveries) == 0 {
 			b.Queue(insertMessage, head...)
 			continue
-		}
-		due := c.at
-		if due.IsZero() {
-			due = c.create
 		}
 		phones := make([]string, len(m.Deliveries))
 		for j, d := range m.Deliveries {
 			phones[j] = string(d.Phone)
 		}
-		b.Queue(insertMessageDeliveries, append(head, due, phones)...)
+		b.Queue(insertMessageDeliveries, append(head, c.Due(), phones)...)
 	}
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		br := tx.SendBatch(ctx, &b)
@@ -115,7 +97,7 @@ func (db *DB) insertMessages(ctx context.Context, ms []*sms.Message) error {
 		return fmt.Errorf("postgres: create message: %w", err)
 	}
 	for i, m := range ms {
-		out[i].apply(m)
+		out[i].Apply(m)
 	}
 	return nil
 }
@@ -123,33 +105,28 @@ func (db *DB) insertMessages(ctx context.Context, ms []*sms.Message) error {
 // readCreated reads the result of one queued insert: the message ID and
 // its n deliveries, ordered by ID (identities are handed out in insertion
 // order, so this is the input order too).
-func readCreated(br pgx.BatchResults, c created, n int) (created, error) {
+func readCreated(br pgx.BatchResults, c defaults.Created, n int) (defaults.Created, error) {
 	rows, err := br.Query()
 	if err != nil {
 		return c, err
 	}
 	defer rows.Close()
-	due := c.at
-	if due.IsZero() {
-		due = c.create
-	}
 	for rows.Next() {
 		var did *int64
 		var phone *string
-		if err := rows.Scan(&c.id, &did, &phone); err != nil {
+		if err := rows.Scan(&c.ID, &did, &phone); err != nil {
 			return c, err
 		}
 		if did != nil {
-			c.deliveries = append(c.deliveries, sms.Delivery{ID: *did, MessageID: c.id, Phone: sms.Phone(*phone),
-				Status: sms.StatusQueued, NextAttemptAt: due, CreatedAt: c.create, UpdatedAt: c.create})
+			c.Deliveries = append(c.Deliveries, c.Delivery(*did, sms.Phone(*phone)))
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return c, err
 	}
-	if len(c.deliveries) != n {
-		return c, fmt.Errorf("stored %d of %d deliveries", len(c.deliveries), n)
+	if len(c.Deliveries) != n {
+		return c, fmt.Errorf("stored %d of %d deliveries", len(c.Deliveries), n)
 	}
-	slices.SortFunc(c.deliveries, func(a, b sms.Delivery) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(c.Deliveries, func(a, b sms.Delivery) int { return cmp.Compare(a.ID, b.ID) })
 	return c, nil
 }

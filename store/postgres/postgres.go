@@ -29,6 +29,7 @@ import (
 
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/defaults"
 	"github.com/munja-sms/munja/store/internal/groupcommit"
 )
 
@@ -236,21 +237,13 @@ func tag(t pgconn.CommandTag, err error, what string) error {
 	return nil
 }
 
-// truncMS returns t at the millisecond precision it is stored with, in UTC.
-func truncMS(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return time.UnixMilli(t.UnixMilli()).UTC()
-}
-
 // ts is t as a timestamptz argument at millisecond precision, or NULL for
 // the zero time.
 func ts(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return truncMS(t)
+	return defaults.TruncMS(t)
 }
 
 // tsDst scans a timestamptz (NULL = zero time) into *t, in UTC.

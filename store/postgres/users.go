@@ -9,23 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/defaults"
 )
-
-// newUser returns u with the defaults CreateUser fills in: CreatedAt now,
-// PasswordChangedAt = CreatedAt, Lang "ko", times at millisecond precision.
-func newUser(u store.User, now time.Time) store.User {
-	u.CreatedAt, u.PasswordChangedAt, u.DisabledAt = truncMS(u.CreatedAt), truncMS(u.PasswordChangedAt), truncMS(u.DisabledAt)
-	if u.CreatedAt.IsZero() {
-		u.CreatedAt = truncMS(now)
-	}
-	if u.PasswordChangedAt.IsZero() {
-		u.PasswordChangedAt = u.CreatedAt
-	}
-	if u.Lang == "" {
-		u.Lang = "ko"
-	}
-	return u
-}
 
 const userCols = `id, name, role, password_hash, lang, created_at, password_changed_at, disabled_at`
 
@@ -35,7 +20,7 @@ func userDst(u *store.User) []any {
 
 // CreateUser implements store.Users.
 func (db *DB) CreateUser(ctx context.Context, u *store.User) error {
-	nu := newUser(*u, time.Now())
+	nu := defaults.User(*u, time.Now())
 	err := db.queryRow(ctx, `INSERT INTO users
 		(name, role, password_hash, lang, created_at, password_changed_at, disabled_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
@@ -114,7 +99,7 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, when t
 	}
 	return db.tx(ctx, func(tx pgx.Tx) error {
 		t, err := tx.Exec(ctx, `UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3`,
-			hash, truncMS(when), userID)
+			hash, defaults.TruncMS(when), userID)
 		if err := tag(t, err, fmt.Sprintf("user %d", userID)); err != nil {
 			return err
 		}
@@ -143,9 +128,9 @@ func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
 		return fmt.Errorf("postgres: create session of user %d: no expiry time", s.UserID)
 	}
 	ns := *s
-	ns.CreatedAt, ns.ExpiresAt, ns.LastSeen = truncMS(ns.CreatedAt), truncMS(ns.ExpiresAt), truncMS(ns.LastSeen)
+	ns.CreatedAt, ns.ExpiresAt, ns.LastSeen = defaults.TruncMS(ns.CreatedAt), defaults.TruncMS(ns.ExpiresAt), defaults.TruncMS(ns.LastSeen)
 	if ns.CreatedAt.IsZero() {
-		ns.CreatedAt = truncMS(time.Now())
+		ns.CreatedAt = defaults.TruncMS(time.Now())
 	}
 	if ns.LastSeen.IsZero() {
 		ns.LastSeen = ns.CreatedAt
@@ -170,7 +155,7 @@ func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
 func (db *DB) SessionByHash(ctx context.Context, hash []byte, now time.Time) (*store.Session, error) {
 	var s store.Session
 	err := db.queryRow(ctx, `SELECT id, hash, user_id, csrf, created_at, expires_at, last_seen FROM sessions
-		WHERE hash = $1 AND expires_at > $2`, []any{hash, truncMS(now)},
+		WHERE hash = $1 AND expires_at > $2`, []any{hash, defaults.TruncMS(now)},
 		&s.ID, &s.Hash, &s.UserID, &s.CSRF, at(&s.CreatedAt), at(&s.ExpiresAt), at(&s.LastSeen))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("session: %w", store.ErrNotFound)
@@ -184,7 +169,7 @@ func (db *DB) SessionByHash(ctx context.Context, hash []byte, now time.Time) (*s
 // TouchSession implements store.Users.
 func (db *DB) TouchSession(ctx context.Context, id int64, seen, expires time.Time) error {
 	t, err := db.exec(ctx, `UPDATE sessions SET last_seen = $1, expires_at = $2 WHERE id = $3`,
-		truncMS(seen), truncMS(expires), id)
+		defaults.TruncMS(seen), defaults.TruncMS(expires), id)
 	return tag(t, err, fmt.Sprintf("session %d", id))
 }
 
@@ -204,7 +189,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
 
 // DeleteExpiredSessions implements store.Users.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
-	t, err := db.exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, truncMS(now))
+	t, err := db.exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, defaults.TruncMS(now))
 	if err != nil {
 		return 0, fmt.Errorf("postgres: delete expired sessions: %w", err)
 	}

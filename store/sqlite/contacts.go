@@ -11,6 +11,7 @@ import (
 
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/defaults"
 )
 
 // SaveContact implements store.Contacts. c.Groups is stored sorted and
@@ -24,8 +25,8 @@ func (db *DB) SaveContact(ctx context.Context, c *store.Contact) error {
 			return fmt.Errorf("sqlite: save contact %q: empty group name", c.Name)
 		}
 	}
-	now := truncMS(time.Now())
-	id, created := c.ID, truncMS(c.CreatedAt)
+	now := defaults.TruncMS(time.Now())
+	id, created := c.ID, defaults.TruncMS(c.CreatedAt)
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		if id == 0 {
 			if created.IsZero() {

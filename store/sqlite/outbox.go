@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store/internal/defaults"
 	"github.com/munja-sms/munja/store/internal/groupcommit"
 )
 
@@ -38,18 +39,6 @@ func (db *DB) newCommitter() *groupcommit.Batcher[*sms.Message] {
 	})
 }
 
-// created is what storing a message assigns, applied to the caller's message
-// only after the commit.
-type created struct {
-	id         int64
-	at, create time.Time
-	deliveries []sms.Delivery
-}
-
-func (c created) apply(m *sms.Message) {
-	m.ID, m.At, m.CreatedAt, m.Deliveries = c.id, c.at, c.create, c.deliveries
-}
-
 // CreateMessage implements store.Messages. It returns once the message is
 // committed; if ctx ends before the committer took the message, nothing is
 // stored and ctx's error is returned.
@@ -60,7 +49,7 @@ func (db *DB) CreateMessage(ctx context.Context, m *sms.Message) error {
 // insertMessages stores ms and their deliveries in one transaction and,
 // once it is committed, fills them in.
 func (db *DB) insertMessages(ctx context.Context, ms []*sms.Message) error {
-	results := make([]created, len(ms))
+	results := make([]defaults.Created, len(ms))
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		for i, m := range ms {
 			c, err := db.insertMessage(ctx, tx, m)
@@ -75,37 +64,31 @@ func (db *DB) insertMessages(ctx context.Context, ms []*sms.Message) error {
 		return err
 	}
 	for i, m := range ms {
-		results[i].apply(m)
+		results[i].Apply(m)
 	}
 	return nil
 }
 
 // insertMessage stores m and its deliveries in tx without changing m.
-func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *sms.Message) (created, error) {
-	c := created{create: truncMS(m.CreatedAt), at: truncMS(m.At)}
-	if c.create.IsZero() {
-		c.create = truncMS(time.Now())
-	}
-	due := c.at
-	if due.IsZero() {
-		due = c.create
-	}
+func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *sms.Message) (defaults.Created, error) {
+	c := defaults.Message(m, time.Now())
+	due := c.Due()
 	res, err := tx.StmtContext(ctx, db.insMessage).ExecContext(ctx,
-		m.Text, m.Title, string(m.Kind), m.Sender, m.Test, ms(c.at), m.Source, m.CreatedBy, c.create.UnixMilli())
+		m.Text, m.Title, string(m.Kind), m.Sender, m.Test, ms(c.At), m.Source, m.CreatedBy, c.CreatedAt.UnixMilli())
 	if err != nil {
 		return c, fmt.Errorf("sqlite: insert message: %w", err)
 	}
-	if c.id, err = res.LastInsertId(); err != nil {
+	if c.ID, err = res.LastInsertId(); err != nil {
 		return c, fmt.Errorf("sqlite: insert message: %w", err)
 	}
 	if len(m.Deliveries) == 0 {
 		return c, nil
 	}
 	ins := tx.StmtContext(ctx, db.insDelivery)
-	c.deliveries = make([]sms.Delivery, len(m.Deliveries))
+	c.Deliveries = make([]sms.Delivery, len(m.Deliveries))
 	for i, in := range m.Deliveries {
-		res, err := ins.ExecContext(ctx, c.id, string(in.Phone), string(sms.StatusQueued),
-			due.UnixMilli(), c.create.UnixMilli(), c.create.UnixMilli())
+		res, err := ins.ExecContext(ctx, c.ID, string(in.Phone), string(sms.StatusQueued),
+			due.UnixMilli(), c.CreatedAt.UnixMilli(), c.CreatedAt.UnixMilli())
 		if err != nil {
 			return c, fmt.Errorf("sqlite: insert delivery: %w", err)
 		}
@@ -113,8 +96,7 @@ func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *sms.Message) (cr
 		if err != nil {
 			return c, fmt.Errorf("sqlite: insert delivery: %w", err)
 		}
-		c.deliveries[i] = sms.Delivery{ID: did, MessageID: c.id, Phone: in.Phone, Status: sms.StatusQueued,
-			NextAttemptAt: due, CreatedAt: c.create, UpdatedAt: c.create}
+		c.Deliveries[i] = c.Delivery(did, in.Phone)
 	}
 	return c, nil
 }

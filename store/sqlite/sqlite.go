@@ -226,14 +226,6 @@ func fromMS(v sql.NullInt64) time.Time {
 	return time.UnixMilli(v.Int64).UTC()
 }
 
-// truncMS returns t at the millisecond precision it is stored with.
-func truncMS(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return time.UnixMilli(t.UnixMilli()).UTC()
-}
-
 // likeArg makes s a LIKE pattern matching it as a substring, escaped with '\'.
 func likeArg(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

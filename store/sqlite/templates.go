@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/defaults"
 )
 
 const templateCols = `id, name, text, title, created_at, updated_at`
@@ -24,8 +25,8 @@ func scanTemplate(s scanner, t *store.Template) error {
 // SaveTemplate implements store.Templates. It fills in ID and times; an
 // update keeps CreatedAt. ErrNotFound when updating an ID that does not exist.
 func (db *DB) SaveTemplate(ctx context.Context, t *store.Template) error {
-	now := truncMS(time.Now())
-	created := truncMS(t.CreatedAt)
+	now := defaults.TruncMS(time.Now())
+	created := defaults.TruncMS(t.CreatedAt)
 	id := t.ID
 	var err error
 	if id == 0 {

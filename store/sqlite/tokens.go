@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/defaults"
 )
 
 const tokenCols = `id, name, scope, hash, created_at, last_used, revoked_at`
@@ -23,9 +24,9 @@ func scanToken(s scanner, t *store.Token) error {
 
 // CreateToken implements store.Tokens.
 func (db *DB) CreateToken(ctx context.Context, t *store.Token) error {
-	created := truncMS(t.CreatedAt)
+	created := defaults.TruncMS(t.CreatedAt)
 	if created.IsZero() {
-		created = truncMS(time.Now())
+		created = defaults.TruncMS(time.Now())
 	}
 	res, err := db.w.ExecContext(ctx, `INSERT INTO api_tokens (name, scope, hash, created_at) VALUES (?, ?, ?, ?)`,
 		t.Name, t.Scope, t.Hash, created.UnixMilli())

@@ -8,30 +8,15 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/defaults"
 )
-
-// newUser returns u with the defaults CreateUser fills in: CreatedAt now,
-// PasswordChangedAt = CreatedAt, Lang "ko", times at millisecond precision.
-func newUser(u store.User, now time.Time) store.User {
-	u.CreatedAt, u.PasswordChangedAt, u.DisabledAt = truncMS(u.CreatedAt), truncMS(u.PasswordChangedAt), truncMS(u.DisabledAt)
-	if u.CreatedAt.IsZero() {
-		u.CreatedAt = truncMS(now)
-	}
-	if u.PasswordChangedAt.IsZero() {
-		u.PasswordChangedAt = u.CreatedAt
-	}
-	if u.Lang == "" {
-		u.Lang = "ko"
-	}
-	return u
-}
 
 // newSession returns s with the defaults CreateSession fills in: CreatedAt
 // now, LastSeen = CreatedAt, times at millisecond precision.
 func newSession(s store.Session, now time.Time) store.Session {
-	s.CreatedAt, s.ExpiresAt, s.LastSeen = truncMS(s.CreatedAt), truncMS(s.ExpiresAt), truncMS(s.LastSeen)
+	s.CreatedAt, s.ExpiresAt, s.LastSeen = defaults.TruncMS(s.CreatedAt), defaults.TruncMS(s.ExpiresAt), defaults.TruncMS(s.LastSeen)
 	if s.CreatedAt.IsZero() {
-		s.CreatedAt = truncMS(now)
+		s.CreatedAt = defaults.TruncMS(now)
 	}
 	if s.LastSeen.IsZero() {
 		s.LastSeen = s.CreatedAt
@@ -52,7 +37,7 @@ func scanUser(s scanner, u *store.User) error {
 
 // CreateUser implements store.Users.
 func (db *DB) CreateUser(ctx context.Context, u *store.User) error {
-	nu := newUser(*u, time.Now())
+	nu := defaults.User(*u, time.Now())
 	res, err := db.w.ExecContext(ctx, `INSERT INTO users
 		(name, role, password_hash, lang, created_at, password_changed_at, disabled_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
