@@ -13,6 +13,7 @@ import (
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/internal/defaults"
+	"github.com/munja-sms/munja/store/internal/rowscan"
 )
 
 // SaveContact implements store.Contacts. c.Groups is stored sorted and
@@ -153,10 +154,8 @@ func attachGroups(ctx context.Context, q querier, cs []store.Contact) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	idx := make(map[int64]int, len(cs))
 	ids := make([]int64, len(cs))
 	for i, c := range cs {
-		idx[c.ID] = i
 		ids[i] = c.ID
 	}
 	rows, err := q.Query(ctx, `SELECT gm.contact_id, g.name FROM group_members gm
@@ -166,17 +165,7 @@ func attachGroups(ctx context.Context, q querier, cs []store.Contact) error {
 		return fmt.Errorf("postgres: load contact groups: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return fmt.Errorf("postgres: load contact groups: %w", err)
-		}
-		if i, ok := idx[id]; ok {
-			cs[i].Groups = append(cs[i].Groups, name)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := rowscan.ContactGroups(rows, cs); err != nil {
 		return fmt.Errorf("postgres: load contact groups: %w", err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/internal/defaults"
+	"github.com/munja-sms/munja/store/internal/rowscan"
 )
 
 // collect runs a query and appends one scanned value per row.
@@ -21,14 +22,8 @@ func collect[T any](ctx context.Context, db *DB, sql string, a []any, dst func(*
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var v T
-			if err := rows.Scan(dst(&v)...); err != nil {
-				return err
-			}
-			out = append(out, v)
-		}
-		return rows.Err()
+		out, err = rowscan.Collect(rows, func(s rowscan.Scanner, v *T) error { return s.Scan(dst(v)...) })
+		return err
 	})
 	return out, err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/internal/defaults"
+	"github.com/munja-sms/munja/store/internal/rowscan"
 )
 
 // SaveContact implements store.Contacts. c.Groups is stored sorted and
@@ -168,10 +169,6 @@ func attachGroups(ctx context.Context, tx *sql.Tx, cs []store.Contact, sel strin
 	if len(cs) == 0 {
 		return nil
 	}
-	idx := make(map[int64]int, len(cs))
-	for i, c := range cs {
-		idx[c.ID] = i
-	}
 	rows, err := tx.QueryContext(ctx, `SELECT gm.contact_id, g.name FROM group_members gm
 		JOIN groups g ON g.id = gm.group_id
 		WHERE gm.contact_id IN (`+sel+`) ORDER BY g.name`, args...)
@@ -179,17 +176,7 @@ func attachGroups(ctx context.Context, tx *sql.Tx, cs []store.Contact, sel strin
 		return fmt.Errorf("sqlite: load contact groups: %w", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return fmt.Errorf("sqlite: load contact groups: %w", err)
-		}
-		if i, ok := idx[id]; ok {
-			cs[i].Groups = append(cs[i].Groups, name)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := rowscan.ContactGroups(rows, cs); err != nil {
 		return fmt.Errorf("sqlite: load contact groups: %w", err)
 	}
 	return nil

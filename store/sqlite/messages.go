@@ -10,6 +10,7 @@ import (
 
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/internal/rowscan"
 )
 
 const messageCols = `m.id, m.text, m.title, m.kind, m.sender, m.test, m.at, m.source, m.created_by, m.created_at`
@@ -18,7 +19,7 @@ const deliveryCols = `d.id, d.message_id, d.phone, d.status, d.provider, d.provi
 	d.last_error, d.next_attempt_at, d.created_at, d.updated_at, d.sent_at`
 
 // scanner is *sql.Row or *sql.Rows.
-type scanner interface{ Scan(dest ...any) error }
+type scanner = rowscan.Scanner
 
 func scanMessage(s scanner, m *sms.Message) error {
 	var at, created sql.NullInt64

@@ -26,6 +26,7 @@ import (
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/internal/groupcommit"
+	"github.com/munja-sms/munja/store/internal/rowscan"
 )
 
 // busyTimeout is how long a connection waits for a lock held by another
@@ -189,6 +190,16 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
+}
+
+// queryAll runs a query on the read pool and scans every row with scan.
+func queryAll[T any](ctx context.Context, db *DB, query string, args []any, scan func(scanner, *T) error) ([]T, error) {
+	rows, err := db.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return rowscan.Collect(rows, scan)
 }
 
 // readTx runs fn in one read transaction (a consistent snapshot).

@@ -79,20 +79,8 @@ func (db *DB) DeleteTemplate(ctx context.Context, id int64) error {
 
 // ListTemplates implements store.Templates, ordered by name.
 func (db *DB) ListTemplates(ctx context.Context) ([]store.Template, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+templateCols+` FROM templates ORDER BY name, id`)
+	out, err := queryAll(ctx, db, `SELECT `+templateCols+` FROM templates ORDER BY name, id`, nil, scanTemplate)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list templates: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Template
-	for rows.Next() {
-		var t store.Template
-		if err := scanTemplate(rows, &t); err != nil {
-			return nil, fmt.Errorf("sqlite: list templates: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list templates: %w", err)
 	}
 	return out, nil

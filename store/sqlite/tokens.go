@@ -60,20 +60,8 @@ func (db *DB) TokenByHash(ctx context.Context, hash []byte) (*store.Token, error
 
 // ListTokens implements store.Tokens.
 func (db *DB) ListTokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens ORDER BY name, id`)
+	out, err := queryAll(ctx, db, `SELECT `+tokenCols+` FROM api_tokens ORDER BY name, id`, nil, scanToken)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list tokens: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Token
-	for rows.Next() {
-		var t store.Token
-		if err := scanToken(rows, &t); err != nil {
-			return nil, fmt.Errorf("sqlite: list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list tokens: %w", err)
 	}
 	return out, nil

@@ -80,20 +80,8 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*store.User, error) {
 
 // ListUsers implements store.Users.
 func (db *DB) ListUsers(ctx context.Context) ([]store.User, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY name`)
+	out, err := queryAll(ctx, db, `SELECT `+userCols+` FROM users ORDER BY name`, nil, scanUser)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list users: %w", err)
-	}
-	defer rows.Close()
-	var out []store.User
-	for rows.Next() {
-		var u store.User
-		if err := scanUser(rows, &u); err != nil {
-			return nil, fmt.Errorf("sqlite: list users: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)
 	}
 	return out, nil
