@@ -248,14 +248,7 @@ func (db *DB) GroupPhones(ctx context.Context, name string) ([]sms.Phone, error)
 			return fmt.Errorf("sqlite: group %q phones: %w", name, err)
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var p sms.Phone
-			if err := rows.Scan(&p); err != nil {
-				return fmt.Errorf("sqlite: group %q phones: %w", name, err)
-			}
-			out = append(out, p)
-		}
-		if err := rows.Err(); err != nil {
+		if out, err = rowscan.Collect(rows, rowscan.Value[sms.Phone]); err != nil {
 			return fmt.Errorf("sqlite: group %q phones: %w", name, err)
 		}
 		return nil

@@ -30,6 +30,9 @@ func Collect[T any](rows Rows, scan func(Scanner, *T) error) ([]T, error) {
 	return out, nil
 }
 
+// Value scans a one-column row into *v, for Collect.
+func Value[T any](s Scanner, v *T) error { return s.Scan(v) }
+
 // ContactGroups reads rows of (contact ID, group name), ordered by name,
 // and appends each name to the Groups of the contact of cs with that ID.
 // Rows of other contacts are skipped.

@@ -63,6 +63,13 @@ func TestCollect(t *testing.T) {
 	}
 }
 
+func TestCollectValue(t *testing.T) {
+	got, err := Collect(query(t, `VALUES ('x'), ('y')`), Value[string])
+	if err != nil || !slices.Equal(got, []string{"x", "y"}) {
+		t.Errorf("Collect(Value) = %q, %v", got, err)
+	}
+}
+
 func TestCollectStopsAtScanError(t *testing.T) {
 	boom := errors.New("boom")
 	calls := 0
