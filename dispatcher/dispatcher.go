@@ -171,7 +171,9 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context, f store.ClaimFilter) (int
 		if time.Since(start) > d.opt.Lease/3 || ctx.Err() != nil {
 			<-sem
 			if err := d.handBack(callCtx, jobs[i:]); err != nil {
+				mu.Lock()
 				errs = append(errs, err)
+				mu.Unlock()
 			}
 			break
 		}
@@ -179,7 +181,7 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context, f store.ClaimFilter) (int
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			updates := d.send(callCtx, j)
-			if err := d.opt.Store.CompleteDeliveries(callCtx, updates); err != nil {
+			if err := d.record(callCtx, updates); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("record results of message %d: %w", j.msg.ID, err))
 				mu.Unlock()
@@ -199,10 +201,30 @@ func (d *Dispatcher) handBack(ctx context.Context, jobs []job) error {
 			ups = append(ups, store.DeliveryUpdate{ID: del.ID, Status: sms.StatusQueued, NextAttemptAt: now, Error: del.LastError})
 		}
 	}
-	if err := d.opt.Store.CompleteDeliveries(ctx, ups); err != nil {
+	if err := d.record(ctx, ups); err != nil {
 		return fmt.Errorf("hand back %d deliveries: %w", len(ups), err)
 	}
 	return nil
+}
+
+// record writes outcomes, retrying a failing store (a busy SQLite file, a
+// PostgreSQL blip) for up to a third of the lease: an outcome that is known
+// but not written would otherwise fall back to lease expiry and the SMS
+// would be sent again.
+func (d *Dispatcher) record(ctx context.Context, ups []store.DeliveryUpdate) error {
+	deadline := time.Now().Add(d.opt.Lease / 3)
+	wait := 100 * time.Millisecond
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := d.opt.Store.CompleteDeliveries(wctx, ups)
+		cancel()
+		if err == nil || errors.Is(err, store.ErrNotFound) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		d.opt.Log.Warn("recording delivery results failed, retrying", "deliveries", len(ups), "err", err)
+		time.Sleep(wait)
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // job is the claimed deliveries of one message.
@@ -266,7 +288,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
 		switch {
 		case permanentOnly:
 			u.Status = sms.StatusFailed
-		case now.Sub(j.msg.CreatedAt) >= d.opt.GiveUpAfter:
+		case now.Sub(laterOf(j.msg.CreatedAt, j.msg.At)) >= d.opt.GiveUpAfter:
 			u.Status = sms.StatusFailed
 			u.Error = fmt.Sprintf("gave up after %s: %s", d.opt.GiveUpAfter, reason)
 		default:
@@ -329,6 +351,15 @@ func (d *Dispatcher) backoff(attempts int) time.Duration {
 	b = min(b, d.opt.RetryMax)
 	jitter := time.Duration(rand.Int64N(int64(b)/5+1)) * 2
 	return b - b/5 + jitter
+}
+
+// laterOf is the later of two times: a scheduled message starts its
+// give-up clock when it becomes due, not when it was stored.
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func chunks(ds []sms.Delivery, n int) [][]sms.Delivery {

@@ -324,3 +324,48 @@ func TestHandBackWhatCannotStartWithinLease(t *testing.T) {
 		t.Fatalf("delivered %d, want 5 (no loss, no duplicate)", got)
 	}
 }
+
+// flakyStore fails CompleteDeliveries a number of times.
+type flakyStore struct {
+	store.Store
+	fails int
+}
+
+func (f *flakyStore) CompleteDeliveries(ctx context.Context, ups []store.DeliveryUpdate) error {
+	if f.fails > 0 {
+		f.fails--
+		return fmt.Errorf("database is locked")
+	}
+	return f.Store.CompleteDeliveries(ctx, ups)
+}
+
+func TestStoreErrorAfterSendDoesNotResend(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{})
+	fs := &flakyStore{Store: f.st, fails: 2}
+	f.d = dispatcher.New(dispatcher.Options{Store: fs, Providers: providersOf(t, f), Now: func() time.Time { return f.now }})
+	m := f.submit("once", "01011112222")
+	f.dispatch()
+	if d := f.message(m.ID).Deliveries[0]; d.Status != sms.StatusSent {
+		t.Fatalf("delivery %+v: the outcome was not recorded after the store recovered", d)
+	}
+	f.now = f.now.Add(time.Hour) // past any lease
+	for f.dispatch() > 0 {
+	}
+	if n := len(f.fakes[0].Delivered()); n != 1 {
+		t.Fatalf("gateway got the message %d times, want 1", n)
+	}
+}
+
+func TestScheduledMessageGivesUpFromItsDueTime(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{GiveUpAfter: time.Hour})
+	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.HTTPStatus, Status: 503})
+	m, err := f.ob.Submit(context.Background(), outbox.Request{To: []string{"01011112222"}, Text: "later", At: f.now.Add(3 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(3*time.Hour + time.Second)
+	f.dispatch()
+	if d := f.message(m.ID).Deliveries[0]; d.Status != sms.StatusQueued {
+		t.Fatalf("scheduled message gave up on its first try: %+v", d)
+	}
+}
