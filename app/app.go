@@ -93,7 +93,7 @@ func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
 	st, err := OpenStore(ctx, cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("open database %q: %w", cfg.Database, err)
+		return nil, fmt.Errorf("open database %q: %w", redactDSN(cfg.Database), err)
 	}
 	a := &App{Config: cfg, Log: log, Store: st}
 	if err := a.build(); err != nil {
@@ -181,9 +181,21 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}
 	cfg := a.Config
-	// This process owns the SQLite file: claims left by a previous process
+	// Become the only dispatcher of a SQLite file (waiting for a running
+	// `munja send` to finish), then claims left by a previous process
 	// (killed mid-call) go back to the queue now instead of waiting for
 	// their lease to run out. At-least-once: that batch may be sent twice.
+	unlock, ok, err := a.LockDispatch(ctx, false)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		a.Log.Info("waiting for another munja process (send / check --notify) to finish dispatching")
+		if unlock, _, err = a.LockDispatch(ctx, true); err != nil {
+			return err
+		}
+	}
+	defer unlock()
 	if _, ok := a.Store.(*sqlite.DB); ok {
 		n, err := a.Store.ReleaseClaims(ctx, time.Now())
 		if err != nil {
@@ -268,10 +280,15 @@ func (a *App) Run(ctx context.Context) error {
 			}
 		}
 	}
+	// Gateway calls in flight finish and are recorded before the store
+	// closes (claims not yet started were handed back at once): a call cut
+	// off here would be sent again at the next start.
+	drain := time.NewTimer(max(cfg.Server.ShutdownTimeout.D(), 2*a.callBudget()+5*time.Second))
+	defer drain.Stop()
 	select {
 	case <-dispatched:
-	case <-sctx.Done():
-		a.Log.Warn("gateway calls still in flight at shutdown deadline; they will be resumed at next start")
+	case <-drain.C:
+		a.Log.Warn("gateway calls still in flight at the shutdown deadline; they will be resumed at next start (may be sent twice)")
 	}
 	wg.Wait()
 	select {
@@ -283,15 +300,31 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
+// callBudget is the longest one batch can take: every provider's timeout.
+func (a *App) callBudget() time.Duration {
+	var d time.Duration
+	for _, p := range a.Config.EffectiveProviders() {
+		d += p.Timeout.D()
+	}
+	return d
+}
+
 // redactDSN hides a password in a postgres:// URL for logs.
 func redactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		return dsn
+	}
+	if u.User != nil {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-			return u.String()
 		}
 	}
-	return dsn
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // Close releases the store.

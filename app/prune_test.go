@@ -49,3 +49,16 @@ func TestPruneKeepsRecentAndUnfinished(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactDSN(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://munja:S3cret@db:5432/munja":      "postgres://munja:xxxxx@db:5432/munja",
+		"postgres://db/munja?user=m&password=S3cret": "postgres://db/munja?password=xxxxx&user=m",
+		"munja.db": "munja.db",
+		"postgresql://munja@db/munja?sslmode=disable": "postgresql://munja@db/munja?sslmode=disable",
+	} {
+		if got := redactDSN(in); got != want {
+			t.Errorf("redactDSN(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -165,12 +165,22 @@ func cmdSend(e *env, args []string) int {
 }
 
 // waitForMessage dispatches the message's due deliveries (as munja serve
-// would) until none is left unfinished or wait has passed.
+// would) until none is left unfinished or wait has passed. When a munja
+// serve owns dispatching on this database, it only watches serve do it.
 func waitForMessage(ctx context.Context, a *app.App, id int64, wait time.Duration) (*sms.Message, error) {
 	deadline := time.Now().Add(wait)
+	unlock, dispatch, err := a.LockDispatch(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if dispatch {
+		defer unlock()
+	}
 	for {
-		if _, err := a.Dispatcher.DispatchOnce(ctx, store.ClaimFilter{MessageID: id}); err != nil {
-			return nil, err
+		if dispatch {
+			if _, err := a.Dispatcher.DispatchOnce(ctx, store.ClaimFilter{MessageID: id}); err != nil {
+				return nil, err
+			}
 		}
 		m, err := a.Store.GetMessage(ctx, id)
 		if err != nil {
@@ -181,6 +191,9 @@ func waitForMessage(ctx context.Context, a *app.App, id int64, wait time.Duratio
 			if !d.Status.Final() && (next.IsZero() || d.NextAttemptAt.Before(next)) {
 				next = d.NextAttemptAt
 			}
+		}
+		if !dispatch && !next.IsZero() {
+			next = time.Now().Add(100 * time.Millisecond) // serve is sending: look again shortly
 		}
 		if next.IsZero() || !next.Before(deadline) || ctx.Err() != nil {
 			return m, nil

@@ -317,3 +317,19 @@ func runCLI(t *testing.T, cfg, key, stdin string, args ...string) cliResult {
 	}
 	return cliResult{code, so.String(), se.String()}
 }
+
+// TestSendWhileServeRuns: `munja send` on the database of a running serve
+// leaves dispatching to serve (one dispatcher per SQLite file) and still
+// reports the gateway's answer.
+func TestSendWhileServeRuns(t *testing.T) {
+	fake := aligotest.New(t)
+	cfg := writeConfig(t, fake, "")
+	startServe(t, cfg, fake.Key)
+	r := runCLI(t, cfg, fake.Key, "", "send", "--to", "01012345678", "serve sends it")
+	if r.code != 0 || !strings.Contains(r.stdout, "sent") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if n := len(gatewayTexts(fake)); n != 1 {
+		t.Fatalf("gateway got %d sends, want 1", n)
+	}
+}

@@ -56,8 +56,18 @@ func cmdCheck(e *env, args []string) int {
 			fmt.Fprintln(e.stderr, "munja check: alert:", err)
 			return 1
 		}
+		unlock, dispatch, err := a.LockDispatch(e.ctx, false)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "munja check:", err)
+			return 1
+		}
+		if dispatch {
+			defer unlock()
+		} else {
+			fmt.Fprintln(e.stderr, "munja serve is running on this database: it sends the alerts")
+		}
 		deadline := time.Now().Add(*wait)
-		for time.Now().Before(deadline) {
+		for dispatch && time.Now().Before(deadline) {
 			n, err := a.Dispatcher.DispatchOnce(e.ctx, store.ClaimFilter{})
 			if err != nil {
 				fmt.Fprintln(e.stderr, "munja check: dispatch:", err)
