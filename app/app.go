@@ -148,7 +148,7 @@ func (a *App) build() error {
 	a.Web = web.New(web.Options{
 		Store: a.Store, Outbox: a.Outbox, Log: a.Log.With("part", "web"), TrustedNetworks: nets,
 		TrustedProxies: proxies, Metrics: a.Metrics.Handler(), Mount: con.Mount,
-		Location: cfg.Location(), DryRun: cfg.DryRun(), Checks: cfg.Checks,
+		Location: cfg.Location(), DryRun: cfg.DryRun(), Checks: cfg.Checks, PublicHost: publicHost(cfg.Server.PublicURL),
 	})
 	return nil
 }
@@ -298,6 +298,15 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.Log.Info("munja stopped")
 	return nil
+}
+
+// publicHost is the host name of server.public_url ("" when unset).
+func publicHost(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // callBudget is the longest one batch can take: every provider's timeout.

@@ -3,7 +3,10 @@ package web
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,9 +44,34 @@ func (s *Server) authenticate(r *http.Request, need string) (Caller, error) {
 		return Caller{Name: "token:" + tok.Name, Scope: tok.Scope}, nil
 	}
 	if ip, ok := ClientIP(r); ok && auth.Allows(auth.ScopeSend, need) && contains(s.opt.TrustedNetworks, ip) {
+		// A browser on a trusted host must not be usable by other sites: no
+		// cross-site requests (forms or fetch from a web page), and no Host
+		// names but this server's own (DNS rebinding).
+		if err := crossOrigin.Check(r); err != nil {
+			return Caller{}, &apiError{status: http.StatusForbidden, msg: "cross-site request refused; use Authorization: Bearer TOKEN"}
+		}
+		if !s.ownHost(r.Host) {
+			return Caller{}, &apiError{status: http.StatusForbidden, msg: "unexpected Host " + strconv.Quote(r.Host) + " for a request without a token; use Authorization: Bearer TOKEN or set server.public_url"}
+		}
 		return Caller{Name: "net:" + ip.String(), Scope: auth.ScopeSend}, nil
 	}
 	return Caller{}, errUnauthorized("authentication required: send Authorization: Bearer TOKEN (munja token create)")
+}
+
+var crossOrigin = http.NewCrossOriginProtection()
+
+// ownHost reports whether host (a Host header) names this server: an IP
+// address, localhost, or the host of server.public_url.
+func (s *Server) ownHost(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.TrimSuffix(strings.Trim(h, "[]"), ".")
+	if _, err := netip.ParseAddr(h); err == nil || strings.EqualFold(h, "localhost") || h == "" {
+		return true
+	}
+	return s.opt.PublicHost != "" && strings.EqualFold(h, s.opt.PublicHost)
 }
 
 func errUnauthorized(msg string) error {

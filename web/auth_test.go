@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -229,5 +230,32 @@ func TestTokenLastUsedThrottled(t *testing.T) {
 	f.must(req{path: "/api/v1/groups", token: "read"}, 200)
 	if got := lastUsed(); !got.Equal(first) {
 		t.Errorf("last used rewritten within %s: %v → %v", touchEvery, first, got)
+	}
+}
+
+func TestTrustedNetworkRefusesCrossSiteAndForeignHosts(t *testing.T) {
+	srv := newFixture(t).srv
+	cases := []struct {
+		name string
+		mod  func(r *http.Request)
+		want int
+	}{
+		{"curl from the host", func(r *http.Request) {}, http.StatusAccepted},
+		{"web page form post", func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") }, http.StatusForbidden},
+		{"foreign origin", func(r *http.Request) { r.Header.Set("Origin", "https://evil.example") }, http.StatusForbidden},
+		{"DNS rebinding host", func(r *http.Request) { r.Host = "evil.example:8080" }, http.StatusForbidden},
+		{"localhost name", func(r *http.Request) { r.Host = "localhost:8080" }, http.StatusAccepted},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "http://127.0.0.1:8080/api/v1/messages", strings.NewReader(`{"to":["01012345678"],"text":"x"}`))
+			r.RemoteAddr = "127.0.0.1:40000"
+			c.mod(r)
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, r)
+			if w.Code != c.want {
+				t.Fatalf("status %d, want %d: %s", w.Code, c.want, w.Body)
+			}
+		})
 	}
 }

@@ -31,6 +31,7 @@ type Options struct {
 	DryRun         bool // no gateway configured: say so in responses
 	Now            func() time.Time
 	Checks         []config.Check // for heartbeat names
+	PublicHost     string         // host of server.public_url: accepted in Host for token-less calls
 	// Metrics, when set, is served at GET /metrics to callers with scope
 	// read (or from server.trusted_networks).
 	Metrics http.Handler
