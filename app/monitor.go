@@ -25,13 +25,19 @@ type Monitor struct {
 
 // outboxNotifier stores the engine's messages in the durable outbox: an
 // alert takes the same path as every other message.
-type outboxNotifier struct{ ob *outbox.Outbox }
+type outboxNotifier struct {
+	ob  *outbox.Outbox
+	log *slog.Logger
+}
 
 func (n outboxNotifier) Notify(ctx context.Context, msg alert.Notification) error {
-	_, err := n.ob.Submit(ctx, outbox.Request{
+	m, err := n.ob.Submit(ctx, outbox.Request{
 		To: msg.Recipients, Text: msg.Text, Title: msg.Title, Type: "auto",
-		Source: "alert", Actor: "alert:" + string(msg.Reason),
+		Source: "alert", Actor: "alert:" + string(msg.Reason), DropLimited: true,
 	})
+	if err == nil && len(m.Dropped) > 0 {
+		n.log.Warn("alert not sent to recipients over sms.limits.per_recipient_per_hour", "recipients", m.Dropped, "checks", msg.Checks)
+	}
 	return err
 }
 
@@ -47,7 +53,7 @@ func (a *App) NewMonitor(ctx context.Context) (*Monitor, error) {
 		return nil, fmt.Errorf("checks: %w", err)
 	}
 	eng, err := alert.New(alert.Options{
-		Config: cfg, State: a.Store, Notifier: outboxNotifier{a.Outbox},
+		Config: cfg, State: a.Store, Notifier: outboxNotifier{a.Outbox, a.Log.With("part", "alert")},
 		Log: a.Log.With("part", "alert"), PublicURL: cfg.Server.PublicURL,
 	})
 	if err != nil {

@@ -34,31 +34,44 @@ type budget struct {
 const rollLag = 10 * time.Second
 
 // reserve checks the limits for phones and holds them; release must follow.
-func (b *budget) reserve(ctx context.Context, now time.Time, phones []sms.Phone) error {
+// With dropLimited, recipients over their hourly limit are left out (and
+// returned as dropped) instead of refusing the whole message; phones is
+// what remains.
+func (b *budget) reserve(ctx context.Context, now time.Time, in []sms.Phone, dropLimited bool) (phones, dropped []sms.Phone, err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	phones = in
+	if b.limits.PerRecipientPerHour > 0 {
+		since := now.Add(-time.Hour)
+		phones = nil
+		for _, p := range in {
+			n, err := b.st.CountDeliveriesSince(ctx, since, p)
+			if err != nil {
+				return nil, nil, fmt.Errorf("count messages to %s: %w", p.Display(), err)
+			}
+			n += b.byPhone[p]
+			if n+1 <= b.limits.PerRecipientPerHour {
+				phones = append(phones, p)
+				continue
+			}
+			if !dropLimited || len(in) == 1 {
+				return nil, nil, &LimitError{Limit: "sms.limits.per_recipient_per_hour", Msg: fmt.Sprintf(
+					"%s already received %d messages in the last hour (limit %d)", p.Display(), n, b.limits.PerRecipientPerHour)}
+			}
+			dropped = append(dropped, p)
+		}
+		if len(phones) == 0 {
+			return nil, nil, &LimitError{Limit: "sms.limits.per_recipient_per_hour", Msg: "every recipient reached its hourly limit"}
+		}
+	}
 	if b.limits.PerDay > 0 {
 		n, err := b.dayCount(ctx, now)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if n+b.reserved+len(phones) > b.limits.PerDay {
-			return &LimitError{Limit: "sms.limits.per_day", Msg: fmt.Sprintf(
+			return nil, nil, &LimitError{Limit: "sms.limits.per_day", Msg: fmt.Sprintf(
 				"daily budget of %d messages would be exceeded (%d sent today, %d requested)", b.limits.PerDay, n+b.reserved, len(phones))}
-		}
-	}
-	if b.limits.PerRecipientPerHour > 0 {
-		since := now.Add(-time.Hour)
-		for _, p := range phones {
-			n, err := b.st.CountDeliveriesSince(ctx, since, p)
-			if err != nil {
-				return fmt.Errorf("count messages to %s: %w", p.Display(), err)
-			}
-			n += b.byPhone[p]
-			if n+1 > b.limits.PerRecipientPerHour {
-				return &LimitError{Limit: "sms.limits.per_recipient_per_hour", Msg: fmt.Sprintf(
-					"%s already received %d messages in the last hour (limit %d)", p.Display(), n, b.limits.PerRecipientPerHour)}
-			}
 		}
 	}
 	b.reserved += len(phones)
@@ -68,7 +81,7 @@ func (b *budget) reserve(ctx context.Context, now time.Time, phones []sms.Phone)
 	for _, p := range phones {
 		b.byPhone[p]++
 	}
-	return nil
+	return phones, dropped, nil
 }
 
 func (b *budget) release(phones []sms.Phone) {

@@ -27,6 +27,10 @@ type Request struct {
 	Sender string    // registered sender; empty = sms.sender
 	Source string    // api, cli, console, alert, compat
 	Actor  string    // user or token name, for history and the audit log
+	// DropLimited leaves out recipients over sms.limits.per_recipient_per_hour
+	// instead of refusing the message (alerts: one exhausted phone must not
+	// hold everyone's page). They are listed in the message's Dropped.
+	DropLimited bool
 }
 
 // LimitError is a refusal by sms.limits.
@@ -120,15 +124,16 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 		m.Sender = string(p)
 	}
 	m.CreatedAt = now
-	for _, p := range phones {
-		m.Deliveries = append(m.Deliveries, sms.Delivery{Phone: p})
-	}
-
 	if o.opt.Limits != (Limits{}) {
-		if err := o.budget.reserve(ctx, now, phones); err != nil {
+		kept, dropped, err := o.budget.reserve(ctx, now, phones, req.DropLimited)
+		if err != nil {
 			return nil, err
 		}
-		defer o.budget.release(phones)
+		defer o.budget.release(kept)
+		phones, m.Dropped = kept, dropped
+	}
+	for _, p := range phones {
+		m.Deliveries = append(m.Deliveries, sms.Delivery{Phone: p})
 	}
 	if err := o.opt.Store.CreateMessage(ctx, m); err != nil {
 		return nil, fmt.Errorf("store message: %w", err)
@@ -160,6 +165,10 @@ func (o *Outbox) recipients(ctx context.Context, req Request) ([]sms.Phone, erro
 	}
 	for i, g := range groups {
 		members, err := o.groupPhones(ctx, strings.TrimSpace(g))
+		var se storeError
+		if errors.As(err, &se) {
+			return nil, se.err // the store failed: not the caller's input
+		}
 		if err != nil {
 			return nil, &sms.FieldError{Field: fmt.Sprintf("groups[%d]", i), Msg: err.Error()}
 		}
@@ -171,6 +180,11 @@ func (o *Outbox) recipients(ctx context.Context, req Request) ([]sms.Phone, erro
 	}
 	return out, nil
 }
+
+// storeError marks a failure of the store (as opposed to bad input).
+type storeError struct{ err error }
+
+func (e storeError) Error() string { return e.err.Error() }
 
 func (o *Outbox) groupPhones(ctx context.Context, name string) ([]sms.Phone, error) {
 	if name == "" {
@@ -194,7 +208,7 @@ func (o *Outbox) groupPhones(ctx context.Context, name string) ([]sms.Phone, err
 		found = true
 		out = append(out, phones...)
 	case !errors.Is(err, store.ErrNotFound):
-		return nil, fmt.Errorf("group %q: %w", name, err)
+		return nil, storeError{fmt.Errorf("group %q: %w", name, err)}
 	}
 	if !found {
 		return nil, fmt.Errorf("no group named %q", name)

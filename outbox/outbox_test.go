@@ -195,3 +195,24 @@ func openStoreB(b *testing.B) store.Store {
 	b.Cleanup(func() { st.Close() })
 	return st
 }
+
+func TestDropLimitedKeepsTheOthers(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	ob := outbox.New(outbox.Options{Store: st, Limits: outbox.Limits{PerRecipientPerHour: 1}})
+	if _, err := ob.Submit(ctx, outbox.Request{To: []string{"01011112222"}, Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	req := outbox.Request{To: []string{"01011112222", "01033334444"}, Text: "[경고] httpd 프로세스가 동작하지 않습니다."}
+	if _, err := ob.Submit(ctx, req); err == nil {
+		t.Fatal("without DropLimited the message must be refused")
+	}
+	req.DropLimited = true
+	m, err := ob.Submit(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Deliveries) != 1 || m.Deliveries[0].Phone != "01033334444" || len(m.Dropped) != 1 || m.Dropped[0] != "01011112222" {
+		t.Fatalf("deliveries %+v dropped %v", m.Deliveries, m.Dropped)
+	}
+}

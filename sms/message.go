@@ -49,6 +49,9 @@ type Message struct {
 	CreatedAt time.Time
 
 	Deliveries []Delivery
+	// Dropped lists recipients left out by a per-recipient limit when the
+	// message was accepted (not stored).
+	Dropped []Phone
 }
 
 // Delivery is one recipient of a message and what happened to it.

@@ -100,7 +100,7 @@ func (c *Client) statusError(status int, body []byte) *provider.Error {
 	e := &provider.Error{
 		Provider: c.name,
 		Code:     fmt.Sprintf("HTTP %d", status),
-		Message:  c.redact(snippet(body)),
+		Message:  snippet(c.redact(string(body))),
 	}
 	if status >= 500 || status == 408 || status == 429 {
 		e.Korean = fmt.Sprintf("Aligo 서버 오류 (HTTP %d, 다시 시도합니다)", status)
@@ -119,7 +119,7 @@ func (c *Client) decodeError(body []byte, err error) *provider.Error {
 	return &provider.Error{
 		Provider: c.name,
 		Code:     "bad response",
-		Message:  c.redact(snippet(body)),
+		Message:  snippet(c.redact(string(body))),
 		Korean:   "Aligo 응답을 해석할 수 없습니다 (다시 시도합니다)",
 		English:  "cannot decode the Aligo response (will retry)",
 		Err:      err,
@@ -141,8 +141,9 @@ func (c *Client) redact(s string) string {
 }
 
 // snippet is the start of a body for an error message, on one line.
-func snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
+// Redact before cutting, so a key that straddles the cut cannot leak in part.
+func snippet(b string) string {
+	s := strings.Join(strings.Fields(b), " ")
 	if len(s) > 200 {
 		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}
