@@ -57,6 +57,7 @@ chmod 600 "$work/monitrc"
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+anon_kb() { awk '/RssAnon/{print $2}' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 
 measure() { # name pid
@@ -64,12 +65,12 @@ measure() { # name pid
   local t0; t0=$(cpu_ticks "$2")
   sleep "$SECS"
   local t1; t1=$(cpu_ticks "$2")
-  awk -v n="$1" -v d=$((t1 - t0)) -v hz="$hz" -v s="$SECS" -v rss="$(rss_kb "$2")" \
-    'BEGIN{printf "| %s | %.2f | %.1f |\n", n, d/hz*60/s, rss/1024}'
+  awk -v n="$1" -v d=$((t1 - t0)) -v hz="$hz" -v s="$SECS" -v rss="$(rss_kb "$2")" -v anon="$(anon_kb "$2")" \
+    'BEGIN{printf "| %s | %.2f | %.1f | %.1f |\n", n, d/hz*60/s, rss/1024, anon/1024}'
 }
 
-echo "| watcher (20 checks, every 1 s) | CPU s / min | RSS MiB |"
-echo "|---|---|---|"
+echo "| watcher (20 checks, every 1 s) | CPU s / min | RSS MiB | of which anonymous MiB |"
+echo "|---|---|---|---|"
 "$MUNJA" serve ${MUNJA_PROFILE:+--cpuprofile "$MUNJA_PROFILE"} --config "$work/munja.yaml" 2>"$work/munja.err" &
 mpid=$!
 measure "munja serve" "$mpid"
@@ -107,4 +108,4 @@ for _ in 1 2 3 4 5; do
   t=$( { time "$work/check_and_alert.sh" >/dev/null 2>&1; } 2>&1 )
   tot=$(awk -v a="$tot" -v t="$t" 'BEGIN{split(t,x," "); print a + x[1] + x[2]}')
 done
-awk -v t="$tot" 'BEGIN{printf "| original cron script (3 checks, once a minute; one run) | %.3f | – (exits) |\n", t/5}'
+awk -v t="$tot" 'BEGIN{printf "| original cron script (3 checks, once a minute; one run) | %.3f | – (exits) | – |\n", t/5}'
