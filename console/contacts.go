@@ -124,12 +124,7 @@ func (c *Console) contactEdit(w http.ResponseWriter, r *http.Request, q *request
 		return
 	}
 	ct, err := c.opt.Store.GetContact(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
-		return
-	}
-	if err != nil {
-		c.internal(w, r, q, err)
+	if c.failStore(w, r, q, err) {
 		return
 	}
 	f := contactForm{Name: ct.Name, PhoneText: ct.Phone.Display(), Phone: ct.Phone, Memo: ct.Memo, Groups: ct.Groups}
@@ -210,12 +205,7 @@ func (c *Console) contactDelete(w http.ResponseWriter, r *http.Request, q *reque
 	if err == nil {
 		err = c.opt.Store.DeleteContact(ctx, id)
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
-		return
-	}
-	if err != nil {
-		c.internal(w, r, q, err)
+	if c.failStore(w, r, q, err) {
 		return
 	}
 	c.audit(ctx, q.actor(), "contact.delete", ct.Name+" "+ct.Phone.Display(), "")
@@ -251,12 +241,7 @@ func (c *Console) groupDelete(w http.ResponseWriter, r *http.Request, q *request
 	ctx := r.Context()
 	name := r.PostFormValue("name")
 	err := c.opt.Store.DeleteGroup(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
-		return
-	}
-	if err != nil {
-		c.internal(w, r, q, err)
+	if c.failStore(w, r, q, err) {
 		return
 	}
 	c.audit(ctx, q.actor(), "group.delete", name, "")

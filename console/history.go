@@ -1,7 +1,6 @@
 package console
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -164,12 +163,7 @@ func (c *Console) messagePage(w http.ResponseWriter, r *http.Request, q *request
 		return
 	}
 	m, err := c.opt.Store.GetMessage(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
-		return
-	}
-	if err != nil {
-		c.internal(w, r, q, err)
+	if c.failStore(w, r, q, err) {
 		return
 	}
 	d := messageData{M: m, Summary: summarize(m), Count: c.countText(q.Lang, m.Text, m.Title), Names: map[sms.Phone]string{}}

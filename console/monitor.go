@@ -98,12 +98,7 @@ func (c *Console) incidentPage(w http.ResponseWriter, r *http.Request, q *reques
 		return
 	}
 	inc, err := e.Incident(r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
-		return
-	}
-	if err != nil {
-		c.internal(w, r, q, err)
+	if c.failStore(w, r, q, err) {
 		return
 	}
 	c.render(w, r, q, "incident", "incident.title", "checks",

@@ -6,7 +6,9 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"github.com/munja-sms/munja/store"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -329,4 +331,18 @@ func (c *Console) static(w http.ResponseWriter, r *http.Request, q *request) {
 	}
 	w.Header().Set("Cache-Control", "public, max-age=86400")
 	_, _ = w.Write(b)
+}
+
+// failStore answers a store error: 404 for store.ErrNotFound, else an
+// internal error. It reports whether it answered (err != nil).
+func (c *Console) failStore(w http.ResponseWriter, r *http.Request, q *request, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrNotFound):
+		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
+	default:
+		c.internal(w, r, q, err)
+	}
+	return true
 }

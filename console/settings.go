@@ -170,12 +170,7 @@ func (c *Console) tokenCreate(w http.ResponseWriter, r *http.Request, q *request
 func (c *Console) tokenRevoke(w http.ResponseWriter, r *http.Request, q *request) {
 	name := r.PostFormValue("name")
 	err := c.opt.Store.RevokeToken(r.Context(), name, c.opt.Now())
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
-		return
-	}
-	if err != nil {
-		c.internal(w, r, q, err)
+	if c.failStore(w, r, q, err) {
 		return
 	}
 	c.audit(r.Context(), q.actor(), "token.revoke", name, "")

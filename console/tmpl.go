@@ -93,12 +93,7 @@ func (c *Console) templateEdit(w http.ResponseWriter, r *http.Request, q *reques
 		return
 	}
 	t, err := c.opt.Store.GetTemplate(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
-		return
-	}
-	if err != nil {
-		c.internal(w, r, q, err)
+	if c.failStore(w, r, q, err) {
 		return
 	}
 	c.renderTemplateForm(w, r, q, http.StatusOK, id, templateForm{Name: t.Name, Title: t.Title, Text: t.Text}, formErrs{})
@@ -161,12 +156,7 @@ func (c *Console) templateDelete(w http.ResponseWriter, r *http.Request, q *requ
 	if err == nil {
 		err = c.opt.Store.DeleteTemplate(ctx, id)
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
-		return
-	}
-	if err != nil {
-		c.internal(w, r, q, err)
+	if c.failStore(w, r, q, err) {
 		return
 	}
 	c.audit(ctx, q.actor(), "template.delete", t.Name, "")
