@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -87,6 +88,7 @@ func (c *commandCheck) Run(ctx context.Context) Result {
 	} else {
 		cmd = exec.CommandContext(ctx, c.argv[0], c.argv[1:]...)
 	}
+	cmd.Env = commandEnv(os.Environ())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// Children left holding stdout must not hold the check forever.
@@ -163,4 +165,20 @@ func (w *cappedBuffer) Write(p []byte) (int, error) {
 		w.b = append(w.b, p[:min(room, len(p))]...)
 	}
 	return len(p), nil
+}
+
+// commandEnv is the environment a check command gets: only the variables a
+// command needs to run, so secrets munja itself was given (ALIGO_KEY and
+// the like, for ${VAR} in the config) never reach check commands.
+func commandEnv(env []string) []string {
+	keep := map[string]bool{"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "LANG": true,
+		"LC_ALL": true, "LC_CTYPE": true, "TZ": true, "TMPDIR": true, "SHELL": true}
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if keep[k] {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -144,3 +144,15 @@ func TestCappedBuffer(t *testing.T) {
 		t.Fatalf("kept %q", w.b)
 	}
 }
+
+func TestCommandDoesNotSeeMunjasSecrets(t *testing.T) {
+	t.Setenv("ALIGO_KEY", "s3cret-key")
+	c, err := NewCommand(config.Check{Name: "env", Type: "command", Shell: `test -z "$ALIGO_KEY" && test -n "$PATH"`}, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Run(context.Background())
+	if !r.OK {
+		t.Fatalf("the command saw ALIGO_KEY, or no PATH: %s", r.Detail)
+	}
+}
