@@ -43,10 +43,11 @@ func ValidateListen(cfg config.Check, path string) []error {
 }
 
 // NewListen builds a type listen check: it passes when a local socket is
-// listening on port on any address, like `ss -ltn | grep ":PORT "`, read
-// from /proc/net/tcp and tcp6 (state LISTEN) or, with protocol: udp, from
-// /proc/net/udp and udp6 (a bound, unconnected socket). Nothing is spawned
-// and no connection is made.
+// listening on port on any address, like `ss -ltn | grep ":PORT "`: TCP
+// sockets in state LISTEN or, with protocol: udp, bound unconnected UDP
+// sockets, IPv4 and IPv6. They are asked of the kernel through netlink
+// sock_diag, as ss does, or where that is not allowed read from
+// /proc/net/{tcp,udp}{,6}. Nothing is spawned and no connection is made.
 func NewListen(cfg config.Check, d Deps) (Checker, error) {
 	if errs := ValidateListen(cfg, "check "+cfg.Name); len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -84,10 +85,18 @@ func (c *listenCheck) Run(ctx context.Context) Result {
 	return c.t.Result(start, o)
 }
 
-// listening looks through /proc/net/PROTO and PROTO6. A missing *6 file
-// (IPv6 disabled) is not an error. Several listen checks on the same tick
-// share one read of each table (see sockets).
+// listening asks the kernel's sock_diag interface or, where that is not
+// available (or c.proc is not the live /proc), looks through
+// /proc/net/PROTO and PROTO6. A missing *6 file (IPv6 disabled) is not an
+// error. Several listen checks on the same tick share one read (see
+// sockets).
 func (c *listenCheck) listening(proto string) (bool, error) {
+	if c.proc == defaultProc {
+		if ports, ok := c.cache.diag(c.udp, c.share); ok {
+			_, found := ports[c.port]
+			return found, nil
+		}
+	}
 	var missing int
 	for _, name := range []string{proto, proto + "6"} {
 		ports, err := c.cache.listeners(c.proc+"/net/"+name, c.udp, c.share)
@@ -108,14 +117,19 @@ func (c *listenCheck) listening(proto string) (bool, error) {
 	return false, nil
 }
 
-// socketCache keeps the listening ports of each /proc/net table for
-// shareFor, so the listen checks that fire on the same tick (all of them,
-// at a common interval) cost one read of each table instead of one each.
-// shareFor is far below any check interval, so a result is never stale by
-// more than a few milliseconds.
+// socketCache keeps the listening ports of each source (a sock_diag dump,
+// a /proc/net table) for shareFor, so the listen checks that fire on the
+// same tick (all of them, at a common interval) cost one read of each
+// instead of one each. shareFor is far below any check interval, so a
+// result is never stale by more than a few milliseconds.
 type socketCache struct {
 	mu      sync.Mutex
 	entries map[string]socketEntry
+	// dump lists listening ports through sock_diag (diagListeners; nil:
+	// never). Once it fails as unsupported, noDump[udp] turns it off for
+	// good.
+	dump   func(udp bool) (map[int]struct{}, error)
+	noDump [2]bool
 }
 
 type socketEntry struct {
@@ -125,7 +139,32 @@ type socketEntry struct {
 
 const shareFor = 50 * time.Millisecond
 
-var sockets = &socketCache{entries: map[string]socketEntry{}}
+var sockets = &socketCache{entries: map[string]socketEntry{}, dump: diagListeners}
+
+// diag returns the ports from the sock_diag dump, or ok false when there
+// is none: no dump function, sock_diag unsupported here, or this dump
+// failed (the caller then reads /proc/net).
+func (sc *socketCache) diag(udp bool, maxAge time.Duration) (ports map[int]struct{}, ok bool) {
+	i, key := 0, "diag/tcp"
+	if udp {
+		i, key = 1, "diag/udp"
+	}
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.dump == nil || sc.noDump[i] {
+		return nil, false
+	}
+	if e, ok := sc.entries[key]; ok && time.Since(e.at) < maxAge {
+		return e.ports, true
+	}
+	ports, err := sc.dump(udp)
+	if err != nil {
+		sc.noDump[i] = errors.Is(err, errDiagUnsupported)
+		return nil, false
+	}
+	sc.entries[key] = socketEntry{at: time.Now(), ports: ports}
+	return ports, true
+}
 
 func (sc *socketCache) listeners(path string, udp bool, maxAge time.Duration) (map[int]struct{}, error) {
 	sc.mu.Lock()
