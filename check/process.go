@@ -52,6 +52,10 @@ type processCheck struct {
 	lastFull time.Time     // last full /proc scan
 	watched  []procID      // matched by the latest run
 	changed  chan struct{} // closed and replaced when watched changes
+	// The texts of the last run that found processes, and which: a run
+	// finding the same ones reuses them instead of formatting again.
+	textsFor []procID
+	texts    *rendered
 }
 
 // ValidateProcess checks the keys of a type process check at path.
@@ -140,12 +144,32 @@ func (c *processCheck) Run(ctx context.Context) Result {
 			c.mu.Unlock()
 		}
 	}
-	fields := map[string]any{"Process": c.label, "Count": len(ids), "Min": c.min, "Max": c.max, "PIDs": pidsOf(ids)}
 	if err != nil {
-		return c.t.Result(start, c.t.Broken(err, fields))
+		return c.t.Result(start, c.t.Broken(err, c.fields(ids)))
 	}
 	c.setWatched(ids)
-	return c.t.Result(start, c.outcome(len(ids), fields))
+	return c.t.resultOf(start, c.textsOf(ids))
+}
+
+func (c *processCheck) fields(ids []procID) map[string]any {
+	return map[string]any{"Process": c.label, "Count": len(ids), "Min": c.min, "Max": c.max, "PIDs": pidsOf(ids)}
+}
+
+// textsOf renders the texts for finding ids, or reuses the last run's when
+// it found the same processes (the texts depend on nothing else).
+func (c *processCheck) textsOf(ids []procID) rendered {
+	c.mu.Lock()
+	if c.texts != nil && slices.Equal(c.textsFor, ids) {
+		r := *c.texts
+		c.mu.Unlock()
+		return r
+	}
+	c.mu.Unlock()
+	r := c.t.renderOutcome(c.outcome(len(ids), c.fields(ids)))
+	c.mu.Lock()
+	c.textsFor, c.texts = ids, &r
+	c.mu.Unlock()
+	return r
 }
 
 func (c *processCheck) outcome(n int, fields map[string]any) Outcome {

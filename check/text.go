@@ -112,14 +112,20 @@ type Outcome struct {
 
 // Result renders o into a Result for a run that started at start.
 func (t *Texts) Result(start time.Time, o Outcome) Result {
-	r := Result{
-		Check:    t.name,
-		OK:       o.OK,
-		At:       t.now(),
-		Detail:   o.Detail,
-		Severity: t.severity,
-		Duration: time.Since(start),
-	}
+	return t.resultOf(start, t.renderOutcome(o))
+}
+
+// rendered is an Outcome with its texts rendered: all of a Result but its
+// times. A check whose runs find the same thing may keep one and skip
+// rendering (see processCheck).
+type rendered struct {
+	ok                       bool
+	detail, firing, resolved string
+}
+
+// renderOutcome renders o's texts: the configured templates, else the
+// type's defaults. firing is empty when o is OK.
+func (t *Texts) renderOutcome(o Outcome) rendered {
 	if t.firing != nil || t.resolved != nil {
 		data := templateData(t.name, t.host, o.Detail, o.Fields)
 		if !o.OK {
@@ -127,11 +133,25 @@ func (t *Texts) Result(start time.Time, o Outcome) Result {
 		}
 		o.Resolved = t.render(t.resolved, data, o.Resolved)
 	}
+	r := rendered{ok: o.OK, detail: o.Detail, resolved: o.Resolved}
 	if !o.OK {
-		r.Firing = o.Firing
+		r.firing = o.Firing
 	}
-	r.Resolved = o.Resolved
 	return r
+}
+
+// resultOf is the Result of a run that started at start and found r.
+func (t *Texts) resultOf(start time.Time, r rendered) Result {
+	return Result{
+		Check:    t.name,
+		OK:       r.ok,
+		At:       t.now(),
+		Detail:   r.detail,
+		Severity: t.severity,
+		Duration: time.Since(start),
+		Firing:   r.firing,
+		Resolved: r.resolved,
+	}
 }
 
 // render runs tpl, falling back to def when tpl is nil or fails (a failing
