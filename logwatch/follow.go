@@ -15,7 +15,8 @@ import (
 // FollowOptions tune Follow. Zero values take the defaults.
 type FollowOptions struct {
 	// Poll is how often the file is checked even without an inotify event
-	// (default 250ms); without inotify it is the only wake-up.
+	// (default: 2s as a safety net while inotify works, else 250ms, the
+	// only wake-up then).
 	Poll time.Duration
 	// MaxLine is the longest line delivered (default 1 MiB); a longer line
 	// is cut there and the rest of it is skipped.
@@ -52,7 +53,8 @@ type FollowOptions struct {
 // delivered as it is. inotify delivers appends within milliseconds; the
 // file is also checked every Poll.
 func Follow(ctx context.Context, path string, opts FollowOptions, fn func(line []byte, at time.Time)) error {
-	if opts.Poll <= 0 {
+	pollSet := opts.Poll > 0
+	if !pollSet {
 		opts.Poll = 250 * time.Millisecond
 	}
 	if opts.MaxLine <= 0 {
@@ -69,6 +71,11 @@ func Follow(ctx context.Context, path string, opts FollowOptions, fn func(line [
 		fl.notify, _ = newNotifier(filepath.Dir(path), filepath.Base(path)) // nil: poll only
 	}
 	defer fl.close()
+	if fl.notify != nil && !pollSet {
+		// inotify wakes us for appends, truncation and rotation; the poll
+		// is only a safety net then, and a slow one costs fewer wake-ups.
+		opts.Poll = 2 * time.Second
+	}
 
 	fl.first = true
 	ticker := time.NewTicker(opts.Poll)
