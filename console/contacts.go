@@ -117,10 +117,19 @@ func pathID(r *http.Request) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-func (c *Console) contactEdit(w http.ResponseWriter, r *http.Request, q *request) {
+// pathID is the {id} of the path; when it is not an id it answers 404 and
+// reports false.
+func (c *Console) pathID(w http.ResponseWriter, r *http.Request, q *request) (int64, bool) {
 	id, ok := pathID(r)
 	if !ok {
 		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
+	}
+	return id, ok
+}
+
+func (c *Console) contactEdit(w http.ResponseWriter, r *http.Request, q *request) {
+	id, ok := c.pathID(w, r, q)
+	if !ok {
 		return
 	}
 	ct, err := c.opt.Store.GetContact(r.Context(), id)
@@ -136,9 +145,8 @@ func (c *Console) contactCreate(w http.ResponseWriter, r *http.Request, q *reque
 }
 
 func (c *Console) contactUpdate(w http.ResponseWriter, r *http.Request, q *request) {
-	id, ok := pathID(r)
+	id, ok := c.pathID(w, r, q)
 	if !ok {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
 		return
 	}
 	c.saveContact(w, r, q, id)
@@ -195,9 +203,8 @@ func (c *Console) contactNameByPhone(ctx context.Context, p sms.Phone) string {
 }
 
 func (c *Console) contactDelete(w http.ResponseWriter, r *http.Request, q *request) {
-	id, ok := pathID(r)
+	id, ok := c.pathID(w, r, q)
 	if !ok {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
 		return
 	}
 	ctx := r.Context()

@@ -157,9 +157,8 @@ type messageData struct {
 }
 
 func (c *Console) messagePage(w http.ResponseWriter, r *http.Request, q *request) {
-	id, ok := pathID(r)
+	id, ok := c.pathID(w, r, q)
 	if !ok {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
 		return
 	}
 	m, err := c.opt.Store.GetMessage(r.Context(), id)

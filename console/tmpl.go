@@ -87,9 +87,8 @@ func (c *Console) templateNew(w http.ResponseWriter, r *http.Request, q *request
 }
 
 func (c *Console) templateEdit(w http.ResponseWriter, r *http.Request, q *request) {
-	id, ok := pathID(r)
+	id, ok := c.pathID(w, r, q)
 	if !ok {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
 		return
 	}
 	t, err := c.opt.Store.GetTemplate(r.Context(), id)
@@ -104,9 +103,8 @@ func (c *Console) templateCreate(w http.ResponseWriter, r *http.Request, q *requ
 }
 
 func (c *Console) templateUpdate(w http.ResponseWriter, r *http.Request, q *request) {
-	id, ok := pathID(r)
+	id, ok := c.pathID(w, r, q)
 	if !ok {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
 		return
 	}
 	c.saveTemplate(w, r, q, id)
@@ -146,9 +144,8 @@ func (c *Console) saveTemplate(w http.ResponseWriter, r *http.Request, q *reques
 }
 
 func (c *Console) templateDelete(w http.ResponseWriter, r *http.Request, q *request) {
-	id, ok := pathID(r)
+	id, ok := c.pathID(w, r, q)
 	if !ok {
-		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
 		return
 	}
 	ctx := r.Context()
