@@ -125,20 +125,8 @@ func (db *DB) ListContacts(ctx context.Context, q string, limit, offset int) ([]
 	sel += ` OFFSET ` + a.add(max(offset, 0))
 	var out []store.Contact
 	err := db.readTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, sel, a...)
-		if err != nil {
-			return fmt.Errorf("postgres: list contacts: %w", err)
-		}
-		for rows.Next() {
-			var c store.Contact
-			if err := rows.Scan(contactDst(&c)...); err != nil {
-				rows.Close()
-				return fmt.Errorf("postgres: list contacts: %w", err)
-			}
-			out = append(out, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		var err error
+		if out, err = queryAll(ctx, tx, sel, a, contactDst); err != nil {
 			return fmt.Errorf("postgres: list contacts: %w", err)
 		}
 		return attachGroups(ctx, tx, out)

@@ -17,15 +17,21 @@ import (
 func collect[T any](ctx context.Context, db *DB, sql string, a []any, dst func(*T) []any) ([]T, error) {
 	var out []T
 	err := db.withConn(ctx, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, sql, a...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		out, err = rowscan.Collect(rows, func(s rowscan.Scanner, v *T) error { return s.Scan(dst(v)...) })
+		var err error
+		out, err = queryAll(ctx, c, sql, a, dst)
 		return err
 	})
 	return out, err
+}
+
+// queryAll runs a query on q and scans every row with dst.
+func queryAll[T any](ctx context.Context, q querier, sql string, a []any, dst func(*T) []any) ([]T, error) {
+	rows, err := q.Query(ctx, sql, a...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return rowscan.Collect(rows, func(s rowscan.Scanner, v *T) error { return s.Scan(dst(v)...) })
 }
 
 const templateCols = `id, name, text, title, created_at, updated_at`
