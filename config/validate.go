@@ -125,13 +125,7 @@ func (c *Config) validateSMS(v *validator) {
 	names := map[string]bool{}
 	for i, p := range s.Providers {
 		path := joinIndex("sms.providers", i)
-		switch {
-		case strings.TrimSpace(p.Name) == "":
-			v.add(path+".name", "required")
-		case names[p.Name]:
-			v.add(path+".name", "duplicate %q", p.Name)
-		}
-		names[p.Name] = true
+		v.uniqueName(path+".name", p.Name, names)
 		if strings.TrimSpace(p.Type) == "" {
 			v.add(path+".type", "required (aligo, webhook, dryrun, …)")
 		}
@@ -168,13 +162,7 @@ func (c *Config) validateChecks(v *validator) {
 	names := map[string]bool{}
 	for i, ch := range c.Checks {
 		path := joinIndex("checks", i)
-		switch {
-		case strings.TrimSpace(ch.Name) == "":
-			v.add(path+".name", "required")
-		case names[ch.Name]:
-			v.add(path+".name", "duplicate %q", ch.Name)
-		}
-		names[ch.Name] = true
+		v.uniqueName(path+".name", ch.Name, names)
 		if strings.TrimSpace(ch.Type) == "" {
 			v.add(path+".type", "required (process, listen, tcp, http, log, disk, memory, load, command, heartbeat)")
 		}
@@ -341,4 +329,15 @@ func checkPhone(s string) error {
 		return fmt.Errorf("invalid phone number %q (8 to 15 digits; or group:NAME)", truncate(s, 40))
 	}
 	return nil
+}
+
+// uniqueName reports an empty name or one already in seen, then adds it.
+func (v *validator) uniqueName(path, name string, seen map[string]bool) {
+	switch {
+	case strings.TrimSpace(name) == "":
+		v.add(path, "required")
+	case seen[name]:
+		v.add(path, "duplicate %q", name)
+	}
+	seen[name] = true
 }
