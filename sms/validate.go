@@ -6,6 +6,26 @@ import (
 	"time"
 )
 
+// ParseRecipient parses a number a message is sent to: any form ParsePhone
+// takes, and it must be a mobile number (SMS reaches only those).
+func ParseRecipient(s string) (Phone, error) {
+	p, err := ParsePhone(s)
+	if err != nil {
+		return "", err
+	}
+	if !p.IsMobile() {
+		return "", &NotMobileError{Phone: p}
+	}
+	return p, nil
+}
+
+// NotMobileError is a valid number that cannot receive SMS.
+type NotMobileError struct{ Phone Phone }
+
+func (e *NotMobileError) Error() string {
+	return fmt.Sprintf("%s is not a mobile number; SMS reaches only mobile phones (010, 011, 016-019)", e.Phone.Display())
+}
+
 // ValidateMessage checks m before it is stored and, only if it is valid,
 // normalizes it in place: newlines in Text and Title become "\n"
 // (NormalizeNewlines), Kind is decided by DecideKind (an empty Kind means
@@ -35,12 +55,9 @@ func ValidateMessage(m *Message, defaultSender string) error {
 	phones := make([]Phone, len(m.Deliveries))
 	for i, d := range m.Deliveries {
 		field := fmt.Sprintf("to[%d]", i)
-		p, err := ParsePhone(string(d.Phone))
+		p, err := ParseRecipient(string(d.Phone))
 		if err != nil {
 			return &FieldError{Field: field, Msg: err.Error(), Err: err}
-		}
-		if !p.IsMobile() {
-			return &FieldError{Field: field, Msg: fmt.Sprintf("%s is not a mobile number; SMS reaches only mobile phones (010, 011, 016-019)", p.Display())}
 		}
 		phones[i] = p
 	}
