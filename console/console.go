@@ -11,7 +11,6 @@ package console
 import (
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -49,7 +48,7 @@ type Console struct {
 	inner        *http.ServeMux
 	routes       []*route
 	byPat        map[string]*route
-	pages        map[string]map[string]*template.Template // lang → page → template
+	pages        pageSet
 	cats         map[string]catalog
 	assets       map[string]string // static file → version hash
 	limiter      *limiter
@@ -99,9 +98,7 @@ func New(opt Options) (*Console, error) {
 	if c.assets, err = assetVersions(); err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
-	if c.pages, err = c.parsePages(); err != nil {
-		return nil, fmt.Errorf("console: %w", err)
-	}
+	c.pages.funcs = c.funcs
 	c.register()
 	return c, nil
 }

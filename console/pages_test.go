@@ -78,3 +78,31 @@ func TestEveryPageRenders(t *testing.T) {
 	}
 	c.get("/nope/404").mustStatus(t, http.StatusNotFound)
 }
+
+// TestEveryTemplateParses parses every page template in every language:
+// pages are parsed on first use, so a broken one would otherwise show only
+// when somebody opens it.
+func TestEveryTemplateParses(t *testing.T) {
+	c := newHarness(t, harnessOpts{}).con
+	names, err := pageNames()
+	if err != nil || len(names) < 15 {
+		t.Fatalf("page templates: %v %v", names, err)
+	}
+	for lang := range c.cats {
+		for _, name := range names {
+			tpl, err := c.pages.get(lang, name)
+			if err != nil {
+				t.Errorf("%s/%s: %v", lang, name, err)
+				continue
+			}
+			if again, _ := c.pages.get(lang, name); again != tpl {
+				t.Errorf("%s/%s parsed twice", lang, name)
+			}
+		}
+	}
+	for _, bad := range []string{"layout", "parts", "../x", "nope"} {
+		if _, err := c.pages.get(langKO, bad); err == nil {
+			t.Errorf("page %q: no error", bad)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/munja-sms/munja/sms"
@@ -174,25 +175,48 @@ func (c *Console) funcs(lang string) template.FuncMap {
 // shared are parsed into every page.
 var shared = []string{"templates/layout.html", "templates/parts.html"}
 
-func (c *Console) parsePages() (map[string]map[string]*template.Template, error) {
+// pageSet parses page templates on first use: most pages of a monitoring
+// host are never opened, and every parsed page holds its own copy of the
+// layout (html/template escapes each copy in place), about 100 KB a page.
+type pageSet struct {
+	mu    sync.Mutex
+	funcs func(lang string) template.FuncMap
+	m     map[[2]string]*template.Template // {lang, page}
+}
+
+// get returns page name in lang, parsing it the first time it is asked for.
+func (ps *pageSet) get(lang, name string) (*template.Template, error) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	key := [2]string{lang, name}
+	if t := ps.m[key]; t != nil {
+		return t, nil
+	}
+	file := "templates/" + name + ".html"
+	if isShared(file) || !fs.ValidPath(file) {
+		return nil, fmt.Errorf("no page template %q", name)
+	}
+	t, err := template.New("layout").Funcs(ps.funcs(lang)).ParseFS(templateFS, append([]string{file}, shared...)...)
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	if ps.m == nil {
+		ps.m = map[[2]string]*template.Template{}
+	}
+	ps.m[key] = t
+	return t, nil
+}
+
+// pageNames lists every page template (for tests that parse them all).
+func pageNames() ([]string, error) {
 	entries, err := fs.ReadDir(templateFS, "templates")
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]map[string]*template.Template{}
-	for lang := range c.cats {
-		out[lang] = map[string]*template.Template{}
-		for _, e := range entries {
-			file := "templates/" + e.Name()
-			if isShared(file) {
-				continue
-			}
-			name := strings.TrimSuffix(e.Name(), ".html")
-			t, err := template.New("layout").Funcs(c.funcs(lang)).ParseFS(templateFS, append([]string{file}, shared...)...)
-			if err != nil {
-				return nil, fmt.Errorf("template %s: %w", name, err)
-			}
-			out[lang][name] = t
+	var out []string
+	for _, e := range entries {
+		if file := "templates/" + e.Name(); !isShared(file) {
+			out = append(out, strings.TrimSuffix(e.Name(), ".html"))
 		}
 	}
 	return out, nil
@@ -227,9 +251,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, q *request, nam
 }
 
 func (c *Console) renderStatus(w http.ResponseWriter, r *http.Request, q *request, status int, name, titleKey, nav string, data any) {
-	t := c.pages[q.Lang][name]
-	if t == nil {
-		c.opt.Log.Error("console: no such page template", "page", name)
+	t, err := c.pages.get(q.Lang, name)
+	if err != nil {
+		c.opt.Log.Error("console: page template", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

@@ -15,7 +15,9 @@ for i in 1 2 3 4 5; do cp /bin/sleep "$work/svc$i"; "$work/svc$i" 100000 & done
 ports=()
 for i in 1 2 3 4 5; do
   p=$((20000 + RANDOM % 20000)); ports+=("$p")
-  python3 -c "import socket,time;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('127.0.0.1',$p));s.listen();time.sleep(100000)" &
+  # accepts and closes, so the connect checks never fill the backlog
+  python3 -c "import socket;s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('127.0.0.1',$p));s.listen()
+while True: s.accept()[0].close()" &
 done
 for i in 1 2 3 4; do : > "$work/log$i"; done
 # keep the logs moving a little: one line per second each

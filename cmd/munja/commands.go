@@ -75,8 +75,22 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 func cmdServe(e *env, args []string) int {
 	fs := newFlags(e, "serve")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file until munja stops (for performance work)")
+	memprofile := fs.String("memprofile", "", "write a heap profile to this file when munja stops (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		if err != nil {
+			fmt.Fprintln(e.stderr, "munja serve: --memprofile:", err)
+			return 2
+		}
+		defer func() {
+			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+				fmt.Fprintln(e.stderr, "munja serve: --memprofile:", err)
+			}
+			f.Close()
+		}()
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
