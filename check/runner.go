@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/munja-sms/munja/internal/tick"
 )
 
 // Schedule defaults, used when neither the check nor alerting sets them.
@@ -57,7 +59,8 @@ func NewRunner(checks []Scheduled, log *slog.Logger) *Runner {
 	return &Runner{checks: ns, log: log}
 }
 
-// Run runs every check at once and then every Interval, and the Watch of
+// Run runs every check at once and then every Interval (on whole multiples
+// of it, so checks of one interval run together), and the Watch of
 // each check that is a Watcher, passing each Result to out (calls to out
 // are serialised; keep it quick). A run is never started while the
 // previous run of the same check is still going: ticks that pass meanwhile
@@ -84,7 +87,9 @@ func (r *Runner) Run(ctx context.Context, out func(Result)) {
 }
 
 func (r *Runner) loop(ctx context.Context, s Scheduled, emit func(Result)) {
-	t := time.NewTicker(s.Interval)
+	// Runs start on whole multiples of the interval, so that all checks of
+	// one interval wake the process once, together.
+	t := tick.NewTicker(s.Interval)
 	defer t.Stop()
 	var pending <-chan struct{} // an overdue run that has not returned yet
 	for {
@@ -102,14 +107,10 @@ func (r *Runner) loop(ctx context.Context, s Scheduled, emit func(Result)) {
 			emit(res)
 			pending = still
 		}
-		select { // ticks that came during the run are not made up for
-		case <-t.C:
-		default:
-		}
-		select {
+		select { // ticks that passed during the run are not made up for
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }

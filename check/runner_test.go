@@ -262,3 +262,26 @@ func TestScheduledDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestRunnerAlignsRuns: after the first run, checks of one interval start
+// together on whole multiples of it (one wake-up of the process for all).
+func TestRunnerAlignsRuns(t *testing.T) {
+	const every = 200 * time.Millisecond
+	a, b := &fakeCheck{name: "a"}, &fakeCheck{name: "b", delay: 30 * time.Millisecond}
+	r := NewRunner([]Scheduled{{Checker: a, Interval: every}, {Checker: b, Interval: every}}, nil)
+	var c collector
+	runFor(t, r, 1100*time.Millisecond, c.out)
+	for _, name := range []string{"a", "b"} {
+		res := c.results(name)
+		if len(res) < 4 {
+			t.Fatalf("%s: %d runs in 1.1 s at %s", name, len(res), every)
+		}
+		for _, x := range res[1:] {
+			start := x.At.Add(-x.Duration)
+			// Generous: a loaded machine starts runs late, never early.
+			if off := start.Sub(start.Truncate(every)); off > 60*time.Millisecond {
+				t.Errorf("%s: a run started %s after a %s boundary", name, off, every)
+			}
+		}
+	}
+}

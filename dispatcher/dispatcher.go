@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/munja-sms/munja/internal/tick"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
@@ -116,7 +117,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				continue // there may be more
 			}
 		}
-		wait := d.opt.Poll
+		// Idle polls fall on whole multiples of Poll, with the process's
+		// other periodic work (one wake-up instead of several).
+		wait := tick.Until(time.Now(), d.opt.Poll)
 		next, err := d.opt.Store.NextDue(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.opt.Log.Error("dispatch: next due", "err", err)

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/munja-sms/munja/internal/tick"
 )
 
 // FollowOptions tune Follow. Zero values take the defaults.
@@ -78,7 +80,9 @@ func Follow(ctx context.Context, path string, opts FollowOptions, fn func(line [
 	}
 
 	fl.first = true
-	ticker := time.NewTicker(opts.Poll)
+	// Polls fall on whole multiples of Poll, together with the other
+	// periodic work of the process (one wake-up instead of several).
+	ticker := tick.NewTicker(opts.Poll)
 	defer ticker.Stop()
 	var wake <-chan struct{}
 	if fl.notify != nil {
@@ -92,7 +96,7 @@ func Follow(ctx context.Context, path string, opts FollowOptions, fn func(line [
 		case <-ctx.Done():
 			return nil
 		case <-wake:
-		case <-ticker.C:
+		case <-ticker.C():
 		}
 	}
 }
