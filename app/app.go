@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -267,6 +268,15 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(dispatched)
 		_ = a.Dispatcher.Run(runCtx)
 	}()
+	// Start-up (config, migrations, first checks) leaves garbage the heap
+	// would otherwise keep resident for good: give it back once settled.
+	wg.Go(func() {
+		select {
+		case <-runCtx.Done():
+		case <-time.After(3 * time.Second):
+			debug.FreeOSMemory()
+		}
+	})
 	a.Log.Info("munja serving", "addr", a.Addr(), "tls", certs != nil, "database", redactDSN(cfg.Database),
 		"providers", providerNames(a.Providers), "dryrun", cfg.DryRun(), "checks", len(mon.Checks))
 	<-runCtx.Done()

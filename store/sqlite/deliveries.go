@@ -227,7 +227,7 @@ const nextDueSQL = `SELECT min(next_attempt_at) FROM deliveries INDEXED BY deliv
 // NextDue implements store.Messages.
 func (db *DB) NextDue(ctx context.Context) (time.Time, error) {
 	var next sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, nextDueSQL).Scan(&next); err != nil {
+	if err := db.nextDue.QueryRowContext(ctx).Scan(&next); err != nil {
 		return time.Time{}, fmt.Errorf("sqlite: next due: %w", err)
 	}
 	return fromMS(next), nil

@@ -40,6 +40,7 @@ type DB struct {
 	log *slog.Logger
 
 	insMessage, insDelivery *sql.Stmt // prepared on the writer
+	nextDue                 *sql.Stmt // prepared on the readers: an idle dispatcher asks every second
 
 	creates *groupcommit.Batcher[*sms.Message] // CreateMessage's committer (outbox.go)
 	closed  atomic.Bool
@@ -108,6 +109,9 @@ func (db *DB) prepare(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}
+	if db.nextDue, err = db.r.PrepareContext(ctx, nextDueSQL); err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
+	}
 	return nil
 }
 
@@ -165,7 +169,7 @@ func (db *DB) Close() error {
 		}
 	}
 	var errs []error
-	for _, st := range []*sql.Stmt{db.insMessage, db.insDelivery} {
+	for _, st := range []*sql.Stmt{db.insMessage, db.insDelivery, db.nextDue} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
