@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Cost of watching 20 things every second: munja serve vs Monit (same checks,
 # `set daemon 1`), and the cost of one run of the original cron script.
-# Prints CPU seconds per minute and RSS. Usage:
-#   go build -o /tmp/munja ./cmd/munja && bench/resources/run.sh /tmp/munja [seconds]
+# Prints CPU seconds per minute and RSS, medians of ROUNDS rounds. Usage:
+#   go build -o /tmp/munja ./cmd/munja && bench/resources/run.sh /tmp/munja [seconds] [rounds]
 set -euo pipefail
 MUNJA=${1:?munja binary}
 SECS=${2:-60}
+ROUNDS=${3:-3}
 command -v monit >/dev/null || { echo "needs monit (apt-get install -y monit)"; exit 1; }
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; pkill -f "$work/" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -62,26 +63,42 @@ rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 anon_kb() { awk '/RssAnon/{print $2}' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 
-measure() { # name pid
+# measure PID: after 5 s of warm-up, CPU seconds per minute over SECS, and
+# RSS / anonymous RSS (MiB) at the end; one line "cpu rss anon".
+measure() {
   sleep 5
-  local t0; t0=$(cpu_ticks "$2")
+  local t0; t0=$(cpu_ticks "$1")
   sleep "$SECS"
-  local t1; t1=$(cpu_ticks "$2")
-  awk -v n="$1" -v d=$((t1 - t0)) -v hz="$hz" -v s="$SECS" -v rss="$(rss_kb "$2")" -v anon="$(anon_kb "$2")" \
-    'BEGIN{printf "| %s | %.2f | %.1f | %.1f |\n", n, d/hz*60/s, rss/1024, anon/1024}'
+  local t1; t1=$(cpu_ticks "$1")
+  awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$SECS" -v rss="$(rss_kb "$1")" -v anon="$(anon_kb "$1")" \
+    'BEGIN{printf "%.3f %.1f %.1f\n", d/hz*60/s, rss/1024, anon/1024}'
 }
+median() { sort -n | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
-echo "| watcher (20 checks, every 1 s) | CPU s / min | RSS MiB | of which anonymous MiB |"
+# Rounds alternate munja and Monit, each alone on the machine for SECS.
+: > "$work/munja.res"; : > "$work/monit.res"
+for round in $(seq 1 "$ROUNDS"); do
+  rm -f "$work"/munja.db*
+  "$MUNJA" serve ${MUNJA_PROFILE:+--cpuprofile "$MUNJA_PROFILE.$round"} --config "$work/munja.yaml" 2>"$work/munja.err" &
+  mpid=$!
+  measure "$mpid" >> "$work/munja.res"
+  kill "$mpid"; wait "$mpid" 2>/dev/null || true
+
+  rm -f "$work"/monit.state "$work"/monit.pid
+  monit -I -c "$work/monitrc" >/dev/null 2>&1 &
+  npid=$!
+  measure "$npid" >> "$work/monit.res"
+  kill "$npid"; wait "$npid" 2>/dev/null || true
+  echo "round $round: munja $(tail -n1 "$work/munja.res"), Monit $(tail -n1 "$work/monit.res") (CPU s/min, RSS MiB, anon MiB)" >&2
+done
+
+row() { # name file
+  printf '| %s | %s | %s | %s |\n' "$1" "$(cut -d' ' -f1 "$2" | median)" "$(cut -d' ' -f2 "$2" | median)" "$(cut -d' ' -f3 "$2" | median)"
+}
+echo "| watcher (20 checks, every 1 s; median of $ROUNDS × ${SECS} s) | CPU s / min | RSS MiB | of which anonymous MiB |"
 echo "|---|---|---|---|"
-"$MUNJA" serve ${MUNJA_PROFILE:+--cpuprofile "$MUNJA_PROFILE"} --config "$work/munja.yaml" 2>"$work/munja.err" &
-mpid=$!
-measure "munja serve" "$mpid"
-kill "$mpid"; wait "$mpid" 2>/dev/null || true
-
-monit -I -c "$work/monitrc" >/dev/null 2>&1 &
-npid=$!
-measure "Monit $(monit -V | head -n1 | awk '{print $5}') (set daemon 1)" "$npid"
-kill "$npid"; wait "$npid" 2>/dev/null || true
+row "munja serve" "$work/munja.res"
+row "Monit $(monit -V | head -n1 | awk '{print $5}') (set daemon 1)" "$work/monit.res"
 
 # The original script (../shared/seed), pointed at nothing to send: one run
 # per minute under cron. TIMEFORMAT reports user+sys of the script and its

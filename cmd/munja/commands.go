@@ -332,11 +332,21 @@ func oneLine(s string, n int) string {
 }
 
 func cmdToken(e *env, args []string) int {
+	const usage = "munja token: create NAME [--scope send|read|admin] | list | revoke NAME"
 	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "munja token: create NAME [--scope send|read|admin] | list | revoke NAME")
+		fmt.Fprintln(e.stderr, usage)
 		return 2
 	}
 	sub, args := args[0], args[1:]
+	switch sub {
+	case "create", "list", "revoke":
+	case "-h", "--help", "help":
+		fmt.Fprintln(e.stdout, usage)
+		return 0
+	default: // before opening (and maybe creating) the database
+		fmt.Fprintf(e.stderr, "munja token: unknown subcommand %q\n%s\n", sub, usage)
+		return 2
+	}
 	fs := newFlags(e, "token "+sub)
 	scope := fs.String("scope", auth.ScopeSend, "send | read | admin")
 	pos, err := parseInterleaved(fs, args)
@@ -400,10 +410,8 @@ func cmdToken(e *env, args []string) int {
 		}
 		_ = a.Store.AddAudit(e.ctx, store.AuditEntry{At: time.Now(), Actor: "cli:" + currentUser(), Action: "token.revoke", Target: pos[0]})
 		fmt.Fprintf(e.stdout, "token %q revoked\n", pos[0])
-		return 0
 	}
-	fmt.Fprintf(e.stderr, "munja token: unknown subcommand %q\n", sub)
-	return 2
+	return 0 // revoke done (create and list returned above; the check at the top allows nothing else)
 }
 
 func fmtTime(t time.Time, loc *time.Location) string {

@@ -90,3 +90,31 @@ func TestUserCommand(t *testing.T) {
 	check("a brand new one", true)
 	check("correct horse battery", false)
 }
+
+// TestTokenUsageOpensNothing: asking for help or mistyping a subcommand
+// prints the usage without opening (and creating) the database.
+func TestTokenUsageOpensNothing(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "munja.db")
+	cfg := filepath.Join(dir, "munja.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("database: %q\n", db)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) cliResult {
+		var so, se bytes.Buffer
+		e := &env{stdin: strings.NewReader(""), stdout: &so, stderr: &se, configPath: cfg, ctx: context.Background()}
+		return cliResult{cmdToken(e, args), so.String(), se.String()}
+	}
+	if r := run("--help"); r.code != 0 || !strings.Contains(r.stdout, "create NAME") {
+		t.Errorf("--help: %+v", r)
+	}
+	if r := run("frobnicate"); r.code != 2 || !strings.Contains(r.stderr, `unknown subcommand "frobnicate"`) || !strings.Contains(r.stderr, "create NAME") {
+		t.Errorf("frobnicate: %+v", r)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("the database was opened: %v", err)
+	}
+	if r := run("list"); r.code != 0 {
+		t.Errorf("list: %+v", r)
+	}
+}
