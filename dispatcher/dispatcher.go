@@ -201,7 +201,7 @@ func (d *Dispatcher) handBack(ctx context.Context, jobs []job) error {
 	now := d.opt.Now()
 	for _, j := range jobs {
 		for _, del := range j.deliveries {
-			ups = append(ups, store.DeliveryUpdate{ID: del.ID, Status: sms.StatusQueued, NextAttemptAt: now, Error: del.LastError})
+			ups = append(ups, store.DeliveryUpdate{ID: del.ID, Attempt: del.Attempts, Status: sms.StatusQueued, NextAttemptAt: now, Error: del.LastError})
 		}
 	}
 	if err := d.record(ctx, ups); err != nil {
@@ -213,7 +213,10 @@ func (d *Dispatcher) handBack(ctx context.Context, jobs []job) error {
 // record writes outcomes, retrying a failing store (a busy SQLite file, a
 // PostgreSQL blip) for up to a third of the lease: an outcome that is known
 // but not written would otherwise fall back to lease expiry and the SMS
-// would be sent again.
+// would be sent again. Outcomes are fenced by their claim's attempt: when
+// this dispatcher lost a claim (it stalled past the lease and another
+// dispatcher claimed the delivery again), its outcome is dropped, and the
+// newer claim's stands.
 func (d *Dispatcher) record(ctx context.Context, ups []store.DeliveryUpdate) error {
 	deadline := time.Now().Add(d.opt.Lease / 3)
 	wait := 100 * time.Millisecond
@@ -221,6 +224,11 @@ func (d *Dispatcher) record(ctx context.Context, ups []store.DeliveryUpdate) err
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := d.opt.Store.CompleteDeliveries(wctx, ups)
 		cancel()
+		if errors.Is(err, store.ErrStale) {
+			d.opt.Log.Warn("outcomes not recorded: another dispatcher claimed these deliveries again after this one's lease ran out; the recipient may get the message twice",
+				"err", err, "lease", d.opt.Lease)
+			return nil
+		}
 		if err == nil || errors.Is(err, store.ErrNotFound) || time.Now().Add(wait).After(deadline) {
 			return err
 		}
@@ -287,7 +295,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
 	reason := strings.Join(dedup(reasons), "; ")
 	now := d.opt.Now()
 	for _, del := range pending {
-		u := store.DeliveryUpdate{ID: del.ID, Error: reason}
+		u := store.DeliveryUpdate{ID: del.ID, Attempt: del.Attempts, Error: reason}
 		switch {
 		case permanentOnly:
 			u.Status = sms.StatusFailed
@@ -336,7 +344,7 @@ func (d *Dispatcher) call(ctx context.Context, p provider.Provider, m sms.Messag
 	}
 	ups := make([]store.DeliveryUpdate, 0, len(ds))
 	for _, del := range ds {
-		u := store.DeliveryUpdate{ID: del.ID, Status: status, Provider: p.Name(), ProviderMsgID: res.MessageID, SentAt: now, Error: note}
+		u := store.DeliveryUpdate{ID: del.ID, Attempt: del.Attempts, Status: status, Provider: p.Name(), ProviderMsgID: res.MessageID, SentAt: now, Error: note}
 		if reason, ok := res.Failed[del.Phone]; ok {
 			u.Status, u.Error, u.SentAt = sms.StatusFailed, p.Name()+": "+reason, time.Time{}
 		}

@@ -369,3 +369,54 @@ func TestScheduledMessageGivesUpFromItsDueTime(t *testing.T) {
 		t.Fatalf("scheduled message gave up on its first try: %+v", d)
 	}
 }
+
+// stalledProvider holds its gateway call until released, then reports
+// success: a dispatcher stuck past its lease.
+type stalledProvider struct {
+	entered, release chan struct{}
+}
+
+func (p *stalledProvider) Name() string  { return "stalled" }
+func (p *stalledProvider) MaxBatch() int { return 1000 }
+func (p *stalledProvider) Send(ctx context.Context, b provider.Batch) (provider.Result, error) {
+	close(p.entered)
+	<-p.release
+	return provider.Result{MessageID: "late", Accepted: len(b.Receivers)}, nil
+}
+
+// TestLostClaimCannotOverwrite: dispatcher A stalls in a gateway call past
+// its lease, dispatcher B claims the delivery again and records its own
+// outcome. A's late outcome is dropped (fenced by the claim's attempt)
+// instead of overwriting B's, and A's round does not fail.
+func TestLostClaimCannotOverwrite(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{})
+	stalled := &stalledProvider{entered: make(chan struct{}), release: make(chan struct{})}
+	lease := time.Minute
+	a := dispatcher.New(dispatcher.Options{Store: f.st, Providers: []provider.Provider{stalled}, Lease: lease,
+		CallTimeout: time.Hour, Now: func() time.Time { return f.now }, Log: slog.New(slog.DiscardHandler)})
+	startA := f.now
+	m := f.submit("fenced", "01011112222")
+	aDone := make(chan error, 1)
+	go func() {
+		_, err := a.DispatchOnce(context.Background(), store.ClaimFilter{})
+		aDone <- err
+	}()
+	<-stalled.entered
+	// B, on the shared store, claims after A's lease has run out.
+	b := dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), Lease: lease,
+		Now: func() time.Time { return startA.Add(2 * lease) }})
+	if n, err := b.DispatchOnce(context.Background(), store.ClaimFilter{}); n != 1 || err != nil {
+		t.Fatalf("B: claimed %d, err %v", n, err)
+	}
+	close(stalled.release)
+	if err := <-aDone; err != nil {
+		t.Fatalf("A's round failed on its lost claim: %v", err)
+	}
+	d := f.message(m.ID).Deliveries[0]
+	if d.Status != sms.StatusSent || d.Provider != "aligo1" || d.ProviderMsgID == "late" || d.Attempts != 2 {
+		t.Fatalf("delivery %+v: want B's outcome (sent by aligo1, attempt 2), not A's late one", d)
+	}
+	if n := len(f.fakes[0].Delivered()); n != 1 {
+		t.Fatalf("B's gateway got %d messages, want 1", n)
+	}
+}

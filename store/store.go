@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/munja-sms/munja/sms"
@@ -14,6 +15,10 @@ import (
 var (
 	// ErrNotFound is returned (wrapped) when the thing asked for does not exist.
 	ErrNotFound = errors.New("not found")
+	// ErrStale is returned (wrapped) by CompleteDeliveries for outcomes
+	// whose claim no longer holds the delivery (its lease ran out and the
+	// delivery was claimed again, or the claim already ended).
+	ErrStale = errors.New("claim no longer held")
 	// ErrConflict is returned (wrapped) when a unique name or phone is taken.
 	ErrConflict = errors.New("already exists")
 )
@@ -58,7 +63,10 @@ type Messages interface {
 	ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, f ClaimFilter) ([]Claim, error)
 	// CompleteDeliveries records the outcome of a gateway call for each
 	// delivery, in one transaction, and ends its lease. If an ID does not
-	// exist nothing is written and the error wraps ErrNotFound.
+	// exist nothing is written and the error wraps ErrNotFound. An update
+	// with Attempt set is written only while its claim still holds the
+	// delivery (status sending, attempts = Attempt); the others of the
+	// batch are written and the error wraps ErrStale, naming the skipped.
 	CompleteDeliveries(ctx context.Context, results []DeliveryUpdate) error
 	// ReleaseClaims returns every sending delivery to queued (used at start-up
 	// of the single process that owns a SQLite file), due no later than now,
@@ -122,6 +130,7 @@ type Claim struct {
 // DeliveryUpdate is the outcome of one attempt for one delivery.
 type DeliveryUpdate struct {
 	ID            int64
+	Attempt       int        // the claim's Attempts, fencing the update; 0 writes unconditionally (delivery reports, tools)
 	Status        sms.Status // queued (retry later), sent, reserved, delivered, failed
 	Provider      string
 	ProviderMsgID string
@@ -314,4 +323,13 @@ type Templates interface {
 	GetTemplate(ctx context.Context, id int64) (*Template, error)
 	DeleteTemplate(ctx context.Context, id int64) error
 	ListTemplates(ctx context.Context) ([]Template, error) // ordered by name
+}
+
+// StaleError is the error CompleteDeliveries returns for the deliveries it
+// skipped because their claims no longer held them (nil for none).
+func StaleError(ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return fmt.Errorf("deliveries %v: %w", ids, ErrStale)
 }

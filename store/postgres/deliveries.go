@@ -85,29 +85,50 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []store.DeliveryUp
 		}
 	}
 	now := defaults.TruncMS(time.Now())
-	return db.tx(ctx, func(tx pgx.Tx) error {
+	var stale []int64
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		stale = stale[:0]
 		var b pgx.Batch
 		for _, u := range results {
+			// $9 = 0: unfenced; else only while the claim of attempt $9 holds it.
 			b.Queue(`UPDATE deliveries
 				SET status = $1, provider = $2, provider_msg_id = $3, last_error = $4,
 					next_attempt_at = coalesce($5, next_attempt_at), sent_at = coalesce($6, sent_at),
 					lease_until = NULL, updated_at = $7
-				WHERE id = $8`,
-				string(u.Status), u.Provider, u.ProviderMsgID, u.Error, ts(u.NextAttemptAt), ts(u.SentAt), now, u.ID)
+				WHERE id = $8 AND ($9 = 0 OR (status = 'sending' AND attempts = $9))`,
+				string(u.Status), u.Provider, u.ProviderMsgID, u.Error, ts(u.NextAttemptAt), ts(u.SentAt), now, u.ID, u.Attempt)
 		}
 		br := tx.SendBatch(ctx, &b)
+		var missed []int64
 		for _, u := range results {
 			t, err := br.Exec()
-			if err := tag(t, err, fmt.Sprintf("delivery %d", u.ID)); err != nil {
+			if err != nil {
 				br.Close()
-				return err
+				return fmt.Errorf("postgres: complete delivery %d: %w", u.ID, err)
+			}
+			if t.RowsAffected() == 0 {
+				missed = append(missed, u.ID)
 			}
 		}
 		if err := br.Close(); err != nil {
 			return fmt.Errorf("postgres: complete deliveries: %w", err)
 		}
+		for _, id := range missed {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = $1)`, id).Scan(&exists); err != nil {
+				return fmt.Errorf("postgres: complete delivery %d: %w", id, err)
+			}
+			if !exists {
+				return fmt.Errorf("delivery %d: %w", id, store.ErrNotFound)
+			}
+			stale = append(stale, id)
+		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return store.StaleError(stale)
 }
 
 // ReleaseClaims implements store.Messages. With several replicas on one

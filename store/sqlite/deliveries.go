@@ -141,30 +141,47 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []store.DeliveryUp
 		}
 	}
 	now := time.Now().UnixMilli()
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
+	var stale []int64
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		stale = stale[:0]
+		// ?9 = 0: unfenced; else only while the claim of attempt ?9 holds it.
 		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries
-			SET status = ?, provider = ?, provider_msg_id = ?, last_error = ?,
-				next_attempt_at = coalesce(?, next_attempt_at), sent_at = coalesce(?, sent_at),
-				lease_until = NULL, updated_at = ?
-			WHERE id = ?`)
+			SET status = ?1, provider = ?2, provider_msg_id = ?3, last_error = ?4,
+				next_attempt_at = coalesce(?5, next_attempt_at), sent_at = coalesce(?6, sent_at),
+				lease_until = NULL, updated_at = ?7
+			WHERE id = ?8 AND (?9 = 0 OR (status = 'sending' AND attempts = ?9))`)
 		if err != nil {
 			return fmt.Errorf("sqlite: complete deliveries: %w", err)
 		}
 		defer stmt.Close()
 		for _, u := range results {
 			res, err := stmt.ExecContext(ctx, string(u.Status), u.Provider, u.ProviderMsgID, u.Error,
-				ms(u.NextAttemptAt), ms(u.SentAt), now, u.ID)
+				ms(u.NextAttemptAt), ms(u.SentAt), now, u.ID, u.Attempt)
 			if err != nil {
 				return fmt.Errorf("sqlite: complete delivery %d: %w", u.ID, err)
 			}
-			if n, err := res.RowsAffected(); err != nil {
+			n, err := res.RowsAffected()
+			if err != nil {
 				return fmt.Errorf("sqlite: complete delivery %d: %w", u.ID, err)
-			} else if n == 0 {
+			}
+			if n > 0 {
+				continue
+			}
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM deliveries WHERE id = ?)`, u.ID).Scan(&exists); err != nil {
+				return fmt.Errorf("sqlite: complete delivery %d: %w", u.ID, err)
+			}
+			if !exists {
 				return fmt.Errorf("delivery %d: %w", u.ID, store.ErrNotFound)
 			}
+			stale = append(stale, u.ID)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return store.StaleError(stale)
 }
 
 // ReleaseClaims implements store.Messages.

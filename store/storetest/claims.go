@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -350,5 +352,57 @@ func testNextDue(t *testing.T, s store.Store) {
 	}
 	if n := next(); !n.IsZero() {
 		t.Errorf("NextDue with nothing queued = %v, want zero", n)
+	}
+}
+
+// testCompleteFenced: an outcome carrying its claim's attempt is written
+// only while that claim still holds the delivery. A dispatcher whose lease
+// ran out (and whose delivery another dispatcher claimed again) cannot
+// overwrite the newer claim; the rest of its batch is still recorded.
+func testCompleteFenced(t *testing.T, s store.Store) {
+	m := mustCreate(t, s, newMessage("fenced", 0, "01000000001", "01000000002"))
+	lost, kept := m.Deliveries[0].ID, m.Deliveries[1].ID
+	first := mustClaim(t, s, base, 10, time.Minute, store.ClaimFilter{})
+	if len(first) != 2 || first[0].Delivery.Attempts != 1 {
+		t.Fatalf("first claim: %+v", first)
+	}
+	// The first claimer stalls past its lease; another claimer takes one
+	// delivery (`lost`, the oldest) again as attempt 2 (limit 1 leaves `kept`
+	// with the first claimer).
+	second := mustClaim(t, s, base.Add(2*time.Minute), 1, time.Minute, store.ClaimFilter{})
+	if len(second) != 1 || second[0].Delivery.ID != lost || second[0].Delivery.Attempts != 2 {
+		t.Fatalf("second claim: %+v", second)
+	}
+	err := s.CompleteDeliveries(ctx(t), []store.DeliveryUpdate{
+		{ID: lost, Attempt: 1, Status: sms.StatusFailed, Provider: "aligo", Error: "late outcome"},
+		{ID: kept, Attempt: 1, Status: sms.StatusSent, Provider: "aligo", ProviderMsgID: "m1", SentAt: base.Add(time.Second)},
+	})
+	if !errors.Is(err, store.ErrStale) {
+		t.Fatalf("stale outcome: err %v, want ErrStale", err)
+	}
+	if err != nil && !strings.Contains(err.Error(), fmt.Sprint(lost)) {
+		t.Errorf("ErrStale does not name delivery %d: %v", lost, err)
+	}
+	got := mustGet(t, s, m.ID).Deliveries
+	if d := got[0]; d.Status != sms.StatusSending || d.Attempts != 2 || d.LastError == "late outcome" {
+		t.Errorf("re-claimed delivery after a stale outcome: %+v, want still sending, attempt 2", d)
+	}
+	if d := got[1]; d.Status != sms.StatusSent || d.ProviderMsgID != "m1" {
+		t.Errorf("the rest of the batch: %+v, want sent (recorded despite the stale one)", d)
+	}
+	// The current claim's outcome is written; a repeat of it is stale (the
+	// claim has ended), and so is an outcome for a delivery not sending.
+	if err := s.CompleteDeliveries(ctx(t), []store.DeliveryUpdate{{ID: lost, Attempt: 2, Status: sms.StatusSent, Provider: "aligo"}}); err != nil {
+		t.Fatalf("current claim's outcome: %v", err)
+	}
+	if err := s.CompleteDeliveries(ctx(t), []store.DeliveryUpdate{{ID: lost, Attempt: 2, Status: sms.StatusFailed}}); !errors.Is(err, store.ErrStale) {
+		t.Errorf("outcome after the claim ended: %v, want ErrStale", err)
+	}
+	if d := mustGet(t, s, m.ID).Deliveries[0]; d.Status != sms.StatusSent {
+		t.Errorf("delivery after the current outcome: %+v", d)
+	}
+	// Unknown IDs are still ErrNotFound, fenced or not, and write nothing.
+	if err := s.CompleteDeliveries(ctx(t), []store.DeliveryUpdate{{ID: m.Deliveries[1].ID + 1000, Attempt: 1, Status: sms.StatusSent}}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown fenced ID: %v, want ErrNotFound", err)
 	}
 }

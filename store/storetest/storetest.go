@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClaimMessageID", testClaimMessageID},
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"CompleteDeliveries", testCompleteDeliveries},
+		{"CompleteFenced", testCompleteFenced},
 		{"CompleteUnknown", testCompleteUnknown},
 		{"ReleaseClaims", testReleaseClaims},
 		{"CountDeliveriesSince", testCountDeliveriesSince},
