@@ -156,6 +156,17 @@ func (a *App) lead(ctx context.Context, l *postgres.Leadership, log *slog.Logger
 	}
 }
 
+// alertsHere reports whether this process sends alerts of its own (the
+// low-balance alert): on a shared PostgreSQL store only the replica leading
+// the monitor does, so that replicas checking the balance at the same
+// moment do not both page; the others only record what they saw.
+func (a *App) alertsHere() bool {
+	if _, ok := a.Store.(*postgres.DB); ok {
+		return a.leading.Load() != nil
+	}
+	return true
+}
+
 // activeMonitor is the monitor this process runs, for the metrics: on a
 // shared PostgreSQL store the one it runs as leader (nil while another
 // replica leads), otherwise a.Monitor.

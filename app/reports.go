@@ -241,6 +241,8 @@ func (a *App) checkBalance(ctx context.Context, name string, bal provider.Balanc
 	switch {
 	case threshold <= 0 || b.SMS >= threshold:
 		now.Low = false
+	case !now.Low && !a.alertsHere():
+		// Another replica leads the monitor and alerts; keep Low as it was.
 	case !now.Low:
 		if err := a.lowBalanceAlert(ctx, name, b.SMS, threshold); err != nil {
 			a.Log.Error("balance watch: low-balance alert not queued; will retry", "provider", name, "err", err)

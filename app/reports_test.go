@@ -283,3 +283,30 @@ func TestRunJobs(t *testing.T) {
 	RunReports(context.Background(), dry, time.Hour)
 	RunBalanceWatch(context.Background(), dry, time.Hour)
 }
+
+// TestBalanceWatchOnlyLeaderAlerts: replicas on one PostgreSQL all record
+// the balance, but only the one leading the monitor sends the alert.
+func TestBalanceWatchOnlyLeaderAlerts(t *testing.T) {
+	dsn := postgresSchema(t)
+	gw := aligotest.New(t, aligotest.WithBalance(100))
+	a, _ := newGatewayApp(t, gw, dsn, func(c *config.Config) { c.SMS.LowBalance = 500 })
+	ctx := context.Background()
+	noErr(t, BalanceOnce(ctx, a))
+	b, err := LoadBalance(ctx, a.Store, "aligo")
+	noErr(t, err)
+	if b.SMS != 100 || b.Low {
+		t.Errorf("follower stored %+v, want the balance with Low unset", b)
+	}
+	if n := len(alertMessages(t, a)); n != 0 {
+		t.Fatalf("a replica not leading the monitor sent %d low-balance alerts", n)
+	}
+	a.leading.Store(&Monitor{})
+	defer a.leading.Store(nil)
+	noErr(t, BalanceOnce(ctx, a))
+	if n := len(alertMessages(t, a)); n != 1 {
+		t.Fatalf("the leader sent %d low-balance alerts, want 1", n)
+	}
+	if b, _ := LoadBalance(ctx, a.Store, "aligo"); !b.Low {
+		t.Errorf("after the leader's alert: %+v", b)
+	}
+}
