@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/munja-sms/munja/sms"
 )
 
 // reasonOrder is the order messages of one tick are handed to the notifier.
@@ -194,7 +196,7 @@ func (e *Engine) compose(reason Reason, incs []*incident, now time.Time) Notific
 		if k == 1 {
 			// One alert longer than an LMS: cut it rather than have the
 			// outbox refuse it on every retry.
-			text = truncate(text, lmsMaxBytes)
+			text = sms.Truncate(text, lmsMaxBytes)
 			withLink = false
 		}
 	}

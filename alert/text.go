@@ -76,22 +76,3 @@ func title(reason Reason, count int) string {
 	}
 	return fmt.Sprintf("[munja] %s %d건", word, count)
 }
-
-// truncate cuts s to at most max CP949 bytes, ending with "…" when cut.
-func truncate(s string, max int) string {
-	if cp949Len(s) <= max {
-		return s
-	}
-	n := 0
-	for i, r := range s {
-		w := 1
-		if r >= utf8.RuneSelf {
-			w = 2
-		}
-		if n+w > max-2 {
-			return s[:i] + "…"
-		}
-		n += w
-	}
-	return s
-}

@@ -149,7 +149,7 @@ func (a *App) build() error {
 	a.Web = web.New(web.Options{
 		Store: a.Store, Outbox: a.Outbox, Log: a.Log.With("part", "web"), TrustedNetworks: nets,
 		TrustedProxies: proxies, Metrics: a.Metrics.Handler(), Mount: con.Mount,
-		Location: cfg.Location(), DryRun: cfg.DryRun(), Checks: cfg.Checks, PublicHost: publicHost(cfg.Server.PublicURL),
+		Location: cfg.Location(), DryRun: cfg.DryRun(), Checks: cfg.Checks, AlertRecipients: cfg.Alerting.Recipients, PublicHost: publicHost(cfg.Server.PublicURL),
 	})
 	return nil
 }

@@ -55,7 +55,7 @@ func NewMetrics(a *App) *Metrics {
 			Name: "munja_gateway_call_seconds", Help: "Duration of gateway send calls.", Buckets: callBuckets,
 		}, []string{"provider"}),
 	}
-	for _, src := range []string{"api", "cli", "console", "alert", "compat"} {
+	for _, src := range sms.Sources {
 		m.accepted.WithLabelValues(src)
 	}
 	for _, p := range a.Providers {

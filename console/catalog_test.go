@@ -83,7 +83,7 @@ func TestCatalogs(t *testing.T) {
 	for _, s := range statuses {
 		used["status."+string(s)] = true
 	}
-	for _, s := range []string{"api", "cli", "console", "alert", "compat"} {
+	for _, s := range sms.Sources {
 		used["source."+s] = true
 	}
 	for _, r := range []alert.Reason{alert.ReasonFirst, alert.ReasonRepeat, alert.ReasonResolved, alert.ReasonEscalation, alert.ReasonFlapping} {

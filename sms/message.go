@@ -44,7 +44,7 @@ type Message struct {
 	Sender    string    // registered sender number; empty = the configured default
 	Test      bool      // gateway test mode: accepted, not delivered
 	At        time.Time // reservation; zero = now
-	Source    string    // api, cli, console, alert, compat
+	Source    string    // one of Sources
 	CreatedBy string    // user or token name
 	CreatedAt time.Time
 
@@ -69,3 +69,8 @@ type Delivery struct {
 	UpdatedAt     time.Time
 	SentAt        time.Time
 }
+
+// Sources are where messages come from (Message.Source): the HTTP API, the
+// command line, the console, munja's alert engine, the aligo_send.php
+// drop-in, and Alertmanager's webhook.
+var Sources = []string{"api", "cli", "console", "alert", "compat", "alertmanager"}

@@ -209,3 +209,52 @@ func Describe(n int, k Kind) string {
 	}
 	return strconv.Itoa(n) + " / " + strconv.Itoa(MaxSMSBytes) + " byte"
 }
+
+// Encodable reports whether CP949 can carry r (so an SMS can).
+func Encodable(r rune) bool {
+	if r < utf8.RuneSelf {
+		return true
+	}
+	if r == utf8.RuneError || r >= 0x10000 {
+		return false
+	}
+	return (r >= 0xAC00 && r <= 0xD7A3) || loadCP949()[r>>6]&(1<<(r&63)) != 0
+}
+
+// Sanitize replaces every character CP949 cannot carry (and invalid UTF-8)
+// with '?', for text munja relays but did not write and cannot send back
+// (an Alertmanager annotation with an emoji must still page).
+func Sanitize(s string) string {
+	if _, err := CountBytes(s); err == nil {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if !Encodable(r) {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Truncate cuts s (CP949-encodable) to at most max CP949 bytes, ending
+// with "…" when it cut.
+func Truncate(s string, max int) string {
+	if n, err := CountBytes(s); err == nil && n <= max {
+		return s
+	}
+	n := 0
+	for i, r := range s {
+		w := 1
+		if r >= utf8.RuneSelf {
+			w = 2
+		}
+		if n+w > max-2 { // room for "…" (2 bytes in CP949)
+			return s[:i] + "…"
+		}
+		n += w
+	}
+	return s
+}

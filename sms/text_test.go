@@ -280,3 +280,32 @@ func BenchmarkCountBytes(b *testing.B) {
 		})
 	}
 }
+
+func TestSanitizeAndTruncate(t *testing.T) {
+	for in, want := range map[string]string{
+		"disk full":        "disk full",
+		"디스크 부족 🔥":         "디스크 부족 ?",
+		"✔ ok ₩100":        "? ok ?100",
+		"bad \xff utf8":    "bad ? utf8",
+		"한글과 漢字 and ASCII": "한글과 漢字 and ASCII",
+	} {
+		got := Sanitize(in)
+		if got != want {
+			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
+		}
+		if _, err := CountBytes(got); err != nil {
+			t.Errorf("Sanitize(%q) still unsendable: %v", in, err)
+		}
+	}
+	long := strings.Repeat("가", 50) // 100 bytes
+	got := Truncate(long, 90)
+	if n, err := CountBytes(got); err != nil || n > 90 || !strings.HasSuffix(got, "…") {
+		t.Errorf("Truncate to 90: %q (%d bytes, %v)", got, n, err)
+	}
+	if got := Truncate("short", 90); got != "short" {
+		t.Errorf("Truncate(short) = %q", got)
+	}
+	if got := Truncate(strings.Repeat("a", 91), 90); len(got) != 88+len("…") {
+		t.Errorf("Truncate ASCII: %q", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,9 +56,17 @@ type messageRequest struct {
 
 // decodeJSON decodes exactly one JSON object, refusing unknown fields, and
 // names the offending field in its error.
-func decodeJSON(r *http.Request, v any) error {
+func decodeJSON(r *http.Request, v any) error { return decodeBody(r, v, true) }
+
+// decodeLenient is decodeJSON for bodies munja does not own (Alertmanager's):
+// unknown fields are ignored.
+func decodeLenient(r *http.Request, v any) error { return decodeBody(r, v, false) }
+
+func decodeBody(r *http.Request, v any, strict bool) error {
 	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		var te *json.UnmarshalTypeError
@@ -182,12 +191,10 @@ func messageFilter(r *http.Request) (store.MessageFilter, error) {
 		}
 	}
 	if v := q.Get("source"); v != "" {
-		switch v {
-		case "api", "cli", "console", "alert", "compat":
-			f.Source = v
-		default:
+		if !slices.Contains(sms.Sources, v) {
 			return f, badRequest("source", "unknown source "+strconv.Quote(v))
 		}
+		f.Source = v
 	}
 	for _, p := range []struct {
 		name string

@@ -71,6 +71,7 @@ func newFixture(t testing.TB, opts ...func(*Options)) *fixture {
 		Store: db, Outbox: outbox.New(outbox.Options{Store: db}), Log: log, DryRun: true,
 		TrustedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		Checks:          cfg.Checks,
+		AlertRecipients: []string{"01012345678"},
 		PublicHost:      "example.com", // httptest.NewRequest's default Host
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			fmt.Fprintln(w, "munja_test_metric 1")

@@ -31,7 +31,10 @@ type Options struct {
 	DryRun         bool // no gateway configured: say so in responses
 	Now            func() time.Time
 	Checks         []config.Check // for heartbeat names
-	PublicHost     string         // host of server.public_url: accepted in Host for token-less calls
+	// AlertRecipients (alerting.recipients) receive Alertmanager
+	// notifications whose webhook URL names no ?to= or ?group=.
+	AlertRecipients []string
+	PublicHost      string // host of server.public_url: accepted in Host for token-less calls
 	// Metrics, when set, is served at GET /metrics to callers with scope
 	// read (or from server.trusted_networks).
 	Metrics http.Handler
@@ -87,6 +90,7 @@ func New(opt Options) *Server {
 	s.api("GET /api/v1/messages/{id}", "read", s.getMessage)
 	s.api("POST /api/v1/send", "send", s.compatSend)
 	s.api("POST /sms/aligo_send.php", "send", s.compatSend)
+	s.api("POST /api/v1/alertmanager", "send", s.alertmanager)
 	s.bookRoutes()
 	if opt.Metrics != nil {
 		s.api("GET /metrics", "read", func(w http.ResponseWriter, r *http.Request, _ Caller) {
