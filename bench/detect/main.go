@@ -128,7 +128,7 @@ alerting:
 	for _, r := range []struct {
 		name string
 		d    []time.Duration
-	}{{"process killed (pidfd)", procLat}, {"port closed (1 s poll of /proc/net/tcp)", portLat}, {"log line appended (inotify)", logLat}} {
+	}{{"process killed (pidfd)", procLat}, {"port closed (1 s poll, sock_diag netlink)", portLat}, {"log line appended (inotify)", logLat}} {
 		slices.Sort(r.d)
 		fmt.Printf("| %s | %d | %s | %s | %s |\n", r.name, len(r.d), rd(pct(r.d, 50)), rd(pct(r.d, 99)), rd(r.d[len(r.d)-1]))
 	}
