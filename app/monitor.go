@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/munja-sms/munja/agent"
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/check/checks"
@@ -84,7 +85,8 @@ func (a *App) runMonitor(ctx context.Context, m *Monitor) {
 	a.runChecks(ctx, m)
 }
 
-// runChecks runs m's checks and engine until ctx ends.
+// runChecks runs m's checks and engine, and takes agents' reports, until
+// ctx ends.
 func (a *App) runChecks(ctx context.Context, m *Monitor) {
 	done := make(chan struct{})
 	go func() {
@@ -93,6 +95,20 @@ func (a *App) runChecks(ctx context.Context, m *Monitor) {
 			a.Log.Error("alert engine stopped", "err", err)
 		}
 	}()
+	// Hosts whose agents reported before (the engine's state) are watched
+	// from the start: one that died while munja was down is noticed too.
+	known := map[string]time.Time{}
+	for _, st := range m.Engine.Checks() {
+		if st.Check == agent.LivenessCheck && st.Host != "" {
+			known[st.Host] = laterOf(st.Last.At, st.Since)
+		}
+	}
+	agents := agent.NewTracker(m.Engine.Observe, known, nil)
+	if a.Web != nil {
+		a.Web.SetAgents(agents)
+		defer a.Web.SetAgents(nil)
+	}
+	go agents.Run(ctx)
 	if len(m.Checks) > 0 {
 		check.NewRunner(m.Checks, a.Log.With("part", "check")).Run(ctx, m.Engine.Observe)
 	}
@@ -175,4 +191,11 @@ func (a *App) activeMonitor() *Monitor {
 		return a.leading.Load()
 	}
 	return a.Monitor
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

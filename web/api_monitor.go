@@ -25,6 +25,7 @@ func (s *Server) SetMonitor(e *alert.Engine) {
 	s.api("GET /api/v1/silences", "read", s.listSilences)
 	s.api("POST /api/v1/silences", "send", s.createSilence)
 	s.api("DELETE /api/v1/silences/{id}", "send", s.deleteSilence)
+	s.api("POST /api/v1/agents/report", "send", s.agentReport)
 	// The one-time token in the link is the credential. GET only shows a
 	// confirmation page, so link previews in messengers cannot acknowledge.
 	s.link("GET /ack/{token}", s.ackPage)

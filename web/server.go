@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/munja-sms/munja/agent"
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/outbox"
@@ -56,6 +57,7 @@ type Server struct {
 	handler http.Handler // mux behind ProxyHeaders
 	routes  []Route
 	engine  atomic.Pointer[alert.Engine] // set by SetMonitor, replaced by ReplaceMonitor
+	agents  atomic.Pointer[agent.Tracker] // set while this process runs the alert engine
 
 	touchMu sync.Mutex
 	touched map[int64]time.Time // token ID → last TouchToken

@@ -22,6 +22,7 @@ func commands() []command {
 	return []command{
 		{"serve", "", "run the relay: HTTP API, dispatcher (and checks)", cmdServe},
 		{"send", "--to N[,N…] [--group G] [--title T] [--type auto|sms|lms] [--test] TEXT|-", "send an SMS now and wait for the gateway's answer", cmdSend},
+		{"agent", "", "run this host's checks and report them to the munja server at agent.server", cmdAgent},
 		{"check", "[--once] [--notify]", "run the configured checks once, print a table, exit 1 if any fails; --notify alerts (cron mode)", cmdCheck},
 		{"logscan", "[--regex] [--count] --pattern P FILE…", "run the log matcher over whole files: matching lines or their count", cmdLogscan},
 		{"remain", "", "what the balance still buys (SMS, LMS, MMS) per provider", cmdRemain},

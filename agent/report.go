@@ -1,0 +1,134 @@
+// Package agent lets one munja server watch many hosts: `munja agent` runs
+// a host's checks and pushes their results to the server
+// (POST /api/v1/agents/report); the server feeds them to its alert engine
+// with the host's name, and pages when a host stops reporting (the host, or
+// its network, died — what a check on the host itself can never report).
+package agent
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/sms"
+)
+
+// Report is the body of POST /api/v1/agents/report.
+type Report struct {
+	Host string `json:"host"`
+	// IntervalSeconds is how often the agent reports at the latest (its
+	// shortest check interval); the server pages when 3 of them (at least
+	// 15 s) pass without a report.
+	IntervalSeconds int      `json:"interval_seconds"`
+	Results         []Result `json:"results"`
+}
+
+// Result is one check result of a Report.
+type Result struct {
+	Check      string    `json:"check"`
+	OK         bool      `json:"ok"`
+	At         time.Time `json:"at"`
+	DurationMS int64     `json:"duration_ms,omitempty"`
+	Firing     string    `json:"firing,omitempty"`
+	Resolved   string    `json:"resolved,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	Severity   string    `json:"severity,omitempty"`
+}
+
+// Limits of a report.
+const (
+	MaxResults  = 1000
+	maxHost     = 64
+	maxName     = 100
+	maxText     = 1000
+	maxInterval = 24 * 60 * 60
+)
+
+// LivenessCheck is the check name under which the server records whether
+// a host's agent reports.
+const LivenessCheck = "agent"
+
+// FieldError names what is wrong with a report.
+type FieldError struct{ Field, Msg string }
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Validate checks r and returns its results as check.Results of r.Host,
+// texts made sendable (characters CP949 lacks become '?').
+func (r *Report) Validate(now time.Time) ([]check.Result, error) {
+	if err := validName(r.Host, maxHost); err != nil {
+		return nil, &FieldError{"host", err.Error()}
+	}
+	if r.IntervalSeconds < 1 || r.IntervalSeconds > maxInterval {
+		return nil, &FieldError{"interval_seconds", fmt.Sprintf("must be 1 to %d", maxInterval)}
+	}
+	if len(r.Results) > MaxResults {
+		return nil, &FieldError{"results", fmt.Sprintf("at most %d results per report", MaxResults)}
+	}
+	out := make([]check.Result, 0, len(r.Results))
+	for i, x := range r.Results {
+		field := fmt.Sprintf("results[%d]", i)
+		if err := validName(x.Check, maxName); err != nil {
+			return nil, &FieldError{field + ".check", err.Error()}
+		}
+		if x.Check == LivenessCheck {
+			return nil, &FieldError{field + ".check", fmt.Sprintf("%q is the server's own check of the agent", LivenessCheck)}
+		}
+		switch x.Severity {
+		case "", "info", "warning", "critical":
+		default:
+			return nil, &FieldError{field + ".severity", "must be info, warning or critical"}
+		}
+		at := x.At
+		if at.IsZero() || at.After(now.Add(time.Minute)) {
+			at = now // a clock running ahead must not date results in the future
+		}
+		out = append(out, check.Result{
+			Check: x.Check, Host: r.Host, OK: x.OK, At: at,
+			Duration: time.Duration(max(x.DurationMS, 0)) * time.Millisecond,
+			Firing:   text(x.Firing), Resolved: text(x.Resolved), Detail: text(x.Detail),
+			Severity: x.Severity,
+		})
+	}
+	return out, nil
+}
+
+// Grace is how long the server waits for the next report before paging.
+func (r *Report) Grace() time.Duration {
+	return max(3*time.Duration(r.IntervalSeconds)*time.Second, 15*time.Second)
+}
+
+func validName(s string, maxLen int) error {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return fmt.Errorf("required")
+	case len(s) > maxLen:
+		return fmt.Errorf("at most %d bytes", maxLen)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("not valid UTF-8")
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '/' }) >= 0:
+		return fmt.Errorf("must not contain control characters or '/'")
+	}
+	return nil
+}
+
+func text(s string) string {
+	if len(s) > maxText {
+		s = s[:maxText]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+	}
+	return sms.Sanitize(s)
+}
+
+// FromCheck is a check.Result in a Report.
+func FromCheck(c check.Result) Result {
+	return Result{
+		Check: c.Check, OK: c.OK, At: c.At, DurationMS: c.Duration.Milliseconds(),
+		Firing: c.Firing, Resolved: c.Resolved, Detail: c.Detail, Severity: c.Severity,
+	}
+}

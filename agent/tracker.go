@@ -1,0 +1,124 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/internal/tick"
+)
+
+// Tracker is the server's side: it passes reported results on and records
+// when each host last reported. Run pages (a failing LivenessCheck result
+// of that host) while a host is overdue, and Report resolves it.
+type Tracker struct {
+	observe func(check.Result)
+	now     func() time.Time
+
+	mu    sync.Mutex
+	hosts map[string]*host
+}
+
+type host struct {
+	last  time.Time
+	grace time.Duration
+	down  bool
+}
+
+// DefaultGrace applies to hosts known from before a restart until they
+// report again.
+const DefaultGrace = time.Minute
+
+// NewTracker returns a Tracker feeding observe (the alert engine's
+// Observe). known are hosts seen before (from the engine's state) with
+// when they last reported: a host that died while the server was down is
+// still noticed. now may be nil.
+func NewTracker(observe func(check.Result), known map[string]time.Time, now func() time.Time) *Tracker {
+	if now == nil {
+		now = time.Now
+	}
+	t := &Tracker{observe: observe, now: now, hosts: map[string]*host{}}
+	for h, last := range known {
+		t.hosts[h] = &host{last: last, grace: DefaultGrace}
+	}
+	return t
+}
+
+// Report takes a validated report's results.
+func (t *Tracker) Report(hostName string, grace time.Duration, results []check.Result) {
+	now := t.now()
+	t.mu.Lock()
+	h := t.hosts[hostName]
+	if h == nil {
+		h = &host{}
+		t.hosts[hostName] = h
+	}
+	h.last, h.grace, h.down = now, grace, false
+	t.mu.Unlock()
+	for _, r := range results {
+		t.observe(r)
+	}
+	t.observe(alive(hostName, now))
+}
+
+// Hosts returns the hosts known, with when each last reported.
+func (t *Tracker) Hosts() map[string]time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]time.Time, len(t.hosts))
+	for n, h := range t.hosts {
+		out[n] = h.last
+	}
+	return out
+}
+
+// Check reports every overdue host as failing (once per call while overdue,
+// like a check run; the engine pages once per incident).
+func (t *Tracker) Check() {
+	now := t.now()
+	var overdue []check.Result
+	t.mu.Lock()
+	for n, h := range t.hosts {
+		if silent := now.Sub(h.last); silent > h.grace {
+			h.down = true
+			overdue = append(overdue, silentResult(n, now, silent))
+		}
+	}
+	t.mu.Unlock()
+	for _, r := range overdue {
+		t.observe(r)
+	}
+}
+
+// Run calls Check every second until ctx ends.
+func (t *Tracker) Run(ctx context.Context) {
+	tk := tick.NewTicker(time.Second)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C():
+			t.Check()
+		}
+	}
+}
+
+func alive(hostName string, now time.Time) check.Result {
+	return check.Result{
+		Check: LivenessCheck, Host: hostName, OK: true, At: now, Severity: "critical",
+		// Messages name the host already ("[web01] [경고] …").
+		Firing:   "[경고] munja agent 보고가 없습니다.",
+		Resolved: "[복구] munja agent 보고가 다시 들어옵니다.",
+		Detail:   "agent reported",
+	}
+}
+
+func silentResult(hostName string, now time.Time, silent time.Duration) check.Result {
+	r := alive(hostName, now)
+	r.OK = false
+	r.Detail = fmt.Sprintf("no report for %s (host down, network cut, or agent stopped)", silent.Round(time.Second))
+	return r
+}
