@@ -56,7 +56,7 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler // mux behind ProxyHeaders
 	routes  []Route
-	engine  atomic.Pointer[alert.Engine] // set by SetMonitor, replaced by ReplaceMonitor
+	engine  atomic.Pointer[alert.Engine]  // set by SetMonitor, replaced by ReplaceMonitor
 	agents  atomic.Pointer[agent.Tracker] // set while this process runs the alert engine
 
 	touchMu sync.Mutex
