@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/agent"
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/check"
@@ -82,6 +83,7 @@ func newFixture(t testing.TB, opts ...func(*Options)) *fixture {
 	}
 	f := &fixture{t: t, db: db, srv: New(opt), engine: eng, tokens: map[string]string{}}
 	f.srv.SetMonitor(eng)
+	f.srv.SetAgents(agent.NewTracker(eng.Observe, nil, nil))
 	for _, scope := range []string{auth.ScopeRead, auth.ScopeSend, auth.ScopeAdmin, "revoked"} {
 		plain, hash, err := auth.NewToken()
 		if err != nil {

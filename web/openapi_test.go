@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/munja-sms/munja/agent"
 )
 
 // A small reading of OpenAPI 3.1: enough to compare it with the router and
@@ -246,6 +248,8 @@ func TestOpenAPIRequestSchemasMatchStructs(t *testing.T) {
 		"TemplateRequest": reflect.TypeFor[templateRequest](),
 		"GroupRequest":    reflect.TypeFor[groupRequest](),
 		"SilenceRequest":  reflect.TypeFor[silenceRequest](),
+		"AgentReport":     reflect.TypeFor[agent.Report](),
+		"AgentResult":     reflect.TypeFor[agent.Result](),
 	} {
 		var fields []string
 		for f := range typ.Fields() {
