@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/munja-sms/munja/agent"
@@ -30,9 +29,6 @@ func cmdAgent(e *env, args []string) int {
 	}
 	if cfg.Agent.Server == "" {
 		return bad("agent.server", "required: the munja server's URL, e.g. https://munja.example:8080")
-	}
-	if u, err := url.Parse(cfg.Agent.Server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return bad("agent.server", fmt.Sprintf("%q is not an http(s) URL", cfg.Agent.Server))
 	}
 	if cfg.Agent.Token.Reveal() == "" {
 		return bad("agent.token", "required: a token with scope send (munja token create NAME --scope send, on the server)")
