@@ -43,6 +43,9 @@ func newToken() string {
 // Ack acknowledges an open incident: its reminders and escalation stop.
 // Acknowledging twice keeps the first acknowledgement.
 func (e *Engine) Ack(ctx context.Context, incidentID, by string) error {
+	if e.readOnly {
+		return ErrReadOnly
+	}
 	now := e.clock.Now()
 	e.mu.Lock()
 	inc := e.incidents[incidentID]
@@ -74,6 +77,9 @@ func (e *Engine) ack(inc *incident, by string, now time.Time) {
 // works once and only while one of its incidents is open; otherwise
 // ErrInvalidToken.
 func (e *Engine) AckByToken(ctx context.Context, token, by string) (string, error) {
+	if e.readOnly {
+		return "", ErrReadOnly
+	}
 	token = strings.TrimSpace(token)
 	if token == "" {
 		return "", ErrInvalidToken

@@ -38,6 +38,7 @@ type Engine struct {
 	publicURL string
 	retry     time.Duration
 	timeout   time.Duration
+	readOnly  bool
 
 	tickMu sync.Mutex // one evaluation (and its Notify calls) at a time
 	// holdUntil: after a failed Notify nothing is sent before this time,
@@ -77,6 +78,7 @@ func New(opts Options) (*Engine, error) {
 		publicURL:  strings.TrimRight(opts.PublicURL, "/"),
 		retry:      opts.RetryInterval,
 		timeout:    opts.NotifyTimeout,
+		readOnly:   opts.ReadOnly,
 		wake:       make(chan struct{}, 1),
 		cc:         cc,
 		checks:     map[string]*checkState{},
@@ -123,7 +125,7 @@ func (e *Engine) SetConfig(ctx context.Context, c *config.Config) error {
 // Observe feeds one check result to the engine. It only updates memory and
 // wakes Run; it never blocks on the store or the notifier.
 func (e *Engine) Observe(r check.Result) {
-	if r.Check == "" {
+	if r.Check == "" || e.readOnly {
 		return
 	}
 	now := e.clock.Now()

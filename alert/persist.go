@@ -169,6 +169,9 @@ func (e *Engine) Load(ctx context.Context) error {
 	}
 	e.reconcile(e.clock.Now())
 	e.mu.Unlock()
+	if e.readOnly {
+		return nil
+	}
 	e.wakeup()
 	return e.save(ctx)
 }

@@ -53,6 +53,9 @@ func (e *Engine) effective(inc *incident, now time.Time) effectiveCfg {
 // send nothing until it ends; an incident still firing then notifies once.
 // Empty Check or Host match every check or host.
 func (e *Engine) Silence(ctx context.Context, s SilenceSpec) (string, error) {
+	if e.readOnly {
+		return "", ErrReadOnly
+	}
 	now := e.clock.Now()
 	if !s.Until.After(now) {
 		return "", fmt.Errorf("%w: until %s is not in the future", ErrBadSilence, s.Until.Format(time.RFC3339))
@@ -75,6 +78,9 @@ func (e *Engine) Silence(ctx context.Context, s SilenceSpec) (string, error) {
 // Unsilence removes a runtime silence. Silences from the config can only
 // be removed by editing it.
 func (e *Engine) Unsilence(ctx context.Context, id string) error {
+	if e.readOnly {
+		return ErrReadOnly
+	}
 	e.mu.Lock()
 	if _, ok := e.silences[id]; !ok {
 		fromConfig := slices.ContainsFunc(e.cc.silences, func(s Silence) bool { return s.ID == id })

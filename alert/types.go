@@ -54,6 +54,11 @@ type Options struct {
 	RetryInterval time.Duration
 	// NotifyTimeout bounds one Notify call (default 10s).
 	NotifyTimeout time.Duration
+	// ReadOnly makes a view of the state in the store for a replica that
+	// does not run the engine (PostgreSQL replicas): Load writes nothing,
+	// Observe is ignored, and acknowledging or silencing answers
+	// ErrReadOnly, since the replica running the engine would not see it.
+	ReadOnly bool
 }
 
 // Errors returned by the engine. Unknown incidents wrap store.ErrNotFound.
@@ -61,6 +66,7 @@ var (
 	ErrInvalidToken   = errors.New("alert: ack link is invalid, used or expired")
 	ErrIncidentClosed = errors.New("alert: incident is already resolved")
 	ErrBadSilence     = errors.New("alert: invalid silence")
+	ErrReadOnly       = errors.New("alert: this replica shows the alert state but does not run the alert engine; try again (another replica runs it)")
 )
 
 // HistoryPoint is one past result of a check.

@@ -25,6 +25,7 @@ import (
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/providers"
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/postgres"
 	"github.com/munja-sms/munja/store/sqlite"
 	"github.com/munja-sms/munja/web"
 )
@@ -211,8 +212,15 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	a.Monitor = mon
-	a.Web.SetMonitor(mon.Engine)
-	a.Console.SetEngine(mon.Engine)
+	shown := mon.Engine
+	if _, ok := a.Store.(*postgres.DB); ok {
+		// Until this replica leads, it shows the leader's state read-only.
+		if shown, err = a.monitorView(ctx); err != nil {
+			return err
+		}
+	}
+	a.Web.SetMonitor(shown)
+	a.Console.SetEngine(shown)
 	a.srv = &http.Server{
 		Handler: a.Web, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,

@@ -127,6 +127,16 @@ func (a *App) leadMonitor(ctx context.Context, pg *postgres.DB) {
 		case l != nil:
 			a.lead(ctx, l, log)
 		}
+		if ctx.Err() != nil {
+			return
+		}
+		// Not leading (any more): show the leader's state, fresh from the
+		// store, read-only, until the next election round.
+		if v, err := a.monitorView(ctx); err != nil {
+			log.Warn("monitor: cannot read the alert state for this replica's console and API", "err", err)
+		} else {
+			a.showEngine(v)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -155,12 +165,7 @@ func (a *App) lead(ctx context.Context, l *postgres.Leadership, log *slog.Logger
 		return
 	}
 	log.Info("monitor: leading; running the checks and the alert engine", "checks", len(m.Checks))
-	if a.Web != nil {
-		a.Web.ReplaceMonitor(m.Engine)
-	}
-	if a.Console != nil {
-		a.Console.SetEngine(m.Engine)
-	}
+	a.showEngine(m.Engine)
 	a.leading.Store(m)
 	defer a.leading.Store(nil)
 	a.runChecks(ctx, m)
@@ -169,6 +174,33 @@ func (a *App) lead(ctx context.Context, l *postgres.Leadership, log *slog.Logger
 		log.Warn("monitor: leader lock lost; stopped the checks and the alert engine")
 	default:
 		log.Info("monitor: stopped leading")
+	}
+}
+
+// monitorView is a read-only engine over the alert state in the store, for
+// a replica that does not run the engine: its console and API show the
+// leader's incidents (as of the last election round, 5 s at most) and
+// refuse acknowledgements and silences with alert.ErrReadOnly instead of
+// recording them where the leader would never see them.
+func (a *App) monitorView(ctx context.Context) (*alert.Engine, error) {
+	v, err := alert.New(alert.Options{Config: a.Config, State: a.Store, ReadOnly: true,
+		Notifier: outboxNotifier{a.Outbox, a.Log}, Log: a.Log.With("part", "alert-view"), PublicURL: a.Config.Server.PublicURL})
+	if err != nil {
+		return nil, err
+	}
+	if err := v.Load(ctx); err != nil {
+		return nil, fmt.Errorf("alert state: %w", err)
+	}
+	return v, nil
+}
+
+// showEngine makes e the engine the API and console show and act on.
+func (a *App) showEngine(e *alert.Engine) {
+	if a.Web != nil {
+		a.Web.ReplaceMonitor(e)
+	}
+	if a.Console != nil {
+		a.Console.SetEngine(e)
 	}
 }
 

@@ -257,3 +257,51 @@ func TestMonitorLeaderLost(t *testing.T) {
 		t.Error("the replica leads again with the old monitor, not a fresh one")
 	}
 }
+
+// TestMonitorFollowerIsReadOnly: the replica that does not lead shows the
+// leader's alert state (read from the store) but refuses to silence or
+// acknowledge — the leader would never see it — with 503, so the operator
+// or a load balancer retries; agents' reports get 503 too.
+func TestMonitorFollowerIsReadOnly(t *testing.T) {
+	dsn := postgresSchema(t)
+	r1, r2 := startReplica(t, dsn), startReplica(t, dsn)
+	leader := waitLeader(t, 15*time.Second, r1, r2)
+	follower := r1
+	if leader == r1 {
+		follower = r2
+	}
+	post := func(r *replica, path, body string) int {
+		resp, err := http.Post("http://"+r.a.Addr()+path, "application/json", strings.NewReader(body))
+		noErr(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	until := time.Now().Add(time.Hour).Format(time.RFC3339)
+	silence := `{"check":"probe","until":"` + until + `"}`
+	if code := post(follower, "/api/v1/silences", silence); code != http.StatusServiceUnavailable {
+		t.Errorf("silence on the follower: %d, want 503", code)
+	}
+	if code := post(follower, "/api/v1/agents/report", `{"host":"web01","interval_seconds":10}`); code != http.StatusServiceUnavailable {
+		t.Errorf("agent report to the follower: %d, want 503", code)
+	}
+	if code := post(leader, "/api/v1/silences", silence); code/100 != 2 {
+		t.Fatalf("silence on the leader: %d", code)
+	}
+	// The follower's view catches up within an election round.
+	deadline := time.Now().Add(2*leaderRetry + 5*time.Second)
+	for {
+		resp, err := http.Get("http://" + follower.a.Addr() + "/api/v1/silences")
+		noErr(t, err)
+		var body struct{ Silences []struct{ Check string } }
+		noErr(t, json.NewDecoder(resp.Body).Decode(&body))
+		resp.Body.Close()
+		if len(body.Silences) == 1 && body.Silences[0].Check == "probe" {
+			t.Logf("the follower shows the leader's silence after %s", time.Since(deadline.Add(-2*leaderRetry-5*time.Second)).Round(time.Millisecond))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the follower still shows %+v", body.Silences)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

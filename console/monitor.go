@@ -114,6 +114,9 @@ func (c *Console) incidentAck(w http.ResponseWriter, r *http.Request, q *request
 	id := r.PathValue("id")
 	err := e.Ack(r.Context(), id, q.userName())
 	switch {
+	case errors.Is(err, alert.ErrReadOnly):
+		c.fail(w, r, q, http.StatusServiceUnavailable, "err.read_only")
+		return
 	case errors.Is(err, store.ErrNotFound):
 		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
 		return
@@ -149,6 +152,10 @@ func (c *Console) silenceCreate(w http.ResponseWriter, r *http.Request, q *reque
 		return
 	}
 	id, err := e.Silence(r.Context(), alert.SilenceSpec{Check: f.Check, Host: f.Host, Until: f.Until, By: q.userName(), Comment: f.Comment})
+	if errors.Is(err, alert.ErrReadOnly) {
+		c.fail(w, r, q, http.StatusServiceUnavailable, "err.read_only")
+		return
+	}
 	if errors.Is(err, alert.ErrBadSilence) {
 		c.fail(w, r, q, http.StatusUnprocessableEntity, "err.silence", c.t(q.Lang, "err.until_past"))
 		return
@@ -177,6 +184,9 @@ func (c *Console) silenceDelete(w http.ResponseWriter, r *http.Request, q *reque
 	id := r.PathValue("id")
 	err := e.Unsilence(r.Context(), id)
 	switch {
+	case errors.Is(err, alert.ErrReadOnly):
+		c.fail(w, r, q, http.StatusServiceUnavailable, "err.read_only")
+		return
 	case errors.Is(err, store.ErrNotFound):
 		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
 		return

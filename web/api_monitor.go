@@ -203,6 +203,11 @@ func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) {
 		_ = ackTmpl.Execute(w, map[string]any{"Done": true, "Msg": "링크가 유효하지 않거나 이미 사용되었습니다. (invalid, used or expired link)"})
 		return
 	}
+	if errors.Is(err, alert.ErrReadOnly) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = ackTmpl.Execute(w, map[string]any{"Done": true, "Msg": "지금 이 서버는 알림을 처리하지 않습니다. 잠시 후 다시 시도하세요. (this replica does not run alerts now; try again shortly)"})
+		return
+	}
 	if err != nil {
 		s.opt.Log.Error("ack by link", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -55,6 +55,8 @@ func classify(err error) *apiError {
 		return &apiError{status: http.StatusNotFound, msg: "not found"}
 	case errors.Is(err, alert.ErrIncidentClosed):
 		return &apiError{status: http.StatusConflict, field: "id", msg: "the incident is already resolved"}
+	case errors.Is(err, alert.ErrReadOnly):
+		return &apiError{status: http.StatusServiceUnavailable, msg: err.Error()}
 	case errors.Is(err, alert.ErrBadSilence):
 		return &apiError{status: http.StatusBadRequest, field: "until", msg: err.Error()}
 	case errors.Is(err, store.ErrConflict):
