@@ -38,6 +38,7 @@ func cmdAgent(e *env, args []string) int {
 			return bad(fmt.Sprintf("checks[%d]", i), "heartbeat checks belong on the server (pings go to its API)")
 		}
 	}
+	daemonGC()
 	log := app.NewLogger(cfg, e.stderr)
 	host := cfg.HostName()
 	scheduled, err := checks.Build(cfg.Checks, check.Defaults{Interval: cfg.Alerting.Interval.D()},

@@ -105,13 +105,7 @@ func cmdServe(e *env, args []string) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if os.Getenv("GOGC") == "" {
-		// An idle monitor has about 1 MB of live heap and the default GC
-		// target would let 4 MB stay resident; half the growth keeps ~2 MB
-		// less at no measurable CPU cost (docs/BENCHMARKS.md section 4).
-		// GOGC in the environment still decides.
-		debug.SetGCPercent(50)
-	}
+	daemonGC()
 	a, code := e.open()
 	if a == nil {
 		return code
@@ -122,6 +116,17 @@ func cmdServe(e *env, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// daemonGC sets the GC for long-running commands (serve, agent): an idle
+// monitor has about 1 MB of live heap and the default GC target would let
+// 4 MB stay resident; half the growth keeps ~2 MB less at no measurable
+// CPU cost (docs/BENCHMARKS.md section 4). GOGC in the environment still
+// decides.
+func daemonGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 }
 
 type listFlag []string
