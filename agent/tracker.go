@@ -63,6 +63,13 @@ func (t *Tracker) Report(hostName string, grace time.Duration, results []check.R
 	t.observe(alive(hostName, now))
 }
 
+// Forget stops watching a host (its agent was retired).
+func (t *Tracker) Forget(hostName string) {
+	t.mu.Lock()
+	delete(t.hosts, hostName)
+	t.mu.Unlock()
+}
+
 // Hosts returns the hosts known, with when each last reported.
 func (t *Tracker) Hosts() map[string]time.Time {
 	t.mu.Lock()

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -83,4 +84,38 @@ func (i *incident) public() Incident {
 		p.Notifications[k].Recipients = slices.Clone(p.Notifications[k].Recipients)
 	}
 	return p
+}
+
+// Forget drops every check state of a host whose agent was retired; its
+// open incidents close without a message. It returns how many checks it
+// dropped, or an error wrapping store.ErrNotFound when it knows nothing of
+// host (this host, "", cannot be forgotten).
+func (e *Engine) Forget(ctx context.Context, host string) (int, error) {
+	if e.readOnly {
+		return 0, ErrReadOnly
+	}
+	now := e.clock.Now()
+	e.mu.Lock()
+	n := 0
+	if host != "" && host != e.cc.localHost {
+		for key, st := range e.checks {
+			if st.Host != host {
+				continue
+			}
+			if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
+				e.closeIncident(inc, now, "host forgotten")
+			}
+			delete(e.checks, key)
+			delete(e.lightDirty, key)
+			e.markDirty(key)
+			n++
+		}
+	}
+	e.mu.Unlock()
+	if n == 0 {
+		return 0, fmt.Errorf("host %q: %w", host, store.ErrNotFound)
+	}
+	e.log.Info("host forgotten", "host", host, "checks", n)
+	e.wakeup()
+	return n, e.save(ctx)
 }

@@ -2,9 +2,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/munja-sms/munja/agent"
+	"github.com/munja-sms/munja/alert"
 )
 
 // SetAgents hands the server the tracker of agent reports while this
@@ -39,4 +41,24 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request, _ Caller) {
 	}
 	t.Report(rep.Host, rep.Grace(), results)
 	writeJSON(w, http.StatusAccepted, map[string]any{"host": rep.Host, "accepted": len(results)})
+}
+
+// forgetAgent stops watching a retired agent's host: the server no longer
+// pages for its silence, and its checks and open incidents are dropped.
+func (s *Server) forgetAgent(w http.ResponseWriter, r *http.Request, c Caller) {
+	host := r.PathValue("name")
+	t := s.agents.Load()
+	if t == nil {
+		w.Header().Set("Retry-After", "5")
+		writeError(w, s.opt.Log, alert.ErrReadOnly)
+		return
+	}
+	t.Forget(host)
+	n, err := s.engine.Load().Forget(r.Context(), host)
+	if err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	s.audit(r, c, "agent.forget", host, fmt.Sprintf("%d checks", n))
+	writeJSON(w, http.StatusOK, map[string]any{"host": host, "forgotten": n})
 }

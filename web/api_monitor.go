@@ -26,6 +26,7 @@ func (s *Server) SetMonitor(e *alert.Engine) {
 	s.api("POST /api/v1/silences", "send", s.createSilence)
 	s.api("DELETE /api/v1/silences/{id}", "send", s.deleteSilence)
 	s.api("POST /api/v1/agents/report", "send", s.agentReport)
+	s.api("DELETE /api/v1/agents/{name}", "admin", s.forgetAgent)
 	// The one-time token in the link is the credential. GET only shows a
 	// confirmation page, so link previews in messengers cannot acknowledge.
 	s.link("GET /ack/{token}", s.ackPage)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,9 +194,9 @@ func (f *fixture) snapshot() string {
 	fmt.Fprintf(&b, "audit %d\n", len(au))
 	st, err := f.db.ListState(ctx, "")
 	noErr(f.t, err)
-	for k, v := range st {
+	for _, k := range slices.Sorted(maps.Keys(st)) { // map order would make snapshots differ
 		if !strings.HasPrefix(k, "alert/check/") { // check history is rewritten by time
-			fmt.Fprintf(&b, "state %s %d\n", k, len(v))
+			fmt.Fprintf(&b, "state %s %d\n", k, len(st[k]))
 		}
 	}
 	fmt.Fprintf(&b, "silences %d incidents %v\n", len(f.engine.Silences()), f.engine.Incidents(false))
