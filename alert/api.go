@@ -99,16 +99,10 @@ func (e *Engine) Forget(ctx context.Context, host string) (int, error) {
 	n := 0
 	if host != "" && host != e.cc.localHost {
 		for key, st := range e.checks {
-			if st.Host != host {
-				continue
+			if st.Host == host {
+				e.dropCheck(key, st, now, "host forgotten")
+				n++
 			}
-			if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
-				e.closeIncident(inc, now, "host forgotten")
-			}
-			delete(e.checks, key)
-			delete(e.lightDirty, key)
-			e.markDirty(key)
-			n++
 		}
 	}
 	e.mu.Unlock()

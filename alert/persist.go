@@ -176,6 +176,17 @@ func (e *Engine) Load(ctx context.Context) error {
 	return e.save(ctx)
 }
 
+// dropCheck deletes a check's state; its open incident closes without a
+// message, noting why. Caller holds e.mu.
+func (e *Engine) dropCheck(key string, st *checkState, now time.Time, note string) {
+	if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
+		e.closeIncident(inc, now, note)
+	}
+	delete(e.checks, key)
+	delete(e.lightDirty, key)
+	e.markDirty(key)
+}
+
 // reconcile applies the config to loaded state. Caller holds e.mu.
 func (e *Engine) reconcile(now time.Time) {
 	for key, st := range e.checks {
@@ -189,12 +200,7 @@ func (e *Engine) reconcile(now time.Time) {
 		default:
 			continue
 		}
-		if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
-			e.closeIncident(inc, now, note)
-		}
-		delete(e.checks, key)
-		e.markDirty(key)
-		delete(e.lightDirty, key)
+		e.dropCheck(key, st, now, note)
 		e.log.Info("alert state reset", "check", st.Check, "host", st.Host, "reason", note)
 	}
 	// Incidents whose check state is gone (never saved, or reset above)
