@@ -53,9 +53,20 @@ func (a *App) NewMonitor(ctx context.Context) (*Monitor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checks: %w", err)
 	}
+	eng, err := a.newEngine(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	return &Monitor{Checks: scheduled, Engine: eng}, nil
+}
+
+// newEngine builds the alert engine on the store's state, loaded; readOnly
+// makes the view a replica that does not run it shows (alert.Options).
+func (a *App) newEngine(ctx context.Context, readOnly bool) (*alert.Engine, error) {
+	log := a.Log.With("part", "alert")
 	eng, err := alert.New(alert.Options{
-		Config: cfg, State: a.Store, Notifier: outboxNotifier{a.Outbox, a.Log.With("part", "alert")},
-		Log: a.Log.With("part", "alert"), PublicURL: cfg.Server.PublicURL,
+		Config: a.Config, State: a.Store, Notifier: outboxNotifier{a.Outbox, log},
+		Log: log, PublicURL: a.Config.Server.PublicURL, ReadOnly: readOnly,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("alert engine: %w", err)
@@ -63,7 +74,7 @@ func (a *App) NewMonitor(ctx context.Context) (*Monitor, error) {
 	if err := eng.Load(ctx); err != nil {
 		return nil, fmt.Errorf("alert engine: restore state: %w", err)
 	}
-	return &Monitor{Checks: scheduled, Engine: eng}, nil
+	return eng, nil
 }
 
 // monitorLeader is the leader lock that replicas sharing a PostgreSQL
@@ -100,7 +111,10 @@ func (a *App) runChecks(ctx context.Context, m *Monitor) {
 	known := map[string]time.Time{}
 	for _, st := range m.Engine.Checks() {
 		if st.Check == agent.LivenessCheck && st.Host != "" {
-			known[st.Host] = laterOf(st.Last.At, st.Since)
+			known[st.Host] = st.Since
+			if st.Last.At.After(st.Since) {
+				known[st.Host] = st.Last.At
+			}
 		}
 	}
 	agents := agent.NewTracker(m.Engine.Observe, known, nil)
@@ -183,15 +197,7 @@ func (a *App) lead(ctx context.Context, l *postgres.Leadership, log *slog.Logger
 // refuse acknowledgements and silences with alert.ErrReadOnly instead of
 // recording them where the leader would never see them.
 func (a *App) monitorView(ctx context.Context) (*alert.Engine, error) {
-	v, err := alert.New(alert.Options{Config: a.Config, State: a.Store, ReadOnly: true,
-		Notifier: outboxNotifier{a.Outbox, a.Log}, Log: a.Log.With("part", "alert-view"), PublicURL: a.Config.Server.PublicURL})
-	if err != nil {
-		return nil, err
-	}
-	if err := v.Load(ctx); err != nil {
-		return nil, fmt.Errorf("alert state: %w", err)
-	}
-	return v, nil
+	return a.newEngine(ctx, true)
 }
 
 // showEngine makes e the engine the API and console show and act on.
@@ -223,11 +229,4 @@ func (a *App) activeMonitor() *Monitor {
 		return a.leading.Load()
 	}
 	return a.Monitor
-}
-
-func laterOf(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
