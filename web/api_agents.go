@@ -14,6 +14,17 @@ import (
 // answered 503 so that the agent retries, reaching the replica that does).
 func (s *Server) SetAgents(t *agent.Tracker) { s.agents.Store(t) }
 
+// tracker returns the agent tracker, or answers 503 (retry) and returns
+// nil while this process does not run the alert engine.
+func (s *Server) tracker(w http.ResponseWriter) *agent.Tracker {
+	t := s.agents.Load()
+	if t == nil {
+		w.Header().Set("Retry-After", "5")
+		writeError(w, s.opt.Log, alert.ErrReadOnly)
+	}
+	return t
+}
+
 // agentReport takes a `munja agent` push: the host's check results go to
 // the alert engine under the host's name, and the host counts as alive.
 func (s *Server) agentReport(w http.ResponseWriter, r *http.Request, _ Caller) {
@@ -32,11 +43,8 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request, _ Caller) {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	t := s.agents.Load()
+	t := s.tracker(w)
 	if t == nil {
-		w.Header().Set("Retry-After", "5")
-		writeError(w, s.opt.Log, &apiError{status: http.StatusServiceUnavailable,
-			msg: "this munja does not run the alert engine now (another replica leads); retry"})
 		return
 	}
 	t.Report(rep.Host, rep.Grace(), results)
@@ -47,10 +55,8 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request, _ Caller) {
 // pages for its silence, and its checks and open incidents are dropped.
 func (s *Server) forgetAgent(w http.ResponseWriter, r *http.Request, c Caller) {
 	host := r.PathValue("name")
-	t := s.agents.Load()
+	t := s.tracker(w)
 	if t == nil {
-		w.Header().Set("Retry-After", "5")
-		writeError(w, s.opt.Log, alert.ErrReadOnly)
 		return
 	}
 	t.Forget(host)
