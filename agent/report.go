@@ -116,13 +116,7 @@ func validName(s string, maxLen int) error {
 }
 
 func text(s string) string {
-	if len(s) > maxText {
-		s = s[:maxText]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-	}
-	return sms.Sanitize(s)
+	return sms.Truncate(sms.Sanitize(s), maxText)
 }
 
 // FromCheck is a check.Result in a Report.
