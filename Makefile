@@ -12,14 +12,17 @@ deps:
 	@scripts/test-deps.sh
 
 vet:
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
 
 lint:
 	$(GO) tool staticcheck $(PKGS)
 
+# A process named httpd runs meanwhile: no test may depend on what else runs
+# on the machine (scripts/with-decoys.sh).
 unit:
-	$(GO) test -race -count=1 -timeout 12m $(PKGS)
+	scripts/with-decoys.sh $(GO) test -race -count=1 -timeout 12m $(PKGS)
 
 # A static binary (munja needs no cgo: SQLite is pure Go): it runs on any
 # x86-64 Linux whatever its glibc, and maps 1.5 MB less (no libc).

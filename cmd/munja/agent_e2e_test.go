@@ -51,7 +51,8 @@ func TestAgentReportsAndIsMissed(t *testing.T) {
 	token := lines[len(lines)-1]
 
 	dir := t.TempDir()
-	httpd := startFakeHTTPD(t, dir)
+	proc := decoyName(t)
+	httpd := startDecoy(t, dir, proc)
 	agentCfg := filepath.Join(dir, "agent.yaml")
 	if err := os.WriteFile(agentCfg, []byte(fmt.Sprintf(`host: web01
 agent:
@@ -62,8 +63,8 @@ alerting:
 log:
   level: debug
 checks:
-  - {name: httpd, type: process, process: httpd}
-`, srv.addr)), 0o600); err != nil {
+  - {name: httpd, type: process, process: %s}
+`, srv.addr, proc)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// Wrong set-ups are refused naming the key, before anything runs.
@@ -108,7 +109,7 @@ checks:
 
 	httpd.Process.Kill()
 	httpd.Wait()
-	got := waitContains(t, fake, 10*time.Second, "web01", "httpd 프로세스가 동작하지 않습니다.")
+	got := waitContains(t, fake, 10*time.Second, "web01", proc+" 프로세스가 동작하지 않습니다.")
 	t.Logf("remote process death paged: %q", got)
 
 	// The host dies: no more reports. The server pages after the grace

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -14,11 +16,22 @@ import (
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
 )
 
-// startFakeHTTPD runs a copy of sleep named httpd, like the process the
-// original script watched.
-func startFakeHTTPD(t *testing.T, dir string) *exec.Cmd {
+// decoyName is a process name of the test's own, in place of the httpd the
+// original script watched: a test must not depend on (or be fooled by) an
+// Apache running on the machine. At most 15 characters (the kernel's comm).
+func decoyName(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(dir, "httpd")
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "mjt" + hex.EncodeToString(b[:])
+}
+
+// startDecoy runs a copy of sleep named name (from decoyName) in dir.
+func startDecoy(t *testing.T, dir, name string) *exec.Cmd {
+	t.Helper()
+	bin := filepath.Join(dir, name)
 	if _, err := os.Stat(bin); err != nil {
 		src, err := os.ReadFile("/bin/sleep")
 		if err != nil {
@@ -64,7 +77,8 @@ func waitText(t *testing.T, fake *aligotest.Server, want string, within time.Dur
 
 func TestMonitorPagesOnceAndRecovers(t *testing.T) {
 	dir := t.TempDir()
-	httpd := startFakeHTTPD(t, dir)
+	proc := decoyName(t)
+	httpd := startDecoy(t, dir, proc)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -75,14 +89,14 @@ func TestMonitorPagesOnceAndRecovers(t *testing.T) {
 
 	fake := aligotest.New(t)
 	cfg := writeConfig(t, fake, fmt.Sprintf(`checks:
-  - {name: httpd, type: process, process: httpd}
+  - {name: httpd, type: process, process: %s}
   - {name: web-port, type: listen, port: %d}
   - {name: oom, type: log, path: %q, pattern: "Out of memory", window: 2s}
 alerting:
   interval: 1s
   repeat: 1h
   recipients: ["010-1111-2222", "01033334444"]
-`, port, logPath))
+`, proc, port, logPath))
 	p := startServe(t, cfg, fake.Key)
 	time.Sleep(1500 * time.Millisecond)
 	if got := gatewayTexts(fake); len(got) != 0 {
@@ -91,7 +105,7 @@ alerting:
 
 	httpd.Process.Kill()
 	httpd.Wait()
-	took := waitText(t, fake, "[경고] httpd 프로세스가 동작하지 않습니다.", 5*time.Second)
+	took := waitText(t, fake, "[경고] "+proc+" 프로세스가 동작하지 않습니다.", 5*time.Second)
 	t.Logf("process death → gateway: %s", took)
 	last := fake.Requests()[len(fake.Requests())-1]
 	if len(last.Receivers) != 2 || last.Form.Get("msg_type") != "SMS" {
@@ -130,17 +144,18 @@ alerting:
 	if got := gatewayTexts(fake); len(got) != before {
 		t.Fatalf("restart re-sent: %q", got[before:])
 	}
-	startFakeHTTPD(t, dir)
-	waitText(t, fake, "[복구] httpd 프로세스가 다시 동작합니다.", 5*time.Second)
+	startDecoy(t, dir, proc)
+	waitText(t, fake, "[복구] "+proc+" 프로세스가 다시 동작합니다.", 5*time.Second)
 }
 
 func TestCheckOnceNotifyDeduplicatesAcrossRuns(t *testing.T) {
 	fake := aligotest.New(t)
-	cfg := writeConfig(t, fake, `checks:
-  - {name: httpd, type: process, process: httpd-not-running}
+	proc := decoyName(t) // never started
+	cfg := writeConfig(t, fake, fmt.Sprintf(`checks:
+  - {name: httpd, type: process, process: %s}
 alerting:
   recipients: ["01011112222"]
-`)
+`, proc))
 	for run := 1; run <= 3; run++ {
 		r := runCLI(t, cfg, fake.Key, "", "check", "--once", "--notify")
 		if r.code != 1 || !strings.Contains(r.stdout, "FAIL") {
@@ -148,7 +163,7 @@ alerting:
 		}
 	}
 	texts := gatewayTexts(fake)
-	if len(texts) != 1 || texts[0] != "[경고] httpd-not-running 프로세스가 동작하지 않습니다." {
+	if len(texts) != 1 || texts[0] != "[경고] "+proc+" 프로세스가 동작하지 않습니다." {
 		t.Fatalf("cron mode sent %q, want exactly one alert", texts)
 	}
 	ok := runCLI(t, cfg, fake.Key, "", "check")
