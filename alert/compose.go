@@ -180,23 +180,26 @@ func (e *Engine) compose(reason Reason, incs []*incident, now time.Time) Notific
 	}
 	ackable := e.publicURL != "" && reason != ReasonResolved
 	const tokenLen = 22
-	linkLen := cp949Len("\n확인: "+e.publicURL+"/ack/") + tokenLen
+	linkLen := sms.Len("\n확인: "+e.publicURL+"/ack/") + tokenLen
 	var text string
 	withLink := false
 	for k := len(incs); k >= 1; k-- {
-		text = sanitize(e.body(reason, incs[:k], len(incs)-k))
-		size := cp949Len(text)
-		withLink = ackable && size > smsMaxBytes && size+linkLen <= lmsMaxBytes
+		// Characters CP949 lacks become '?': an odd character in a log
+		// line must never block an alert (the outbox would refuse the
+		// text on every retry).
+		text = sms.Sanitize(e.body(reason, incs[:k], len(incs)-k))
+		size := sms.Len(text)
+		withLink = ackable && size > sms.MaxSMSBytes && size+linkLen <= sms.MaxLMSBytes
 		if withLink {
 			size += linkLen
 		}
-		if size <= lmsMaxBytes {
+		if size <= sms.MaxLMSBytes {
 			break
 		}
 		if k == 1 {
 			// One alert longer than an LMS: cut it rather than have the
 			// outbox refuse it on every retry.
-			text = sms.Truncate(text, lmsMaxBytes)
+			text = sms.Truncate(text, sms.MaxLMSBytes)
 			withLink = false
 		}
 	}
@@ -206,7 +209,7 @@ func (e *Engine) compose(reason Reason, incs []*incident, now time.Time) Notific
 		}
 	}
 	n.Text = text
-	if cp949Len(text) > smsMaxBytes {
+	if sms.FitKind(sms.KindSMS, sms.Len(text)) == sms.KindLMS {
 		n.Title = title(reason, len(incs))
 	}
 	return n

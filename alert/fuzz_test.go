@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/munja-sms/munja/sms"
 )
 
 func FuzzParseQuietHours(f *testing.F) {
@@ -56,13 +58,13 @@ func FuzzTemplate(f *testing.F) {
 			incs = append(incs, inc)
 		}
 		n := e.compose(ReasonFirst, incs, t0)
-		if cp949Len(n.Text) > lmsMaxBytes {
-			t.Fatalf("%d bytes", cp949Len(n.Text))
+		if sms.Len(n.Text) > sms.MaxLMSBytes {
+			t.Fatalf("%d bytes", sms.Len(n.Text))
 		}
-		if (cp949Len(n.Text) > smsMaxBytes) != (n.Title != "") {
-			t.Fatalf("title %q for %d bytes", n.Title, cp949Len(n.Text))
+		if (sms.Len(n.Text) > sms.MaxSMSBytes) != (n.Title != "") {
+			t.Fatalf("title %q for %d bytes", n.Title, sms.Len(n.Text))
 		}
-		if sanitize(n.Text) != n.Text {
+		if sms.Sanitize(n.Text) != n.Text {
 			t.Fatalf("unencodable text %q", n.Text)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/sms"
 )
 
 func TestGroupWaitJoinsTheOriginalTexts(t *testing.T) {
@@ -31,8 +32,8 @@ func TestGroupWaitJoinsTheOriginalTexts(t *testing.T) {
 		strings.Join(n.Checks, ",") != "httpd,web-port,oom" || strings.Join(n.Recipients, ",") != phoneA {
 		t.Errorf("notification = %+v", n)
 	}
-	if cp949Len(want) <= smsMaxBytes {
-		t.Fatalf("test premise: %d bytes is not an LMS", cp949Len(want))
+	if sms.Len(want) <= sms.MaxSMSBytes {
+		t.Fatalf("test premise: %d bytes is not an LMS", sms.Len(want))
 	}
 	// Still failing every minute: nothing more (repeat is 0).
 	for range 10 {
@@ -147,7 +148,7 @@ func TestAckLinks(t *testing.T) {
 	if !ok || body != txtHttpd+"\n"+txtPort+"\n"+txtOOM || len(link) != 22 {
 		t.Fatalf("LMS without a proper ack link: %q", got[0].Text)
 	}
-	if cp949Len(got[0].Text) > lmsMaxBytes || got[0].Title == "" {
+	if sms.Len(got[0].Text) > sms.MaxLMSBytes || got[0].Title == "" {
 		t.Errorf("bad LMS: %+v", got[0])
 	}
 	if keys := h.st.keys(prefixToken); len(keys) != 1 || strings.Contains(keys[0], link) {
@@ -211,7 +212,7 @@ func TestLongAndOddTexts(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("got %d messages", len(got))
 	}
-	if n := cp949Len(got[0].Text); n > lmsMaxBytes || !strings.HasSuffix(got[0].Text, "건)") {
+	if n := sms.Len(got[0].Text); n > sms.MaxLMSBytes || !strings.HasSuffix(got[0].Text, "건)") {
 		t.Errorf("%d bytes, ends %q", n, got[0].Text[len(got[0].Text)-20:])
 	}
 	if got[0].Title != "[munja] 경고 80건" || len(got[0].Incidents) != 80 {

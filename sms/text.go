@@ -177,7 +177,7 @@ func DecideKind(text, title string, want string) (Kind, error) {
 	hasTitle := strings.TrimSpace(title) != ""
 	switch forced {
 	case KindSMS:
-		if n > MaxSMSBytes {
+		if FitKind(KindSMS, n) != KindSMS {
 			return "", &FieldError{Field: "text", Msg: fmt.Sprintf("message is %d bytes; SMS allows at most %d (send it as LMS or shorten it)", n, MaxSMSBytes)}
 		}
 		if hasTitle {
@@ -187,10 +187,26 @@ func DecideKind(text, title string, want string) (Kind, error) {
 	case KindLMS:
 		return KindLMS, nil
 	}
-	if n <= MaxSMSBytes && !hasTitle {
-		return KindSMS, nil
+	if hasTitle {
+		return KindLMS, nil
 	}
-	return KindLMS, nil
+	return FitKind(KindSMS, n), nil
+}
+
+// FitKind is the type a text of n CP949 bytes goes as when k was asked for:
+// an SMS ("" means SMS) longer than MaxSMSBytes goes as LMS, since a gateway
+// would cut it short; LMS and MMS stay. This is the one SMS/LMS rule:
+// DecideKind applies it to "auto" (and refuses a forced SMS it does not
+// keep), a provider to a batch it must not cut.
+func FitKind(k Kind, n int) Kind {
+	switch k {
+	case KindSMS, "":
+		if n > MaxSMSBytes {
+			return KindLMS
+		}
+		return KindSMS
+	}
+	return k
 }
 
 // Cost returns how many messages a send of kind k to recipients numbers
@@ -239,22 +255,44 @@ func Sanitize(s string) string {
 	return b.String()
 }
 
+// Len counts s the way CountBytes does, without refusing anything: ASCII 1
+// byte, every other character 2. It is CountBytes for text already checked
+// or passed through Sanitize; a character CP949 lacks counts 2, which errs
+// long (a gateway sends it as a 1-byte '?').
+func Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += width(r)
+	}
+	return n
+}
+
+// width is the CP949 size of r as Len counts it.
+func width(r rune) int {
+	if r < utf8.RuneSelf {
+		return 1
+	}
+	return 2
+}
+
+// TruncateBytes cuts s to at most max bytes as Len counts them, on a
+// character boundary and without marking the cut (an LMS title that would
+// otherwise be refused or cut by the gateway).
+func TruncateBytes(s string, max int) string {
+	n := 0
+	for i, r := range s {
+		if n += width(r); n > max {
+			return s[:i]
+		}
+	}
+	return s
+}
+
 // Truncate cuts s (CP949-encodable) to at most max CP949 bytes, ending
 // with "…" when it cut.
 func Truncate(s string, max int) string {
-	if n, err := CountBytes(s); err == nil && n <= max {
+	if Len(s) <= max {
 		return s
 	}
-	n := 0
-	for i, r := range s {
-		w := 1
-		if r >= utf8.RuneSelf {
-			w = 2
-		}
-		if n+w > max-2 { // room for "…" (2 bytes in CP949)
-			return s[:i] + "…"
-		}
-		n += w
-	}
-	return s
+	return TruncateBytes(s, max-2) + "…" // "…" is 2 bytes in CP949
 }

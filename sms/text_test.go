@@ -309,3 +309,37 @@ func TestSanitizeAndTruncate(t *testing.T) {
 		t.Errorf("Truncate ASCII: %q", got)
 	}
 }
+
+func TestLenAndTruncateBytes(t *testing.T) {
+	for s, want := range map[string]int{"": 0, "abc": 3, "가나": 4, "a\n가": 4, "😀": 2, "bad \xff": 6} {
+		if got := Len(s); got != want {
+			t.Errorf("Len(%q) = %d, want %d", s, got, want)
+		}
+	}
+	for _, tt := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"가나다", 5, "가나"}, {"가나다", 6, "가나다"}, {"ab", 44, "ab"}, {"a가", 2, "a"}, {"가", 0, ""},
+	} {
+		if got := TruncateBytes(tt.in, tt.max); got != tt.want {
+			t.Errorf("TruncateBytes(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+		}
+	}
+}
+
+func TestFitKind(t *testing.T) {
+	for _, tt := range []struct {
+		k    Kind
+		n    int
+		want Kind
+	}{
+		{KindSMS, 90, KindSMS}, {KindSMS, 91, KindLMS}, {"", 0, KindSMS}, {"", 91, KindLMS},
+		{KindLMS, 10, KindLMS}, {KindMMS, 10, KindMMS},
+	} {
+		if got := FitKind(tt.k, tt.n); got != tt.want {
+			t.Errorf("FitKind(%q, %d) = %q, want %q", tt.k, tt.n, got, tt.want)
+		}
+	}
+}

@@ -28,9 +28,6 @@ const (
 	MaxReceivers   = 1000 // receivers per /send/
 	MaxMass        = 500  // pairs per /send_mass/
 	MinReserveLead = 10 * time.Minute
-	maxMsgBytes    = 2000
-	maxSMSBytes    = 90
-	maxTitleBytes  = 44
 	maxBody        = 8 << 20 // a 500-row /list/ page of long LMS fits
 	defaultTimeout = 10 * time.Second
 )
@@ -196,12 +193,11 @@ func (c *Client) messageForm(sender, text, title string, kind sms.Kind, test boo
 		return nil, "", c.requestError("no sender", "발신번호가 설정되어 있지 않습니다 (sms.sender)",
 			"no sender number configured (sms.sender)")
 	}
-	if text != "" {
-		if n := byteLen(text); n > maxMsgBytes {
-			return nil, "", c.requestError("message too long",
-				fmt.Sprintf("메시지가 너무 깁니다 (%d바이트, 최대 %d)", n, maxMsgBytes),
-				fmt.Sprintf("message is %d bytes, Aligo accepts at most %d", n, maxMsgBytes))
-		}
+	n := sms.Len(text)
+	if n > sms.MaxLMSBytes {
+		return nil, "", c.requestError("message too long",
+			fmt.Sprintf("메시지가 너무 깁니다 (%d바이트, 최대 %d)", n, sms.MaxLMSBytes),
+			fmt.Sprintf("message is %d bytes, Aligo accepts at most %d", n, sms.MaxLMSBytes))
 	}
 	switch kind {
 	case sms.KindSMS, sms.KindLMS, sms.KindMMS:
@@ -210,9 +206,9 @@ func (c *Client) messageForm(sender, text, title string, kind sms.Kind, test boo
 	default:
 		return nil, "", c.requestError("bad kind", "알 수 없는 메시지 종류: "+string(kind), "unknown message kind "+string(kind))
 	}
-	if kind == sms.KindSMS && byteLen(text) > maxSMSBytes {
-		c.log.Warn("text exceeds 90 bytes, sending as LMS", "bytes", byteLen(text))
-		kind = sms.KindLMS
+	if fit := sms.FitKind(kind, n); fit != kind {
+		c.log.Warn("text exceeds 90 bytes, sending as LMS", "bytes", n)
+		kind = fit
 	}
 	form := url.Values{}
 	form.Set("sender", sender)
@@ -221,7 +217,7 @@ func (c *Client) messageForm(sender, text, title string, kind sms.Kind, test boo
 		form.Set("msg", text)
 	}
 	if title != "" && kind != sms.KindSMS {
-		form.Set("title", truncateBytes(title, maxTitleBytes))
+		form.Set("title", sms.TruncateBytes(title, sms.MaxTitleBytes))
 	}
 	if !at.IsZero() {
 		if !c.CanReserve(time.Now(), at) {

@@ -175,7 +175,7 @@ func (c *Client) SendMass(ctx context.Context, sender string, items []MassItem, 
 		if it.Text == "" {
 			return provider.Result{}, c.requestError("empty message", "빈 메시지가 있습니다", "an item has an empty text")
 		}
-		if byteLen(it.Text) > byteLen(longest) {
+		if sms.Len(it.Text) > sms.Len(longest) {
 			longest = it.Text
 		}
 	}
@@ -191,7 +191,7 @@ func (c *Client) SendMass(ctx context.Context, sender string, items []MassItem, 
 		form.Set("rec_"+n, string(it.Receiver))
 		form.Set("msg_"+n, it.Text)
 		if it.Title != "" && kind != sms.KindSMS {
-			form.Set("sbj_"+n, truncateBytes(it.Title, maxTitleBytes))
+			form.Set("sbj_"+n, sms.TruncateBytes(it.Title, sms.MaxTitleBytes))
 		}
 	}
 	var r sendResponse

@@ -158,35 +158,3 @@ func reserveFields(t time.Time) (rdate, rtime string) {
 	}
 	return k.Format("20060102"), k.Format("1504")
 }
-
-// byteLen counts bytes the way Korean carriers do (CP949): ASCII 1, every
-// other rune 2. Runes outside CP949 become "?" at Aligo (1 byte); counting
-// them as 2 errs on the safe side (earlier LMS, shorter titles).
-func byteLen(s string) int {
-	n := 0
-	for _, r := range s {
-		if r < 0x80 {
-			n++
-		} else {
-			n += 2
-		}
-	}
-	return n
-}
-
-// truncateBytes cuts s to at most max bytes as counted by byteLen, on a rune
-// boundary.
-func truncateBytes(s string, max int) string {
-	n := 0
-	for i, r := range s {
-		w := 2
-		if r < 0x80 {
-			w = 1
-		}
-		if n+w > max {
-			return s[:i]
-		}
-		n += w
-	}
-	return s
-}

@@ -46,20 +46,6 @@ func TestFlexString(t *testing.T) {
 	}
 }
 
-func TestByteLen(t *testing.T) {
-	for s, want := range map[string]int{"": 0, "abc": 3, "가나": 4, "a\n가": 4, "😀": 2} {
-		if got := byteLen(s); got != want {
-			t.Errorf("byteLen(%q) = %d, want %d", s, got, want)
-		}
-	}
-	if got := truncateBytes("가나다", 5); got != "가나" {
-		t.Errorf("truncateBytes = %q", got)
-	}
-	if got := truncateBytes("ab", 44); got != "ab" {
-		t.Errorf("truncateBytes = %q", got)
-	}
-}
-
 func TestParseTime(t *testing.T) {
 	want := time.Date(2020, 10, 13, 19, 17, 11, 0, kst)
 	if got := parseTime("2020-10-13 19:17:11"); !got.Equal(want) {
