@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -77,10 +78,9 @@ func (r *Report) Validate(now time.Time) ([]check.Result, error) {
 		if x.Check == LivenessCheck {
 			return nil, &FieldError{field + ".check", fmt.Sprintf("%q is the server's own check of the agent", LivenessCheck)}
 		}
-		switch x.Severity {
-		case "", "info", "warning", "critical":
-		default:
-			return nil, &FieldError{field + ".severity", "must be info, warning or critical"}
+		sev, err := config.ParseSeverity(x.Severity)
+		if err != nil {
+			return nil, &FieldError{field + ".severity", err.Error()}
 		}
 		at := x.At
 		if at.IsZero() || at.After(now.Add(time.Minute)) {
@@ -90,7 +90,7 @@ func (r *Report) Validate(now time.Time) ([]check.Result, error) {
 			Check: x.Check, Host: r.Host, OK: x.OK, At: at,
 			Duration: time.Duration(max(x.DurationMS, 0)) * time.Millisecond,
 			Firing:   text(x.Firing), Resolved: text(x.Resolved), Detail: text(x.Detail),
-			Severity: x.Severity,
+			Severity: sev,
 		})
 	}
 	return out, nil
@@ -123,6 +123,6 @@ func text(s string) string {
 func FromCheck(c check.Result) Result {
 	return Result{
 		Check: c.Check, OK: c.OK, At: c.At, DurationMS: c.Duration.Milliseconds(),
-		Firing: c.Firing, Resolved: c.Resolved, Detail: c.Detail, Severity: c.Severity,
+		Firing: c.Firing, Resolved: c.Resolved, Detail: c.Detail, Severity: string(c.Severity),
 	}
 }

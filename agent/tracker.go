@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/internal/tick"
 )
 
@@ -115,7 +116,7 @@ func (t *Tracker) Run(ctx context.Context) {
 
 func alive(hostName string, now time.Time) check.Result {
 	return check.Result{
-		Check: LivenessCheck, Host: hostName, OK: true, At: now, Severity: "critical",
+		Check: LivenessCheck, Host: hostName, OK: true, At: now, Severity: config.SeverityCritical,
 		// Messages name the host already ("[web01] [경고] …").
 		Firing:   "[경고] munja agent 보고가 없습니다.",
 		Resolved: "[복구] munja agent 보고가 다시 들어옵니다.",

@@ -20,8 +20,6 @@ import (
 const (
 	defaultTimezone    = "Asia/Seoul"
 	defaultFlapWindow  = 10 * time.Minute
-	defaultSeverity    = "warning"
-	severityCritical   = "critical"
 	silenceLocalLayout = "2006-01-02 15:04"
 )
 
@@ -52,7 +50,7 @@ type checkCfg struct {
 	failures   int
 	successes  int
 	recipients []string
-	severity   string // override; "" = from the result
+	severity   config.Severity // override; "" = from the result
 }
 
 type escStep struct {

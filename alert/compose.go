@@ -170,11 +170,10 @@ func (e *Engine) group(reason Reason, refs []ref, now time.Time) []outMsg {
 // compose renders the message for incs. Caller holds e.mu.
 func (e *Engine) compose(reason Reason, incs []*incident, now time.Time) Notification {
 	n := Notification{Reason: reason}
-	rank := map[string]int{"info": 1, "warning": 2, severityCritical: 3}
 	for _, inc := range incs {
 		n.Checks = append(n.Checks, inc.Check)
 		n.Incidents = append(n.Incidents, inc.ID)
-		if rank[inc.Severity] > rank[n.Severity] || n.Severity == "" {
+		if inc.Severity.Rank() > n.Severity.Rank() || n.Severity == "" {
 			n.Severity = inc.Severity
 		}
 	}

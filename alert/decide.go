@@ -3,6 +3,8 @@ package alert
 import (
 	"slices"
 	"time"
+
+	"github.com/munja-sms/munja/config"
 )
 
 // incident is an Incident plus what has been sent for it; persisted as JSON
@@ -126,7 +128,7 @@ func decide(inc incident, cfg effectiveCfg, now time.Time) decision {
 	if loc == nil {
 		loc = time.UTC
 	}
-	critical := inc.Severity == severityCritical
+	critical := inc.Severity == config.SeverityCritical
 	add := func(reason Reason, to string, due time.Time, step int) {
 		if due.After(now) {
 			d.wake(due)

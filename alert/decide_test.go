@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/munja-sms/munja/config"
 )
 
 func TestDecide(t *testing.T) {
@@ -47,7 +49,7 @@ func TestDecide(t *testing.T) {
 	}
 	resolvedAt := func(at time.Time) func(*incident) { return func(i *incident) { i.Resolved = at } }
 	acked := func(i *incident) { i.AckedBy, i.AckedAt = "kim", start.Add(5*time.Minute) }
-	critical := func(i *incident) { i.Severity = severityCritical }
+	critical := func(i *incident) { i.Severity = config.SeverityCritical }
 	flapping := func(i *incident) { i.Flapping, i.FlapStart = true, start.Add(time.Minute) }
 	sentResolved := func(to ...string) func(*incident) {
 		return func(i *incident) {

@@ -136,13 +136,7 @@ func (e *Engine) fire(st *checkState, cfg checkCfg, r check.Result, now time.Tim
 		e.markDirty(incidentKey(inc.ID))
 		return
 	}
-	sev := cfg.severity
-	if sev == "" {
-		sev = r.Severity
-	}
-	if sev == "" {
-		sev = defaultSeverity
-	}
+	sev := cmp.Or(cfg.severity, r.Severity).OrDefault()
 	inc := &incident{Incident: Incident{
 		ID: e.newIncidentID(now), Check: st.Check, Host: st.Host, Severity: sev,
 		Text: r.Firing, Detail: r.Detail, Started: now,

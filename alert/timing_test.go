@@ -182,7 +182,7 @@ func quietConfig() *config.Config {
 	cfg := baseConfig()
 	cfg.Alerting.Recipients = []string{phoneA, "group:ops"}
 	cfg.Alerting.Groups = []config.Group{{Name: "ops", Members: []string{phoneB}, QuietHours: "22:00-07:00"}}
-	cfg.Checks[2].Severity = severityCritical // oom
+	cfg.Checks[2].Severity = config.SeverityCritical // oom
 	return cfg
 }
 
@@ -198,7 +198,7 @@ func TestQuietHours(t *testing.T) {
 	}
 	h.fail("oom")
 	h.flush()
-	if got := h.expect(txtOOM); to(got[0]) != phoneA+",group:ops" || got[0].Severity != severityCritical {
+	if got := h.expect(txtOOM); to(got[0]) != phoneA+",group:ops" || got[0].Severity != config.SeverityCritical {
 		t.Errorf("critical at night: %+v", got[0])
 	}
 	h.step(30 * time.Minute)
@@ -317,7 +317,7 @@ func TestUnconfiguredCheckUsesDefaults(t *testing.T) {
 	h.e.Observe(check.Result{Check: "heartbeat-backup", Host: "nas", Firing: "[경고] 백업 신호가 없습니다.", Severity: "critical", At: h.clock.Now()})
 	h.flush()
 	got := h.expect("[nas] [경고] 백업 신호가 없습니다.")
-	if got[0].Severity != severityCritical {
+	if got[0].Severity != config.SeverityCritical {
 		t.Errorf("severity %q", got[0].Severity)
 	}
 	// It survives a restart although the config does not list it.

@@ -31,9 +31,9 @@ type Notification struct {
 	Title      string   // set when Text is longer than an SMS (90 CP949 bytes)
 	Recipients []string // phone numbers or "group:NAME", as configured
 	Reason     Reason
-	Checks     []string // check names, in message order
-	Incidents  []string // incident IDs, in message order
-	Severity   string   // highest severity in the message
+	Checks     []string        // check names, in message order
+	Incidents  []string        // incident IDs, in message order
+	Severity   config.Severity // highest severity in the message
 }
 
 // Notifier accepts notifications. The engine records an alert as notified
@@ -105,14 +105,14 @@ type SentNotification struct {
 
 // Incident is one firing period of a check on a host.
 type Incident struct {
-	ID       string    `json:"id"`
-	Check    string    `json:"check"`
-	Host     string    `json:"host,omitempty"`
-	Severity string    `json:"severity"`
-	Text     string    `json:"text"` // latest firing text
-	Detail   string    `json:"detail,omitempty"`
-	Started  time.Time `json:"started"`
-	Resolved time.Time `json:"resolved,omitzero"` // zero while open
+	ID       string          `json:"id"`
+	Check    string          `json:"check"`
+	Host     string          `json:"host,omitempty"`
+	Severity config.Severity `json:"severity"`
+	Text     string          `json:"text"` // latest firing text
+	Detail   string          `json:"detail,omitempty"`
+	Started  time.Time       `json:"started"`
+	Resolved time.Time       `json:"resolved,omitzero"` // zero while open
 	// Note explains a silent close, e.g. "check removed from config".
 	Note     string    `json:"note,omitempty"`
 	AckedBy  string    `json:"acked_by,omitempty"`
@@ -161,5 +161,5 @@ type TemplateAlert struct {
 	Host     string
 	Text     string
 	Detail   string
-	Severity string
+	Severity config.Severity
 }

@@ -1,12 +1,14 @@
 // Package check runs host checks (process, listen, tcp, http, log, journal,
 // disk, memory, load, command, heartbeat) and reports Results to the alert
-// engine. Check types are registered in one map (registry.go).
+// engine. Check types are registered in one map (check/checks).
 package check
 
 import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/munja-sms/munja/config"
 )
 
 // Result is the outcome of one run of one check.
@@ -23,7 +25,7 @@ type Result struct {
 	// Detail is technical context for the console/logs (never sent by SMS
 	// unless a template asks), e.g. "no process named httpd (0 < min 1)".
 	Detail   string
-	Severity string // info | warning | critical
+	Severity config.Severity
 	Duration time.Duration
 }
 

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/internal/tick"
 )
 
@@ -202,9 +203,7 @@ func fill(res Result, s Scheduled, start time.Time) Result {
 	if res.Duration == 0 {
 		res.Duration = time.Since(start)
 	}
-	if res.Severity == "" {
-		res.Severity = "warning"
-	}
+	res.Severity = res.Severity.OrDefault()
 	return res
 }
 
@@ -215,7 +214,7 @@ func overdueResult(s Scheduled, start time.Time) Result {
 		Firing:   fmt.Sprintf("[경고] %s 점검이 %s 안에 끝나지 않았습니다.", s.Name(), formatDuration(s.Timeout)),
 		Resolved: fmt.Sprintf("[복구] %s 점검이 정상입니다.", s.Name()),
 		Detail:   fmt.Sprintf("check did not return within its timeout of %s", s.Timeout),
-		Severity: "warning",
+		Severity: config.DefaultSeverity,
 		Duration: time.Since(start),
 	}
 }

@@ -12,27 +12,22 @@ import (
 	"github.com/munja-sms/munja/config"
 )
 
-// Severities a check may be configured with; "warning" is the default.
-var Severities = []string{"info", "warning", "critical"}
-
 // Texts renders one check's alert texts. cfg.Message and cfg.Resolved, when
 // set, replace the type's default texts; they are Go text/template with the
 // fields {{.Name}} (check name), {{.Host}} (this host), {{.Detail}}
 // (technical detail of the run) plus the fields each type documents beside
 // its constructor. A Texts is safe for concurrent use.
 type Texts struct {
-	name, host, severity string
-	firing, resolved     *template.Template
-	now                  func() time.Time
-	log                  *slog.Logger
+	name, host       string
+	severity         config.Severity
+	firing, resolved *template.Template
+	now              func() time.Time
+	log              *slog.Logger
 }
 
 // NewTexts parses cfg.Message and cfg.Resolved. d.Now and d.Log may be nil.
 func NewTexts(cfg config.Check, d Deps) (*Texts, error) {
-	t := &Texts{name: cfg.Name, host: d.Host, severity: cfg.Severity, now: d.Now, log: d.Log}
-	if t.severity == "" {
-		t.severity = "warning"
-	}
+	t := &Texts{name: cfg.Name, host: d.Host, severity: cfg.Severity.OrDefault(), now: d.Now, log: d.Log}
 	if t.now == nil {
 		t.now = time.Now
 	}

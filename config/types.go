@@ -87,7 +87,7 @@ type Check struct {
 	Timeout    Duration `yaml:"timeout"`
 	Message    string   `yaml:"message"`  // failure text template; default per type (DESIGN §5)
 	Resolved   string   `yaml:"resolved"` // recovery text template
-	Severity   string   `yaml:"severity"` // info | warning | critical (default warning)
+	Severity   Severity `yaml:"severity"` // info | warning | critical (default warning)
 	Failures   int      `yaml:"failures"` // override alerting.failures
 	Successes  int      `yaml:"successes"`
 	Recipients []string `yaml:"recipients"` // override alerting.recipients

@@ -172,10 +172,8 @@ func (c *Config) validateChecks(v *validator) {
 		if ch.Timeout < 0 {
 			v.add(path+".timeout", "must not be negative")
 		}
-		switch ch.Severity {
-		case "", "info", "warning", "critical":
-		default:
-			v.add(path+".severity", "must be info, warning or critical, not %q", ch.Severity)
+		if _, err := ParseSeverity(string(ch.Severity)); err != nil {
+			v.add(path+".severity", "%v, not %q", err, ch.Severity)
 		}
 		if ch.Failures < 0 {
 			v.add(path+".failures", "must not be negative")

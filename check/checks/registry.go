@@ -160,8 +160,12 @@ func validateName(name, path string, i int, seen map[string]int) []error {
 
 func validateCommon(ck config.Check, path string) []error {
 	var errs []error
-	if ck.Severity != "" && !slices.Contains(check.Severities, ck.Severity) {
-		errs = append(errs, fmt.Errorf("%s.severity: %q is not one of %s", path, ck.Severity, strings.Join(check.Severities, ", ")))
+	if _, err := config.ParseSeverity(string(ck.Severity)); err != nil {
+		names := make([]string, len(config.Severities))
+		for i, s := range config.Severities {
+			names[i] = string(s)
+		}
+		errs = append(errs, fmt.Errorf("%s.severity: %q is not one of %s", path, ck.Severity, strings.Join(names, ", ")))
 	}
 	if ck.Failures < 0 {
 		errs = append(errs, fmt.Errorf("%s.failures: must not be negative", path))
