@@ -1,5 +1,7 @@
-// Package auth holds API token and scope rules shared by the CLI (munja token
-// create) and the HTTP API.
+// Package auth holds who may do what: API tokens and their scopes (used by
+// the HTTP API), console users' passwords (argon2id), roles and names, and
+// Service, the one way the CLI and the console create users, set passwords
+// and create and revoke tokens, each change written to the audit log.
 package auth
 
 import (
