@@ -209,13 +209,6 @@ func FitKind(k Kind, n int) Kind {
 	return k
 }
 
-// Cost returns how many messages a send of kind k to recipients numbers
-// costs: one per recipient, whatever the kind (gateways price an LMS higher,
-// but it is still one message). Negative counts cost nothing.
-func Cost(k Kind, recipients int) int {
-	return max(recipients, 0)
-}
-
 // Describe renders a byte count for the console's live counter:
 // "42 / 90 byte" for SMS, "120 / 2000 byte (LMS)" for LMS and MMS.
 func Describe(n int, k Kind) string {

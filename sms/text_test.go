@@ -228,16 +228,7 @@ func TestDecideKindCharErrors(t *testing.T) {
 	}
 }
 
-func TestCostAndDescribe(t *testing.T) {
-	if got := Cost(KindSMS, 3); got != 3 {
-		t.Errorf("Cost(SMS, 3) = %d", got)
-	}
-	if got := Cost(KindLMS, 3); got != 3 {
-		t.Errorf("Cost(LMS, 3) = %d", got)
-	}
-	if got := Cost(KindSMS, -1); got != 0 {
-		t.Errorf("Cost(SMS, -1) = %d", got)
-	}
+func TestDescribe(t *testing.T) {
 	tests := []struct {
 		n    int
 		k    Kind
