@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/check"
-	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/store"
 )
 
@@ -105,21 +104,6 @@ func New(opts Options) (*Engine, error) {
 	}
 	e.lastHistorySave = e.clock.Now()
 	return e, nil
-}
-
-// SetConfig applies a reloaded config. Checks whose own settings changed
-// start afresh; removed checks are dropped (see Load).
-func (e *Engine) SetConfig(ctx context.Context, c *config.Config) error {
-	cc, err := compile(c)
-	if err != nil {
-		return fmt.Errorf("alert: %w", err)
-	}
-	e.mu.Lock()
-	e.cc = cc
-	e.reconcile(e.clock.Now())
-	e.mu.Unlock()
-	e.wakeup()
-	return e.save(ctx)
 }
 
 // Observe feeds one check result to the engine. It only updates memory and

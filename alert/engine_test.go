@@ -118,13 +118,12 @@ func TestResolvedGoesToThoseNotified(t *testing.T) {
 	if strings.Join(got[0].Recipients, ",") != phoneB+",group:web" {
 		t.Fatalf("paged %v", got[0].Recipients)
 	}
-	// Recipients change while firing: the recovery still goes to those paged.
+	// Recipients change while firing (a restart with a new config): the
+	// recovery still goes to those paged.
 	cfg2 := baseConfig()
 	cfg2.Checks[0].Recipients = []string{phoneB, "group:web"}
 	cfg2.Alerting.Recipients = []string{"01099999999"}
-	if err := h.e.SetConfig(context.Background(), cfg2); err != nil {
-		t.Fatal(err)
-	}
+	h.restart(cfg2)
 	h.pass("httpd")
 	h.flush()
 	got = h.expect(resHttpd)
