@@ -78,10 +78,6 @@ type (
 	Reporter interface {
 		Reports(ctx context.Context, messageID string) ([]RecipientReport, error)
 	}
-	// Canceler cancels a reservation.
-	Canceler interface {
-		Cancel(ctx context.Context, messageID string) error
-	}
 )
 
 // Error is a classified gateway failure. Every provider returns *Error (or

@@ -26,14 +26,13 @@ import (
 const (
 	DefaultBaseURL = "https://apis.aligo.in"
 	MaxReceivers   = 1000 // receivers per /send/
-	MaxMass        = 500  // pairs per /send_mass/
 	MinReserveLead = 10 * time.Minute
 	maxBody        = 8 << 20 // a 500-row /list/ page of long LMS fits
 	defaultTimeout = 10 * time.Second
 )
 
 // Client is one Aligo account. It implements provider.Provider, Reserver,
-// Balancer, Reporter and Canceler, plus List and SendMass.
+// Balancer and Reporter, plus List.
 type Client struct {
 	name    string
 	base    string // without trailing slash
@@ -51,7 +50,6 @@ var (
 	_ provider.Reserver = (*Client)(nil)
 	_ provider.Balancer = (*Client)(nil)
 	_ provider.Reporter = (*Client)(nil)
-	_ provider.Canceler = (*Client)(nil)
 )
 
 // New builds an Aligo provider; it has the provider.Factory signature.
@@ -59,7 +57,7 @@ func New(cfg config.Provider, hc *http.Client, log *slog.Logger) (provider.Provi
 	return NewClient(cfg, hc, log)
 }
 
-// NewClient is New returning the concrete type, for List and SendMass.
+// NewClient is New returning the concrete type, for List.
 func NewClient(cfg config.Provider, hc *http.Client, log *slog.Logger) (*Client, error) {
 	if errs := Validate(cfg, "aligo"); len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -181,7 +179,7 @@ func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, e
 	return c.sendResult(r, kind, len(b.Receivers), !b.ReserveAt.IsZero())
 }
 
-// messageForm builds the fields /send/ and /send_mass/ share. It always sets
+// messageForm builds the /send/ fields other than the receivers. It always sets
 // msg_type, and upgrades SMS to LMS when the text exceeds 90 bytes rather
 // than let the gateway cut the alert short.
 func (c *Client) messageForm(sender, text, title string, kind sms.Kind, test bool, at time.Time) (url.Values, sms.Kind, error) {
@@ -234,7 +232,7 @@ func (c *Client) messageForm(sender, text, title string, kind sms.Kind, test boo
 	return form, kind, nil
 }
 
-// sendResult turns an accepted /send/ or /send_mass/ answer into a Result.
+// sendResult turns an accepted /send/ answer into a Result.
 func (c *Client) sendResult(r sendResponse, kind sms.Kind, total int, reserve bool) (provider.Result, error) {
 	ok, fail := max(int(r.SuccessCnt), 0), max(int(r.ErrorCnt), 0)
 	if ok == 0 && fail > 0 {

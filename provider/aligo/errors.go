@@ -27,16 +27,6 @@ const (
 	enAll = "gateway rejected every receiver"
 )
 
-// cancelErrors are the documented /cancel/ codes (aligo-api.md §1.5).
-var cancelErrors = map[int64][2]string{
-	-801: {"메세지ID(mid)가 입력되지 않았습니다", "message id (mid) missing"},
-	-802: {"메세지ID(mid)가 올바르지 않습니다", "unknown message id (mid)"},
-	-803: {"예약 대기 중인 문자가 없습니다", "no reservation is waiting under this message id"},
-	-804: {"발송 5분 전까지만 취소할 수 있습니다", "a reservation can only be cancelled up to 5 minutes before its time"},
-	-805: {"이미 발송되어 취소할 수 없습니다", "already sent, cannot be cancelled"},
-	-809: {"예약 취소 중 기타 오류", "cancel failed (other error)"},
-}
-
 // gatewayError classifies a non-success result_code. Every documented
 // application error is permanent: the same request fails the same way until
 // an operator fixes the account, so only transport failures are retried.
@@ -59,10 +49,6 @@ func (c *Client) gatewayError(code int64, msg string) *provider.Error {
 		// third-party client, not from Aligo; the wording is the safer signal.
 		e.Korean, e.English = koBal, enBal
 	default:
-		if ce, ok := cancelErrors[code]; ok {
-			e.Korean, e.English = ce[0], ce[1]
-			break
-		}
 		e.Korean = "Aligo 오류: " + msg
 		e.English = "Aligo rejected the request: " + msg
 	}

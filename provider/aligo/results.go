@@ -2,7 +2,6 @@ package aligo
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -84,22 +83,6 @@ func containsAny(s string, words []string) bool {
 	return false
 }
 
-// Cancel calls /cancel/ for a reserved msg_id. Aligo's -801…-809 come back
-// as permanent *provider.Error with that Code (-805: already sent).
-func (c *Client) Cancel(ctx context.Context, messageID string) error {
-	if messageID == "" {
-		return c.requestError("no mid", "메시지 ID가 없습니다", "empty message id")
-	}
-	form := url.Values{}
-	form.Set("mid", messageID)
-	var r cancelResponse
-	if err := c.call(ctx, "/cancel/", form, &r, &r.envelope); err != nil {
-		return err
-	}
-	c.log.Info("aligo reservation cancelled", "msg_id", messageID, "cancel_date", r.CancelDate)
-	return nil
-}
-
 // ListItem is one send request as /list/ shows it.
 type ListItem struct {
 	MessageID    string
@@ -148,55 +131,4 @@ func (c *Client) List(ctx context.Context, page, pageSize int) (ListPage, error)
 		})
 	}
 	return out, nil
-}
-
-// MassItem is one receiver of SendMass with its own text and, for LMS/MMS,
-// optionally its own title.
-type MassItem struct {
-	Receiver sms.Phone
-	Text     string
-	Title    string
-}
-
-// SendMass calls /send_mass/: a different text per receiver, up to 500, in
-// one request with one msg_id. sender "" uses the configured sender; kind
-// "" means SMS, upgraded to LMS when any text exceeds 90 bytes.
-func (c *Client) SendMass(ctx context.Context, sender string, items []MassItem, kind sms.Kind, title string, test bool) (provider.Result, error) {
-	switch n := len(items); {
-	case n == 0:
-		return provider.Result{}, c.requestError("no receivers", "수신번호가 없습니다", "batch has no receivers")
-	case n > MaxMass:
-		return provider.Result{}, c.requestError("batch too large",
-			fmt.Sprintf("개별 문자는 한 번에 최대 %d건까지 보낼 수 있습니다 (요청: %d건)", MaxMass, n),
-			fmt.Sprintf("send_mass has %d items, Aligo accepts at most %d", n, MaxMass))
-	}
-	longest := ""
-	for _, it := range items {
-		if it.Text == "" {
-			return provider.Result{}, c.requestError("empty message", "빈 메시지가 있습니다", "an item has an empty text")
-		}
-		if sms.Len(it.Text) > sms.Len(longest) {
-			longest = it.Text
-		}
-	}
-	// messageForm validates the longest text and decides the common type.
-	form, kind, err := c.messageForm(sender, longest, title, kind, test, time.Time{})
-	if err != nil {
-		return provider.Result{}, err
-	}
-	form.Del("msg")
-	form.Set("cnt", strconv.Itoa(len(items)))
-	for i, it := range items {
-		n := strconv.Itoa(i + 1)
-		form.Set("rec_"+n, string(it.Receiver))
-		form.Set("msg_"+n, it.Text)
-		if it.Title != "" && kind != sms.KindSMS {
-			form.Set("sbj_"+n, sms.TruncateBytes(it.Title, sms.MaxTitleBytes))
-		}
-	}
-	var r sendResponse
-	if err := c.call(ctx, "/send_mass/", form, &r, &r.envelope); err != nil {
-		return provider.Result{}, err
-	}
-	return c.sendResult(r, kind, len(items), false)
 }

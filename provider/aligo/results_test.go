@@ -8,7 +8,6 @@ import (
 
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
-	"github.com/munja-sms/munja/sms"
 )
 
 func TestRemain(t *testing.T) {
@@ -143,77 +142,5 @@ func TestList(t *testing.T) {
 	if err != nil || len(p.Items) != 1 || p.Items[0].MessageID != "146719121" || p.Items[0].Count != 2 || !p.Next ||
 		!p.Items[0].Registered.Equal(time.Date(2020, 10, 13, 19, 17, 11, 0, kst)) {
 		t.Errorf("observed list: %+v %v", p, err)
-	}
-}
-
-func TestCancel(t *testing.T) {
-	gw := aligotest.New(t)
-	c, _ := newClient(t, gw.ProviderConfig())
-	res, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(2), ReserveAt: time.Now().Add(time.Hour)})
-	if err != nil || !res.Reserved {
-		t.Fatalf("reserve: %+v %v", res, err)
-	}
-	if err := c.Cancel(context.Background(), res.MessageID); err != nil {
-		t.Fatalf("cancel: %v", err)
-	}
-	if d := gw.Delivered(); !d[0].Canceled {
-		t.Error("fake did not record the cancel")
-	}
-	err = c.Cancel(context.Background(), res.MessageID)
-	assertCode(t, err, "-803", true)
-	if !strings.Contains(err.Error(), "no reservation") {
-		t.Errorf("error %v", err)
-	}
-	now, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertCode(t, c.Cancel(context.Background(), now.MessageID), "-803", true)
-	assertCode(t, c.Cancel(context.Background(), "42"), "-802", true)
-	for code, en := range map[string]string{"-804": "5 minutes", "-805": "already sent"} {
-		err := canned(t, 200, "", `{"result_code":`+code+`,"message":"x"}`).Cancel(context.Background(), "1")
-		assertCode(t, err, code, true)
-		if !strings.Contains(err.Error(), en) {
-			t.Errorf("%s: %v", code, err)
-		}
-	}
-	if err := c.Cancel(context.Background(), ""); !provider.IsPermanent(err) {
-		t.Errorf("empty mid: %v", err)
-	}
-}
-
-func TestSendMass(t *testing.T) {
-	gw := aligotest.New(t)
-	c, _ := newClient(t, gw.ProviderConfig())
-	items := []MassItem{
-		{Receiver: "01011111111", Text: "홍길동님, 디스크 90%"},
-		{Receiver: "01022222222", Text: strings.Repeat("나", 50), Title: "개별 제목"},
-	}
-	res, err := c.SendMass(context.Background(), "", items, "", "공통 제목", true)
-	if err != nil || res.Accepted != 2 || res.Kind != sms.KindLMS || res.MessageID == "" {
-		t.Fatalf("send_mass: %+v %v", res, err)
-	}
-	f := gw.Requests()[0].Form
-	if f.Get("cnt") != "2" || f.Get("msg_type") != "LMS" || f.Get("rec_2") != "01022222222" || f.Get("sbj_2") != "개별 제목" ||
-		f.Get("title") != "공통 제목" || f.Get("testmode_yn") != "Y" || f.Has("msg") || f.Get("sender") != gw.Sender {
-		t.Errorf("form %v", f)
-	}
-	d := gw.Delivered()
-	if d[0].Msg != items[0].Text || d[1].Title != "개별 제목" || !d[0].Test {
-		t.Errorf("delivered %+v", d)
-	}
-	big := make([]MassItem, 501)
-	for i := range big {
-		big[i] = MassItem{Receiver: "01011111111", Text: "x"}
-	}
-	if _, err := c.SendMass(context.Background(), "", big, sms.KindSMS, "", false); !provider.IsPermanent(err) || !strings.Contains(err.Error(), "500") {
-		t.Errorf("501 items: %v", err)
-	}
-	res, err = c.SendMass(context.Background(), "", big[:500], sms.KindSMS, "", false)
-	if err != nil || res.Accepted != 500 {
-		t.Errorf("500 items: %+v %v", res, err)
-	}
-	if _, err := c.SendMass(context.Background(), "", []MassItem{{Receiver: "01011111111"}}, "", "", false); !provider.IsPermanent(err) {
-		t.Errorf("empty text: %v", err)
 	}
 }

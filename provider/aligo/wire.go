@@ -127,11 +127,6 @@ type smsListRow struct {
 	ReserveDate string     `json:"reserve_date"`
 }
 
-type cancelResponse struct {
-	envelope
-	CancelDate string `json:"cancel_date"`
-}
-
 // kst is Korea Standard Time. Korea has had no daylight saving time since
 // 1988, so a fixed zone is exact and needs no tzdata.
 var kst = time.FixedZone("KST", 9*60*60)
