@@ -68,7 +68,6 @@ func (c *Console) providerViews() []providerView {
 			p := c.opt.Providers[i]
 			_, v.Balance = p.(provider.Balancer)
 			_, v.Reports = p.(provider.Reporter)
-			_, v.Reserve = p.(provider.Reserver)
 		}
 		out = append(out, v)
 	}

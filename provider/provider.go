@@ -17,15 +17,16 @@ import (
 	"github.com/munja-sms/munja/sms"
 )
 
-// Batch is one gateway call: the same text to up to MaxBatch receivers.
+// Batch is one gateway call: the same text to up to MaxBatch receivers, to
+// be sent now. A scheduled message waits in the outbox until it is due, so
+// no provider is asked to hold one (no gateway reservation).
 type Batch struct {
 	Sender    string
 	Text      string
 	Title     string
 	Kind      sms.Kind
 	Receivers []sms.Phone
-	Test      bool      // gateway test mode (Aligo testmode_yn=Y)
-	ReserveAt time.Time // zero = send now; only passed when Capabilities().Reserve
+	Test      bool // gateway test mode (Aligo testmode_yn=Y)
 }
 
 // Result is what a gateway said about an accepted batch.
@@ -34,7 +35,7 @@ type Result struct {
 	Kind      sms.Kind // type the gateway actually used, if it says
 	Accepted  int      // receivers accepted (Aligo success_cnt)
 	Rejected  int      // receivers rejected without naming them (Aligo error_cnt)
-	Reserved  bool     // accepted as a reservation
+	Reserved  bool     // the gateway says it holds the batch as a reservation
 	// Failed names receivers the gateway rejected individually, with the reason.
 	Failed map[sms.Phone]string
 }
@@ -64,12 +65,6 @@ type Provider interface {
 // Capabilities a provider may have beyond sending; each is checked with a
 // type assertion so that a minimal provider stays minimal.
 type (
-	// Reserver sends reservations through the gateway (Aligo rdate/rtime).
-	Reserver interface {
-		// CanReserve reports whether the gateway accepts a reservation at t
-		// when the call is made at now (Aligo: at least 10 minutes ahead).
-		CanReserve(now, t time.Time) bool
-	}
 	// Balancer reports the remaining balance.
 	Balancer interface {
 		Remain(ctx context.Context) (Balance, error)

@@ -25,14 +25,13 @@ import (
 // Limits of the Aligo SMS API.
 const (
 	DefaultBaseURL = "https://apis.aligo.in"
-	MaxReceivers   = 1000 // receivers per /send/
-	MinReserveLead = 10 * time.Minute
+	MaxReceivers   = 1000    // receivers per /send/
 	maxBody        = 8 << 20 // a 500-row /list/ page of long LMS fits
 	defaultTimeout = 10 * time.Second
 )
 
-// Client is one Aligo account. It implements provider.Provider, Reserver,
-// Balancer and Reporter, plus List.
+// Client is one Aligo account. It implements provider.Provider,
+// provider.Balancer and provider.Reporter, plus List.
 type Client struct {
 	name    string
 	base    string // without trailing slash
@@ -47,7 +46,6 @@ type Client struct {
 
 var (
 	_ provider.Provider = (*Client)(nil)
-	_ provider.Reserver = (*Client)(nil)
 	_ provider.Balancer = (*Client)(nil)
 	_ provider.Reporter = (*Client)(nil)
 )
@@ -145,10 +143,6 @@ func (c *Client) Name() string { return c.name }
 // MaxBatch is the /send/ receiver limit.
 func (c *Client) MaxBatch() int { return MaxReceivers }
 
-// CanReserve reports whether Aligo accepts a reservation at t when asked at
-// now: at least 10 minutes ahead.
-func (c *Client) CanReserve(now, t time.Time) bool { return !t.Before(now.Add(MinReserveLead)) }
-
 // Send calls /send/: the same text to up to 1000 receivers.
 func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, error) {
 	switch n := len(b.Receivers); {
@@ -162,7 +156,7 @@ func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, e
 	if b.Text == "" {
 		return provider.Result{}, c.requestError("empty message", "메시지 내용이 없습니다", "batch has an empty text")
 	}
-	form, kind, err := c.messageForm(b.Sender, b.Text, b.Title, b.Kind, b.Test, b.ReserveAt)
+	form, kind, err := c.messageForm(b)
 	if err != nil {
 		return provider.Result{}, err
 	}
@@ -176,13 +170,15 @@ func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, e
 	if err := c.call(ctx, "/send/", form, &r, &r.envelope); err != nil {
 		return provider.Result{}, err
 	}
-	return c.sendResult(r, kind, len(b.Receivers), !b.ReserveAt.IsZero())
+	return c.sendResult(r, kind, len(b.Receivers))
 }
 
-// messageForm builds the /send/ fields other than the receivers. It always sets
-// msg_type, and upgrades SMS to LMS when the text exceeds 90 bytes rather
-// than let the gateway cut the alert short.
-func (c *Client) messageForm(sender, text, title string, kind sms.Kind, test bool, at time.Time) (url.Values, sms.Kind, error) {
+// messageForm builds the /send/ fields other than the receivers. It always
+// sets msg_type, and upgrades SMS to LMS when the text exceeds 90 bytes
+// rather than let the gateway cut the alert short. It never sets rdate and
+// rtime: a scheduled message waits in munja's outbox until it is due.
+func (c *Client) messageForm(b provider.Batch) (url.Values, sms.Kind, error) {
+	sender, text, title, kind := b.Sender, b.Text, b.Title, b.Kind
 	if sender == "" {
 		sender = c.sender
 	}
@@ -217,23 +213,14 @@ func (c *Client) messageForm(sender, text, title string, kind sms.Kind, test boo
 	if title != "" && kind != sms.KindSMS {
 		form.Set("title", sms.TruncateBytes(title, sms.MaxTitleBytes))
 	}
-	if !at.IsZero() {
-		if !c.CanReserve(time.Now(), at) {
-			return nil, "", c.requestError("reservation too soon",
-				"예약은 최소 10분 이후로만 가능합니다", "Aligo reservations must be at least 10 minutes ahead")
-		}
-		rdate, rtime := reserveFields(at)
-		form.Set("rdate", rdate)
-		form.Set("rtime", rtime)
-	}
-	if test || c.test {
+	if b.Test || c.test {
 		form.Set("testmode_yn", "Y")
 	}
 	return form, kind, nil
 }
 
 // sendResult turns an accepted /send/ answer into a Result.
-func (c *Client) sendResult(r sendResponse, kind sms.Kind, total int, reserve bool) (provider.Result, error) {
+func (c *Client) sendResult(r sendResponse, kind sms.Kind, total int) (provider.Result, error) {
 	ok, fail := max(int(r.SuccessCnt), 0), max(int(r.ErrorCnt), 0)
 	if ok == 0 && fail > 0 {
 		e := c.requestError(fmt.Sprintf("error_cnt %d", fail), koAll, enAll)
@@ -248,7 +235,7 @@ func (c *Client) sendResult(r sendResponse, kind sms.Kind, total int, reserve bo
 		Kind:      kind,
 		Accepted:  ok,
 		Rejected:  fail,
-		Reserved:  reserve || strings.EqualFold(strings.TrimSpace(r.Message), "reserved"),
+		Reserved:  strings.EqualFold(strings.TrimSpace(r.Message), "reserved"),
 	}
 	if t := sms.Kind(strings.ToUpper(strings.TrimSpace(r.MsgType))); t == sms.KindSMS || t == sms.KindLMS || t == sms.KindMMS {
 		if t != kind {

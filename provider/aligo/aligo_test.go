@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
@@ -106,59 +105,6 @@ func TestSendForm(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestReservationInKST(t *testing.T) {
-	gw := aligotest.New(t)
-	c, _ := newClient(t, gw.ProviderConfig())
-	// 02:30:20 UTC on 31 Dec is 11:30:20 KST the same day; a later UTC
-	// evening crosses the date line in Seoul.
-	tests := []struct {
-		at           time.Time
-		rdate, rtime string
-	}{
-		{time.Date(2099, 12, 31, 2, 30, 0, 0, time.UTC), "20991231", "1130"},
-		{time.Date(2099, 12, 31, 2, 30, 20, 0, time.UTC), "20991231", "1131"}, // seconds round up
-		{time.Date(2099, 12, 31, 15, 5, 0, 0, time.UTC), "21000101", "0005"},
-	}
-	for _, tt := range tests {
-		gw.Reset()
-		res, err := c.Send(context.Background(), provider.Batch{Text: "예약", Receivers: phones(1), ReserveAt: tt.at})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !res.Reserved {
-			t.Errorf("%v: not reserved", tt.at)
-		}
-		f := gw.Requests()[0].Form
-		if f.Get("rdate") != tt.rdate || f.Get("rtime") != tt.rtime {
-			t.Errorf("%v: rdate=%s rtime=%s, want %s %s", tt.at, f.Get("rdate"), f.Get("rtime"), tt.rdate, tt.rtime)
-		}
-	}
-
-	// The fake checks the 10-minute rule against its own clock.
-	gw.Reset()
-	soon := time.Now().Add(11 * time.Minute)
-	if _, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1), ReserveAt: soon}); err != nil {
-		t.Errorf("11 minutes ahead: %v", err)
-	}
-	_, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1), ReserveAt: time.Now().Add(5 * time.Minute)})
-	if !provider.IsPermanent(err) || len(gw.Requests()) != 1 {
-		t.Errorf("5 minutes ahead: err %v, %d requests (want refused locally)", err, len(gw.Requests()))
-	}
-}
-
-func TestCanReserve(t *testing.T) {
-	c := &Client{}
-	now := time.Date(2026, 3, 29, 10, 0, 0, 0, kst)
-	for _, tt := range []struct {
-		d    time.Duration
-		want bool
-	}{{9*time.Minute + 59*time.Second, false}, {10 * time.Minute, true}, {24 * time.Hour, true}, {-time.Minute, false}} {
-		if got := c.CanReserve(now, now.Add(tt.d)); got != tt.want {
-			t.Errorf("CanReserve(+%v) = %v", tt.d, got)
-		}
 	}
 }
 

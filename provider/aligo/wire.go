@@ -142,14 +142,3 @@ func parseTime(s string) time.Time {
 	}
 	return time.Time{}
 }
-
-// reserveFields gives rdate (YYYYMMDD) and rtime (HHMM) for t in KST,
-// rounded up to the next whole minute so that the minute-granular request
-// is never earlier than t.
-func reserveFields(t time.Time) (rdate, rtime string) {
-	k := t.In(kst)
-	if r := k.Truncate(time.Minute); !r.Equal(k) {
-		k = r.Add(time.Minute)
-	}
-	return k.Format("20060102"), k.Format("1504")
-}

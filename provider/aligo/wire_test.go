@@ -82,7 +82,7 @@ func FuzzDecodeSend(f *testing.F) {
 		if r.ResultCode != 1 {
 			t.Fatalf("success with result_code %d", r.ResultCode)
 		}
-		res, err := c.sendResult(r, "SMS", 3, false)
+		res, err := c.sendResult(r, "SMS", 3)
 		if err != nil {
 			if !errors.As(err, &pe) || !pe.Permanent {
 				t.Fatalf("unclassified error %v", err)

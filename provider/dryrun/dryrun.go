@@ -79,5 +79,5 @@ func (p *Provider) Send(ctx context.Context, b provider.Batch) (provider.Result,
 	}
 	id := "dryrun-" + strconv.FormatInt(p.seq.Add(1), 10)
 	p.log.Debug("dry run: not sent", "msg_id", id, "receivers", len(b.Receivers), "kind", b.Kind, "bytes", len(b.Text), "test", b.Test)
-	return provider.Result{MessageID: id, Kind: b.Kind, Accepted: len(b.Receivers), Reserved: !b.ReserveAt.IsZero()}, nil
+	return provider.Result{MessageID: id, Kind: b.Kind, Accepted: len(b.Receivers)}, nil
 }

@@ -6,7 +6,7 @@
 //	X-Munja-Signature: sha256=<hex HMAC-SHA256 of the body with cfg.Secret>
 //
 //	{"sender":"0212345678","text":"…","title":"","type":"SMS",
-//	 "receivers":["01012345678"],"test":false,"reserve_at":"2026-03-29T10:00:00+09:00"}
+//	 "receivers":["01012345678"],"test":false}
 //
 // A 2xx answer accepts the batch; an optional JSON body {"id":"…"} becomes
 // the message id. 4xx (except 408 and 429) is permanent; 5xx, 408, 429 and
@@ -51,7 +51,6 @@ type Payload struct {
 	Type      string   `json:"type"`
 	Receivers []string `json:"receivers"`
 	Test      bool     `json:"test"`
-	ReserveAt string   `json:"reserve_at,omitempty"` // RFC 3339
 }
 
 // Provider posts batches to one URL.
@@ -153,9 +152,6 @@ func (p *Provider) Send(ctx context.Context, b provider.Batch) (provider.Result,
 	for _, r := range b.Receivers {
 		pl.Receivers = append(pl.Receivers, string(r))
 	}
-	if !b.ReserveAt.IsZero() {
-		pl.ReserveAt = b.ReserveAt.Format(time.RFC3339)
-	}
 	body, err := json.Marshal(pl)
 	if err != nil {
 		return provider.Result{}, fmt.Errorf("webhook: encoding payload: %w", err)
@@ -184,7 +180,7 @@ func (p *Provider) Send(ctx context.Context, b provider.Batch) (provider.Result,
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return provider.Result{}, p.statusError(resp.StatusCode, answer)
 	}
-	res := provider.Result{MessageID: messageID(answer), Kind: b.Kind, Accepted: len(b.Receivers), Reserved: pl.ReserveAt != ""}
+	res := provider.Result{MessageID: messageID(answer), Kind: b.Kind, Accepted: len(b.Receivers)}
 	p.log.Debug("webhook accepted", "status", resp.StatusCode, "id", res.MessageID, "receivers", res.Accepted)
 	return res, nil
 }

@@ -77,13 +77,11 @@ func TestSendPayloadAndSignature(t *testing.T) {
 		Name: "relay", URL: r.srv.URL + "/hook", Secret: "hmac-secret", TestMode: true,
 		Headers: map[string]config.Secret{"Authorization": "Bearer tok123"},
 	})
-	b := batch
-	b.ReserveAt = time.Date(2026, 3, 29, 10, 0, 0, 0, time.FixedZone("KST", 9*3600))
-	res, err := p.Send(context.Background(), b)
+	res, err := p.Send(context.Background(), batch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.MessageID != "abc-1" || res.Accepted != 2 || res.Kind != sms.KindSMS || !res.Reserved || p.Name() != "relay" || p.MaxBatch() != 1000 {
+	if res.MessageID != "abc-1" || res.Accepted != 2 || res.Kind != sms.KindSMS || res.Reserved || p.Name() != "relay" || p.MaxBatch() != 1000 {
 		t.Errorf("result %+v", res)
 	}
 	body, h := r.last()
@@ -93,7 +91,7 @@ func TestSendPayloadAndSignature(t *testing.T) {
 	}
 	want := map[string]any{
 		"sender": "0212345678", "text": "[경고] httpd 다운", "title": "", "type": "SMS",
-		"receivers": []any{"01011112222", "01033334444"}, "test": true, "reserve_at": "2026-03-29T10:00:00+09:00",
+		"receivers": []any{"01011112222", "01033334444"}, "test": true,
 	}
 	for k, v := range want {
 		if gb, _ := json.Marshal(got[k]); string(gb) != mustJSON(v) {
@@ -135,7 +133,7 @@ func TestNoSignatureWithoutSecret(t *testing.T) {
 		t.Error("signature sent without a secret")
 	}
 	var pl Payload
-	if err := json.Unmarshal(body, &pl); err != nil || pl.Sender != "0299998888" || pl.ReserveAt != "" || pl.Test {
+	if err := json.Unmarshal(body, &pl); err != nil || pl.Sender != "0299998888" || pl.Test {
 		t.Errorf("payload %+v %v (%s)", pl, err, body)
 	}
 }
