@@ -1,36 +1,41 @@
 // Package app wires munja together: config → store → outbox → dispatcher →
-// providers, plus the HTTP server (and the monitor). cmd/munja only parses
-// flags and calls it; tests start the whole service on port 0 with a temp
-// database through the same App.
+// providers, plus the HTTP server (API, console, metrics) and the monitor.
+// It holds no domain rule of its own: each part lives in its package, and
+// app only builds them and runs them. cmd/munja only parses flags and calls
+// it; tests start the whole service on port 0 with a temp database through
+// the same App.
 package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/munja-sms/munja/agent"
+	"github.com/munja-sms/munja/alert"
+	"github.com/munja-sms/munja/balance"
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/console"
 	"github.com/munja-sms/munja/dispatcher"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/providers"
+	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/postgres"
 	"github.com/munja-sms/munja/store/sqlite"
 	"github.com/munja-sms/munja/web"
 )
 
-// App is one running munja.
+// App is one munja: the sending pipeline (New) that every command uses,
+// and the server parts (API, console, metrics) that Listen adds for
+// `munja serve`.
 type App struct {
 	Config     *config.Config
 	Log        *slog.Logger
@@ -38,13 +43,25 @@ type App struct {
 	Providers  []provider.Provider
 	Outbox     *outbox.Outbox
 	Dispatcher *dispatcher.Dispatcher
-	Web        *web.Server
-	Monitor    *Monitor
-	Metrics    *Metrics
-	Console    *console.Console
+	Balance    *balance.Watch
+
+	// Shown is the alert engine the API and console show and act on (this
+	// process's own, or a read-only view of a PostgreSQL leader's); Agents
+	// the tracker of agent reports while this process runs the engine.
+	Shown  *alert.Holder
+	Agents *agent.Holder
+	// Monitor is the monitor built at Run (on a shared PostgreSQL store,
+	// the one run while leading is built afresh; see activeMonitor).
+	Monitor *Monitor
+
+	// The server parts, built by Listen.
+	Web     *web.Server
+	Console *console.Console
+	Metrics *Metrics
 
 	ln      net.Listener
 	srv     *http.Server
+	certs   *CertReloader           // with server.tls_cert
 	leading atomic.Pointer[Monitor] // the monitor run as leader of a shared store (monitor.go)
 }
 
@@ -86,18 +103,28 @@ func NewLogger(cfg *config.Config, w interface{ Write([]byte) (int, error) }) *s
 // OpenStore opens the configured database.
 func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
 	if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
-		return openPostgres(ctx, cfg.Database, log)
+		db, err := postgres.Open(ctx, cfg.Database, log)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return db, nil
 	}
-	return sqlite.Open(ctx, cfg.Database, log)
+	db, err := sqlite.Open(ctx, cfg.Database, log)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
 
-// New opens the store and builds the pipeline. It does not start anything.
+// New opens the store and builds the sending pipeline: providers,
+// dispatcher, outbox and balance watch. It starts nothing, and builds no
+// server part (the CLI's commands need none).
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
 	st, err := OpenStore(ctx, cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("open database %q: %w", redactDSN(cfg.Database), err)
 	}
-	a := &App{Config: cfg, Log: log, Store: st}
+	a := &App{Config: cfg, Log: log, Store: st, Shown: &alert.Holder{}, Agents: &agent.Holder{}}
 	if err := a.build(); err != nil {
 		st.Close()
 		return nil, err
@@ -112,7 +139,6 @@ func (a *App) build() error {
 		return fmt.Errorf("providers: %w", err)
 	}
 	a.Providers = ps
-	a.Metrics = NewMetrics(a)
 	var timeout time.Duration
 	for _, p := range cfg.EffectiveProviders() {
 		timeout = max(timeout, p.Timeout.D())
@@ -120,7 +146,7 @@ func (a *App) build() error {
 	a.Dispatcher = dispatcher.New(dispatcher.Options{
 		Store: a.Store, Providers: ps, Log: a.Log.With("part", "dispatcher"),
 		CallTimeout: timeout, RetryInitial: cfg.SMS.Retry.Initial.D(), RetryMax: cfg.SMS.Retry.Max.D(),
-		GiveUpAfter: cfg.SMS.Retry.GiveUpAfter.D(), Observe: a.Metrics.Observe,
+		GiveUpAfter: cfg.SMS.Retry.GiveUpAfter.D(), Observe: a.observeCall,
 	})
 	groups := map[string][]string{}
 	for _, g := range cfg.Alerting.Groups {
@@ -129,8 +155,34 @@ func (a *App) build() error {
 	a.Outbox = outbox.New(outbox.Options{
 		Store: a.Store, DefaultSender: cfg.SMS.Sender, ConfigGroups: groups, Location: cfg.Location(),
 		Limits: outbox.Limits{PerDay: cfg.SMS.Limits.PerDay, PerRecipientPerHour: cfg.SMS.Limits.PerRecipientPerHour},
-		Wake:   a.Dispatcher.Wake, Accepted: a.Metrics.Accepted,
+		Wake:   a.Dispatcher.Wake, Accepted: a.observeAccepted,
 	})
+	a.Balance = balance.New(balance.Options{
+		Store: a.Store, Providers: ps, LowBalance: cfg.SMS.LowBalance, Outbox: a.Outbox,
+		Recipients: cfg.Alerting.Recipients, AlertsHere: a.alertsHere, Log: a.Log.With("part", "balance"),
+	})
+	return nil
+}
+
+// observeCall and observeAccepted feed the metrics, once Listen built them.
+func (a *App) observeCall(provider string, receivers int, err error, took time.Duration) {
+	if a.Metrics != nil {
+		a.Metrics.Observe(provider, receivers, err, took)
+	}
+}
+
+func (a *App) observeAccepted(m *sms.Message) {
+	if a.Metrics != nil {
+		a.Metrics.Accepted(m)
+	}
+}
+
+// buildServer builds the API, the console and the metrics (once).
+func (a *App) buildServer() error {
+	if a.Web != nil {
+		return nil
+	}
+	cfg := a.Config
 	nets, err := web.ParsePrefixes("server.trusted_networks", cfg.Server.TrustedNetworks)
 	if err != nil {
 		return err
@@ -139,8 +191,10 @@ func (a *App) build() error {
 	if err != nil {
 		return err
 	}
+	a.Metrics = NewMetrics(a)
 	con, err := console.New(console.Options{
-		Store: a.Store, Outbox: a.Outbox, Providers: ps, Config: cfg, Log: a.Log.With("part", "console"),
+		Store: a.Store, Outbox: a.Outbox, Providers: a.Providers, Balance: a.Balance, Monitor: a.Shown,
+		Config: cfg, Log: a.Log.With("part", "console"),
 		Secure: cfg.Server.TLSCert != "" || strings.HasPrefix(cfg.Server.PublicURL, "https://"),
 	})
 	if err != nil {
@@ -150,13 +204,19 @@ func (a *App) build() error {
 	a.Web = web.New(web.Options{
 		Store: a.Store, Outbox: a.Outbox, Log: a.Log.With("part", "web"), TrustedNetworks: nets,
 		TrustedProxies: proxies, Metrics: a.Metrics.Handler(), Mount: con.Mount,
-		Location: cfg.Location(), DryRun: cfg.DryRun(), Checks: cfg.Checks, AlertRecipients: cfg.Alerting.Recipients, PublicHost: publicHost(cfg.Server.PublicURL),
+		Monitor: a.Shown, Agents: a.Agents,
+		Location: cfg.Location(), DryRun: cfg.DryRun(), Checks: cfg.Checks, AlertRecipients: cfg.Alerting.Recipients,
+		PublicHost: publicHost(cfg.Server.PublicURL),
 	})
 	return nil
 }
 
-// Listen binds server.listen (use "127.0.0.1:0" in tests); Addr tells where.
+// Listen builds the server parts and binds server.listen (use
+// "127.0.0.1:0" in tests); Addr tells where.
 func (a *App) Listen() error {
+	if err := a.buildServer(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.Config.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("server.listen: %w", err)
@@ -173,151 +233,6 @@ func (a *App) Addr() string {
 	return a.ln.Addr().String()
 }
 
-// Run serves until ctx ends, then shuts down: the listener stops accepting,
-// in-flight requests and gateway calls get server.shutdown_timeout, and
-// whatever is still queued stays in the store for the next start.
-func (a *App) Run(ctx context.Context) error {
-	if a.ln == nil {
-		if err := a.Listen(); err != nil {
-			return err
-		}
-	}
-	cfg := a.Config
-	// Become the only dispatcher of a SQLite file (waiting for a running
-	// `munja send` to finish), then claims left by a previous process
-	// (killed mid-call) go back to the queue now instead of waiting for
-	// their lease to run out. At-least-once: that batch may be sent twice.
-	unlock, ok, err := a.LockDispatch(ctx, false)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		a.Log.Info("waiting for another munja process (send / check --notify) to finish dispatching")
-		if unlock, _, err = a.LockDispatch(ctx, true); err != nil {
-			return err
-		}
-	}
-	defer unlock()
-	if _, ok := a.Store.(*sqlite.DB); ok {
-		n, err := a.Store.ReleaseClaims(ctx, time.Now())
-		if err != nil {
-			return fmt.Errorf("release interrupted deliveries: %w", err)
-		}
-		if n > 0 {
-			a.Log.Warn("resuming deliveries interrupted by the previous run; they may be sent twice", "count", n)
-		}
-	}
-	mon, err := a.NewMonitor(ctx)
-	if err != nil {
-		return err
-	}
-	a.Monitor = mon
-	shown := mon.Engine
-	if _, ok := a.Store.(*postgres.DB); ok {
-		// Until this replica leads, it shows the leader's state read-only.
-		if shown, err = a.monitorView(ctx); err != nil {
-			return err
-		}
-	}
-	a.Web.SetMonitor(shown)
-	a.Console.SetEngine(shown)
-	a.srv = &http.Server{
-		Handler: a.Web, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	var certs *CertReloader
-	if cfg.Server.TLSCert != "" || cfg.Server.TLSKey != "" {
-		certs, err = NewCertReloader(cfg.Server.TLSCert, cfg.Server.TLSKey, a.Log.With("part", "tls"))
-		if err != nil {
-			return err
-		}
-		a.srv.TLSConfig = certs.Config()
-	}
-	var redirect *http.Server
-	var redirectLn net.Listener
-	if redirect = RedirectServer(cfg, a.Log); redirect != nil {
-		if redirectLn, err = net.Listen("tcp", redirect.Addr); err != nil {
-			return fmt.Errorf("server.redirect_http: %w", err)
-		}
-	}
-
-	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	serve := func(srv *http.Server, ln net.Listener, tls bool) {
-		wg.Go(func() {
-			var err error
-			if tls {
-				err = srv.ServeTLS(ln, "", "")
-			} else {
-				err = srv.Serve(ln)
-			}
-			if err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("http: %w", err)
-				stop()
-			}
-		})
-	}
-	serve(a.srv, a.ln, certs != nil)
-	if redirect != nil {
-		serve(redirect, redirectLn, false)
-	}
-	if certs != nil {
-		wg.Go(func() { certs.ReloadOnSIGHUP(runCtx) })
-	}
-	wg.Go(func() { a.runMonitor(runCtx, mon) })
-	wg.Go(func() { RunReports(runCtx, a, 5*time.Minute) })
-	wg.Go(func() { RunBalanceWatch(runCtx, a, 10*time.Minute) })
-	wg.Go(func() { RunPrune(runCtx, a, 24*time.Hour) })
-	dispatched := make(chan struct{})
-	go func() {
-		defer close(dispatched)
-		_ = a.Dispatcher.Run(runCtx)
-	}()
-	// Start-up (config, migrations, first checks) leaves garbage the heap
-	// would otherwise keep resident for good: give it back once settled.
-	wg.Go(func() {
-		select {
-		case <-runCtx.Done():
-		case <-time.After(3 * time.Second):
-			debug.FreeOSMemory()
-		}
-	})
-	a.Log.Info("munja serving", "addr", a.Addr(), "tls", certs != nil, "database", redactDSN(cfg.Database),
-		"providers", providerNames(a.Providers), "dryrun", cfg.DryRun(), "checks", len(mon.Checks))
-	<-runCtx.Done()
-
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Server.ShutdownTimeout.D())
-	defer cancel()
-	for _, srv := range []*http.Server{a.srv, redirect} {
-		if srv != nil {
-			if err := srv.Shutdown(sctx); err != nil {
-				a.Log.Warn("http shutdown", "err", err)
-			}
-		}
-	}
-	// Gateway calls in flight finish and are recorded before the store
-	// closes (claims not yet started were handed back at once): a call cut
-	// off here would be sent again at the next start.
-	drain := time.NewTimer(max(cfg.Server.ShutdownTimeout.D(), 2*a.callBudget()+5*time.Second))
-	defer drain.Stop()
-	select {
-	case <-dispatched:
-	case <-drain.C:
-		a.Log.Warn("gateway calls still in flight at the shutdown deadline; they will be resumed at next start (may be sent twice)")
-	}
-	wg.Wait()
-	select {
-	case err := <-errc:
-		return err
-	default:
-	}
-	a.Log.Info("munja stopped")
-	return nil
-}
-
 // publicHost is the host name of server.public_url ("" when unset).
 func publicHost(publicURL string) string {
 	u, err := url.Parse(publicURL)
@@ -325,15 +240,6 @@ func publicHost(publicURL string) string {
 		return ""
 	}
 	return u.Hostname()
-}
-
-// callBudget is the longest one batch can take: every provider's timeout.
-func (a *App) callBudget() time.Duration {
-	var d time.Duration
-	for _, p := range a.Config.EffectiveProviders() {
-		d += p.Timeout.D()
-	}
-	return d
 }
 
 // redactDSN hides a password in a postgres:// URL for logs.
@@ -354,7 +260,7 @@ func redactDSN(dsn string) string {
 	return u.String()
 }
 
-// Close releases the store.
+// Close releases the store (and a listener Run never served).
 func (a *App) Close() error {
 	if a.ln != nil && a.srv == nil {
 		a.ln.Close()

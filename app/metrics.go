@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/munja-sms/munja/alert"
+	"github.com/munja-sms/munja/balance"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
@@ -197,7 +198,7 @@ func (c *stateCollector) collectBalances(ctx context.Context, ch chan<- promethe
 		if _, ok := p.(provider.Balancer); !ok {
 			continue
 		}
-		b, err := LoadBalance(ctx, c.a.Store, p.Name())
+		b, err := balance.Load(ctx, c.a.Store, p.Name())
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:

@@ -102,7 +102,7 @@ func TestMetrics(t *testing.T) {
 	mon.Engine.Observe(check.Result{Check: "httpd", OK: false, At: time.Now(), Firing: "down"})
 	mon.Engine.Observe(check.Result{Check: "web-port", OK: true, At: time.Now()})
 	gw.SetBalance(777)
-	noErr(t, BalanceOnce(ctx, a))
+	noErr(t, a.Balance.Once(ctx))
 
 	srv := httptest.NewServer(web.New(web.Options{
 		Store: a.Store, Outbox: a.Outbox, Metrics: m.Handler(),

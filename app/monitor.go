@@ -12,7 +12,7 @@ import (
 	"github.com/munja-sms/munja/check/checks"
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/outbox"
-	"github.com/munja-sms/munja/store/postgres"
+	"github.com/munja-sms/munja/store"
 )
 
 // validateChecks validates checks[*] with the check registry.
@@ -89,11 +89,18 @@ const leaderRetry = 5 * time.Second
 // them, with a monitor built afresh when it takes over (m is not run);
 // otherwise this process owns the store and runs m.
 func (a *App) runMonitor(ctx context.Context, m *Monitor) {
-	if pg, ok := a.Store.(*postgres.DB); ok {
-		a.leadMonitor(ctx, pg)
+	if l, ok := a.Store.(store.Leaser); ok {
+		a.leadMonitor(ctx, l)
 		return
 	}
 	a.runChecks(ctx, m)
+}
+
+// shared reports whether replicas share the store and elect who runs the
+// monitor (PostgreSQL).
+func (a *App) shared() bool {
+	_, ok := a.Store.(store.Leaser)
+	return ok
 }
 
 // runChecks runs m's checks and engine, and takes agents' reports, until
@@ -118,10 +125,8 @@ func (a *App) runChecks(ctx context.Context, m *Monitor) {
 		}
 	}
 	agents := agent.NewTracker(m.Engine.Observe, known, nil)
-	if a.Web != nil {
-		a.Web.SetAgents(agents)
-		defer a.Web.SetAgents(nil)
-	}
+	a.Agents.Set(agents)
+	defer a.Agents.Set(nil)
 	go agents.Run(ctx)
 	if len(m.Checks) > 0 {
 		check.NewRunner(m.Checks, a.Log.With("part", "check")).Run(ctx, m.Engine.Observe)
@@ -131,10 +136,10 @@ func (a *App) runChecks(ctx context.Context, m *Monitor) {
 
 // leadMonitor tries every leaderRetry to take the monitor leader lock, and
 // runs the monitor while it holds it, until ctx ends.
-func (a *App) leadMonitor(ctx context.Context, pg *postgres.DB) {
+func (a *App) leadMonitor(ctx context.Context, leaser store.Leaser) {
 	log := a.Log.With("part", "monitor")
 	for {
-		l, err := pg.Lead(ctx, monitorLeader)
+		l, err := leaser.Lead(ctx, monitorLeader)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("monitor: leader election failed; retrying", "err", err, "retry", leaderRetry)
@@ -149,7 +154,7 @@ func (a *App) leadMonitor(ctx context.Context, pg *postgres.DB) {
 		if v, err := a.monitorView(ctx); err != nil {
 			log.Warn("monitor: cannot read the alert state for this replica's console and API", "err", err)
 		} else {
-			a.showEngine(v)
+			a.Shown.Set(v)
 		}
 		select {
 		case <-ctx.Done():
@@ -162,7 +167,7 @@ func (a *App) leadMonitor(ctx context.Context, pg *postgres.DB) {
 // lead runs a fresh monitor (its engine loads the state the previous leader
 // saved) until ctx ends or the lock is lost, then gives the lock up once the
 // engine has saved its state.
-func (a *App) lead(ctx context.Context, l *postgres.Leadership, log *slog.Logger) {
+func (a *App) lead(ctx context.Context, l store.Lease, log *slog.Logger) {
 	defer l.Release()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -179,7 +184,7 @@ func (a *App) lead(ctx context.Context, l *postgres.Leadership, log *slog.Logger
 		return
 	}
 	log.Info("monitor: leading; running the checks and the alert engine", "checks", len(m.Checks))
-	a.showEngine(m.Engine)
+	a.Shown.Set(m.Engine)
 	a.leading.Store(m)
 	defer a.leading.Store(nil)
 	a.runChecks(ctx, m)
@@ -200,22 +205,12 @@ func (a *App) monitorView(ctx context.Context) (*alert.Engine, error) {
 	return a.newEngine(ctx, true)
 }
 
-// showEngine makes e the engine the API and console show and act on.
-func (a *App) showEngine(e *alert.Engine) {
-	if a.Web != nil {
-		a.Web.ReplaceMonitor(e)
-	}
-	if a.Console != nil {
-		a.Console.SetEngine(e)
-	}
-}
-
 // alertsHere reports whether this process sends alerts of its own (the
 // low-balance alert): on a shared PostgreSQL store only the replica leading
 // the monitor does, so that replicas checking the balance at the same
 // moment do not both page; the others only record what they saw.
 func (a *App) alertsHere() bool {
-	if _, ok := a.Store.(*postgres.DB); ok {
+	if a.shared() {
 		return a.leading.Load() != nil
 	}
 	return true
@@ -225,7 +220,7 @@ func (a *App) alertsHere() bool {
 // shared PostgreSQL store the one it runs as leader (nil while another
 // replica leads), otherwise a.Monitor.
 func (a *App) activeMonitor() *Monitor {
-	if _, ok := a.Store.(*postgres.DB); ok {
+	if a.shared() {
 		return a.leading.Load()
 	}
 	return a.Monitor

@@ -102,9 +102,9 @@ func startReplica(t *testing.T, dsn string) *replica {
 	noErr(t, err)
 	r.a = a
 	t.Cleanup(func() { a.Close() })
+	noErr(t, a.Listen())
 	r.metrics = httptest.NewServer(a.Metrics.Handler())
 	t.Cleanup(r.metrics.Close)
-	noErr(t, a.Listen())
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- a.Run(ctx) }()

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/balance"
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/dispatcher"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
 	"github.com/munja-sms/munja/sms"
@@ -99,7 +101,7 @@ func TestReportsOnce(t *testing.T) {
 
 	// A gateway failure leaves everything to the next pass.
 	gw.SetFailure(aligotest.Failure{Mode: aligotest.HTTPStatus, Status: 503})
-	st, err := ReportsOnce(ctx, a)
+	st, err := a.Dispatcher.ReportsOnce(ctx)
 	noErr(t, err)
 	if st.Requests != 3 || st.Delivered+st.Failed != 0 || statuses(t, a, mixed) != "01012345678=sent 0311234567=sent" {
 		t.Fatalf("during outage: %+v, %s", st, statuses(t, a, mixed))
@@ -110,9 +112,9 @@ func TestReportsOnce(t *testing.T) {
 	gw.SetFailure(aligotest.Failure{})
 	gw.Reset()
 
-	st, err = ReportsOnce(ctx, a)
+	st, err = a.Dispatcher.ReportsOnce(ctx)
 	noErr(t, err)
-	if st != (ReportStats{Requests: 3, Delivered: 2, Failed: 1, Pending: 1}) {
+	if st != (dispatcher.ReportStats{Requests: 3, Delivered: 2, Failed: 1, Pending: 1}) {
 		t.Errorf("stats %+v", st)
 	}
 	if got := statuses(t, a, mixed); got != "01012345678=delivered 0311234567=failed(발/착신 번호 에러)" {
@@ -136,9 +138,9 @@ func TestReportsOnce(t *testing.T) {
 	}
 
 	// Reported deliveries are not asked about again.
-	st, err = ReportsOnce(ctx, a)
+	st, err = a.Dispatcher.ReportsOnce(ctx)
 	noErr(t, err)
-	if st != (ReportStats{Requests: 1, Pending: 1}) {
+	if st != (dispatcher.ReportStats{Requests: 1, Pending: 1}) {
 		t.Errorf("second pass %+v", st)
 	}
 }
@@ -153,7 +155,7 @@ func TestReportsBatch(t *testing.T) {
 		to = append(to, fmt.Sprintf("0105555%04d", i))
 	}
 	id := sendNow(t, a, outbox.Request{To: to, Text: "공지"})
-	st, err := ReportsOnce(context.Background(), a)
+	st, err := a.Dispatcher.ReportsOnce(context.Background())
 	noErr(t, err)
 	if st.Requests != 2 || st.Delivered != 1200 {
 		t.Errorf("stats %+v", st)
@@ -194,8 +196,8 @@ func TestBalanceWatch(t *testing.T) {
 	}
 	for i, s := range steps {
 		gw.SetBalance(s.balance)
-		noErr(t, BalanceOnce(ctx, a))
-		b, err := LoadBalance(ctx, a.Store, "aligo")
+		noErr(t, a.Balance.Once(ctx))
+		b, err := balance.Load(ctx, a.Store, "aligo")
 		noErr(t, err)
 		if b.SMS != s.balance || b.Low != s.low || time.Since(b.At) > time.Minute {
 			t.Errorf("step %d: stored %+v", i, b)
@@ -213,15 +215,15 @@ func TestBalanceWatch(t *testing.T) {
 	// A restart while low does not alert again.
 	a.Close()
 	a2, _ := newGatewayApp(t, gw, db, func(c *config.Config) { c.SMS.LowBalance = 500 })
-	noErr(t, BalanceOnce(ctx, a2))
+	noErr(t, a2.Balance.Once(ctx))
 	if n := len(alertMessages(t, a2)); n != 2 {
 		t.Errorf("after restart: %d alerts, want still 2", n)
 	}
 
 	// A gateway outage keeps the last known balance.
 	gw.SetFailure(aligotest.Failure{Mode: aligotest.Garbage})
-	noErr(t, BalanceOnce(ctx, a2))
-	if b, _ := LoadBalance(ctx, a2.Store, "aligo"); b.SMS != 100 {
+	noErr(t, a2.Balance.Once(ctx))
+	if b, _ := balance.Load(ctx, a2.Store, "aligo"); b.SMS != 100 {
 		t.Errorf("after outage: %+v", b)
 	}
 }
@@ -232,18 +234,17 @@ func TestBalanceWatchNoRecipientsRetries(t *testing.T) {
 		c.SMS.LowBalance = 500
 		c.Alerting.Recipients = nil
 	})
-	noErr(t, BalanceOnce(context.Background(), a))
-	if b, _ := LoadBalance(context.Background(), a.Store, "aligo"); b.Low || b.SMS != 10 {
+	noErr(t, a.Balance.Once(context.Background()))
+	if b, _ := balance.Load(context.Background(), a.Store, "aligo"); b.Low || b.SMS != 10 {
 		t.Errorf("stored %+v: an alert that was not sent must be retried", b)
 	}
 	if !strings.Contains(logs.String(), "alerting.recipients is empty") {
 		t.Errorf("not logged:\n%s", logs)
 	}
 	// Off (0): polls and stores, never alerts.
-	a.Config.SMS.LowBalance = 0
-	a.Config.Alerting.Recipients = []string{"01012345678"}
-	noErr(t, BalanceOnce(context.Background(), a))
-	if n := len(alertMessages(t, a)); n != 0 {
+	off, _ := newGatewayApp(t, gw, filepath.Join(t.TempDir(), "munja.db"), func(c *config.Config) { c.SMS.LowBalance = 0 })
+	noErr(t, off.Balance.Once(context.Background()))
+	if n := len(alertMessages(t, off)); n != 0 {
 		t.Errorf("%d alerts with low_balance 0", n)
 	}
 }
@@ -255,11 +256,11 @@ func TestRunJobs(t *testing.T) {
 	id := sendNow(t, a, outbox.Request{To: []string{"01012345678"}, Text: "x"})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { RunReports(ctx, a, 20*time.Millisecond) })
-	wg.Go(func() { RunBalanceWatch(ctx, a, 20*time.Millisecond) })
+	wg.Go(func() { a.Dispatcher.RunReports(ctx, 20*time.Millisecond) })
+	wg.Go(func() { a.Balance.Run(ctx, 20*time.Millisecond) })
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		_, err := LoadBalance(ctx, a.Store, "aligo")
+		_, err := balance.Load(ctx, a.Store, "aligo")
 		if err == nil && statuses(t, a, id) == "01012345678=delivered" {
 			break
 		}
@@ -280,8 +281,8 @@ func TestRunJobs(t *testing.T) {
 	dry, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	noErr(t, err)
 	defer dry.Close()
-	RunReports(context.Background(), dry, time.Hour)
-	RunBalanceWatch(context.Background(), dry, time.Hour)
+	dry.Dispatcher.RunReports(context.Background(), time.Hour)
+	dry.Balance.Run(context.Background(), time.Hour)
 }
 
 // TestBalanceWatchOnlyLeaderAlerts: replicas on one PostgreSQL all record
@@ -291,8 +292,8 @@ func TestBalanceWatchOnlyLeaderAlerts(t *testing.T) {
 	gw := aligotest.New(t, aligotest.WithBalance(100))
 	a, _ := newGatewayApp(t, gw, dsn, func(c *config.Config) { c.SMS.LowBalance = 500 })
 	ctx := context.Background()
-	noErr(t, BalanceOnce(ctx, a))
-	b, err := LoadBalance(ctx, a.Store, "aligo")
+	noErr(t, a.Balance.Once(ctx))
+	b, err := balance.Load(ctx, a.Store, "aligo")
 	noErr(t, err)
 	if b.SMS != 100 || b.Low {
 		t.Errorf("follower stored %+v, want the balance with Low unset", b)
@@ -302,11 +303,11 @@ func TestBalanceWatchOnlyLeaderAlerts(t *testing.T) {
 	}
 	a.leading.Store(&Monitor{})
 	defer a.leading.Store(nil)
-	noErr(t, BalanceOnce(ctx, a))
+	noErr(t, a.Balance.Once(ctx))
 	if n := len(alertMessages(t, a)); n != 1 {
 		t.Fatalf("the leader sent %d low-balance alerts, want 1", n)
 	}
-	if b, _ := LoadBalance(ctx, a.Store, "aligo"); !b.Low {
+	if b, _ := balance.Load(ctx, a.Store, "aligo"); !b.Low {
 		t.Errorf("after the leader's alert: %+v", b)
 	}
 }

@@ -20,23 +20,6 @@ import (
 	"github.com/munja-sms/munja/config"
 )
 
-// ServeTLSConfig builds the HTTPS configuration for server.tls_cert and
-// server.tls_key, or returns nil, nil when neither is set. TLS 1.2 is the
-// minimum, with AEAD cipher suites only. The certificate is re-read when
-// either file changes (see CertReloader), so a renewed certificate is
-// served without a restart.
-func ServeTLSConfig(cfg *config.Config) (*tls.Config, error) {
-	s := cfg.Server
-	if s.TLSCert == "" && s.TLSKey == "" {
-		return nil, nil
-	}
-	r, err := NewCertReloader(s.TLSCert, s.TLSKey, nil)
-	if err != nil {
-		return nil, err
-	}
-	return r.Config(), nil
-}
-
 // CertReloader serves a certificate pair from files and re-reads it when a
 // file's size or modification time changes (checked at most every
 // CheckEvery, during handshakes) or when Reload is called. A pair that does

@@ -79,17 +79,11 @@ func serial(t *testing.T, addr string, cfg *tls.Config) int64 {
 	return conn.ConnectionState().PeerCertificates[0].SerialNumber.Int64()
 }
 
-func TestServeTLSConfigOff(t *testing.T) {
-	cfg := config.Default()
-	if c, err := ServeTLSConfig(cfg); c != nil || err != nil {
-		t.Fatalf("no tls keys: %v %v", c, err)
-	}
-	cfg.Server.TLSCert = "x.pem"
-	if _, err := ServeTLSConfig(cfg); err == nil || !strings.Contains(err.Error(), "server.tls_key") {
+func TestCertReloaderErrorsNameTheKeys(t *testing.T) {
+	if _, err := NewCertReloader("x.pem", "", nil); err == nil || !strings.Contains(err.Error(), "server.tls_key") {
 		t.Errorf("cert without key: %v", err)
 	}
-	cfg.Server.TLSKey = "/nonexistent/key.pem"
-	if _, err := ServeTLSConfig(cfg); err == nil || !strings.Contains(err.Error(), "server.tls_cert/tls_key") {
+	if _, err := NewCertReloader("x.pem", "/nonexistent/key.pem", nil); err == nil || !strings.Contains(err.Error(), "server.tls_cert/tls_key") {
 		t.Errorf("missing files: %v", err)
 	}
 }
@@ -99,10 +93,9 @@ func TestServeTLSConfigOff(t *testing.T) {
 func TestHTTPSWithWebServer(t *testing.T) {
 	dir := t.TempDir()
 	cert, key, der := writeCert(t, dir, 1)
-	cfg := config.Default()
-	cfg.Server.TLSCert, cfg.Server.TLSKey = cert, key
-	tc, err := ServeTLSConfig(cfg)
+	certs, err := NewCertReloader(cert, key, nil)
 	noErr(t, err)
+	tc := certs.Config()
 	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "munja.db"), slog.New(slog.DiscardHandler))
 	noErr(t, err)
 	defer db.Close()

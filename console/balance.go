@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -11,32 +10,9 @@ import (
 	"github.com/munja-sms/munja/provider"
 )
 
-// Balance lookups are cached for balanceTTL; a page waits at most
-// balanceWait for a gateway and otherwise shows the last known value (the
-// lookup finishes in the background, bounded by balanceTimeout).
-const (
-	balanceTTL     = 60 * time.Second
-	balanceWait    = 2 * time.Second
-	balanceTimeout = 15 * time.Second
-)
-
-type balanceEntry struct {
-	bal     provider.Balance
-	err     error
-	at      time.Time     // when bal/err were fetched (zero: never)
-	running chan struct{} // closed when the lookup in flight ends; nil when none
-}
-
-type balanceCache struct {
-	now func() time.Time
-	log *slog.Logger
-	mu  sync.Mutex
-	m   map[string]*balanceEntry
-}
-
-func newBalanceCache(now func() time.Time, log *slog.Logger) *balanceCache {
-	return &balanceCache{now: now, log: log, m: map[string]*balanceEntry{}}
-}
+// balanceWait is how long a page waits for a gateway before it shows the
+// last known value (the lookup finishes in the background; balance.Watch).
+const balanceWait = 2 * time.Second
 
 // balanceView is one provider's line on the dashboard and balance page.
 type balanceView struct {
@@ -49,50 +25,6 @@ type balanceView struct {
 	Err       string
 	Pending   bool // still asking the gateway
 	Low       bool // buys fewer SMS than sms.low_balance
-}
-
-// get returns p's balance, refreshing it when older than balanceTTL (or
-// when force), waiting up to wait for the gateway.
-func (b *balanceCache) get(ctx context.Context, name string, p provider.Balancer, force bool, wait time.Duration) (balanceEntry, bool) {
-	b.mu.Lock()
-	e := b.m[name]
-	if e == nil {
-		e = &balanceEntry{}
-		b.m[name] = e
-	}
-	stale := e.at.IsZero() || b.now().Sub(e.at) >= balanceTTL || force
-	if stale && e.running == nil {
-		done := make(chan struct{})
-		e.running = done
-		go b.fetch(name, p, e, done)
-	}
-	running := e.running
-	b.mu.Unlock()
-	if running != nil && stale {
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-running:
-		case <-t.C:
-		case <-ctx.Done():
-		}
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return balanceEntry{bal: e.bal, err: e.err, at: e.at}, e.running != nil
-}
-
-func (b *balanceCache) fetch(name string, p provider.Balancer, e *balanceEntry, done chan struct{}) {
-	ctx, cancel := context.WithTimeout(context.Background(), balanceTimeout)
-	defer cancel()
-	bal, err := p.Remain(ctx)
-	if err != nil {
-		b.log.Warn("console: balance lookup failed", "provider", name, "err", err)
-	}
-	b.mu.Lock()
-	e.bal, e.err, e.at, e.running = bal, err, b.now(), nil
-	b.mu.Unlock()
-	close(done)
 }
 
 // balances looks up every provider's balance (in parallel, each within
@@ -108,23 +40,22 @@ func (c *Console) balances(ctx context.Context, lang string, force bool) []balan
 				out[i].Type = pc.Type
 			}
 		}
-		bp, ok := p.(provider.Balancer)
-		if !ok {
+		if _, ok := p.(provider.Balancer); !ok {
 			continue
 		}
 		out[i].Supported = true
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e, pending := c.balanceCache.get(ctx, p.Name(), bp, force, balanceWait)
+			e, _ := c.opt.Balance.Get(ctx, p.Name(), force, balanceWait)
 			v := &out[i]
-			v.Pending, v.At = pending, e.at
-			if e.err != nil {
-				v.Err = c.providerErr(lang, e.err)
-			} else if !e.at.IsZero() {
-				v.Balance, v.Known = e.bal, true
+			v.Pending, v.At = e.Pending, e.At
+			if e.Err != nil {
+				v.Err = c.providerErr(lang, e.Err)
+			} else if !e.At.IsZero() {
+				v.Balance, v.Known = e.Balance, true
 				low := c.opt.Config.SMS.LowBalance
-				v.Low = low > 0 && e.bal.SMS < int64(low)
+				v.Low = low > 0 && e.Balance.SMS < int64(low)
 			}
 		}()
 	}

@@ -14,10 +14,10 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/alert"
+	"github.com/munja-sms/munja/balance"
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
@@ -28,13 +28,16 @@ import (
 type Options struct {
 	Store  store.Store
 	Outbox *outbox.Outbox // the only way the console sends
-	// Engine may be nil and set later with SetEngine (the engine is built
-	// after the web server).
-	Engine    *alert.Engine
+	// Monitor holds the alert engine the pages show and act on; it may be
+	// nil or hold none (yet), and the pages say the monitor has not started.
+	Monitor   *alert.Holder
 	Providers []provider.Provider
-	Config    *config.Config
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Balance looks balances up (the app's watch, which also stores them
+	// and alerts); nil builds one for the pages only.
+	Balance *balance.Watch
+	Config  *config.Config
+	Log     *slog.Logger
+	Now     func() time.Time
 	// Secure marks cookies Secure (with the __Host- prefix) and sends HSTS:
 	// set it when the console is served over TLS.
 	Secure bool
@@ -42,18 +45,16 @@ type Options struct {
 
 // Console is the web console's handler set.
 type Console struct {
-	opt          Options
-	loc          *time.Location
-	engine       atomic.Pointer[alert.Engine]
-	inner        *http.ServeMux
-	routes       []*route
-	byPat        map[string]*route
-	pages        pageSet
-	cats         map[string]catalog
-	assets       map[string]string // static file → version hash
-	limiter      *limiter
-	balanceCache *balanceCache
-	cop          *http.CrossOriginProtection
+	opt     Options
+	loc     *time.Location
+	inner   *http.ServeMux
+	routes  []*route
+	byPat   map[string]*route
+	pages   pageSet
+	cats    map[string]catalog
+	assets  map[string]string // static file → version hash
+	limiter *limiter
+	cop     *http.CrossOriginProtection
 }
 
 // handler is a console handler; q carries the signed-in user and language.
@@ -79,6 +80,9 @@ func New(opt Options) (*Console, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Balance == nil { // looks balances up for the pages only: no alert
+		opt.Balance = balance.New(balance.Options{Store: opt.Store, Providers: opt.Providers, Log: opt.Log, Now: opt.Now})
+	}
 	c := &Console{
 		opt:     opt,
 		loc:     opt.Config.Location(),
@@ -86,10 +90,6 @@ func New(opt Options) (*Console, error) {
 		byPat:   map[string]*route{},
 		limiter: newLimiter(opt.Now),
 		cop:     http.NewCrossOriginProtection(),
-	}
-	c.balanceCache = newBalanceCache(opt.Now, opt.Log)
-	if opt.Engine != nil {
-		c.engine.Store(opt.Engine)
 	}
 	var err error
 	if c.cats, err = loadCatalogs(); err != nil {
@@ -103,10 +103,8 @@ func New(opt Options) (*Console, error) {
 	return c, nil
 }
 
-// SetEngine gives the console the alert engine once it exists.
-func (c *Console) SetEngine(e *alert.Engine) { c.engine.Store(e) }
-
-func (c *Console) alerts() *alert.Engine { return c.engine.Load() }
+// alerts is the engine the pages show (nil before the monitor started).
+func (c *Console) alerts() *alert.Engine { return c.opt.Monitor.Engine() }
 
 // register lists every console route: the whole route table.
 func (c *Console) register() {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/alert"
+	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/dispatcher"
@@ -32,15 +33,16 @@ import (
 // served by an httptest server, optionally with a dispatcher and an alert
 // engine holding one firing incident.
 type harness struct {
-	t      testing.TB
-	ctx    context.Context
-	st     *sqlite.DB
-	cfg    *config.Config
-	ob     *outbox.Outbox
-	con    *Console
-	srv    *httptest.Server
-	engine *alert.Engine
-	notes  *notifier
+	t       testing.TB
+	ctx     context.Context
+	st      *sqlite.DB
+	cfg     *config.Config
+	ob      *outbox.Outbox
+	con     *Console
+	srv     *httptest.Server
+	engine  *alert.Engine
+	monitor *alert.Holder // what the console shows
+	notes   *notifier
 }
 
 type harnessOpts struct {
@@ -99,14 +101,15 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	}
 	ob := outbox.New(outbox.Options{Store: st, DefaultSender: cfg.SMS.Sender, Location: cfg.Location(),
 		Limits: outbox.Limits{PerDay: cfg.SMS.Limits.PerDay}, Wake: wake})
-	con, err := New(Options{Store: st, Outbox: ob, Providers: ps, Config: cfg, Log: log})
+	monitor := &alert.Holder{}
+	con, err := New(Options{Store: st, Outbox: ob, Providers: ps, Config: cfg, Log: log, Monitor: monitor})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, ctx: ctx, st: st, cfg: cfg, ob: ob, con: con, notes: &notifier{}}
+	h := &harness{t: t, ctx: ctx, st: st, cfg: cfg, ob: ob, con: con, monitor: monitor, notes: &notifier{}}
 	if o.engine {
 		h.engine = h.newEngine()
-		con.SetEngine(h.engine)
+		monitor.Set(h.engine)
 	}
 	mux := http.NewServeMux()
 	con.Mount(mux)
@@ -139,7 +142,7 @@ func (h *harness) newEngine() *alert.Engine {
 
 func (h *harness) addUser(name, role, pw string) *store.User {
 	h.t.Helper()
-	hash, err := HashPassword(pw)
+	hash, err := auth.HashPassword(pw)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/sms"
@@ -18,7 +19,7 @@ import (
 
 func TestIncidentAckAndSilence(t *testing.T) {
 	h := newHarness(t, harnessOpts{engine: true})
-	h.addUser("op", RoleOperator, adminPW)
+	h.addUser("op", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.login("op", adminPW)
 	inc := h.engine.Incidents(true)[0]
@@ -60,20 +61,20 @@ func TestIncidentAckAndSilence(t *testing.T) {
 
 func TestMonitorNotStarted(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	h.addUser("op", RoleOperator, adminPW)
+	h.addUser("op", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.login("op", adminPW)
 	c.get("/").mustStatus(t, http.StatusOK).mustContain(t, "모니터링(점검·알림 엔진)이 아직 시작되지 않았습니다")
 	c.get("/checks").mustStatus(t, http.StatusOK)
 	c.post("/incidents/x/ack", nil).mustStatus(t, http.StatusServiceUnavailable)
-	// SetEngine later makes the pages live.
-	h.con.SetEngine(h.newEngine())
+	// An engine set later makes the pages live.
+	h.monitor.Set(h.newEngine())
 	c.get("/").mustContain(t, httpdDown)
 }
 
 func TestHistorySearchAndPaging(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	h.addUser("v", RoleViewer, adminPW)
+	h.addUser("v", auth.RoleViewer, adminPW)
 	ctx := context.Background()
 	for i := 0; i < 120; i++ {
 		to := "01011112222"
@@ -131,7 +132,7 @@ func hrefOf(body, attr string) string {
 func TestTemplatesCRUDAndPreview(t *testing.T) {
 	h := newHarness(t, harnessOpts{engine: true})
 	h.cfg.Alerting.Templates.Firing = "{{range .Alerts}}{{.Text}}\n{{end}}"
-	h.addUser("op", RoleOperator, adminPW)
+	h.addUser("op", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.login("op", adminPW)
 	c.post("/templates", url.Values{"name": {"점검"}, "text": {"서버 점검 😀"}}).mustStatus(t, http.StatusUnprocessableEntity).
@@ -155,7 +156,7 @@ func TestTemplatesCRUDAndPreview(t *testing.T) {
 
 func TestSettings(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	admin := h.addUser("root", RoleAdmin, adminPW)
+	admin := h.addUser("root", auth.RoleAdmin, adminPW)
 	c := h.client()
 	c.login("root", adminPW)
 	r := c.post("/settings/tokens", url.Values{"name": {"cron"}, "scope": {"send"}}).mustStatus(t, http.StatusOK)
@@ -177,11 +178,11 @@ func TestSettings(t *testing.T) {
 	c.post("/settings/users", url.Values{"name": {"a b"}, "role": {"god"}, "password": {"short"}, "password2": {"other"}}).
 		mustStatus(t, http.StatusUnprocessableEntity).mustContain(t, "공백", "값이 올바르지 않습니다", "10자 이상")
 	lee, err := h.st.UserByName(h.ctx, "lee")
-	if err != nil || lee.Role != RoleViewer {
+	if err != nil || lee.Role != auth.RoleViewer {
 		t.Fatal(lee, err)
 	}
 	c.post(fmt.Sprintf("/settings/users/%d/role", lee.ID), url.Values{"role": {"operator"}}).mustStatus(t, http.StatusSeeOther)
-	if u, _ := h.st.UserByID(h.ctx, lee.ID); u.Role != RoleOperator {
+	if u, _ := h.st.UserByID(h.ctx, lee.ID); u.Role != auth.RoleOperator {
 		t.Fatal("role not changed")
 	}
 	c.post(fmt.Sprintf("/settings/users/%d/role", admin.ID), url.Values{"role": {"viewer"}}).mustStatus(t, http.StatusConflict).
@@ -211,7 +212,7 @@ func TestSettingsNeverShowSecrets(t *testing.T) {
 	h.cfg.SMS.Providers = append(h.cfg.SMS.Providers, h.cfg.EffectiveProviders()...)
 	p := &h.cfg.SMS.Providers[0]
 	p.Key, p.UserID, p.BaseURL = "sekrit-key-123", "acct", "https://user:pw@apis.aligo.in/x?key=sekrit-q"
-	h.addUser("root", RoleAdmin, adminPW)
+	h.addUser("root", auth.RoleAdmin, adminPW)
 	c := h.client()
 	c.login("root", adminPW)
 	r := c.get("/settings").mustContain(t, "https://apis.aligo.in/x")
@@ -251,7 +252,7 @@ func TestBalanceNeverBlocksAndCaches(t *testing.T) {
 	t.Parallel()
 	slow := &slowBalancer{delay: 7 * time.Second}
 	h := newHarness(t, harnessOpts{providers: []provider.Provider{slow}})
-	h.addUser("v", RoleViewer, adminPW)
+	h.addUser("v", auth.RoleViewer, adminPW)
 	c := h.client()
 	c.login("v", adminPW) // the dashboard starts the lookup
 	start := time.Now()
@@ -275,7 +276,7 @@ func TestBalanceNeverBlocksAndCaches(t *testing.T) {
 
 	fast := &slowBalancer{err: &provider.Error{Provider: "slow", Code: "-101", Korean: "인증 오류입니다", English: "authentication failed"}}
 	h2 := newHarness(t, harnessOpts{providers: []provider.Provider{fast}})
-	h2.addUser("v", RoleViewer, adminPW)
+	h2.addUser("v", auth.RoleViewer, adminPW)
 	c2 := h2.client()
 	c2.login("v", adminPW)
 	c2.get("/balance").mustContain(t, "[-101] 인증 오류입니다")
@@ -283,7 +284,7 @@ func TestBalanceNeverBlocksAndCaches(t *testing.T) {
 
 func TestDashboardBudget(t *testing.T) {
 	h := newHarness(t, harnessOpts{perDay: 500})
-	h.addUser("v", RoleViewer, adminPW)
+	h.addUser("v", auth.RoleViewer, adminPW)
 	for i := 0; i < 3; i++ {
 		if err := h.st.CreateMessage(h.ctx, &sms.Message{Text: "x", Kind: sms.KindSMS, Source: "api",
 			Deliveries: []sms.Delivery{{Phone: "01012345678"}, {Phone: "01012345679"}}}); err != nil {

@@ -10,12 +10,12 @@ import (
 )
 
 // TestMountOnWebServer mounts the console on the API server the way the
-// app does: both route sets live side by side, and the alert engine's
-// routes can still be added afterwards.
+// app does: both route sets live side by side, the alert engine's routes
+// among them.
 func TestMountOnWebServer(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	srv := web.New(web.Options{Store: h.st, Outbox: h.ob, Mount: h.con.Mount})
-	srv.SetMonitor(h.newEngine())
+	h.monitor.Set(h.newEngine())
+	srv := web.New(web.Options{Store: h.st, Outbox: h.ob, Mount: h.con.Mount, Monitor: h.monitor})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	c := h.client()

@@ -74,3 +74,26 @@ type Delivery struct {
 // command line, the console, munja's alert engine, the aligo_send.php
 // drop-in, and Alertmanager's webhook.
 var Sources = []string{"api", "cli", "console", "alert", "compat", "alertmanager"}
+
+// Summary sums a message's deliveries up in one word: "queued" while any
+// is unfinished, else "sent", "failed", or "partial" (some failed).
+func (m *Message) Summary() string {
+	failed, done := 0, 0
+	for _, d := range m.Deliveries {
+		switch {
+		case d.Status == StatusFailed || d.Status == StatusCanceled:
+			failed++
+		case d.Status.Final():
+			done++
+		}
+	}
+	switch {
+	case failed+done < len(m.Deliveries):
+		return "queued"
+	case failed == 0:
+		return "sent"
+	case done == 0:
+		return "failed"
+	}
+	return "partial"
+}

@@ -333,3 +333,34 @@ func StaleError(ids []int64) error {
 	}
 	return fmt.Errorf("deliveries %v: %w", ids, ErrStale)
 }
+
+// Optional capabilities. A store implements the ones its technology has;
+// callers find them by type assertion (see ExclusiveDispatch, Leaser).
+
+// ExclusiveDispatch is a store that one process at a time may dispatch from
+// (a SQLite file): `munja serve`, or `munja send` / `check --notify` when no
+// server runs. LockDispatch makes the caller that process until unlock;
+// with wait false it returns ok=false at once when another process holds
+// the lock, with wait true it waits until ctx ends. Only its holder may
+// hand every claim back to the queue (ReleaseClaims) without taking a batch
+// from a live process. A store without it (PostgreSQL) shares the work
+// between processes through claims with leases.
+type ExclusiveDispatch interface {
+	LockDispatch(ctx context.Context, wait bool) (unlock func(), ok bool, err error)
+}
+
+// Leaser is a store shared by replicas that elect one of them for work
+// that must run once (the checks and the alert engine): PostgreSQL.
+type Leaser interface {
+	// Lead tries once, without waiting, to take the lease called name. It
+	// returns nil and no error when another replica holds it.
+	Lead(ctx context.Context, name string) (Lease, error)
+}
+
+// Lease is a leadership held: Lost is closed once it is no longer held
+// (after Release, or when the store could not keep it), from when on the
+// leader's work must stop; Release gives it up (more than once is fine).
+type Lease interface {
+	Lost() <-chan struct{}
+	Release()
+}

@@ -9,15 +9,10 @@ import (
 	"github.com/munja-sms/munja/alert"
 )
 
-// SetAgents hands the server the tracker of agent reports while this
-// process runs the alert engine (nil: it does not, and reports are
-// answered 503 so that the agent retries, reaching the replica that does).
-func (s *Server) SetAgents(t *agent.Tracker) { s.agents.Store(t) }
-
 // tracker returns the agent tracker, or answers 503 (retry) and returns
 // nil while this process does not run the alert engine.
 func (s *Server) tracker(w http.ResponseWriter) *agent.Tracker {
-	t := s.agents.Load()
+	t := s.opt.Agents.Tracker()
 	if t == nil {
 		w.Header().Set("Retry-After", "5")
 		writeError(w, s.opt.Log, alert.ErrReadOnly)
@@ -60,7 +55,11 @@ func (s *Server) forgetAgent(w http.ResponseWriter, r *http.Request, c Caller) {
 		return
 	}
 	t.Forget(host)
-	n, err := s.engine.Load().Forget(r.Context(), host)
+	eng := s.engine(w)
+	if eng == nil {
+		return
+	}
+	n, err := eng.Forget(r.Context(), host)
 	if err != nil {
 		writeError(w, s.opt.Log, err)
 		return

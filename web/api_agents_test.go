@@ -61,7 +61,7 @@ func TestAgentReportAndForget(t *testing.T) {
 			t.Errorf("web01 still in the engine: %+v", st)
 		}
 	}
-	if _, ok := f.srv.agents.Load().Hosts()["web01"]; ok {
+	if _, ok := f.srv.opt.Agents.Tracker().Hosts()["web01"]; ok {
 		t.Error("the tracker still watches web01")
 	}
 	f.must(req{method: http.MethodDelete, path: "/api/v1/agents/web01", token: "admin"}, http.StatusNotFound)

@@ -243,7 +243,7 @@ type recipientJSON struct {
 func (s *Server) messageJSON(m *sms.Message) messageJSON {
 	n, _ := sms.CountBytes(m.Text)
 	out := messageJSON{
-		ID: m.ID, Status: MessageStatus(m), Type: m.Kind, Bytes: n, Text: m.Text, Title: m.Title,
+		ID: m.ID, Status: m.Summary(), Type: m.Kind, Bytes: n, Text: m.Text, Title: m.Title,
 		Sender: m.Sender, Test: m.Test, DryRun: s.opt.DryRun, At: timePtr(m.At, s.opt.Location),
 		Source: m.Source, CreatedBy: m.CreatedBy, CreatedAt: m.CreatedAt.In(s.opt.Location),
 		Recipients: []recipientJSON{},
@@ -268,27 +268,4 @@ func timePtr(t time.Time, loc *time.Location) *time.Time {
 	}
 	t = t.In(loc)
 	return &t
-}
-
-// MessageStatus summarizes a message's deliveries: queued while any is
-// unfinished, else sent, failed, or partial (some failed).
-func MessageStatus(m *sms.Message) string {
-	failed, done := 0, 0
-	for _, d := range m.Deliveries {
-		switch {
-		case d.Status == sms.StatusFailed || d.Status == sms.StatusCanceled:
-			failed++
-		case d.Status.Final():
-			done++
-		}
-	}
-	switch {
-	case failed+done < len(m.Deliveries):
-		return "queued"
-	case failed == 0:
-		return "sent"
-	case done == 0:
-		return "failed"
-	}
-	return "partial"
 }

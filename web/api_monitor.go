@@ -11,11 +11,10 @@ import (
 	"github.com/munja-sms/munja/check"
 )
 
-// SetMonitor mounts the routes that need the alert engine: heartbeats,
-// checks, incidents, silences and one-time ack links. Called once, before
-// serving; ReplaceMonitor changes the engine later.
-func (s *Server) SetMonitor(e *alert.Engine) {
-	s.engine.Store(e)
+// monitorRoutes mounts the routes that need the alert engine: heartbeats,
+// checks, incidents, silences, agent reports and one-time ack links. Their
+// engine is Options.Monitor's at the time of each request.
+func (s *Server) monitorRoutes() {
 	s.api("POST /api/v1/heartbeat/{name}", "send", s.heartbeat)
 	s.api("GET /api/v1/heartbeat/{name}", "send", s.heartbeat)
 	s.api("GET /api/v1/checks", "read", s.listChecks)
@@ -33,10 +32,16 @@ func (s *Server) SetMonitor(e *alert.Engine) {
 	s.link("POST /ack/{token}", s.ackByLink)
 }
 
-// ReplaceMonitor points the routes SetMonitor mounted at another engine
-// (e.g. the one a replica builds when it becomes the leader). Safe while
-// serving; requests already running finish with the previous engine.
-func (s *Server) ReplaceMonitor(e *alert.Engine) { s.engine.Store(e) }
+// engine returns the engine the API shows and acts on, or answers 503
+// (try again) and returns nil while there is none yet (start-up).
+func (s *Server) engine(w http.ResponseWriter) *alert.Engine {
+	e := s.opt.Monitor.Engine()
+	if e == nil {
+		w.Header().Set("Retry-After", "5")
+		writeError(w, s.opt.Log, &apiError{status: http.StatusServiceUnavailable, msg: "the monitor is starting; try again"})
+	}
+	return e
+}
 
 func (s *Server) link(pattern string, h http.HandlerFunc) {
 	s.routes = append(s.routes, Route{Pattern: pattern, Scope: "link"})
@@ -82,8 +87,12 @@ type checkJSON struct {
 }
 
 func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, _ Caller) {
+	eng := s.engine(w)
+	if eng == nil {
+		return
+	}
 	out := []checkJSON{}
-	for _, c := range s.engine.Load().Checks() {
+	for _, c := range eng.Checks() {
 		out = append(out, checkJSON{
 			Check: c.Check, Host: c.Host, State: c.State, Since: timePtr(c.Since, s.opt.Location),
 			Detail: c.Last.Detail, Incident: c.Incident, Flapping: c.Flapping, Silenced: c.Silenced,
@@ -95,7 +104,11 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, _ Caller) {
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, _ Caller) {
 	open := r.URL.Query().Get("open") != "false"
-	out := s.engine.Load().Incidents(open)
+	eng := s.engine(w)
+	if eng == nil {
+		return
+	}
+	out := eng.Incidents(open)
 	if out == nil {
 		out = []alert.Incident{}
 	}
@@ -103,7 +116,11 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, _ Caller)
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, _ Caller) {
-	inc, err := s.engine.Load().Incident(r.PathValue("id"))
+	eng := s.engine(w)
+	if eng == nil {
+		return
+	}
+	inc, err := eng.Incident(r.PathValue("id"))
 	if err != nil {
 		writeError(w, s.opt.Log, err)
 		return
@@ -113,7 +130,10 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, _ Caller) {
 
 func (s *Server) ackIncident(w http.ResponseWriter, r *http.Request, c Caller) {
 	id := r.PathValue("id")
-	eng := s.engine.Load()
+	eng := s.engine(w)
+	if eng == nil {
+		return
+	}
 	if err := eng.Ack(r.Context(), id, c.Name); err != nil {
 		writeError(w, s.opt.Log, err)
 		return
@@ -127,7 +147,11 @@ func (s *Server) ackIncident(w http.ResponseWriter, r *http.Request, c Caller) {
 }
 
 func (s *Server) listSilences(w http.ResponseWriter, r *http.Request, _ Caller) {
-	out := s.engine.Load().Silences()
+	eng := s.engine(w)
+	if eng == nil {
+		return
+	}
+	out := eng.Silences()
 	if out == nil {
 		out = []alert.Silence{}
 	}
@@ -162,7 +186,11 @@ func (s *Server) createSilence(w http.ResponseWriter, r *http.Request, c Caller)
 		writeError(w, s.opt.Log, badRequest("until", "must be in the future"))
 		return
 	}
-	id, err := s.engine.Load().Silence(r.Context(), alert.SilenceSpec{Check: req.Check, Host: req.Host, Until: until, By: c.Name, Comment: req.Comment})
+	eng := s.engine(w)
+	if eng == nil {
+		return
+	}
+	id, err := eng.Silence(r.Context(), alert.SilenceSpec{Check: req.Check, Host: req.Host, Until: until, By: c.Name, Comment: req.Comment})
 	if err != nil {
 		writeError(w, s.opt.Log, err)
 		return
@@ -171,7 +199,11 @@ func (s *Server) createSilence(w http.ResponseWriter, r *http.Request, c Caller)
 }
 
 func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request, _ Caller) {
-	if err := s.engine.Load().Unsilence(r.Context(), r.PathValue("id")); err != nil {
+	eng := s.engine(w)
+	if eng == nil {
+		return
+	}
+	if err := eng.Unsilence(r.Context(), r.PathValue("id")); err != nil {
 		writeError(w, s.opt.Log, err)
 		return
 	}
@@ -197,7 +229,11 @@ func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	token := r.PathValue("token")
 	ip, _ := ClientIP(r)
-	id, err := s.engine.Load().AckByToken(r.Context(), token, "link:"+ip.String())
+	eng := s.engine(w)
+	if eng == nil {
+		return
+	}
+	id, err := eng.AckByToken(r.Context(), token, "link:"+ip.String())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if errors.Is(err, alert.ErrInvalidToken) {
 		w.WriteHeader(http.StatusNotFound)

@@ -23,7 +23,7 @@ func (f *fixture) checkNames() []string {
 	return names
 }
 
-// TestReplaceMonitor: after ReplaceMonitor the monitor routes use the new
+// TestReplaceMonitor: after the holder gets another engine the monitor routes use the new
 // engine, and swapping while requests run is safe (run with -race).
 func TestReplaceMonitor(t *testing.T) {
 	f := newFixture(t)
@@ -38,7 +38,7 @@ func TestReplaceMonitor(t *testing.T) {
 		t.Fatalf("checks before the swap = %v, want [httpd nightly]", got)
 	}
 	routes := len(f.srv.Routes())
-	f.srv.ReplaceMonitor(next)
+	f.monitor.Set(next)
 	if got := f.checkNames(); len(got) != 1 || got[0] != "web-port" {
 		t.Errorf("checks after the swap = %v, want [web-port]", got)
 	}
@@ -47,7 +47,7 @@ func TestReplaceMonitor(t *testing.T) {
 		t.Errorf("incidents after the swap = %v, want the new engine's one", incs)
 	}
 	if n := len(f.srv.Routes()); n != routes {
-		t.Errorf("ReplaceMonitor changed the routes: %d → %d", routes, n)
+		t.Errorf("replacing the engine changed the routes: %d → %d", routes, n)
 	}
 
 	var wg sync.WaitGroup
@@ -63,9 +63,9 @@ func TestReplaceMonitor(t *testing.T) {
 	}
 	for i := range 100 {
 		if i%2 == 0 {
-			f.srv.ReplaceMonitor(f.engine)
+			f.monitor.Set(f.engine)
 		} else {
-			f.srv.ReplaceMonitor(next)
+			f.monitor.Set(next)
 		}
 	}
 	wg.Wait()

@@ -110,7 +110,7 @@ func TestEveryRouteIsClassified(t *testing.T) {
 		}
 	}
 	if len(f.srv.Routes()) < 30 {
-		t.Errorf("only %d routes: SetMonitor or bookRoutes missing?", len(f.srv.Routes()))
+		t.Errorf("only %d routes: monitorRoutes or bookRoutes missing?", len(f.srv.Routes()))
 	}
 }
 

@@ -38,11 +38,12 @@ const (
 // outbox stores; nothing dispatches), an alert engine, and one token per
 // scope plus a revoked one.
 type fixture struct {
-	t      testing.TB
-	db     *sqlite.DB
-	srv    *Server
-	engine *alert.Engine
-	tokens map[string]string // read, send, admin, revoked → plain token
+	t       testing.TB
+	db      *sqlite.DB
+	srv     *Server
+	engine  *alert.Engine
+	monitor *alert.Holder     // the engine the server shows
+	tokens  map[string]string // read, send, admin, revoked → plain token
 }
 
 type nopNotifier struct{}
@@ -76,6 +77,8 @@ func newFixture(t testing.TB, opts ...func(*Options)) *fixture {
 		Checks:          cfg.Checks,
 		AlertRecipients: []string{"01012345678"},
 		PublicHost:      "example.com", // httptest.NewRequest's default Host
+		Monitor:         &alert.Holder{},
+		Agents:          &agent.Holder{},
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			fmt.Fprintln(w, "munja_test_metric 1")
 		}),
@@ -84,8 +87,9 @@ func newFixture(t testing.TB, opts ...func(*Options)) *fixture {
 		o(&opt)
 	}
 	f := &fixture{t: t, db: db, srv: New(opt), engine: eng, tokens: map[string]string{}}
-	f.srv.SetMonitor(eng)
-	f.srv.SetAgents(agent.NewTracker(eng.Observe, nil, nil))
+	opt.Monitor.Set(eng)
+	opt.Agents.Set(agent.NewTracker(eng.Observe, nil, nil))
+	f.monitor = opt.Monitor
 	for _, scope := range []string{auth.ScopeRead, auth.ScopeSend, auth.ScopeAdmin, "revoked"} {
 		plain, hash, err := auth.NewToken()
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/agent"
@@ -42,6 +41,13 @@ type Options struct {
 	// Extra routes added by other parts (the console); each must do its own
 	// authentication.
 	Mount func(mux *http.ServeMux)
+	// Monitor, when set, mounts the monitor routes (checks, incidents,
+	// silences, heartbeats, agents, ack links), which act on the engine it
+	// holds at each request (503 while it holds none).
+	Monitor *alert.Holder
+	// Agents holds the tracker of agent reports while this process runs the
+	// alert engine; reports are answered 503 (retry) while it holds none.
+	Agents *agent.Holder
 }
 
 // Route is one registered route, for tests that walk the router.
@@ -56,8 +62,6 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler // mux behind ProxyHeaders
 	routes  []Route
-	engine  atomic.Pointer[alert.Engine]  // set by SetMonitor, replaced by ReplaceMonitor
-	agents  atomic.Pointer[agent.Tracker] // set while this process runs the alert engine
 
 	touchMu sync.Mutex
 	touched map[int64]time.Time // token ID → last TouchToken
@@ -66,8 +70,8 @@ type Server struct {
 // MaxBody is the largest request body accepted (1,000 recipients fit easily).
 const MaxBody = 1 << 20
 
-// New builds the server with every API route that needs no alert engine
-// (SetMonitor adds the rest).
+// New builds the server with every API route (the monitor's when
+// Options.Monitor is set).
 func New(opt Options) *Server {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
@@ -94,6 +98,9 @@ func New(opt Options) *Server {
 	s.api("POST /sms/aligo_send.php", "send", s.compatSend)
 	s.api("POST /api/v1/alertmanager", "send", s.alertmanager)
 	s.bookRoutes()
+	if opt.Monitor != nil {
+		s.monitorRoutes()
+	}
 	if opt.Metrics != nil {
 		s.api("GET /metrics", "read", func(w http.ResponseWriter, r *http.Request, _ Caller) {
 			opt.Metrics.ServeHTTP(w, r)

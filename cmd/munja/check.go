@@ -56,26 +56,13 @@ func cmdCheck(e *env, args []string) int {
 			fmt.Fprintln(e.stderr, "munja check: alert:", err)
 			return 1
 		}
-		unlock, dispatch, err := a.LockDispatch(e.ctx, false)
+		byServer, err := a.Deliver(e.ctx, store.ClaimFilter{}, *wait)
 		if err != nil {
-			fmt.Fprintln(e.stderr, "munja check:", err)
+			fmt.Fprintln(e.stderr, "munja check: dispatch:", err)
 			return 1
 		}
-		if dispatch {
-			defer unlock()
-		} else {
+		if byServer {
 			fmt.Fprintln(e.stderr, "munja serve is running on this database: it sends the alerts")
-		}
-		deadline := time.Now().Add(*wait)
-		for dispatch && time.Now().Before(deadline) {
-			n, err := a.Dispatcher.DispatchOnce(e.ctx, store.ClaimFilter{})
-			if err != nil {
-				fmt.Fprintln(e.stderr, "munja check: dispatch:", err)
-				return 1
-			}
-			if n == 0 {
-				break
-			}
 		}
 		for _, inc := range mon.Engine.Incidents(true) {
 			fmt.Fprintf(e.stderr, "open incident %s: %s (since %s)\n", inc.ID, strings.TrimSpace(inc.Text),

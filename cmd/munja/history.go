@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/munja-sms/munja/store"
-	"github.com/munja-sms/munja/web"
 )
 
 func cmdHistory(e *env, args []string) int {
@@ -34,7 +33,7 @@ func cmdHistory(e *env, args []string) int {
 	fmt.Fprintln(tw, "ID\tTIME\tTYPE\tSTATUS\tSOURCE\tTEXT")
 	for _, m := range ms {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.CreatedAt.In(loc).Format("2006-01-02 15:04"),
-			m.Kind, web.MessageStatus(m), m.Source, oneLine(m.Text, 40))
+			m.Kind, m.Summary(), m.Source, oneLine(m.Text, 40))
 		for _, d := range m.Deliveries {
 			detail := d.LastError
 			if d.ProviderMsgID != "" {

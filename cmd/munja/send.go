@@ -63,46 +63,36 @@ func cmdSend(e *env, args []string) int {
 	return printOutcome(e, a, m)
 }
 
-// waitForMessage dispatches the message's due deliveries (as munja serve
-// would) until none is left unfinished or wait has passed. When a munja
-// serve owns dispatching on this database, it only watches serve do it.
+// waitForMessage sends the message (as munja serve would) until no
+// delivery is left unfinished or wait has passed. When a munja serve owns
+// dispatching on this database, it only watches serve do it.
 func waitForMessage(ctx context.Context, a *app.App, id int64, wait time.Duration) (*sms.Message, error) {
 	deadline := time.Now().Add(wait)
-	unlock, dispatch, err := a.LockDispatch(ctx, false)
+	byServer, err := a.Deliver(ctx, store.ClaimFilter{MessageID: id}, wait)
 	if err != nil {
 		return nil, err
 	}
-	if dispatch {
-		defer unlock()
-	}
 	for {
-		if dispatch {
-			if _, err := a.Dispatcher.DispatchOnce(ctx, store.ClaimFilter{MessageID: id}); err != nil {
-				return nil, err
-			}
-		}
 		m, err := a.Store.GetMessage(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		next := time.Time{}
-		for _, d := range m.Deliveries {
-			if !d.Status.Final() && (next.IsZero() || d.NextAttemptAt.Before(next)) {
-				next = d.NextAttemptAt
-			}
-		}
-		if !dispatch && !next.IsZero() {
-			next = time.Now().Add(100 * time.Millisecond) // serve is sending: look again shortly
-		}
-		if next.IsZero() || !next.Before(deadline) || ctx.Err() != nil {
-			return m, nil
+		if err != nil || !byServer || finished(m) || !time.Now().Before(deadline) {
+			return m, err
 		}
 		select {
 		case <-ctx.Done():
 			return m, nil
-		case <-time.After(max(time.Until(next), 50*time.Millisecond)):
+		case <-time.After(100 * time.Millisecond): // serve is sending: look again shortly
 		}
 	}
+}
+
+// finished reports whether every delivery of m reached a final status.
+func finished(m *sms.Message) bool {
+	for _, d := range m.Deliveries {
+		if !d.Status.Final() {
+			return false
+		}
+	}
+	return true
 }
 
 func printOutcome(e *env, a *app.App, m *sms.Message) int {

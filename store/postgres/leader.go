@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/munja-sms/munja/store"
 )
 
 // leaderKeepalive is how often a held leader lock's connection is checked.
@@ -44,7 +46,7 @@ func (l *Leadership) Release() {
 
 // Lead tries once, without waiting, to take the leader lock called name.
 // It returns nil and no error when another connection holds it.
-func (db *DB) Lead(ctx context.Context, name string) (*Leadership, error) {
+func (db *DB) Lead(ctx context.Context, name string) (store.Lease, error) {
 	if db.isClosed() {
 		return nil, errClosed
 	}

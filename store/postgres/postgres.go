@@ -55,7 +55,10 @@ var errClosed = errors.New("postgres: store is closed")
 // meanwhile is replaced instead of failing the caller's query.
 const pingIdle = time.Second
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store  = (*DB)(nil)
+	_ store.Leaser = (*DB)(nil)
+)
 
 // Open connects to the database at url (postgres://user@host:5432/db?…),
 // applies pending migrations and returns the store. Besides pgx's own

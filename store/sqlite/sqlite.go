@@ -37,7 +37,8 @@ const busyTimeout = 10 * time.Second
 type DB struct {
 	w   *sql.DB // the single writer connection
 	r   *sql.DB // read pool
-	log *slog.Logger
+	log  *slog.Logger
+	path string // the database file (its dispatch lock is path+".dispatch.lock")
 
 	insMessage, insDelivery *sql.Stmt // prepared on the writer
 	nextDue                 *sql.Stmt // prepared on the readers: an idle dispatcher asks every second
@@ -46,7 +47,10 @@ type DB struct {
 	closed  atomic.Bool
 }
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store             = (*DB)(nil)
+	_ store.ExclusiveDispatch = (*DB)(nil)
+)
 
 // Open opens (creating if needed) the SQLite file at path, applies pending
 // migrations and returns the store.
@@ -75,7 +79,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	db := &DB{w: w, r: r, log: log}
+	db := &DB{w: w, r: r, log: log, path: path}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
