@@ -35,8 +35,8 @@ const busyTimeout = 10 * time.Second
 
 // DB is a store.Store on one SQLite file. It is safe for concurrent use.
 type DB struct {
-	w   *sql.DB // the single writer connection
-	r   *sql.DB // read pool
+	w    *sql.DB // the single writer connection
+	r    *sql.DB // read pool
 	log  *slog.Logger
 	path string // the database file (its dispatch lock is path+".dispatch.lock")
 
