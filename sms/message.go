@@ -19,7 +19,7 @@ const (
 	StatusQueued    Status = "queued"    // stored, waiting for the dispatcher (or for a retry)
 	StatusSending   Status = "sending"   // claimed by a dispatcher, a gateway call is in flight
 	StatusSent      Status = "sent"      // a gateway accepted it
-	StatusReserved  Status = "reserved"  // a gateway accepted it as a reservation (rdate/rtime)
+	StatusReserved  Status = "reserved"  // a gateway accepted it and said it holds it as a reservation
 	StatusDelivered Status = "delivered" // the gateway's delivery result says it reached the handset
 	StatusFailed    Status = "failed"    // ended without delivery; LastError says why
 	StatusCanceled  Status = "canceled"  // canceled before it was sent
@@ -43,7 +43,7 @@ type Message struct {
 	Kind      Kind
 	Sender    string    // registered sender number; empty = the configured default
 	Test      bool      // gateway test mode: accepted, not delivered
-	At        time.Time // reservation; zero = now
+	At        time.Time // send at (the outbox holds it until then); zero = now
 	Source    string    // one of Sources
 	CreatedBy string    // user or token name
 	CreatedAt time.Time
