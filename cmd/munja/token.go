@@ -3,12 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/munja-sms/munja/auth"
-	"github.com/munja-sms/munja/store"
 )
 
 func cmdToken(e *env, args []string) int {
@@ -33,40 +31,43 @@ func cmdToken(e *env, args []string) int {
 	if err != nil {
 		return 2
 	}
-	a, code := e.open()
-	if a == nil {
-		return code
-	}
-	defer a.Close()
 	switch sub {
 	case "create":
-		if len(pos) != 1 || strings.TrimSpace(pos[0]) == "" {
-			fmt.Fprintln(e.stderr, "munja token create: give one NAME")
+		if len(pos) != 1 || !auth.ValidTokenName(pos[0]) {
+			fmt.Fprintln(e.stderr, "munja token create: give one NAME (1 to 64 characters, no space at either end)")
 			return 2
 		}
 		if !auth.ValidScope(*scope) {
 			fmt.Fprintf(e.stderr, "munja token create: --scope %q: must be send, read or admin\n", *scope)
 			return 2
 		}
-		plain, hash, err := auth.NewToken()
+	case "revoke":
+		if len(pos) != 1 || pos[0] == "" {
+			fmt.Fprintln(e.stderr, "munja token revoke: give one NAME")
+			return 2
+		}
+	}
+	a, code := e.open()
+	if a == nil {
+		return code
+	}
+	defer a.Close()
+	tokens, actor := auth.NewService(a.Store, time.Now), "cli:"+currentUser()
+	switch sub {
+	case "create":
+		plain, err := tokens.CreateToken(e.ctx, actor, pos[0], *scope)
+		if errors.Is(err, auth.ErrExists) {
+			fmt.Fprintf(e.stderr, "munja token create: a token named %q exists (revoke it first)\n", pos[0])
+			return 1
+		}
 		if err != nil {
 			fmt.Fprintln(e.stderr, "munja token create:", err)
 			return 1
 		}
-		t := &store.Token{Name: pos[0], Scope: *scope, Hash: hash, CreatedAt: time.Now()}
-		if err := a.Store.CreateToken(e.ctx, t); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				fmt.Fprintf(e.stderr, "munja token create: a token named %q exists (revoke it first)\n", pos[0])
-				return 1
-			}
-			fmt.Fprintln(e.stderr, "munja token create:", err)
-			return 1
-		}
-		_ = a.Store.AddAudit(e.ctx, store.AuditEntry{At: time.Now(), Actor: "cli:" + currentUser(), Action: "token.create", Target: pos[0], Detail: "scope " + *scope})
 		fmt.Fprintf(e.stdout, "token %q (scope %s) created. It is shown once; store it now:\n%s\n", pos[0], *scope, plain)
 		return 0
 	case "list":
-		ts, err := a.Store.ListTokens(e.ctx)
+		ts, err := tokens.ListTokens(e.ctx)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "munja token list:", err)
 			return 1
@@ -79,17 +80,12 @@ func cmdToken(e *env, args []string) int {
 		}
 		tw.Flush()
 		return 0
-	case "revoke":
-		if len(pos) != 1 {
-			fmt.Fprintln(e.stderr, "munja token revoke: give one NAME")
-			return 2
-		}
-		if err := a.Store.RevokeToken(e.ctx, pos[0], time.Now()); err != nil {
+	default: // revoke (the check at the top allows nothing else)
+		if err := tokens.RevokeToken(e.ctx, actor, pos[0]); err != nil {
 			fmt.Fprintf(e.stderr, "munja token revoke %s: %v\n", pos[0], err)
 			return 1
 		}
-		_ = a.Store.AddAudit(e.ctx, store.AuditEntry{At: time.Now(), Actor: "cli:" + currentUser(), Action: "token.revoke", Target: pos[0]})
 		fmt.Fprintf(e.stdout, "token %q revoked\n", pos[0])
+		return 0
 	}
-	return 0 // revoke done (create and list returned above; the check at the top allows nothing else)
 }

@@ -11,8 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/munja-sms/munja/console"
-	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/auth"
 )
 
 const userUsage = "munja user: add NAME [--role admin|operator|viewer] | passwd NAME | list (passwords are read from stdin)"
@@ -27,18 +26,18 @@ func cmdUser(e *env, args []string) int {
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlags(e, "user "+sub)
-	role := fs.String("role", console.RoleOperator, "admin | operator | viewer")
+	role := fs.String("role", auth.RoleOperator, "admin | operator | viewer")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return 2
 	}
 	switch sub {
 	case "add", "passwd":
-		if len(pos) != 1 || !console.ValidUserName(pos[0]) {
+		if len(pos) != 1 || !auth.ValidUserName(pos[0]) {
 			fmt.Fprintf(e.stderr, "munja user %s: give one NAME (no spaces, '/', '\\' or ':')\n", sub)
 			return 2
 		}
-		if sub == "add" && !console.ValidRole(*role) {
+		if sub == "add" && !auth.ValidRole(*role) {
 			fmt.Fprintf(e.stderr, "munja user add: --role %q: must be admin, operator or viewer\n", *role)
 			return 2
 		}
@@ -56,10 +55,10 @@ func cmdUser(e *env, args []string) int {
 		return code
 	}
 	defer a.Close()
-	st, actor := a.Store, "cli:"+currentUser()
+	users, actor := auth.NewService(a.Store, time.Now), "cli:"+currentUser()
 	switch sub {
 	case "list":
-		users, err := st.ListUsers(e.ctx)
+		list, err := users.ListUsers(e.ctx)
 		if err != nil {
 			fmt.Fprintln(e.stderr, "munja user list:", err)
 			return 1
@@ -67,40 +66,42 @@ func cmdUser(e *env, args []string) int {
 		loc := a.Config.Location()
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tPASSWORD CHANGED\tLANG")
-		for _, u := range users {
+		for _, u := range list {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, fmtTime(u.CreatedAt, loc), fmtTime(u.PasswordChangedAt, loc), u.Lang)
 		}
 		tw.Flush()
-		if len(users) == 0 {
+		if len(list) == 0 {
 			fmt.Fprintln(e.stderr, "no users yet: munja user add NAME --role admin")
 		}
 		return 0
 	case "add":
 		name := pos[0]
-		if _, err := st.UserByName(e.ctx, name); err == nil {
+		// Checked before asking for the password; AddUser checks again.
+		if _, err := users.User(e.ctx, name); err == nil {
 			fmt.Fprintf(e.stderr, "munja user add: user %q exists (munja user passwd %s changes the password)\n", name, name)
 			return 1
+		} else if !errors.Is(err, auth.ErrNotFound) {
+			fmt.Fprintln(e.stderr, "munja user add:", err)
+			return 1
 		}
-		hash, code := readNewPassword(e, "user add")
+		pw, code := readNewPassword(e, "user add")
 		if code != 0 {
 			return code
 		}
-		u := &store.User{Name: name, Role: *role, PasswordHash: hash, CreatedAt: time.Now()}
-		if err := st.CreateUser(e.ctx, u); err != nil {
-			if errors.Is(err, store.ErrConflict) {
+		if _, err := users.AddUser(e.ctx, actor, name, *role, pw); err != nil {
+			if errors.Is(err, auth.ErrExists) {
 				fmt.Fprintf(e.stderr, "munja user add: user %q exists\n", name)
 				return 1
 			}
 			fmt.Fprintln(e.stderr, "munja user add:", err)
 			return 1
 		}
-		_ = st.AddAudit(e.ctx, store.AuditEntry{At: time.Now(), Actor: actor, Action: "user.create", Target: name, Detail: "role " + *role})
 		fmt.Fprintf(e.stdout, "user %q (%s) created; log in at the console\n", name, *role)
 		return 0
 	default: // passwd
 		name := pos[0]
-		u, err := st.UserByName(e.ctx, name)
-		if errors.Is(err, store.ErrNotFound) {
+		_, err := users.User(e.ctx, name)
+		if errors.Is(err, auth.ErrNotFound) {
 			fmt.Fprintf(e.stderr, "munja user passwd: no user %q (munja user list)\n", name)
 			return 1
 		}
@@ -108,22 +109,21 @@ func cmdUser(e *env, args []string) int {
 			fmt.Fprintln(e.stderr, "munja user passwd:", err)
 			return 1
 		}
-		hash, code := readNewPassword(e, "user passwd")
+		pw, code := readNewPassword(e, "user passwd")
 		if code != 0 {
 			return code
 		}
-		if err := st.SetPassword(e.ctx, u.ID, hash, time.Now()); err != nil {
+		if err := users.SetPassword(e.ctx, actor, name, pw); err != nil {
 			fmt.Fprintln(e.stderr, "munja user passwd:", err)
 			return 1
 		}
-		_ = st.AddAudit(e.ctx, store.AuditEntry{At: time.Now(), Actor: actor, Action: "user.password", Target: name, Detail: "set from the command line; sessions revoked"})
 		fmt.Fprintf(e.stdout, "password of %q changed; their console sessions were logged out\n", name)
 		return 0
 	}
 }
 
-// readNewPassword reads a password (twice on a terminal), checks the
-// policy and returns its argon2id hash.
+// readNewPassword reads a password (twice on a terminal) and checks the
+// policy (the service checks it again, and hashes it).
 func readNewPassword(e *env, what string) (string, int) {
 	var pw string
 	if tty, ok := terminal(e.stdin); ok {
@@ -132,7 +132,7 @@ func readNewPassword(e *env, what string) (string, int) {
 			fmt.Fprintf(e.stderr, "munja %s: %v\n", what, err)
 			return "", 1
 		}
-		if err := console.CheckPasswordPolicy(first); err != nil {
+		if err := auth.CheckPasswordPolicy(first); err != nil {
 			fmt.Fprintf(e.stderr, "munja %s: %v\n", what, err)
 			return "", 1
 		}
@@ -158,12 +158,11 @@ func readNewPassword(e *env, what string) (string, int) {
 		fmt.Fprintf(e.stderr, "munja %s: no password on stdin (type it, or pipe one line)\n", what)
 		return "", 2
 	}
-	hash, err := console.HashPassword(pw)
-	if err != nil {
+	if err := auth.CheckPasswordPolicy(pw); err != nil {
 		fmt.Fprintf(e.stderr, "munja %s: %v\n", what, err)
 		return "", 1
 	}
-	return hash, 0
+	return pw, 0
 }
 
 // terminal reports whether r is an interactive terminal.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/munja-sms/munja/console"
+	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/store/sqlite"
 )
 
@@ -78,7 +78,7 @@ func TestUserCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ok, err := console.VerifyPassword(u.PasswordHash, pw)
+		ok, err := auth.VerifyPassword(u.PasswordHash, pw)
 		if err != nil || ok != want || strings.Contains(u.PasswordHash, pw) {
 			t.Fatalf("password %q: %v %v", pw, ok, err)
 		}
@@ -89,6 +89,18 @@ func TestUserCommand(t *testing.T) {
 	}
 	check("a brand new one", true)
 	check("correct horse battery", false)
+
+	// Both changes are in the audit log, by the CLI's user; the refusals are not.
+	st, err := sqlite.Open(context.Background(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	audit, err := st.ListAudit(context.Background(), 10)
+	if err != nil || len(audit) != 2 || audit[0].Action != "user.password" || audit[1].Action != "user.create" ||
+		audit[1].Detail != "role admin" || audit[0].Target != "kim" || audit[0].Actor != "cli:"+currentUser() {
+		t.Fatalf("audit log %+v, %v", audit, err)
+	}
 }
 
 // TestTokenUsageOpensNothing: asking for help or mistyping a subcommand
