@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -33,7 +34,7 @@ func BenchmarkHistoryPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	h.addUser("v", RoleViewer, adminPW)
+	h.addUser("v", auth.RoleViewer, adminPW)
 	c := h.client()
 	c.login("v", adminPW)
 	day := start.Add(15 * 24 * time.Hour).In(h.cfg.Location()).Format("2006-01-02")

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/munja-sms/munja/auth"
 )
 
 // The browser tests drive the real console in Debian's headless Chromium
@@ -109,7 +111,7 @@ func (b *browser) login(name, pw string) {
 func TestBrowserScenario(t *testing.T) {
 	ctx := newBrowser(t)
 	h := newHarness(t, harnessOpts{engine: true, dispatcher: true, perDay: 1000})
-	h.addUser("kim", RoleAdmin, adminPW)
+	h.addUser("kim", auth.RoleAdmin, adminPW)
 	b := &browser{t: t, ctx: ctx, url: h.srv.URL}
 
 	// Log in; a wrong password first.
@@ -209,7 +211,7 @@ func TestScreenshots(t *testing.T) {
 	}
 	ctx := newBrowser(t)
 	h := newHarness(t, harnessOpts{engine: true, dispatcher: true, perDay: 1000})
-	h.addUser("kim", RoleAdmin, adminPW)
+	h.addUser("kim", auth.RoleAdmin, adminPW)
 	c := h.client()
 	c.login("kim", adminPW)
 	seedDemo(t, h, c)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/munja-sms/munja/addressbook"
 	"github.com/munja-sms/munja/alert"
+	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -77,7 +78,7 @@ func TestCatalogs(t *testing.T) {
 	for _, s := range []string{alert.StateUnknown, alert.StateOK, alert.StatePending, alert.StateFiring, "flapping", "silenced"} {
 		used["state."+s] = true
 	}
-	for _, r := range Roles {
+	for _, r := range auth.Roles() {
 		used["role."+r] = true
 	}
 	for _, s := range statuses {

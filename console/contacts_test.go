@@ -11,13 +11,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 )
 
 func TestContactsEscapeHTML(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	h.addUser("op", RoleOperator, adminPW)
+	h.addUser("op", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.login("op", adminPW)
 	evil := `<script>alert(1)</script>`
@@ -39,7 +40,7 @@ func TestContactsEscapeHTML(t *testing.T) {
 
 func TestContactCRUD(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	h.addUser("op", RoleOperator, adminPW)
+	h.addUser("op", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.login("op", adminPW)
 	c.post("/groups", url.Values{"name": {"ops"}}).mustStatus(t, http.StatusSeeOther)
@@ -86,7 +87,7 @@ func TestContactCRUD(t *testing.T) {
 
 func TestContactsPagination(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	h.addUser("v", RoleViewer, adminPW)
+	h.addUser("v", auth.RoleViewer, adminPW)
 	for i := 0; i < contactsPerPage+5; i++ {
 		ct := &store.Contact{Name: fmt.Sprintf("사람%03d", i), Phone: sms.Phone(fmt.Sprintf("01055%06d", i))}
 		if err := h.st.SaveContact(h.ctx, ct); err != nil {
@@ -133,7 +134,7 @@ func upload(t *testing.T, c *client, name string, data []byte, fields map[string
 
 func TestImportOriginalAddressBook(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	h.addUser("op", RoleOperator, adminPW)
+	h.addUser("op", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.login("op", adminPW)
 	c.get("/contacts/import").mustStatus(t, http.StatusOK)

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/sms"
 )
@@ -319,33 +320,19 @@ func decodeUserForm(v url.Values, needName bool, tr trFunc) (userForm, formErrs)
 	f := userForm{Role: v.Get("role"), Password: v.Get("password")}
 	if needName {
 		f.Name = line(v, "name", 64, true, errs, tr)
-		if f.Name != "" && !ValidUserName(f.Name) {
+		if f.Name != "" && !auth.ValidUserName(f.Name) {
 			errs.set("name", tr("err.user_name"))
 		}
-		if !ValidRole(f.Role) {
+		if !auth.ValidRole(f.Role) {
 			errs.set("role", tr("err.bad_value"))
 		}
 	}
-	if err := CheckPasswordPolicy(f.Password); err != nil {
-		errs.set("password", tr("err.password_policy", MinPasswordLen))
+	if err := auth.CheckPasswordPolicy(f.Password); err != nil {
+		errs.set("password", tr("err.password_policy", auth.MinPasswordLen))
 	} else if f.Password != v.Get("password2") {
 		errs.set("password2", tr("err.password_mismatch"))
 	}
 	return f, errs
-}
-
-// ValidUserName reports whether s may be a console user name: 1 to 64
-// printable characters without spaces, '/', '\' or ':'.
-func ValidUserName(s string) bool {
-	if s == "" || utf8.RuneCountInString(s) > 64 || strings.ContainsAny(s, "/\\:") {
-		return false
-	}
-	for _, r := range s {
-		if unicode.IsSpace(r) || !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return utf8.ValidString(s)
 }
 
 // limitErr explains an outbox refusal by sms.limits.

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -166,7 +167,7 @@ func FuzzUserForm(f *testing.F) {
 		if len(errs) > 0 {
 			return
 		}
-		if !ValidRole(form.Role) || CheckPasswordPolicy(form.Password) != nil || form.Name == "" || strings.ContainsAny(form.Name, " /\\:") {
+		if !auth.ValidRole(form.Role) || auth.CheckPasswordPolicy(form.Password) != nil || form.Name == "" || strings.ContainsAny(form.Name, " /\\:") {
 			t.Fatalf("accepted %+v", form)
 		}
 	})

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/munja-sms/munja/auth"
 )
 
 const adminPW = "correct horse battery"
@@ -14,7 +16,7 @@ const adminPW = "correct horse battery"
 // data in the store, in both languages.
 func TestEveryPageRenders(t *testing.T) {
 	h := newHarness(t, harnessOpts{engine: true, dispatcher: true, perDay: 1000})
-	h.addUser("kim", RoleAdmin, adminPW)
+	h.addUser("kim", auth.RoleAdmin, adminPW)
 	c := h.client()
 	c.login("kim", adminPW)
 	c.post("/contacts", url.Values{"name": {"홍길동"}, "phone": {"010-9927-1179"}, "new_groups": {"ops"}}).mustStatus(t, http.StatusSeeOther)

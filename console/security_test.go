@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/store"
 )
 
@@ -22,7 +23,7 @@ func TestLoginGoodAndBad(t *testing.T) {
 	c.get("/login?lang=en").mustContain(t, `<html lang="en">`, "Log in", `href="/login?lang=ko"`)
 	c.get("/login").mustContain(t, `<html lang="en">`)
 	c.get("/login?lang=ko").mustContain(t, `<html lang="ko">`, "로그인")
-	h.addUser("kim", RoleOperator, adminPW)
+	h.addUser("kim", auth.RoleOperator, adminPW)
 	if r := c.get("/login"); strings.Contains(r.body, "no-users") {
 		t.Fatal("first-account notice shown although a user exists")
 	}
@@ -51,7 +52,7 @@ func TestLoginGoodAndBad(t *testing.T) {
 func TestLoginRateLimit(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{})
-	h.addUser("kim", RoleOperator, adminPW)
+	h.addUser("kim", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.get("/login")
 	for i := 0; i < maxFailsPerUser; i++ {
@@ -64,13 +65,13 @@ func TestLoginRateLimit(t *testing.T) {
 		t.Fatal("no Retry-After")
 	}
 	// Other names from the same address still work until the address limit.
-	h.addUser("lee", RoleViewer, adminPW)
+	h.addUser("lee", auth.RoleViewer, adminPW)
 	other := h.client()
 	other.login("lee", adminPW)
 
 	// The per-address limit: many names, one address.
 	h2 := newHarness(t, harnessOpts{})
-	h2.addUser("park", RoleViewer, adminPW)
+	h2.addUser("park", auth.RoleViewer, adminPW)
 	c2 := h2.client()
 	c2.get("/login")
 	for i := 0; i < maxFailsPerIP; i++ {
@@ -106,7 +107,7 @@ func TestLimiterWindow(t *testing.T) {
 
 func TestSessionRevokedOnLogout(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	h.addUser("kim", RoleOperator, adminPW)
+	h.addUser("kim", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.login("kim", adminPW)
 	cookies := c.c.Jar.Cookies(mustURL(t, h.srv.URL))
@@ -122,7 +123,7 @@ func TestSessionRevokedOnLogout(t *testing.T) {
 
 func TestSessionRevokedOnPasswordChange(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	h.addUser("kim", RoleOperator, adminPW)
+	h.addUser("kim", auth.RoleOperator, adminPW)
 	a, b := h.client(), h.client()
 	a.login("kim", adminPW)
 	b.login("kim", adminPW)
@@ -142,11 +143,17 @@ func TestSessionRevokedOnPasswordChange(t *testing.T) {
 	fresh.get("/login")
 	fresh.post("/login", url.Values{"name": {"kim"}, "password": {adminPW}}).mustStatus(t, http.StatusUnauthorized)
 	fresh.login("kim", "a new passphrase")
+	audit, err := h.st.ListAudit(h.ctx, 10)
+	if err != nil || !slices.ContainsFunc(audit, func(e store.AuditEntry) bool {
+		return e.Action == "user.password" && e.Actor == "user:kim" && e.Target == "kim"
+	}) {
+		t.Fatalf("no password audit entry: %+v %v", audit, err)
+	}
 }
 
 func TestCSRF(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	h.addUser("kim", RoleAdmin, adminPW)
+	h.addUser("kim", auth.RoleAdmin, adminPW)
 	c := h.client()
 	c.login("kim", adminPW)
 	cases := []struct {
@@ -180,7 +187,7 @@ func TestCSRF(t *testing.T) {
 // POSTs are refused and change nothing.
 func TestEveryRouteRefusesAnonymous(t *testing.T) {
 	h := newHarness(t, harnessOpts{engine: true})
-	u := h.addUser("kim", RoleAdmin, adminPW)
+	u := h.addUser("kim", auth.RoleAdmin, adminPW)
 	ct := &store.Contact{Name: "홍길동", Phone: "01099271179", Groups: []string{"ops"}}
 	if err := h.st.SaveContact(h.ctx, ct); err != nil {
 		t.Fatal(err)
@@ -223,7 +230,7 @@ func TestEveryRouteRefusesAnonymous(t *testing.T) {
 	if len(h.engine.Silences()) != 0 || h.engine.Incidents(true)[0].AckedBy != "" {
 		t.Fatal("anonymous POST silenced or acknowledged")
 	}
-	if got, _ := h.st.UserByID(h.ctx, u.ID); got.Role != RoleAdmin {
+	if got, _ := h.st.UserByID(h.ctx, u.ID); got.Role != auth.RoleAdmin {
 		t.Fatal("anonymous POST changed a role")
 	}
 }
@@ -253,8 +260,8 @@ func snapshot(t *testing.T, h *harness) storeSnapshot {
 
 func TestRoles(t *testing.T) {
 	h := newHarness(t, harnessOpts{engine: true})
-	h.addUser("viewer", RoleViewer, adminPW)
-	h.addUser("op", RoleOperator, adminPW)
+	h.addUser("viewer", auth.RoleViewer, adminPW)
+	h.addUser("op", auth.RoleOperator, adminPW)
 	v := h.client()
 	v.login("viewer", adminPW)
 	v.get("/history").mustStatus(t, http.StatusOK)
@@ -284,7 +291,7 @@ func TestSecurityHeadersAndCookies(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		h := newHarness(t, harnessOpts{})
 		h.con.opt.Secure = secure
-		h.addUser("kim", RoleViewer, adminPW)
+		h.addUser("kim", auth.RoleViewer, adminPW)
 		c := h.client()
 		r := c.get("/login")
 		for k, want := range map[string]string{
@@ -344,36 +351,4 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
-}
-
-func TestPasswordHash(t *testing.T) {
-	hash, err := HashPassword("correct horse battery")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(hash, "$argon2id$v=19$m=65536,t=3,p=2$") || strings.Contains(hash, "horse") {
-		t.Fatalf("hash %q", hash)
-	}
-	other, _ := HashPassword("correct horse battery")
-	if other == hash {
-		t.Fatal("same hash twice: no salt")
-	}
-	for pw, want := range map[string]bool{"correct horse battery": true, "correct horse batterY": false, "": false} {
-		ok, err := VerifyPassword(hash, pw)
-		if err != nil || ok != want {
-			t.Errorf("VerifyPassword(%q) = %v, %v", pw, ok, err)
-		}
-	}
-	if _, err := HashPassword("short"); err == nil {
-		t.Fatal("short password hashed")
-	}
-	for _, bad := range []string{"", "plain", "$argon2i$v=19$m=65536,t=3,p=2$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
-		"$argon2id$v=19$m=9999999,t=3,p=2$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5", "$argon2id$v=19$m=65536,t=3,p=2$!!$a2V5"} {
-		if _, err := VerifyPassword(bad, "x"); err == nil {
-			t.Errorf("VerifyPassword accepted hash %q", bad)
-		}
-	}
-	if ok, err := VerifyPassword(dummyHash, "anything at all"); err != nil || ok {
-		t.Fatalf("dummy hash: %v %v", ok, err)
-	}
 }

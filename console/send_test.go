@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 )
 
 func TestSendFormErrorsStoreNothing(t *testing.T) {
 	h := newHarness(t, harnessOpts{perDay: 3})
-	h.addUser("op", RoleOperator, adminPW)
+	h.addUser("op", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.login("op", adminPW)
 	soon := time.Now().Add(3 * time.Minute).In(h.cfg.Location())
@@ -59,7 +60,7 @@ func TestSendFormErrorsStoreNothing(t *testing.T) {
 
 func TestSendConfirmationAndReservation(t *testing.T) {
 	h := newHarness(t, harnessOpts{dispatcher: true})
-	h.addUser("op", RoleOperator, adminPW)
+	h.addUser("op", auth.RoleOperator, adminPW)
 	for i := 0; i < 7; i++ {
 		ct := &store.Contact{Name: fmt.Sprintf("직원%d", i), Phone: sms.Phone(fmt.Sprintf("0101111000%d", i)), Groups: []string{"ops"}}
 		if err := h.st.SaveContact(h.ctx, ct); err != nil {
@@ -117,7 +118,7 @@ func cloneValues(v url.Values) url.Values {
 
 func TestSendFewRecipientsNoConfirmAndLMS(t *testing.T) {
 	h := newHarness(t, harnessOpts{dispatcher: true})
-	h.addUser("op", RoleOperator, adminPW)
+	h.addUser("op", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.login("op", adminPW)
 	long := strings.Repeat("서버 점검 안내입니다. ", 6) // > 90 bytes
@@ -147,7 +148,7 @@ func TestSendFewRecipientsNoConfirmAndLMS(t *testing.T) {
 
 func TestSendPageCounter(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	h.addUser("op", RoleOperator, adminPW)
+	h.addUser("op", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.login("op", adminPW)
 	// The server renders the same counter the browser shows, for the

@@ -13,43 +13,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/store"
 )
 
-// Role is a console user's role; each includes the ones before it.
-type Role int
+// Role is the least role a route needs: one of auth's role names, or
+// roleNone for a public route.
+type Role string
 
 const (
-	roleNone Role = iota
-	roleViewer
-	roleOperator
-	roleAdmin
+	roleNone     Role = ""
+	roleViewer   Role = auth.RoleViewer
+	roleOperator Role = auth.RoleOperator
+	roleAdmin    Role = auth.RoleAdmin
 )
-
-// Role names as stored and typed on the command line.
-const (
-	RoleViewer   = "viewer"   // reads everything except settings
-	RoleOperator = "operator" // also sends, edits the address book and templates, acks and silences
-	RoleAdmin    = "admin"    // also users, tokens and settings
-)
-
-// Roles lists the role names, least first.
-var Roles = []string{RoleViewer, RoleOperator, RoleAdmin}
-
-// ValidRole reports whether s is a role name.
-func ValidRole(s string) bool { return parseRole(s) != roleNone }
-
-func parseRole(s string) Role {
-	switch s {
-	case RoleViewer:
-		return roleViewer
-	case RoleOperator:
-		return roleOperator
-	case RoleAdmin:
-		return roleAdmin
-	}
-	return roleNone
-}
 
 // Session lifetimes: idle expiry slides with use, up to an absolute cap.
 const (
@@ -71,7 +48,7 @@ type user struct {
 	store.User
 }
 
-func (u *user) can(r Role) bool { return u != nil && parseRole(u.Role) >= r }
+func (u *user) can(r Role) bool { return u != nil && auth.RoleAllows(u.Role, string(r)) }
 
 func newRequest(c *Console, r *http.Request) *request {
 	q := &request{Lang: langKO}
@@ -300,13 +277,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, q *request) {
 	ok := false
 	switch {
 	case err == nil:
-		ok, err = VerifyPassword(u.PasswordHash, pw)
+		ok, err = auth.VerifyPassword(u.PasswordHash, pw)
 		if err != nil {
 			c.opt.Log.Error("console: stored password hash unreadable", "user", name, "err", err)
 		}
 		ok = ok && u.DisabledAt.IsZero()
 	case errors.Is(err, store.ErrNotFound):
-		_, _ = VerifyPassword(dummyHash, pw) // same time as a known name
+		auth.VerifyNoUser(pw) // same time as a known name
 	default:
 		c.internal(w, r, q, err)
 		return

@@ -84,7 +84,7 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, q *requ
 	d.Providers = c.providerViews()
 	d.Balances = c.balances(ctx, q.Lang, false)
 	d.Scopes = []string{auth.ScopeRead, auth.ScopeSend, auth.ScopeAdmin}
-	d.Roles = Roles
+	d.Roles = auth.Roles()
 	d.Me = q.User.ID
 	if d.Form == nil {
 		d.Form = map[string]string{}
@@ -133,8 +133,12 @@ func (c *Console) settingsTest(w http.ResponseWriter, r *http.Request, q *reques
 	c.renderSettings(w, r, q, http.StatusUnprocessableEntity, d)
 }
 
+// accounts is the one way the console changes users and tokens: it
+// validates, and writes the audit entry before the change (no entry, no
+// change), the same for the CLI.
+func (c *Console) accounts() *auth.Service { return auth.NewService(c.opt.Store, c.opt.Now) }
+
 func (c *Console) tokenCreate(w http.ResponseWriter, r *http.Request, q *request) {
-	ctx := r.Context()
 	tr := c.tr(q.Lang)
 	d := settingsData{Errs: formErrs{}}
 	name := line(r.PostForm, "name", 64, true, d.Errs, tr)
@@ -144,20 +148,17 @@ func (c *Console) tokenCreate(w http.ResponseWriter, r *http.Request, q *request
 	}
 	d.Form = map[string]string{"token_name": name}
 	if len(d.Errs) == 0 {
-		plain, hash, err := auth.NewToken()
-		if err != nil {
-			c.internal(w, r, q, err)
-			return
-		}
-		err = c.opt.Store.CreateToken(ctx, &store.Token{Name: name, Scope: scope, Hash: hash, CreatedAt: c.opt.Now()})
+		plain, err := c.accounts().CreateToken(r.Context(), q.actor(), name, scope)
+		var ie *auth.InputError
 		switch {
 		case err == nil:
-			c.audit(ctx, q.actor(), "token.create", name, "scope "+scope)
 			d.NewToken, d.NewTokenName, d.Form = plain, name, nil
 			c.renderSettings(w, r, q, http.StatusOK, d)
 			return
-		case errors.Is(err, store.ErrConflict):
+		case errors.Is(err, auth.ErrExists):
 			d.Errs.set("name", tr("err.token_taken", name))
+		case errors.As(err, &ie): // the form checks first: a backstop
+			d.Errs.set(ie.Field, tr("err.bad_value"))
 		default:
 			c.internal(w, r, q, err)
 			return
@@ -167,34 +168,33 @@ func (c *Console) tokenCreate(w http.ResponseWriter, r *http.Request, q *request
 }
 
 func (c *Console) tokenRevoke(w http.ResponseWriter, r *http.Request, q *request) {
-	name := r.PostFormValue("name")
-	err := c.opt.Store.RevokeToken(r.Context(), name, c.opt.Now())
-	if c.failStore(w, r, q, err) {
+	err := c.accounts().RevokeToken(r.Context(), q.actor(), r.PostFormValue("name"))
+	var ie *auth.InputError
+	if errors.As(err, &ie) {
+		c.fail(w, r, q, http.StatusUnprocessableEntity, "err.bad_value")
 		return
 	}
-	c.audit(r.Context(), q.actor(), "token.revoke", name, "")
+	if c.failStore(w, r, q, err) { // auth.ErrNotFound is a store.ErrNotFound
+		return
+	}
 	redirect(w, r, "/settings", "revoked")
 }
 
 func (c *Console) userCreate(w http.ResponseWriter, r *http.Request, q *request) {
-	ctx := r.Context()
 	tr := c.tr(q.Lang)
 	f, errs := decodeUserForm(r.PostForm, true, tr)
 	d := settingsData{Errs: errs, Form: map[string]string{"user_name": f.Name, "user_role": f.Role}}
 	if len(errs) == 0 {
-		hash, err := HashPassword(f.Password)
-		if err != nil {
-			c.internal(w, r, q, err)
-			return
-		}
-		err = c.opt.Store.CreateUser(ctx, &store.User{Name: f.Name, Role: f.Role, PasswordHash: hash, CreatedAt: c.opt.Now()})
+		_, err := c.accounts().AddUser(r.Context(), q.actor(), f.Name, f.Role, f.Password)
+		var ie *auth.InputError
 		switch {
 		case err == nil:
-			c.audit(ctx, q.actor(), "user.create", f.Name, "role "+f.Role)
 			redirect(w, r, "/settings", "user_saved")
 			return
-		case errors.Is(err, store.ErrConflict):
+		case errors.Is(err, auth.ErrExists):
 			d.Errs.set("name", tr("err.user_taken", f.Name))
+		case errors.As(err, &ie): // the form checks first: a backstop
+			d.Errs.set(ie.Field, tr("err.bad_value"))
 		default:
 			c.internal(w, r, q, err)
 			return
@@ -229,11 +229,11 @@ func (c *Console) userRole(w http.ResponseWriter, r *http.Request, q *request) {
 		return
 	}
 	role := r.PostFormValue("role")
-	if !ValidRole(role) {
+	if !auth.ValidRole(role) {
 		c.fail(w, r, q, http.StatusUnprocessableEntity, "err.bad_value")
 		return
 	}
-	if u.Role == RoleAdmin && role != RoleAdmin {
+	if u.Role == auth.RoleAdmin && role != auth.RoleAdmin {
 		users, err := c.opt.Store.ListUsers(ctx)
 		if err != nil {
 			c.internal(w, r, q, err)
@@ -241,7 +241,7 @@ func (c *Console) userRole(w http.ResponseWriter, r *http.Request, q *request) {
 		}
 		admins := 0
 		for _, x := range users {
-			if x.Role == RoleAdmin && x.DisabledAt.IsZero() {
+			if x.Role == auth.RoleAdmin && x.DisabledAt.IsZero() {
 				admins++
 			}
 		}
@@ -273,15 +273,9 @@ func (c *Console) userPassword(w http.ResponseWriter, r *http.Request, q *reques
 		c.fail(w, r, q, http.StatusUnprocessableEntity, "err.password_reset", u.Name, strings.Join(msgs, " "))
 		return
 	}
-	hash, err := HashPassword(f.Password)
-	if err == nil {
-		err = c.opt.Store.SetPassword(ctx, u.ID, hash, c.opt.Now())
-	}
-	if err != nil {
-		c.internal(w, r, q, err)
+	if c.failStore(w, r, q, c.accounts().SetPassword(ctx, q.actor(), u.Name, f.Password)) {
 		return
 	}
-	c.audit(ctx, q.actor(), "user.password", u.Name, "reset by admin; sessions revoked")
 	if u.ID == q.User.ID {
 		// The admin's own sessions were revoked too: sign in again.
 		if err := c.startSession(ctx, w, u); err != nil {
@@ -316,7 +310,7 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, q *requ
 	}
 	f, errs := decodeUserForm(r.PostForm, false, tr)
 	d.Errs = errs
-	ok, err := VerifyPassword(q.User.PasswordHash, r.PostFormValue("current"))
+	ok, err := auth.VerifyPassword(q.User.PasswordHash, r.PostFormValue("current"))
 	if err != nil {
 		c.internal(w, r, q, err)
 		return
@@ -329,10 +323,7 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, q *requ
 		c.renderStatus(w, r, q, http.StatusUnprocessableEntity, "account", "account.title", "account", d)
 		return
 	}
-	hash, err := HashPassword(f.Password)
-	if err == nil {
-		err = c.opt.Store.SetPassword(ctx, q.User.ID, hash, c.opt.Now())
-	}
+	err = c.accounts().SetPassword(ctx, q.actor(), q.userName(), f.Password)
 	if err == nil {
 		// Every session, this one included, is gone; this browser gets a new one.
 		err = c.startSession(ctx, w, &q.User.User)
@@ -341,6 +332,5 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, q *requ
 		c.internal(w, r, q, err)
 		return
 	}
-	c.audit(ctx, q.actor(), "user.password", q.userName(), "changed by the user; sessions revoked")
 	redirect(w, r, "/account", "password_changed")
 }
