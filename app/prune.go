@@ -3,22 +3,15 @@ package app
 import (
 	"context"
 	"time"
+
+	"github.com/munja-sms/munja/internal/tick"
 )
 
 // RunPrune deletes history older than `retention` (only messages whose
 // deliveries are all final) and expired console sessions: once at start,
 // then every interval, until ctx ends.
 func RunPrune(ctx context.Context, a *App, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		PruneOnce(ctx, a, time.Now())
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	tick.Every(ctx, every, func() { PruneOnce(ctx, a, time.Now()) })
 }
 
 // PruneOnce is one pass of RunPrune.

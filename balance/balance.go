@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/munja-sms/munja/internal/tick"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/store"
@@ -117,18 +118,11 @@ func (w *Watch) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = 10 * time.Minute
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	tick.Every(ctx, every, func() {
 		if err := w.Once(ctx); err != nil && ctx.Err() == nil {
 			w.opt.Log.Error("balance watch", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // Once asks each provider that reports a balance how many SMS it still

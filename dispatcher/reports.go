@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/munja-sms/munja/internal/tick"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
@@ -57,9 +58,7 @@ func (d *Dispatcher) RunReports(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = 5 * time.Minute
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	tick.Every(ctx, every, func() {
 		st, err := d.ReportsOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.opt.Log.Error("delivery reports", "err", err)
@@ -67,12 +66,7 @@ func (d *Dispatcher) RunReports(ctx context.Context, every time.Duration) {
 		if st.Requests > 0 {
 			d.opt.Log.Info("delivery reports", "requests", st.Requests, "delivered", st.Delivered, "failed", st.Failed, "pending", st.Pending)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // ReportsOnce asks the gateways about every delivery in status sent within

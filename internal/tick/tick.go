@@ -5,7 +5,10 @@
 // most of what twenty one-second checks cost.
 package tick
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Next returns the first instant after now that is a whole multiple of
 // every (every 1 s: the next second boundary; every 10 s: :00, :10, ...).
@@ -46,3 +49,20 @@ func (t *Ticker) C() <-chan time.Time {
 
 // Stop stops the ticker.
 func (t *Ticker) Stop() { t.t.Stop() }
+
+// Every calls fn now and then every interval until ctx ends (a background
+// job: delivery reports, the balance watch, pruning). Unlike Ticker it does
+// not align to boundaries: such jobs run seldom and should not all start on
+// the same second.
+func Every(ctx context.Context, every time.Duration, fn func()) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		fn()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
