@@ -23,7 +23,7 @@ type Request struct {
 	Title  string    // LMS only
 	Type   string    // auto (default) | sms | lms
 	Test   bool      // gateway test mode
-	At     time.Time // send at; zero = now
+	At     time.Time // send at; zero = now; at most LatestAt(now)
 	Sender string    // registered sender; empty = sms.sender
 	Source string    // api, cli, console, alert, compat
 	Actor  string    // user or token name, for history and the audit log
@@ -61,6 +61,15 @@ type Options struct {
 	// Accepted, when set, is told about every stored message (metrics).
 	Accepted func(m *sms.Message)
 }
+
+// LatestAt is the furthest ahead a message may be scheduled: one year after
+// now. Aligo documents only a lower bound for reservations (rdate/rtime at
+// least 10 minutes ahead, aligo-api.md §2.4), and munja keeps scheduled
+// messages in its own outbox rather than at the gateway, so the bound is
+// munja's: a year covers every real schedule (the console offers the same),
+// refuses typos such as 2062 for 2026, and keeps every stored time inside
+// the years 0–9999 that JSON and RFC 3339 can carry in any time zone.
+func LatestAt(now time.Time) time.Time { return now.AddDate(1, 0, 0) }
 
 // Outbox accepts messages into the store.
 type Outbox struct {
@@ -108,6 +117,9 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 	if !m.At.IsZero() {
 		if m.At.Before(now.Add(-time.Minute)) {
 			return nil, &sms.FieldError{Field: "at", Msg: "is in the past"}
+		}
+		if m.At.After(LatestAt(now)) {
+			return nil, &sms.FieldError{Field: "at", Msg: "is more than a year ahead"}
 		}
 		if !m.At.After(now) {
 			m.At = time.Time{}

@@ -71,6 +71,8 @@ func TestSubmitRefusesBadInputAndStoresNothing(t *testing.T) {
 		{"title emoji", outbox.Request{To: []string{"01012345678"}, Text: strings.Repeat("가", 46), Title: "✔ 완료"}, "title", "U+2714"},
 		{"unknown group", outbox.Request{Groups: []string{"nobody"}, Text: "x"}, "groups[0]", "nobody"},
 		{"past", outbox.Request{To: []string{"01012345678"}, Text: "x", At: time.Now().Add(-time.Hour)}, "at", "past"},
+		{"too far ahead", outbox.Request{To: []string{"01012345678"}, Text: "x", At: time.Now().AddDate(1, 0, 1)}, "at", "year"},
+		{"year 9999", outbox.Request{To: []string{"01012345678"}, Text: "x", At: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)}, "at", "year"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -214,5 +216,24 @@ func TestDropLimitedKeepsTheOthers(t *testing.T) {
 	}
 	if len(m.Deliveries) != 1 || m.Deliveries[0].Phone != "01033334444" || len(m.Dropped) != 1 || m.Dropped[0] != "01011112222" {
 		t.Fatalf("deliveries %+v dropped %v", m.Deliveries, m.Dropped)
+	}
+}
+
+// TestSubmitAtBound: a reservation up to a year ahead is accepted; the
+// bound is the same for every caller because it lives here.
+func TestSubmitAtBound(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	ob := outbox.New(outbox.Options{Store: openStore(t), Now: func() time.Time { return now }})
+	for at, ok := range map[time.Time]bool{
+		now.Add(10 * time.Minute):                        true,
+		now.AddDate(1, 0, 0):                             true,
+		now.AddDate(1, 0, 0).Add(time.Second):            false,
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC): false,
+	} {
+		_, err := ob.Submit(context.Background(), outbox.Request{To: []string{"01012345678"}, Text: "x", At: at})
+		var fe *sms.FieldError
+		if got := err == nil; got != ok || (!ok && (!errors.As(err, &fe) || fe.Field != "at")) {
+			t.Errorf("at %v: err %v, want accepted %v", at, err, ok)
+		}
 	}
 }

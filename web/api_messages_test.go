@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCompatOriginalScript: the original cron script's curl loop
@@ -104,4 +105,29 @@ func TestMessagesAPI(t *testing.T) {
 	}
 	f.must(req{path: "/api/v1/messages/999", token: "read"}, 404)
 	f.must(req{path: "/api/v1/messages/x", token: "read"}, 400)
+}
+
+// TestFarFutureAt: a reservation beyond the outbox's bound is refused
+// naming "at", and nothing is stored that the history could not show
+// (with Asia/Seoul, 9999-12-31T23:59:59Z is year 10000, which JSON cannot
+// carry: the history answered 200 with an empty body).
+func TestFarFutureAt(t *testing.T) {
+	seoul, err := time.LoadLocation("Asia/Seoul")
+	noErr(t, err)
+	f := newFixture(t, func(o *Options) { o.Location = seoul })
+	out := f.must(req{method: "POST", path: "/api/v1/messages", token: "send",
+		body: `{"to":["01012345678"],"text":"x","at":"9999-12-31T23:59:59Z"}`}, 400)
+	if out["field"] != "at" {
+		t.Errorf("answer %v, want field at", out)
+	}
+	list := f.must(req{path: "/api/v1/messages", token: "read"}, 200)
+	if ms, ok := list["messages"].([]any); !ok || len(ms) != 0 {
+		t.Errorf("history %v, want no messages", list)
+	}
+	at := time.Now().AddDate(0, 11, 0).Truncate(time.Second).UTC().Format(time.RFC3339)
+	out = f.must(req{method: "POST", path: "/api/v1/messages", token: "send",
+		body: `{"to":["01012345678"],"text":"x","at":"` + at + `"}`}, 202)
+	if got, _ := out["at"].(string); got == "" {
+		t.Errorf("11 months ahead: %v", out)
+	}
 }
