@@ -43,7 +43,7 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request, _ Caller) {
 		return
 	}
 	t.Report(rep.Host, rep.Grace(), results)
-	writeJSON(w, http.StatusAccepted, map[string]any{"host": rep.Host, "accepted": len(results)})
+	writeJSON(w, s.opt.Log, http.StatusAccepted, map[string]any{"host": rep.Host, "accepted": len(results)})
 }
 
 // forgetAgent stops watching a retired agent's host: the server no longer
@@ -65,5 +65,5 @@ func (s *Server) forgetAgent(w http.ResponseWriter, r *http.Request, c Caller) {
 		return
 	}
 	s.audit(r, c, "agent.forget", host, fmt.Sprintf("%d checks", n))
-	writeJSON(w, http.StatusOK, map[string]any{"host": host, "forgotten": n})
+	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"host": host, "forgotten": n})
 }

@@ -83,7 +83,7 @@ func (s *Server) alertmanager(w http.ResponseWriter, r *http.Request, c Caller) 
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/messages/%d", m.ID))
-	writeJSON(w, http.StatusAccepted, s.messageJSON(m))
+	writeJSON(w, s.opt.Log, http.StatusAccepted, s.messageJSON(m))
 }
 
 func (p *alertmanagerPayload) validate() error {

@@ -134,7 +134,7 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request, _ Caller) 
 		}
 		out.Next = "/api/v1/contacts?" + v.Encode()
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, s.opt.Log, http.StatusOK, out)
 }
 
 func (s *Server) getContact(w http.ResponseWriter, r *http.Request, _ Caller) {
@@ -148,7 +148,7 @@ func (s *Server) getContact(w http.ResponseWriter, r *http.Request, _ Caller) {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.contactJSON(c))
+	writeJSON(w, s.opt.Log, http.StatusOK, s.contactJSON(c))
 }
 
 func (s *Server) createContact(w http.ResponseWriter, r *http.Request, caller Caller) {
@@ -163,7 +163,7 @@ func (s *Server) createContact(w http.ResponseWriter, r *http.Request, caller Ca
 	}
 	s.audit(r, caller, "contact.create", fmt.Sprintf("contact:%d", c.ID), contactDetail(c))
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/contacts/%d", c.ID))
-	writeJSON(w, http.StatusCreated, s.contactJSON(c))
+	writeJSON(w, s.opt.Log, http.StatusCreated, s.contactJSON(c))
 }
 
 func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, caller Caller) {
@@ -183,7 +183,7 @@ func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, caller Ca
 		return
 	}
 	s.audit(r, caller, "contact.update", fmt.Sprintf("contact:%d", c.ID), contactDetail(c))
-	writeJSON(w, http.StatusOK, s.contactJSON(c))
+	writeJSON(w, s.opt.Log, http.StatusOK, s.contactJSON(c))
 }
 
 func (s *Server) deleteContact(w http.ResponseWriter, r *http.Request, caller Caller) {
@@ -231,7 +231,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, _ Caller) {
 	for _, g := range gs {
 		out = append(out, groupJSON{Name: g.Name, Members: g.Members})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"groups": out})
+	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"groups": out})
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, caller Caller) {
@@ -255,7 +255,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, caller Call
 	}
 	s.audit(r, caller, "group.create", "group:"+g.Name, "")
 	w.Header().Set("Location", "/api/v1/groups/"+url.PathEscape(g.Name))
-	writeJSON(w, http.StatusCreated, groupJSON{Name: g.Name, Members: g.Members})
+	writeJSON(w, s.opt.Log, http.StatusCreated, groupJSON{Name: g.Name, Members: g.Members})
 }
 
 func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, caller Caller) {

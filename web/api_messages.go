@@ -117,7 +117,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, c Caller)
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/messages/%d", m.ID))
-	writeJSON(w, http.StatusAccepted, s.messageJSON(m))
+	writeJSON(w, s.opt.Log, http.StatusAccepted, s.messageJSON(m))
 }
 
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, _ Caller) {
@@ -131,7 +131,7 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, _ Caller) {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.messageJSON(m))
+	writeJSON(w, s.opt.Log, http.StatusOK, s.messageJSON(m))
 }
 
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ Caller) {
@@ -158,7 +158,7 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ Caller) 
 		q.Set("limit", strconv.Itoa(f.Limit))
 		out.Next = "/api/v1/messages?" + q.Encode()
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, s.opt.Log, http.StatusOK, out)
 }
 
 // messageFilter reads the history query parameters.

@@ -62,7 +62,7 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, c Caller) {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"check": name, "at": now.In(s.opt.Location)})
+	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"check": name, "at": now.In(s.opt.Location)})
 }
 
 func (s *Server) isHeartbeat(name string) bool {
@@ -99,7 +99,7 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, _ Caller) {
 			History: append([]alert.HistoryPoint{}, c.History...),
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"checks": out})
+	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"checks": out})
 }
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, _ Caller) {
@@ -112,7 +112,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, _ Caller)
 	if out == nil {
 		out = []alert.Incident{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"incidents": out})
+	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"incidents": out})
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, _ Caller) {
@@ -125,7 +125,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, _ Caller) {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, inc)
+	writeJSON(w, s.opt.Log, http.StatusOK, inc)
 }
 
 func (s *Server) ackIncident(w http.ResponseWriter, r *http.Request, c Caller) {
@@ -143,7 +143,7 @@ func (s *Server) ackIncident(w http.ResponseWriter, r *http.Request, c Caller) {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, inc)
+	writeJSON(w, s.opt.Log, http.StatusOK, inc)
 }
 
 func (s *Server) listSilences(w http.ResponseWriter, r *http.Request, _ Caller) {
@@ -155,7 +155,7 @@ func (s *Server) listSilences(w http.ResponseWriter, r *http.Request, _ Caller) 
 	if out == nil {
 		out = []alert.Silence{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"silences": out})
+	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"silences": out})
 }
 
 type silenceRequest struct {
@@ -195,7 +195,7 @@ func (s *Server) createSilence(w http.ResponseWriter, r *http.Request, c Caller)
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	writeJSON(w, s.opt.Log, http.StatusCreated, map[string]string{"id": id})
 }
 
 func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request, _ Caller) {

@@ -75,7 +75,7 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, _ Caller)
 	for i := range ts {
 		out = append(out, s.templateJSON(&ts[i]))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"templates": out})
+	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"templates": out})
 }
 
 func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, _ Caller) {
@@ -89,7 +89,7 @@ func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, _ Caller) {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.templateJSON(t))
+	writeJSON(w, s.opt.Log, http.StatusOK, s.templateJSON(t))
 }
 
 func (s *Server) createTemplate(w http.ResponseWriter, r *http.Request, caller Caller) {
@@ -104,7 +104,7 @@ func (s *Server) createTemplate(w http.ResponseWriter, r *http.Request, caller C
 	}
 	s.audit(r, caller, "template.create", fmt.Sprintf("template:%d", t.ID), fmt.Sprintf("name=%q", t.Name))
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/templates/%d", t.ID))
-	writeJSON(w, http.StatusCreated, s.templateJSON(t))
+	writeJSON(w, s.opt.Log, http.StatusCreated, s.templateJSON(t))
 }
 
 func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request, caller Caller) {
@@ -124,7 +124,7 @@ func (s *Server) updateTemplate(w http.ResponseWriter, r *http.Request, caller C
 		return
 	}
 	s.audit(r, caller, "template.update", fmt.Sprintf("template:%d", id), fmt.Sprintf("name=%q", t.Name))
-	writeJSON(w, http.StatusOK, s.templateJSON(t))
+	writeJSON(w, s.opt.Log, http.StatusOK, s.templateJSON(t))
 }
 
 func (s *Server) deleteTemplate(w http.ResponseWriter, r *http.Request, caller Caller) {

@@ -48,7 +48,7 @@ func (s *Server) compatSend(w http.ResponseWriter, r *http.Request, c Caller) {
 		s.compatError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{
 		"result_code": "1", "message": "success", "msg_id": strconv.FormatInt(m.ID, 10),
 		"success_cnt": len(m.Deliveries), "error_cnt": 0, "msg_type": string(m.Kind),
 	})
@@ -70,5 +70,5 @@ func (s *Server) compatError(w http.ResponseWriter, err error) {
 	if strings.HasPrefix(field, "to") {
 		field = "receiver"
 	}
-	writeJSON(w, ae.status, map[string]any{"result_code": -ae.status, "message": ae.msg, "error": ae.msg, "field": field})
+	writeJSON(w, s.opt.Log, ae.status, map[string]any{"result_code": -ae.status, "message": ae.msg, "error": ae.msg, "field": field})
 }

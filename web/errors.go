@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -78,13 +79,25 @@ func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
 	if ae.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="munja"`)
 	}
-	writeJSON(w, ae.status, body)
+	writeJSON(w, log, ae.status, body)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers status with v as JSON. v is encoded before anything is
+// written, so a value that cannot be encoded (a time past year 9999, NaN)
+// is never answered as a success with an empty or cut body: it is logged
+// and answered 500 like any internal failure.
+func writeJSON(w http.ResponseWriter, log *slog.Logger, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		log.Error("internal error: encode response", "status", status, "err", err)
+		w.Header().Del("Location") // it named what the failed answer was about
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":"internal error"}` + "\n")
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
+	_, _ = w.Write(buf.Bytes())
 }

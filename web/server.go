@@ -152,8 +152,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if _, err := s.opt.Store.NextDue(ctx); err != nil {
 		s.opt.Log.Error("healthz: store", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+		writeJSON(w, s.opt.Log, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "dryrun": s.opt.DryRun})
+	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"status": "ok", "dryrun": s.opt.DryRun})
 }
