@@ -46,6 +46,24 @@ type Options struct {
 type Dispatcher struct {
 	opt  Options
 	wake chan struct{}
+
+	mu     sync.Mutex
+	health StoreHealth
+}
+
+// When the store refuses a write, Run tries again after storeRetryInitial,
+// doubling up to storeRetryMax (with jitter), and record retries an
+// outcome on the same schedule.
+const (
+	storeRetryInitial = 100 * time.Millisecond
+	storeRetryMax     = 5 * time.Second
+)
+
+// StoreHealth is what the dispatcher last saw of its writes to the store.
+type StoreHealth struct {
+	Writable bool
+	Since    time.Time // when it last changed (zero while it never failed)
+	Err      error     // the latest failure, while not Writable
 }
 
 func New(opt Options) *Dispatcher {
@@ -79,7 +97,41 @@ func New(opt Options) *Dispatcher {
 	if opt.GiveUpAfter <= 0 {
 		opt.GiveUpAfter = 24 * time.Hour
 	}
-	return &Dispatcher{opt: opt, wake: make(chan struct{}, 1)}
+	return &Dispatcher{opt: opt, wake: make(chan struct{}, 1), health: StoreHealth{Writable: true}}
+}
+
+// StoreHealth reports whether the dispatcher's last write to the store
+// (a claim, or recording outcomes) worked; /healthz and the console say so.
+func (d *Dispatcher) StoreHealth() StoreHealth {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.health
+}
+
+// storeFailed records a write the store refused. Only the first failure
+// after a success is logged: Run retries with backoff, and a store that
+// stays broken would otherwise log every attempt.
+func (d *Dispatcher) storeFailed(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.health.Err = err
+	if !d.health.Writable {
+		return
+	}
+	d.health.Writable, d.health.Since = false, time.Now()
+	d.opt.Log.Error("store not writable: dispatching paused, retrying with backoff", "err", err)
+}
+
+// storeWorked records a round whose writes all worked, and logs the
+// recovery of a store that had failed.
+func (d *Dispatcher) storeWorked() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.health.Writable {
+		return
+	}
+	d.opt.Log.Info("store writable again", "down", time.Since(d.health.Since).Round(time.Millisecond))
+	d.health = StoreHealth{Writable: true, Since: time.Now()}
 }
 
 // Wake makes Run look for work now instead of at its next poll.
@@ -101,19 +153,36 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	const leaseSweep = 30 * time.Second
 	claim := true
 	var lastClaim time.Time
+	failures := 0        // rounds in a row that failed
+	readFailing := false // NextDue fails (logged once)
 	for {
-		failed := false
 		if claim || time.Since(lastClaim) >= leaseSweep {
 			lastClaim = time.Now()
 			n, err := d.DispatchOnce(ctx, store.ClaimFilter{})
-			if err != nil && ctx.Err() == nil {
-				d.opt.Log.Error("dispatch", "err", err)
-				failed = true // back off for one poll instead of spinning
-			}
 			if ctx.Err() != nil {
 				return nil
 			}
-			if n > 0 && err == nil {
+			if err != nil {
+				// A store refusing writes was logged once, when it began
+				// (storeFailed). Whatever failed, try again after a
+				// backoff, not at the next wake-up: the due deliveries
+				// are still due, and going again at once is a busy loop.
+				if d.StoreHealth().Writable {
+					d.opt.Log.Error("dispatch", "err", err)
+				}
+				failures++
+				t := time.NewTimer(backoff(storeRetryInitial, storeRetryMax, failures))
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil
+				case <-t.C:
+				}
+				claim = true
+				continue
+			}
+			failures = 0
+			if n > 0 {
 				continue // there may be more
 			}
 		}
@@ -121,13 +190,18 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		// other periodic work (one wake-up instead of several).
 		wait := tick.Until(time.Now(), d.opt.Poll)
 		next, err := d.opt.Store.NextDue(ctx)
-		if err != nil && ctx.Err() == nil {
-			d.opt.Log.Error("dispatch: next due", "err", err)
+		switch {
+		case err != nil && ctx.Err() == nil && !readFailing:
+			d.opt.Log.Error("dispatch: cannot read the next due time; polling", "err", err)
+			readFailing = true
+		case err == nil && readFailing:
+			d.opt.Log.Info("dispatch: next due time readable again")
+			readFailing = false
 		}
 		claim = false
 		if !next.IsZero() {
 			until := next.Sub(d.opt.Now())
-			if until <= 0 && !failed {
+			if until <= 0 {
 				claim = true
 				continue
 			}
@@ -154,9 +228,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 func (d *Dispatcher) DispatchOnce(ctx context.Context, f store.ClaimFilter) (int, error) {
 	claims, err := d.opt.Store.ClaimDeliveries(ctx, d.opt.Now(), d.opt.ClaimLimit, d.opt.Lease, f)
 	if err != nil {
-		return 0, fmt.Errorf("claim: %w", err)
+		err = fmt.Errorf("claim: %w", err)
+		if ctx.Err() == nil {
+			d.storeFailed(err)
+		}
+		return 0, err
 	}
 	if len(claims) == 0 {
+		d.storeWorked()
 		return 0, nil
 	}
 	jobs := d.batches(claims)
@@ -192,7 +271,11 @@ func (d *Dispatcher) DispatchOnce(ctx context.Context, f store.ClaimFilter) (int
 		}()
 	}
 	wg.Wait()
-	return len(claims), errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return len(claims), err
+	}
+	d.storeWorked()
+	return len(claims), nil
 }
 
 // handBack returns claimed but unsent deliveries to the queue, due now.
@@ -219,8 +302,7 @@ func (d *Dispatcher) handBack(ctx context.Context, jobs []job) error {
 // newer claim's stands.
 func (d *Dispatcher) record(ctx context.Context, ups []store.DeliveryUpdate) error {
 	deadline := time.Now().Add(d.opt.Lease / 3)
-	wait := 100 * time.Millisecond
-	for {
+	for attempt := 1; ; attempt++ {
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := d.opt.Store.CompleteDeliveries(wctx, ups)
 		cancel()
@@ -229,12 +311,17 @@ func (d *Dispatcher) record(ctx context.Context, ups []store.DeliveryUpdate) err
 				"err", err, "lease", d.opt.Lease)
 			return nil
 		}
-		if err == nil || errors.Is(err, store.ErrNotFound) || time.Now().Add(wait).After(deadline) {
+		if err == nil || errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		d.opt.Log.Warn("recording delivery results failed, retrying", "deliveries", len(ups), "err", err)
+		d.storeFailed(fmt.Errorf("record delivery results: %w", err))
+		wait := backoff(storeRetryInitial, storeRetryMax, attempt)
+		if time.Now().Add(wait).After(deadline) {
+			d.opt.Log.Error("delivery results not recorded: these deliveries will be claimed again when their lease runs out, and the sent ones may reach their recipients twice",
+				"deliveries", len(ups), "err", err)
+			return err
+		}
 		time.Sleep(wait)
-		wait = min(2*wait, 5*time.Second)
 	}
 }
 
@@ -304,7 +391,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
 			u.Error = fmt.Sprintf("gave up after %s: %s", d.opt.GiveUpAfter, reason)
 		default:
 			u.Status = sms.StatusQueued
-			u.NextAttemptAt = now.Add(d.backoff(del.Attempts))
+			u.NextAttemptAt = now.Add(backoff(d.opt.RetryInitial, d.opt.RetryMax, del.Attempts))
 		}
 		updates = append(updates, u)
 	}
@@ -353,13 +440,14 @@ func (d *Dispatcher) call(ctx context.Context, p provider.Provider, m sms.Messag
 	return ups, nil
 }
 
-// backoff is exponential from RetryInitial, capped at RetryMax, with ±20% jitter.
-func (d *Dispatcher) backoff(attempts int) time.Duration {
-	b := d.opt.RetryInitial
-	for i := 1; i < attempts && b < d.opt.RetryMax; i++ {
+// backoff is the wait after the attempts-th failed try: exponential from initial,
+// capped at limit, with ±20% jitter.
+func backoff(initial, limit time.Duration, attempts int) time.Duration {
+	b := initial
+	for i := 1; i < attempts && b < limit; i++ {
 		b *= 2
 	}
-	b = min(b, d.opt.RetryMax)
+	b = min(b, limit)
 	jitter := time.Duration(rand.Int64N(int64(b)/5+1)) * 2
 	return b - b/5 + jitter
 }

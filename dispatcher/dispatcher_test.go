@@ -2,11 +2,14 @@ package dispatcher_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -418,5 +421,107 @@ func TestLostClaimCannotOverwrite(t *testing.T) {
 	}
 	if n := len(f.fakes[0].Delivered()); n != 1 {
 		t.Fatalf("B's gateway got %d messages, want 1", n)
+	}
+}
+
+// brokenStore fails every write the dispatcher makes (claims and
+// outcomes) while broken is set, the way a full disk or a read-only
+// database file does, and counts the claims it was asked for.
+type brokenStore struct {
+	store.Store
+	broken atomic.Bool
+	claims atomic.Int64
+}
+
+var errReadOnly = errors.New("attempt to write a readonly database")
+
+func (b *brokenStore) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lease time.Duration, f store.ClaimFilter) ([]store.Claim, error) {
+	b.claims.Add(1)
+	if b.broken.Load() {
+		return nil, errReadOnly
+	}
+	return b.Store.ClaimDeliveries(ctx, now, limit, lease, f)
+}
+
+func (b *brokenStore) CompleteDeliveries(ctx context.Context, ups []store.DeliveryUpdate) error {
+	if b.broken.Load() {
+		return errReadOnly
+	}
+	return b.Store.CompleteDeliveries(ctx, ups)
+}
+
+// logBuffer collects a text handler's lines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Split(strings.TrimSuffix(l.b.String(), "\n"), "\n")
+}
+
+// TestStoreNotWritableBacksOff: while the store refuses writes, Run backs
+// off instead of spinning (it used to claim every 10ms and log each
+// failure: ~90 claims and ~90 ERROR lines a second), says so once when the
+// store goes bad and once when it recovers, reports it in StoreHealth, and
+// sends the queued message soon after the store recovers.
+func TestStoreNotWritableBacksOff(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{})
+	bs := &brokenStore{Store: f.st}
+	bs.broken.Store(true)
+	var logs logBuffer
+	d := dispatcher.New(dispatcher.Options{Store: bs, Providers: providersOf(t, f),
+		Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	m := f.submit("queued while the store is read-only", "01011112222")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(time.Second)
+	// Backoff 100ms, 200ms, 400ms (±20%): claims at about 0, 0.1, 0.3, 0.7s.
+	calls, lines := bs.claims.Load(), logs.lines()
+	t.Logf("broken store, first second: %d claims, %d log lines", calls, len(lines))
+	if calls < 2 || calls > 6 {
+		t.Errorf("%d claims in the first second of a broken store, want 2..6 (backing off from 100ms)", calls)
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "level=ERROR") || !strings.Contains(lines[0], "store not writable") ||
+		!strings.Contains(lines[0], errReadOnly.Error()) {
+		t.Errorf("want one ERROR line naming the error, got:\n%s", strings.Join(lines, "\n"))
+	}
+	if h := d.StoreHealth(); h.Writable || !errors.Is(h.Err, errReadOnly) || h.Since.IsZero() {
+		t.Errorf("StoreHealth while broken = %+v", h)
+	}
+
+	bs.broken.Store(false)
+	fixed := time.Now()
+	// The next claim comes within the backoff reached so far (at most the
+	// 5s cap plus 20% jitter).
+	deadline := fixed.Add(7 * time.Second)
+	for f.message(m.ID).Deliveries[0].Status != sms.StatusSent || !d.StoreHealth().Writable {
+		if time.Now().After(deadline) {
+			t.Fatalf("not sent or not healthy 7s after the store recovered: %+v, %+v", f.message(m.ID).Deliveries[0], d.StoreHealth())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("sent %s after the store recovered", time.Since(fixed).Round(time.Millisecond))
+	if h := d.StoreHealth(); h.Err != nil || h.Since.Before(fixed) {
+		t.Errorf("StoreHealth after recovery = %+v", h)
+	}
+	lines = logs.lines()
+	if len(lines) != 2 || !strings.Contains(lines[1], "level=INFO") || !strings.Contains(lines[1], "store writable again") ||
+		!strings.Contains(lines[1], "down=") {
+		t.Errorf("want the ERROR line and one INFO line on recovery, got:\n%s", strings.Join(lines, "\n"))
+	}
+	if n := len(f.fakes[0].Delivered()); n != 1 {
+		t.Errorf("delivered %d, want 1", n)
 	}
 }
