@@ -48,6 +48,11 @@ type Options struct {
 	// Agents holds the tracker of agent reports while this process runs the
 	// alert engine; reports are answered 503 (retry) while it holds none.
 	Agents *agent.Holder
+	// StoreWritable, when set, tells /healthz whether the store takes
+	// writes; while it returns an error /healthz answers 503 with the
+	// error's text, which anyone may read, so it must hold no secret. It
+	// is called on every /healthz request and must be cheap.
+	StoreWritable func(ctx context.Context) error
 }
 
 // Route is one registered route, for tests that walk the router.
@@ -154,6 +159,15 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		s.opt.Log.Error("healthz: store", "err", err)
 		writeJSON(w, s.opt.Log, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
 		return
+	}
+	// A store that reads but refuses writes (a full disk, a read-only
+	// file or database) cannot accept messages. Not logged here: whoever
+	// saw the failure logged it once, and /healthz is polled.
+	if s.opt.StoreWritable != nil {
+		if err := s.opt.StoreWritable(ctx); err != nil {
+			writeJSON(w, s.opt.Log, http.StatusServiceUnavailable, map[string]string{"status": "store not writable", "error": err.Error()})
+			return
+		}
 	}
 	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"status": "ok", "dryrun": s.opt.DryRun})
 }
