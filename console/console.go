@@ -9,6 +9,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,10 @@ type Options struct {
 	// Secure marks cookies Secure (with the __Host- prefix) and sends HSTS:
 	// set it when the console is served over TLS.
 	Secure bool
+	// StoreWritable, when set, is asked at every page: while it returns an
+	// error, a banner says that the store refuses writes (with the error's
+	// text, which must hold no secret). It must be cheap.
+	StoreWritable func(ctx context.Context) error
 }
 
 // Console is the web console's handler set.

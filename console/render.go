@@ -244,6 +244,10 @@ type page struct {
 	CanSend bool   // operator or admin
 	IsAdmin bool
 	Data    any
+
+	// StoreError is why the store refuses writes (Options.StoreWritable),
+	// shown in a banner; "" while it takes them.
+	StoreError string
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, q *request, name, titleKey, nav string, data any) {
@@ -264,6 +268,11 @@ func (c *Console) renderStatus(w http.ResponseWriter, r *http.Request, q *reques
 	}
 	if r.Method != http.MethodGet {
 		p.Path = r.URL.Path
+	}
+	if c.opt.StoreWritable != nil {
+		if err := c.opt.StoreWritable(r.Context()); err != nil {
+			p.StoreError = err.Error()
+		}
 	}
 	if key := r.URL.Query().Get("ok"); key != "" {
 		if s, ok := c.cats[q.Lang]["flash."+key]; ok {
