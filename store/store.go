@@ -21,7 +21,28 @@ var (
 	ErrStale = errors.New("claim no longer held")
 	// ErrConflict is returned (wrapped) when a unique name or phone is taken.
 	ErrConflict = errors.New("already exists")
+	// ErrUnavailable is matched (errors.Is) by failures that say the
+	// database cannot do the call now, whatever was asked: the disk is full,
+	// the file or database is read-only, I/O failed, another process holds
+	// the lock past the busy timeout, the server cannot be reached or is
+	// shutting down. The same call may succeed later; a caller answering a
+	// client says "try again" rather than "internal error".
+	ErrUnavailable = errors.New("store unavailable")
 )
+
+// Unavailable returns err marked as ErrUnavailable: its text and chain
+// (errors.Is/As) are err's, and errors.Is(…, ErrUnavailable) holds.
+func Unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return unavailableError{err}
+}
+
+type unavailableError struct{ err error }
+
+func (e unavailableError) Error() string   { return e.err.Error() }
+func (e unavailableError) Unwrap() []error { return []error{e.err, ErrUnavailable} }
 
 // DefaultLimit is the page size of ListMessages and ListAudit when the
 // caller passes a limit <= 0.

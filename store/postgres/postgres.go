@@ -145,7 +145,9 @@ type querier interface {
 }
 
 // withConn runs fn with a pooled connection. A connection given back
-// broken or inside a transaction is closed by the pool, not reused.
+// broken or inside a transaction is closed by the pool, not reused. Every
+// call goes through here, so this is where a database that cannot serve
+// (unreachable, read-only, full, …) becomes store.ErrUnavailable.
 func (db *DB) withConn(ctx context.Context, fn func(c *pgx.Conn) error) error {
 	if db.poolClosed.Load() {
 		return errClosed
@@ -155,10 +157,10 @@ func (db *DB) withConn(ctx context.Context, fn func(c *pgx.Conn) error) error {
 		if db.poolClosed.Load() {
 			return errClosed
 		}
-		return fmt.Errorf("postgres: connect: %w", err)
+		return unavailable(fmt.Errorf("postgres: connect: %w", err))
 	}
 	defer c.Release()
-	return fn(c.Conn())
+	return unavailable(fn(c.Conn()))
 }
 
 // exec runs one statement outside a transaction.
