@@ -15,6 +15,18 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi -e nanum -e 'n
   fi
 fi
 
+# strace: the durability test watches the real process fsync its WAL
+# before it acknowledges a message (cmd/munja TestAcknowledgedIsSynced).
+if ! command -v strace >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing strace for the durability test…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q strace >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q strace >/dev/null; }
+  else
+    echo "note: strace missing and cannot be installed here; the durability test will skip (outside CI)"
+  fi
+fi
+
 # PostgreSQL: the store contract suite also runs against a real server
 # (MUNJA_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test).
 if command -v pg_ctlcluster >/dev/null 2>&1; then

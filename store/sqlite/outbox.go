@@ -50,7 +50,7 @@ func (db *DB) CreateMessage(ctx context.Context, m *sms.Message) error {
 // once it is committed, fills them in.
 func (db *DB) insertMessages(ctx context.Context, ms []*sms.Message) error {
 	results := make([]defaults.Created, len(ms))
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+	err := db.syncedWriteTx(ctx, func(tx *sql.Tx) error {
 		for i, m := range ms {
 			c, err := db.insertMessage(ctx, tx, m)
 			if err != nil {

@@ -39,6 +39,9 @@ type DB struct {
 	r    *sql.DB // read pool
 	log  *slog.Logger
 	path string // the database file (its dispatch lock is path+".dispatch.lock")
+	// fullSync is the writer connection's synchronous mode (FULL when
+	// true), changed only by write while it holds that connection.
+	fullSync bool
 
 	insMessage, insDelivery *sql.Stmt // prepared on the writer
 	nextDue                 *sql.Stmt // prepared on the readers: an idle dispatcher asks every second
@@ -122,10 +125,14 @@ func (db *DB) prepare(ctx context.Context) error {
 // dsn builds the driver's connection string. The pragmas run on every new
 // connection.
 //
-// synchronous=NORMAL in WAL mode does not fsync on each commit, only at
-// checkpoints: a committed transaction survives a crash or kill -9 of the
-// process (it is in the WAL file, in the OS page cache) but the last commits
-// before a power loss or kernel crash may be rolled back. The database never
+// The writer runs WAL with synchronous=NORMAL: a commit is in the WAL file
+// (the OS page cache) when it returns, which survives a kill -9 but not a
+// power loss or kernel crash. The commit that acknowledges messages
+// (CreateMessage) runs with synchronous=FULL instead (writeTx's synced
+// flag): the WAL is fsynced before it returns, which also makes every
+// commit before it durable. So an acknowledged message survives a power
+// cut, and the dispatcher's own bookkeeping (claims, outcomes) costs no
+// fsync of its own (docs/BENCHMARKS.md section 6). The database never
 // becomes corrupt either way.
 func dsn(path string, writer bool) string {
 	q := url.Values{}
@@ -184,7 +191,35 @@ func (db *DB) Close() error {
 
 // writeTx runs fn in one immediate transaction on the writer connection.
 func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	return db.write(ctx, false, fn)
+}
+
+// syncedWriteTx is writeTx whose commit is synced to disk before it
+// returns (synchronous=FULL): for commits that acknowledge to a caller.
+func (db *DB) syncedWriteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return db.write(ctx, true, fn)
+}
+
+func (db *DB) write(ctx context.Context, synced bool, fn func(tx *sql.Tx) error) error {
+	// The one writer connection is ours until it is handed back: set its
+	// sync mode for this commit (outside a transaction, where SQLite takes
+	// it) when it differs from the last one's.
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: writer: %w", err)
+	}
+	defer conn.Close()
+	if db.fullSync != synced {
+		mode := "NORMAL"
+		if synced {
+			mode = "FULL"
+		}
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous="+mode); err != nil {
+			return fmt.Errorf("sqlite: synchronous=%s: %w", mode, err)
+		}
+		db.fullSync = synced
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}

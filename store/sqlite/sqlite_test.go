@@ -109,7 +109,7 @@ func TestPragmas(t *testing.T) {
 		{"writer", "journal_mode", "wal"},
 		{"writer", "foreign_keys", "1"},
 		{"writer", "busy_timeout", "10000"},
-		{"writer", "synchronous", "1"}, // NORMAL
+		{"writer", "synchronous", "1"}, // NORMAL; CreateMessage commits with FULL (TestCreateMessageSynced)
 		{"writer", "journal_size_limit", "67108864"},
 		{"reader", "journal_mode", "wal"},
 		{"reader", "foreign_keys", "1"},
