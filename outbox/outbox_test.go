@@ -65,6 +65,8 @@ func TestSubmitRefusesBadInputAndStoresNothing(t *testing.T) {
 	}{
 		{"emoji", outbox.Request{To: []string{"01012345678"}, Text: "서버 다운 😀"}, "text", "U+1F600"},
 		{"bad number", outbox.Request{To: []string{"01012345678", "0101234"}, Text: "x"}, "to[1]", "0101234"},
+		{"bad entry among good", outbox.Request{To: []string{"01012345678", "010-2222-3333", "010 9 8 7 6 5 4 3 2 1"}, Text: "x"}, "to[2]", `"010 9 8 7 6 5 4 3 2 1"`},
+		{"blank entry", outbox.Request{To: []string{"01012345678", " "}, Text: "x"}, "to[1]", "empty"},
 		{"no recipients", outbox.Request{Text: "x"}, "to", "recipient"},
 		{"empty text", outbox.Request{To: []string{"01012345678"}}, "text", ""},
 		{"sms too long", outbox.Request{To: []string{"01012345678"}, Text: strings.Repeat("가", 46), Type: "sms"}, "text", "90"},

@@ -2,6 +2,7 @@ package sms
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -52,6 +53,66 @@ func FuzzParsePhone(f *testing.F) {
 			var pe *PhoneError
 			if !errors.As(err, &pe) {
 				t.Fatalf("ParsePhones(%q) error %T", s, err)
+			}
+		}
+	})
+}
+
+// FuzzParsePhones checks that no piece of a recipient list is dropped:
+// every piece ends in a number or in an error naming it, so a caller that
+// refuses any error sends to all of a list or to none of it (issue 11).
+func FuzzParsePhones(f *testing.F) {
+	for _, l := range [][2]string{
+		{"010-1234-5678, 02 123 4567", "+82 10 2222 3333"},
+		{"010 1234 5678 02 123 4567 1588 1234", ""},
+		{"call 010 1234 5678 now", " ; , "},
+		{"010 9 8 7 6 5 4 3 2", "010-1111-2222"},
+		{"1588-1234 010 9 8 7 6 5 4 3 2 1", "abc"},
+	} {
+		f.Add(l[0], l[1])
+	}
+	isSep := func(r rune) bool { return r == ',' || r == ';' }
+	f.Fuzz(func(t *testing.T, a, b string) {
+		phones, errs := ParsePhones([]string{a, b})
+		var want []Phone
+		nerr := 0
+		for _, entry := range []string{a, b} {
+			var pieces, covered []string
+			for _, chunk := range strings.FieldsFunc(entry, isSep) {
+				pieces = append(pieces, strings.Fields(chunk)...)
+			}
+			for _, r := range phoneRuns(entry) {
+				covered = append(covered, r.pieces...)
+				in := strings.Join(r.pieces, " ")
+				p, err := ParsePhone(in)
+				switch {
+				case len(r.pieces) == 0:
+					t.Fatalf("entry %q: empty run %+v", entry, r)
+				case (r.err == nil) == (r.phone == ""):
+					t.Fatalf("entry %q: run %q is neither a number nor an error: %q, %v", entry, in, r.phone, r.err)
+				case r.err != nil:
+					var pe *PhoneError
+					if !errors.As(r.err, &pe) || pe.Input != in || err == nil {
+						t.Fatalf("entry %q: run %q refused with %#v; ParsePhone says %v", entry, in, r.err, err)
+					}
+					nerr++
+				case p != r.phone:
+					t.Fatalf("entry %q: run %q read as %q; ParsePhone says %q, %v", entry, in, r.phone, p, err)
+				default:
+					want = append(want, r.phone)
+				}
+			}
+			if !slices.Equal(covered, pieces) {
+				t.Fatalf("entry %q: runs cover pieces %q, want %q", entry, covered, pieces)
+			}
+		}
+		if len(errs) != nerr || !slices.Equal(phones, DedupPhones(want)) {
+			t.Fatalf("ParsePhones(%q, %q) = %q, %v; runs give %q and %d errors", a, b, phones, errs, want, nerr)
+		}
+		for _, err := range errs {
+			var pe *PhoneError
+			if !errors.As(err, &pe) || pe.Input == "" {
+				t.Fatalf("ParsePhones(%q, %q): error %#v", a, b, err)
 			}
 		}
 	})

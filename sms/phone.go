@@ -222,43 +222,68 @@ func (p Phone) IsMobile() bool {
 	return c != nil && c.mobile
 }
 
-// maxJoin is how many whitespace-separated pieces ParsePhones may join into
-// one number ("+82 10 1234 5678" is four).
+// maxJoin is how many whitespace-separated pieces ParsePhones tries to join
+// into one number where a number may start ("+82 10 1234 5678" is four).
 const maxJoin = 5
 
 // ParsePhones parses a list of entries, each of which may hold several
 // numbers separated by commas, semicolons or whitespace ("010 1234 5678"
 // stays one number: adjacent pieces are joined when together they form a
 // valid number). It returns the valid numbers deduplicated in first-seen
-// order and one *PhoneError per entry it could not read.
+// order and one *PhoneError per run of pieces it could not read, naming
+// the pieces as typed. Every piece ends in a number or in an error, so a
+// caller that refuses any error never sends to part of a list.
 func ParsePhones(list []string) ([]Phone, []error) {
 	var phones []Phone
 	var errs []error
 	for _, entry := range list {
-		for _, chunk := range strings.FieldsFunc(entry, func(r rune) bool { return r == ',' || r == ';' }) {
-			tokens := strings.Fields(chunk)
-			for i := 0; i < len(tokens); {
-				if p, n := longestPhone(tokens[i:]); n > 0 {
-					phones = append(phones, p)
-					i += n
-					continue
-				}
-				// Nothing parses from i: report the pieces up to the next one
-				// where a number starts, as one bad entry.
-				j := i + 1
-				for j < len(tokens) {
-					if _, n := longestPhone(tokens[j:]); n > 0 {
-						break
-					}
-					j++
-				}
-				_, err := ParsePhone(strings.Join(tokens[i:j], " "))
-				errs = append(errs, err)
-				i = j
+		for _, r := range phoneRuns(entry) {
+			if r.err != nil {
+				errs = append(errs, r.err)
+			} else {
+				phones = append(phones, r.phone)
 			}
 		}
 	}
 	return DedupPhones(phones), errs
+}
+
+// phoneRun is consecutive whitespace-separated pieces of a list entry that
+// ParsePhones reads as one: a number, or else the error saying why not.
+type phoneRun struct {
+	pieces []string
+	phone  Phone
+	err    error
+}
+
+// phoneRuns cuts entry into runs; every piece of entry is in exactly one.
+func phoneRuns(entry string) []phoneRun {
+	var runs []phoneRun
+	for _, chunk := range strings.FieldsFunc(entry, func(r rune) bool { return r == ',' || r == ';' }) {
+		tokens := strings.Fields(chunk)
+		for i := 0; i < len(tokens); {
+			if p, n := longestPhone(tokens[i:]); n > 0 {
+				runs = append(runs, phoneRun{pieces: tokens[i : i+n], phone: p})
+				i += n
+				continue
+			}
+			// No number starts at i: take the pieces up to the next one
+			// where a number starts as one run. Read together they may
+			// still be a number ("010 9 8 7 6 5 4 3 2" is more pieces than
+			// longestPhone joins), else they are one bad entry.
+			j := i + 1
+			for j < len(tokens) {
+				if _, n := longestPhone(tokens[j:]); n > 0 {
+					break
+				}
+				j++
+			}
+			p, err := ParsePhone(strings.Join(tokens[i:j], " "))
+			runs = append(runs, phoneRun{pieces: tokens[i:j], phone: p, err: err})
+			i = j
+		}
+	}
+	return runs
 }
 
 // longestPhone joins the most leading tokens (up to maxJoin) that form a

@@ -218,6 +218,13 @@ func TestParsePhones(t *testing.T) {
 		{"errors reported by entry", []string{"010-1234-567, 010-2222-3333, abc"}, []Phone{"01022223333"}, []string{"010-1234-567", "abc"}},
 		{"bad run between good ones", []string{"010-1111-2222 010 1234 567 010-3333-4444"}, []Phone{"01011112222", "01033334444"}, []string{"010 1234 567"}},
 		{"words around a number", []string{"call 010 1234 5678 now"}, []Phone{"01012345678"}, []string{"call", "now"}},
+		// More pieces than longestPhone joins (issue 11): read together,
+		// as ParsePhone reads them, never dropped.
+		{"six or more pieces", []string{"010 9 8 7 6 5 4 3 2"}, []Phone{"01098765432"}, nil},
+		{"six or more pieces after a number", []string{"010-1111-2222, 1588-1234 010 9 8 7 6 5 4 3 2"},
+			[]Phone{"01011112222", "15881234", "01098765432"}, nil},
+		{"six or more pieces that are no number", []string{"010-1111-2222 010 9 8 7 6 5 4 3 2 1"},
+			[]Phone{"01011112222"}, []string{"010 9 8 7 6 5 4 3 2 1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
