@@ -247,11 +247,15 @@ func (c *Console) resolveRecipients(ctx context.Context, f sendForm, errs formEr
 	}
 	for _, g := range f.Groups {
 		members, err := c.groupMembers(ctx, g)
-		if errors.Is(err, store.ErrNotFound) {
+		var pe *sms.PhoneError
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			errs.set("to", tr("err.no_group", g))
 			continue
-		}
-		if err != nil {
+		case errors.As(err, &pe):
+			errs.set("to", tr("err.phone", shorten(pe.Input, 30), pe.Reason))
+			continue
+		case err != nil:
 			return nil, err
 		}
 		if len(members) == 0 {
@@ -268,7 +272,9 @@ func (c *Console) resolveRecipients(ctx context.Context, f sendForm, errs formEr
 }
 
 // groupMembers returns an address book group's phones, else the members of
-// alerting.groups NAME; store.ErrNotFound when neither exists.
+// alerting.groups NAME; store.ErrNotFound when neither exists, a
+// *sms.PhoneError for a member that is no number (the outbox refuses such a
+// group too: leaving the member out would send to the others only).
 func (c *Console) groupMembers(ctx context.Context, name string) ([]sms.Phone, error) {
 	phones, err := c.opt.Store.GroupPhones(ctx, name)
 	if err == nil || !errors.Is(err, store.ErrNotFound) {
@@ -278,9 +284,11 @@ func (c *Console) groupMembers(ctx context.Context, name string) ([]sms.Phone, e
 		if g.Name == name {
 			var out []sms.Phone
 			for _, m := range g.Members {
-				if p, err := sms.ParsePhone(m); err == nil {
-					out = append(out, p)
+				p, err := sms.ParsePhone(m)
+				if err != nil {
+					return nil, err
 				}
+				out = append(out, p)
 			}
 			return out, nil
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/auth"
+	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 )
@@ -178,5 +179,42 @@ func TestCountText(t *testing.T) {
 		if got.Kind != tc.kind || got.Label != tc.label || (got.Err != "") != tc.err {
 			t.Errorf("countText(%q) = %+v", tc.text, got)
 		}
+	}
+}
+
+// TestSendListAllOrNothing: every typed recipient, and every member of a
+// configured group, is sent to or the send is refused naming the bad one;
+// never a send to the others only (issue 11).
+func TestSendListAllOrNothing(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.addUser("op", auth.RoleOperator, adminPW)
+	c := h.client()
+	c.login("op", adminPW)
+	// Nine pieces: more than ParsePhones joins where a number may start.
+	r := c.post("/send", url.Values{"to": {"010-1111-2222, 010 9 8 7 6 5 4 3 2"}, "text": {"안녕"}}).mustStatus(t, http.StatusSeeOther)
+	m, err := h.st.GetMessage(h.ctx, messageID(t, r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Deliveries) != 2 || m.Deliveries[1].Phone != "01098765432" {
+		t.Fatalf("deliveries %+v, want 010-1111-2222 and 010-9876-5432", m.Deliveries)
+	}
+
+	h.cfg.Alerting.Groups = append(h.cfg.Alerting.Groups, config.Group{Name: "night", Members: []string{"010-3333-4444", "0101234567"}})
+	for name, v := range map[string]url.Values{
+		"typed":        {"to": {"010-1111-2222, 010 9 8 7 6 5 4 3 2 1"}, "text": {"안녕"}},
+		"config group": {"group": {"night"}, "text": {"안녕"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			want := "010 9 8 7 6 5 4 3 2 1"
+			if name == "config group" {
+				want = "0101234567"
+			}
+			c.post("/send", v).mustStatus(t, http.StatusUnprocessableEntity).
+				mustContain(t, "전화번호를 읽을 수 없습니다", want, `class="err field-error"`)
+		})
+	}
+	if n := h.messages(); n != 1 {
+		t.Fatalf("%d messages stored, want only the first", n)
 	}
 }
