@@ -165,7 +165,7 @@ func (a *App) httpServers() ([]server, error) {
 		a.certs = certs
 	}
 	servers := []server{main}
-	if redirect := RedirectServer(cfg, a.Log); redirect != nil {
+	if redirect := RedirectServer(cfg, a.certs, a.Log); redirect != nil {
 		ln, err := net.Listen("tcp", redirect.Addr)
 		if err != nil {
 			return nil, fmt.Errorf("server.redirect_http: %w", err)

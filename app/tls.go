@@ -135,10 +135,16 @@ func (r *CertReloader) ReloadOnSIGHUP(ctx context.Context) {
 
 // RedirectHandler answers plain HTTP with a permanent redirect (308, which
 // keeps the method and body) to the same path on HTTPS, as the original
-// .htaccess did. publicHost is the HTTPS host: "example.com",
-// "example.com:8443", or ":8443" for the request's own host name on that
-// port; "" keeps the request's host name on the default port.
-func RedirectHandler(publicHost string) http.Handler {
+// .htaccess did. The Location's host never comes from the request unless
+// it is vouched for, so a forged Host header cannot send clients (or a
+// cache) elsewhere:
+//   - publicHost "name" or "name:port" (see RedirectHost): always that host;
+//   - publicHost "" or ":port": the request's host name, on that port (443
+//     when ""), only when certified(name) says the HTTPS certificate is
+//     valid for it; any other name, or a nil certified, gets 400 and no
+//     redirect. A name the certificate covers is one munja serves: an
+//     attacker's host is not in it.
+func RedirectHandler(publicHost string, certified func(name string) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := publicHost
 		if host == "" || strings.HasPrefix(host, ":") {
@@ -146,8 +152,8 @@ func RedirectHandler(publicHost string) http.Handler {
 			if h, _, err := net.SplitHostPort(r.Host); err == nil {
 				name = h
 			}
-			if !validHostName(name) {
-				http.Error(w, "missing or invalid Host header", http.StatusBadRequest)
+			if !validHostName(name) || certified == nil || !certified(name) {
+				http.Error(w, "missing, invalid or unknown Host header; use https:// with this server's name", http.StatusBadRequest)
 				return
 			}
 			if strings.Contains(name, ":") {
@@ -165,6 +171,18 @@ func RedirectHandler(publicHost string) http.Handler {
 	})
 }
 
+// Certifies reports whether the certificate in service is valid for name
+// (a DNS name, matching wildcards, or an IP literal).
+func (r *CertReloader) Certifies(name string) bool {
+	r.mu.Lock()
+	cert := r.cert
+	r.mu.Unlock()
+	if cert == nil || cert.Leaf == nil {
+		return false
+	}
+	return cert.Leaf.VerifyHostname(name) == nil
+}
+
 // validHostName accepts DNS names and IP literals (without brackets).
 func validHostName(s string) bool {
 	if s == "" || len(s) > 253 {
@@ -180,27 +198,55 @@ func validHostName(s string) bool {
 	return true
 }
 
-// RedirectHost is the publicHost for RedirectHandler: the host of
-// server.public_url when it is https, else the port of server.listen when
-// it is not 443 (the request's host name is kept).
+// RedirectHost is the publicHost for RedirectHandler, from the config
+// only: the host of server.public_url (with its port when it is https, else
+// with server.listen's port); else server.listen's host when it is a name
+// (not an IP address, not localhost); else ":port" of server.listen ("" for
+// 443), which leaves the name to the request, checked against the
+// certificate.
 func RedirectHost(cfg *config.Config) string {
-	if u, err := url.Parse(cfg.Server.PublicURL); err == nil && u.Scheme == "https" && u.Host != "" {
-		return u.Host
+	listenHost, port, err := net.SplitHostPort(cfg.Server.Listen)
+	if err != nil || port == "443" {
+		port = ""
 	}
-	if _, port, err := net.SplitHostPort(cfg.Server.Listen); err == nil && port != "443" && port != "" {
-		return ":" + port
+	withPort := func(name string) string {
+		if strings.Contains(name, ":") {
+			name = "[" + name + "]"
+		}
+		if port == "" {
+			return name
+		}
+		return name + ":" + port
 	}
-	return ""
+	if u, err := url.Parse(cfg.Server.PublicURL); err == nil && u.Hostname() != "" && validHostName(u.Hostname()) {
+		if u.Scheme == "https" {
+			return strings.TrimSuffix(u.Host, ":443")
+		}
+		return withPort(u.Hostname())
+	}
+	if validHostName(listenHost) && net.ParseIP(listenHost) == nil && !strings.EqualFold(listenHost, "localhost") {
+		return withPort(listenHost)
+	}
+	if port == "" {
+		return ""
+	}
+	return ":" + port
 }
 
 // RedirectServer is the plain-HTTP server for server.redirect_http, or nil
-// when it is not set. Its Addr is the address to listen on.
-func RedirectServer(cfg *config.Config, log *slog.Logger) *http.Server {
+// when it is not set. Its Addr is the address to listen on. certs (the
+// HTTPS certificate; nil for none) decides which request host names may be
+// used when the config names no host (RedirectHandler).
+func RedirectServer(cfg *config.Config, certs *CertReloader, log *slog.Logger) *http.Server {
 	if cfg.Server.RedirectHTTP == "" {
 		return nil
 	}
+	var certified func(string) bool
+	if certs != nil {
+		certified = certs.Certifies
+	}
 	return &http.Server{
-		Addr: cfg.Server.RedirectHTTP, Handler: RedirectHandler(RedirectHost(cfg)),
+		Addr: cfg.Server.RedirectHTTP, Handler: RedirectHandler(RedirectHost(cfg), certified),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
 		IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),

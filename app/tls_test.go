@@ -179,7 +179,7 @@ func TestRedirectListener(t *testing.T) {
 	cfg := config.Default()
 	cfg.Server.Listen = "127.0.0.1:" + httpsPort
 	cfg.Server.RedirectHTTP = "127.0.0.1:0"
-	rs := RedirectServer(cfg, slog.New(slog.DiscardHandler))
+	rs := RedirectServer(cfg, r, slog.New(slog.DiscardHandler))
 	ln, err := net.Listen("tcp", rs.Addr)
 	noErr(t, err)
 	go func() { _ = rs.Serve(ln) }()
@@ -204,6 +204,7 @@ func TestRedirectListener(t *testing.T) {
 }
 
 func TestRedirectHandler(t *testing.T) {
+	certified := func(name string) bool { return name == "example.com" || name == "2001:db8::1" }
 	cases := []struct {
 		publicHost, host, target, want string
 		status                         int
@@ -216,14 +217,61 @@ func TestRedirectHandler(t *testing.T) {
 		{"", "[2001:db8::1]:80", "/x", "https://[2001:db8::1]/x", 308},
 		{"", "evil.com/<script>", "/", "", 400},
 		{"", "", "/", "", 400},
+		// A name the certificate does not cover is never reflected.
+		{"", "evil.example", "/", "", 400},
+		{":8443", "evil.example:8080", "/x", "", 400},
+		{"", "10.0.0.1", "/", "", 400},
 	}
 	for _, tc := range cases {
 		r, _ := http.NewRequest("GET", "http://placeholder"+tc.target, nil)
 		r.Host = tc.host
 		w := &recorder{header: http.Header{}}
-		RedirectHandler(tc.publicHost).ServeHTTP(w, r)
+		RedirectHandler(tc.publicHost, certified).ServeHTTP(w, r)
 		if w.status != tc.status || w.header.Get("Location") != tc.want {
 			t.Errorf("%q %q: %d %q, want %d %q", tc.publicHost, tc.host, w.status, w.header.Get("Location"), tc.status, tc.want)
+		}
+	}
+	// Without a certificate to vouch for it, no request host is used.
+	r, _ := http.NewRequest("GET", "http://example.com/", nil)
+	w := &recorder{header: http.Header{}}
+	RedirectHandler("", nil).ServeHTTP(w, r)
+	if w.status != 400 || w.header.Get("Location") != "" {
+		t.Errorf("no certificate: %d %q, want 400 without Location", w.status, w.header.Get("Location"))
+	}
+}
+
+// TestRedirectIgnoresHostHeader: the redirect server built from the config
+// sends every client to server.public_url's host (or server.listen's name),
+// whatever Host the request claims (issue 11: open redirect, cache
+// poisoning); with neither, only names in the TLS certificate are used.
+func TestRedirectIgnoresHostHeader(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, _ := writeCert(t, dir, 9) // for 127.0.0.1 and localhost
+	certs, err := NewCertReloader(cert, key, nil)
+	noErr(t, err)
+	for _, tc := range []struct{ public, listen, host, want string }{
+		{"https://munja.example.kr", ":443", "evil.example", "https://munja.example.kr/x?y=1"},
+		{"https://munja.example.kr:8443/", ":8443", "evil.example:80", "https://munja.example.kr:8443/x?y=1"},
+		{"http://munja.example.kr:8080", "0.0.0.0:8443", "evil.example", "https://munja.example.kr:8443/x?y=1"},
+		{"", "munja.internal:8443", "evil.example", "https://munja.internal:8443/x?y=1"},
+		{"", ":8443", "evil.example", ""},
+		{"", "0.0.0.0:443", "evil.example", ""},
+		{"", ":8443", "127.0.0.1:80", "https://127.0.0.1:8443/x?y=1"},
+		{"", ":443", "localhost", "https://localhost/x?y=1"},
+	} {
+		cfg := config.Default()
+		cfg.Server.PublicURL, cfg.Server.Listen, cfg.Server.RedirectHTTP = tc.public, tc.listen, ":0"
+		rs := RedirectServer(cfg, certs, slog.New(slog.DiscardHandler))
+		r, _ := http.NewRequest("GET", "http://placeholder/x?y=1", nil)
+		r.Host = tc.host
+		w := &recorder{header: http.Header{}}
+		rs.Handler.ServeHTTP(w, r)
+		status := 308
+		if tc.want == "" {
+			status = 400
+		}
+		if loc := w.header.Get("Location"); loc != tc.want || w.status != status || strings.Contains(loc, "evil") {
+			t.Errorf("public_url %q listen %q Host %q: %d %q, want %d %q", tc.public, tc.listen, tc.host, w.status, loc, status, tc.want)
 		}
 	}
 }
@@ -241,7 +289,12 @@ func TestRedirectHost(t *testing.T) {
 	for _, tc := range []struct{ public, listen, want string }{
 		{"https://munja.example.kr", ":443", "munja.example.kr"},
 		{"https://munja.example.kr:8443/", ":8443", "munja.example.kr:8443"},
-		{"http://munja.example.kr", "0.0.0.0:8443", ":8443"},
+		{"http://munja.example.kr", "0.0.0.0:8443", "munja.example.kr:8443"},
+		{"http://munja.example.kr:8080", ":443", "munja.example.kr"},
+		{"", "munja.example.kr:443", "munja.example.kr"},
+		{"", "munja.example.kr:8443", "munja.example.kr:8443"},
+		{"", "localhost:8443", ":8443"},
+		{"", "10.0.0.5:8443", ":8443"},
 		{"", ":443", ""},
 	} {
 		cfg := config.Default()
@@ -250,7 +303,7 @@ func TestRedirectHost(t *testing.T) {
 			t.Errorf("%q %q: %q, want %q", tc.public, tc.listen, got, tc.want)
 		}
 	}
-	if RedirectServer(config.Default(), slog.New(slog.DiscardHandler)) != nil {
+	if RedirectServer(config.Default(), nil, slog.New(slog.DiscardHandler)) != nil {
 		t.Error("redirect server without redirect_http")
 	}
 }
