@@ -118,7 +118,7 @@ func (db *DB) GetContact(ctx context.Context, id int64) (*store.Contact, error) 
 
 // DeleteContact implements store.Contacts.
 func (db *DB) DeleteContact(ctx context.Context, id int64) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM contacts WHERE id = ?`, id)
+	res, err := db.exec(ctx, `DELETE FROM contacts WHERE id = ?`, id)
 	return affectedOne(res, err, fmt.Sprintf("contact %d", id))
 }
 
@@ -187,7 +187,7 @@ func (db *DB) CreateGroup(ctx context.Context, name string) (*store.Group, error
 	if strings.TrimSpace(name) == "" {
 		return nil, fmt.Errorf("sqlite: create group: empty name")
 	}
-	res, err := db.w.ExecContext(ctx, `INSERT INTO groups (name, created_at) VALUES (?, ?)`, name, time.Now().UnixMilli())
+	res, err := db.exec(ctx, `INSERT INTO groups (name, created_at) VALUES (?, ?)`, name, time.Now().UnixMilli())
 	if isUnique(err) {
 		return nil, fmt.Errorf("group %q: %w", name, store.ErrConflict)
 	}
@@ -203,7 +203,7 @@ func (db *DB) CreateGroup(ctx context.Context, name string) (*store.Group, error
 
 // DeleteGroup implements store.Contacts. Its members stay in the address book.
 func (db *DB) DeleteGroup(ctx context.Context, name string) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM groups WHERE name = ?`, name)
+	res, err := db.exec(ctx, `DELETE FROM groups WHERE name = ?`, name)
 	return affectedOne(res, err, fmt.Sprintf("group %q", name))
 }
 

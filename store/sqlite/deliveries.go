@@ -186,7 +186,7 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []store.DeliveryUp
 
 // ReleaseClaims implements store.Messages.
 func (db *DB) ReleaseClaims(ctx context.Context, now time.Time) (int, error) {
-	res, err := db.w.ExecContext(ctx, `UPDATE deliveries
+	res, err := db.exec(ctx, `UPDATE deliveries
 		SET status = 'queued', lease_until = NULL, next_attempt_at = min(next_attempt_at, ?1), updated_at = ?1
 		WHERE status = 'sending'`, now.UnixMilli())
 	if err != nil {
@@ -267,7 +267,7 @@ const pruneSQL = `DELETE FROM messages WHERE id IN (
 func (db *DB) PruneMessages(ctx context.Context, before time.Time) (int, error) {
 	total := 0
 	for {
-		res, err := db.w.ExecContext(ctx, pruneSQL, before.UnixMilli(), pruneBatch)
+		res, err := db.exec(ctx, pruneSQL, before.UnixMilli(), pruneBatch)
 		if err != nil {
 			return total, fmt.Errorf("sqlite: prune messages: %w", err)
 		}

@@ -56,7 +56,7 @@ func (db *DB) RecordReport(ctx context.Context, deliveryID int64, status sms.Sta
 	if status == sms.StatusDelivered {
 		lastErr = ""
 	}
-	res, err := db.w.ExecContext(ctx, `UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?
+	res, err := db.exec(ctx, `UPDATE deliveries SET status = ?, last_error = ?, updated_at = ?
 		WHERE id = ? AND status IN ('sent', 'reserved')`, string(status), lastErr, at.UnixMilli(), deliveryID)
 	if err != nil {
 		return fmt.Errorf("sqlite: record report of delivery %d: %w", deliveryID, err)

@@ -190,14 +190,16 @@ func (db *DB) Close() error {
 }
 
 // writeTx runs fn in one immediate transaction on the writer connection.
+// A database that refuses the write for its state (full, read-only, …)
+// gives store.ErrUnavailable.
 func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return db.write(ctx, false, fn)
+	return unavailable(db.write(ctx, false, fn))
 }
 
 // syncedWriteTx is writeTx whose commit is synced to disk before it
 // returns (synchronous=FULL): for commits that acknowledge to a caller.
 func (db *DB) syncedWriteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return db.write(ctx, true, fn)
+	return unavailable(db.write(ctx, true, fn))
 }
 
 func (db *DB) write(ctx context.Context, synced bool, fn func(tx *sql.Tx) error) error {

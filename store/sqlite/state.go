@@ -15,7 +15,7 @@ func (db *DB) AddAudit(ctx context.Context, e store.AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	if _, err := db.w.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)`,
+	if _, err := db.exec(ctx, `INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)`,
 		e.At.UnixMilli(), e.Actor, e.Action, e.Target, e.Detail); err != nil {
 		return fmt.Errorf("sqlite: add audit %s: %w", e.Action, err)
 	}
@@ -70,7 +70,7 @@ func (db *DB) PutState(ctx context.Context, key string, value []byte) error {
 	if value == nil {
 		value = []byte{}
 	}
-	if _, err := db.w.ExecContext(ctx, `INSERT INTO alert_state (key, value, updated_at) VALUES (?, ?, ?)
+	if _, err := db.exec(ctx, `INSERT INTO alert_state (key, value, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 		key, value, time.Now().UnixMilli()); err != nil {
 		return fmt.Errorf("sqlite: put state %q: %w", key, err)
@@ -80,7 +80,7 @@ func (db *DB) PutState(ctx context.Context, key string, value []byte) error {
 
 // DeleteState implements store.AlertState. Deleting a missing key is not an error.
 func (db *DB) DeleteState(ctx context.Context, key string) error {
-	if _, err := db.w.ExecContext(ctx, `DELETE FROM alert_state WHERE key = ?`, key); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM alert_state WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("sqlite: delete state %q: %w", key, err)
 	}
 	return nil

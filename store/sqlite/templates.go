@@ -34,15 +34,15 @@ func (db *DB) SaveTemplate(ctx context.Context, t *store.Template) error {
 			created = now
 		}
 		var res sql.Result
-		res, err = db.w.ExecContext(ctx, `INSERT INTO templates (name, text, title, created_at, updated_at)
+		res, err = db.exec(ctx, `INSERT INTO templates (name, text, title, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?)`, t.Name, t.Text, t.Title, created.UnixMilli(), now.UnixMilli())
 		if err == nil {
 			id, err = res.LastInsertId()
 		}
 	} else {
 		var cr int64
-		err = db.w.QueryRowContext(ctx, `UPDATE templates SET name = ?, text = ?, title = ?, updated_at = ?
-			WHERE id = ? RETURNING created_at`, t.Name, t.Text, t.Title, now.UnixMilli(), id).Scan(&cr)
+		err = unavailable(db.w.QueryRowContext(ctx, `UPDATE templates SET name = ?, text = ?, title = ?, updated_at = ?
+			WHERE id = ? RETURNING created_at`, t.Name, t.Text, t.Title, now.UnixMilli(), id).Scan(&cr))
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("template %d: %w", id, store.ErrNotFound)
 		}
@@ -73,7 +73,7 @@ func (db *DB) GetTemplate(ctx context.Context, id int64) (*store.Template, error
 
 // DeleteTemplate implements store.Templates.
 func (db *DB) DeleteTemplate(ctx context.Context, id int64) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM templates WHERE id = ?`, id)
+	res, err := db.exec(ctx, `DELETE FROM templates WHERE id = ?`, id)
 	return affectedOne(res, err, fmt.Sprintf("template %d", id))
 }
 

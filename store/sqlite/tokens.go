@@ -28,7 +28,7 @@ func (db *DB) CreateToken(ctx context.Context, t *store.Token) error {
 	if created.IsZero() {
 		created = defaults.TruncMS(time.Now())
 	}
-	res, err := db.w.ExecContext(ctx, `INSERT INTO api_tokens (name, scope, hash, created_at) VALUES (?, ?, ?, ?)`,
+	res, err := db.exec(ctx, `INSERT INTO api_tokens (name, scope, hash, created_at) VALUES (?, ?, ?, ?)`,
 		t.Name, t.Scope, t.Hash, created.UnixMilli())
 	if isUnique(err) {
 		return fmt.Errorf("token %q: %w", t.Name, store.ErrConflict)
@@ -72,14 +72,14 @@ func (db *DB) RevokeToken(ctx context.Context, name string, at time.Time) error 
 	if at.IsZero() {
 		at = time.Now()
 	}
-	res, err := db.w.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`,
+	res, err := db.exec(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`,
 		at.UnixMilli(), name)
 	return affectedOne(res, err, fmt.Sprintf("token %q", name))
 }
 
 // TouchToken implements store.Tokens.
 func (db *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE api_tokens SET last_used = ? WHERE id = ?`, at.UnixMilli(), id)
+	res, err := db.exec(ctx, `UPDATE api_tokens SET last_used = ? WHERE id = ?`, at.UnixMilli(), id)
 	return affectedOne(res, err, fmt.Sprintf("token %d", id))
 }
 

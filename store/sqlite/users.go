@@ -38,7 +38,7 @@ func scanUser(s scanner, u *store.User) error {
 // CreateUser implements store.Users.
 func (db *DB) CreateUser(ctx context.Context, u *store.User) error {
 	nu := defaults.User(*u, time.Now())
-	res, err := db.w.ExecContext(ctx, `INSERT INTO users
+	res, err := db.exec(ctx, `INSERT INTO users
 		(name, role, password_hash, lang, created_at, password_changed_at, disabled_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		nu.Name, nu.Role, nu.PasswordHash, nu.Lang, nu.CreatedAt.UnixMilli(), nu.PasswordChangedAt.UnixMilli(), ms(nu.DisabledAt))
@@ -117,13 +117,13 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, at tim
 
 // SetUserRole implements store.Users.
 func (db *DB) SetUserRole(ctx context.Context, userID int64, role string) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, userID)
+	res, err := db.exec(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, userID)
 	return affectedOne(res, err, fmt.Sprintf("user %d", userID))
 }
 
 // SetUserLang implements store.Users.
 func (db *DB) SetUserLang(ctx context.Context, userID int64, lang string) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE users SET lang = ? WHERE id = ?`, lang, userID)
+	res, err := db.exec(ctx, `UPDATE users SET lang = ? WHERE id = ?`, lang, userID)
 	return affectedOne(res, err, fmt.Sprintf("user %d", userID))
 }
 
@@ -135,7 +135,7 @@ func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
 		return fmt.Errorf("sqlite: create session of user %d: no expiry time", s.UserID)
 	}
 	ns := newSession(*s, time.Now())
-	res, err := db.w.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at, last_seen)
+	res, err := db.exec(ctx, `INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at, last_seen)
 		SELECT ?, id, ?, ?, ?, ? FROM users WHERE id = ?`,
 		ns.Hash, ns.CSRF, ns.CreatedAt.UnixMilli(), ns.ExpiresAt.UnixMilli(), ns.LastSeen.UnixMilli(), ns.UserID)
 	if isUnique(err) {
@@ -169,20 +169,20 @@ func (db *DB) SessionByHash(ctx context.Context, hash []byte, now time.Time) (*s
 
 // TouchSession implements store.Users.
 func (db *DB) TouchSession(ctx context.Context, id int64, seen, expires time.Time) error {
-	res, err := db.w.ExecContext(ctx, `UPDATE sessions SET last_seen = ?, expires_at = ? WHERE id = ?`,
+	res, err := db.exec(ctx, `UPDATE sessions SET last_seen = ?, expires_at = ? WHERE id = ?`,
 		seen.UnixMilli(), expires.UnixMilli(), id)
 	return affectedOne(res, err, fmt.Sprintf("session %d", id))
 }
 
 // DeleteSession implements store.Users.
 func (db *DB) DeleteSession(ctx context.Context, id int64) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	res, err := db.exec(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 	return affectedOne(res, err, fmt.Sprintf("session %d", id))
 }
 
 // DeleteUserSessions implements store.Users.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
-	if _, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
 		return fmt.Errorf("sqlite: delete sessions of user %d: %w", userID, err)
 	}
 	return nil
@@ -190,7 +190,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
 
 // DeleteExpiredSessions implements store.Users.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, now.UnixMilli())
+	res, err := db.exec(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, now.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: delete expired sessions: %w", err)
 	}
