@@ -31,6 +31,7 @@ func TestSendFormErrorsStoreNothing(t *testing.T) {
 		{"landline", url.Values{"to": {"02-123-4567"}, "text": {"안녕"}}, []string{"02-123-4567은(는) 휴대폰 번호가 아닙니다"}},
 		{"emoji", url.Values{"to": {"01012345678"}, "text": {"서버 다운 😀 확인"}}, []string{"'😀' (U+1F600, 7번째 글자)는 문자로 보낼 수 없는 문자입니다"}},
 		{"emoji in title", url.Values{"to": {"01012345678"}, "text": {"내용"}, "title": {"제목✔"}}, []string{"'✔' (U+2714, 3번째 글자)"}},
+		{"control character", url.Values{"to": {"01012345678"}, "text": {"서버\x1b[31m 다운"}}, []string{"발송을 거부했습니다", "control character U+001B at position 3"}},
 		{"empty text", url.Values{"to": {"01012345678"}, "text": {"  "}}, []string{"내용을 입력하세요"}},
 		{"too long", url.Values{"to": {"01012345678"}, "text": {strings.Repeat("가", 1001)}}, []string{"2,002 byte", "2,000 byte"}},
 		{"no recipients", url.Values{"text": {"안녕"}}, []string{"받는 사람을 한 명 이상"}},

@@ -19,7 +19,7 @@ import (
 type Request struct {
 	To     []string  // phone numbers in any common form; "group:NAME" entries are groups
 	Groups []string  // group names (address book or alerting.groups)
-	Text   string    //
+	Text   string    // sms.DecideKind checks it: CP949 only, no control characters
 	Title  string    // LMS only
 	Type   string    // auto (default) | sms | lms
 	Test   bool      // gateway test mode

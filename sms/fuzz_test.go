@@ -148,6 +148,17 @@ func FuzzCountBytes(f *testing.F) {
 				t.Fatalf("CountBytes(%q): position %d holds %q, error names %q", s, ce.Pos, r, ce.Char)
 			}
 		}
+		cn, cerr := CheckText("text", s)
+		if (cerr == nil) != (err == nil && strings.IndexFunc(s, Invisible) < 0) || cn != n && cerr == nil {
+			t.Fatalf("CheckText(%q) = %d, %v; CountBytes %d, %v", s, cn, cerr, n, err)
+		}
+		san := Sanitize(s)
+		if _, err := CheckText("text", san); err != nil || utf8.RuneCountInString(san) != utf8.RuneCountInString(s) {
+			t.Fatalf("Sanitize(%q) = %q: %v", s, san, err)
+		}
+		if err == nil && strings.IndexFunc(s, Invisible) < 0 && san != s {
+			t.Fatalf("Sanitize(%q) = %q changed sendable text", s, san)
+		}
 		norm := NormalizeNewlines(s)
 		if strings.ContainsRune(norm, '\r') {
 			t.Fatalf("NormalizeNewlines(%q) = %q still has CR", s, norm)
@@ -167,6 +178,9 @@ func FuzzDecideKind(f *testing.F) {
 	f.Add("ok", "✔", "")
 	f.Add("", "", "")
 	f.Add("x", "", "mms")
+	f.Add("디스크 \x1b[31m부족", "", "")
+	f.Add("본문", "제목\x7f", "lms")
+	f.Add("a\u200b😀", "", "")
 	f.Fuzz(func(t *testing.T, text, title, want string) {
 		k, err := DecideKind(text, title, want)
 		if err != nil {
@@ -187,7 +201,13 @@ func FuzzDecideKind(f *testing.F) {
 			if k != "" {
 				t.Fatalf("kind %q with error %v", k, err)
 			}
+			if i := strings.IndexFunc(err.Error(), Invisible); i >= 0 {
+				t.Fatalf("error %q prints a control character raw", err)
+			}
 			return
+		}
+		if i := strings.IndexFunc(text+title, Invisible); i >= 0 {
+			t.Fatalf("DecideKind(%q, %q) accepted a control or invisible character", text, title)
 		}
 		n, err := CountBytes(text)
 		if err != nil {

@@ -1,10 +1,12 @@
 package sms
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/korean"
@@ -140,11 +142,12 @@ func NormalizeNewlines(s string) string {
 	return b.String()
 }
 
-// DecideKind counts text and title and chooses the message type. want is
-// "", "auto", "sms" or "lms" (any case): auto picks SMS when the text fits
-// MaxSMSBytes and there is no title (a blank title counts as none),
-// else LMS. Problems are reported as a
-// *FieldError (fields "text", "title", "type") or a *CharError.
+// DecideKind checks and counts text and title and chooses the message
+// type. want is "", "auto", "sms" or "lms" (any case): auto picks SMS when
+// the text fits MaxSMSBytes and there is no title (a blank title counts as
+// none), else LMS. Problems are reported as a *FieldError (fields "text",
+// "title", "type"; a control or invisible character, see Invisible) or a
+// *CharError (a character CP949 lacks).
 func DecideKind(text, title string, want string) (Kind, error) {
 	var forced Kind
 	switch strings.ToLower(strings.TrimSpace(want)) {
@@ -159,13 +162,12 @@ func DecideKind(text, title string, want string) (Kind, error) {
 	if strings.TrimSpace(text) == "" {
 		return "", &FieldError{Field: "text", Msg: "message is empty"}
 	}
-	n, err := CountBytes(text)
+	n, err := CheckText("text", text)
 	if err != nil {
 		return "", err
 	}
-	tn, err := CountBytes(title)
+	tn, err := CheckText("title", title)
 	if err != nil {
-		err.(*CharError).Field = "title"
 		return "", err
 	}
 	if tn > MaxTitleBytes {
@@ -191,6 +193,67 @@ func DecideKind(text, title string, want string) (Kind, error) {
 		return KindLMS, nil
 	}
 	return FitKind(KindSMS, n), nil
+}
+
+// Invisible reports whether r is a control or invisible formatting
+// character, which munja refuses in a message's text and title and
+// Sanitize replaces: the C0 controls but tab, newline and carriage return
+// (NUL, BEL, ESC …), DEL, the C1 controls U+0080–U+009F (Unicode's
+// category Cc), and the format characters of category Cf (soft hyphen
+// U+00AD, zero-width space and joiners U+200B–U+200D, the direction marks,
+// embeddings, overrides and isolates U+200E/U+200F, U+202A–U+202E and
+// U+2066–U+2069, word joiner U+2060, byte order mark U+FEFF, tag
+// characters …). A handset beeps, moves the cursor or shows nothing for
+// them, a right-to-left override reorders what the reader sees, and a
+// terminal acts on them (munja history). Tab and newline are text; so is
+// a carriage return, which NormalizeNewlines makes a newline. Most of
+// these are not in CP949 either, but the ASCII controls and the soft
+// hyphen are, so CP949 alone lets them through.
+func Invisible(r rune) bool {
+	switch r {
+	case '\t', '\n', '\r':
+		return false
+	}
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+}
+
+// CheckText is the character rule for a message's text or title, which
+// DecideKind applies: it refuses the first character of s that cannot be
+// sent, naming field and its 1-based character position, a control or
+// invisible character (see Invisible) as a *FieldError whose message gives
+// only the code point (the character itself would ring, move the cursor or
+// vanish where the error is shown), one CP949 lacks as a *CharError. Else
+// it returns the CP949 byte count of s, as CountBytes does.
+func CheckText(field, s string) (int, error) {
+	n, err := CountBytes(s)
+	limit := -1 // no position limit
+	var ce *CharError
+	if errors.As(err, &ce) {
+		ce.Field = field
+		limit = ce.Pos
+	}
+	pos := 0
+	for _, r := range s {
+		pos++
+		if pos == limit {
+			break // the CP949 refusal comes first, unless r itself is Invisible
+		}
+		if Invisible(r) {
+			return 0, invisibleError(field, r, pos)
+		}
+	}
+	if ce != nil && Invisible(ce.Char) {
+		return 0, invisibleError(field, ce.Char, ce.Pos)
+	}
+	return n, err
+}
+
+func invisibleError(field string, r rune, pos int) error {
+	what := "control character"
+	if !unicode.IsControl(r) {
+		what = "invisible formatting character"
+	}
+	return &FieldError{Field: field, Msg: fmt.Sprintf("%s %U at position %d cannot be sent by SMS", what, r, pos)}
 }
 
 // FitKind is the type a text of n CP949 bytes goes as when k was asked for:
@@ -231,16 +294,18 @@ func Encodable(r rune) bool {
 }
 
 // Sanitize replaces every character CP949 cannot carry (and invalid UTF-8)
-// with '?', for text munja relays but did not write and cannot send back
-// (an Alertmanager annotation with an emoji must still page).
+// and every Invisible one (ESC of a colored log line, NUL …) with '?', for
+// text munja relays but did not write and cannot send back (an
+// Alertmanager annotation with an emoji, a log line with a control byte
+// must still page). DecideKind refuses no character of what it returns.
 func Sanitize(s string) string {
-	if _, err := CountBytes(s); err == nil {
+	if _, err := CheckText("text", s); err == nil {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
-		if !Encodable(r) {
+		if !Encodable(r) || Invisible(r) {
 			r = '?'
 		}
 		b.WriteRune(r)

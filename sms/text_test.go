@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode"
 
 	"golang.org/x/text/encoding/korean"
 )
@@ -228,6 +229,57 @@ func TestDecideKindCharErrors(t *testing.T) {
 	}
 }
 
+// TestDecideKindControlChars: control and invisible formatting characters
+// are refused naming the field and the position, and the error never
+// carries the character itself (issue 11).
+func TestDecideKindControlChars(t *testing.T) {
+	tests := []struct {
+		name, text, title, field, msg string
+	}{
+		{"escape", "경고\x1b[31m 빨강", "", "text", "text: control character U+001B at position 3 cannot be sent by SMS"},
+		{"bell", "\a디스크", "", "text", "control character U+0007 at position 1"},
+		{"nul", "ab\x00", "", "text", "control character U+0000 at position 3"},
+		{"vertical tab", "a\vb", "", "text", "control character U+000B at position 2"},
+		{"delete", "abc\x7f", "", "text", "control character U+007F at position 4"},
+		{"C1 CSI", "가\u009b31m", "", "text", "control character U+009B at position 2"},
+		{"C1 NEL", "a\u0085b", "", "text", "control character U+0085 at position 2"},
+		{"zero width space", "서버\u200b다운", "", "text", "text: invisible formatting character U+200B at position 3 cannot be sent by SMS"},
+		{"right-to-left override", "ok \u202etxt.exe", "", "text", "invisible formatting character U+202E at position 4"},
+		{"byte order mark", "\ufeff안녕", "", "text", "invisible formatting character U+FEFF at position 1"},
+		{"soft hyphen (in CP949)", "서\u00ad버", "", "text", "invisible formatting character U+00AD at position 2"},
+		{"title", "본문", "제목\x1b", "title", "title: control character U+001B at position 3 cannot be sent by SMS"},
+		{"text before title", "a\x07", "b\x1b", "text", "U+0007 at position 2"},
+		{"control before emoji", "a\x1b😀", "", "text", "control character U+001B at position 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k, err := DecideKind(tt.text, tt.title, "")
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != tt.field || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("DecideKind(%q, %q) = %q, %v; want %s error containing %q", tt.text, tt.title, k, err, tt.field, tt.msg)
+			}
+			if i := strings.IndexFunc(err.Error(), func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }); i >= 0 {
+				t.Fatalf("error %q prints the character raw", err)
+			}
+		})
+	}
+	// Newline and tab stay; CR too (NormalizeNewlines turns it into \n).
+	for _, text := range []string{"줄1\n줄2", "a\tb", "a\r\nb"} {
+		if _, err := DecideKind(text, "\t제목", ""); err != nil {
+			t.Errorf("DecideKind(%q): %v", text, err)
+		}
+	}
+	if n, err := CheckText("title", "제목\t"); n != 5 || err != nil {
+		t.Errorf("CheckText(title with a tab) = %d, %v; want 5 bytes", n, err)
+	}
+	// A character CP949 lacks before a control character is named first.
+	_, err := DecideKind("a😀\x1b", "", "")
+	var ce *CharError
+	if !errors.As(err, &ce) || ce.Pos != 2 {
+		t.Errorf("DecideKind: %v; want the emoji at position 2", err)
+	}
+}
+
 func TestDescribe(t *testing.T) {
 	tests := []struct {
 		n    int
@@ -274,17 +326,21 @@ func BenchmarkCountBytes(b *testing.B) {
 
 func TestSanitizeAndTruncate(t *testing.T) {
 	for in, want := range map[string]string{
-		"disk full":        "disk full",
-		"디스크 부족 🔥":         "디스크 부족 ?",
-		"✔ ok ₩100":        "? ok ?100",
-		"bad \xff utf8":    "bad ? utf8",
-		"한글과 漢字 and ASCII": "한글과 漢字 and ASCII",
+		"disk full":              "disk full",
+		"디스크 부족 🔥":               "디스크 부족 ?",
+		"✔ ok ₩100":              "? ok ?100",
+		"bad \xff utf8":          "bad ? utf8",
+		"한글과 漢字 and ASCII":       "한글과 漢字 and ASCII",
+		"log \x1b[31mred\x1b[0m": "log ?[31mred?[0m",
+		"bell\a nul\x00 del\x7f": "bell? nul? del?",
+		"c1\u009b zwsp\u200b":    "c1? zwsp?",
+		"tab\tnewline\n":         "tab\tnewline\n",
 	} {
 		got := Sanitize(in)
 		if got != want {
 			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
 		}
-		if _, err := CountBytes(got); err != nil {
+		if _, err := DecideKind(got, "", "lms"); err != nil {
 			t.Errorf("Sanitize(%q) still unsendable: %v", in, err)
 		}
 	}

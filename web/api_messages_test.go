@@ -131,3 +131,25 @@ func TestFarFutureAt(t *testing.T) {
 		t.Errorf("11 months ahead: %v", out)
 	}
 }
+
+// TestControlCharactersRefused: a control character in the text is
+// refused naming "text", and nothing is stored; an Alertmanager alert is
+// not refused for one but sent with '?' in its place (issue 11).
+func TestControlCharactersRefused(t *testing.T) {
+	f := newFixture(t)
+	out := f.must(req{method: "POST", path: "/api/v1/messages", token: "send",
+		body: `{"to":["01012345678"],"text":"디스크 \u001b[31m부족"}`}, 400)
+	msg, _ := out["error"].(string)
+	if out["field"] != "text" || !strings.Contains(msg, "control character U+001B at position 5") || strings.ContainsRune(msg, 0x1b) {
+		t.Errorf("answer %v, want field text naming U+001B at position 5", out)
+	}
+	list := f.must(req{path: "/api/v1/messages", token: "read"}, 200)
+	if ms, ok := list["messages"].([]any); !ok || len(ms) != 0 {
+		t.Errorf("history %v, want no messages", list)
+	}
+	m := f.postAlertmanager("?to=01012345678", amBody(t, "firing",
+		amAlert("firing", "LogError", "web01\x07", "\x1b[31mOOM\x1b[0m\u200b")))
+	if want := "[경고] LogError (web01?): ?[31mOOM?[0m?"; m.Text != want {
+		t.Errorf("alert text %q, want %q", m.Text, want)
+	}
+}
