@@ -14,7 +14,6 @@ import (
 func (s *Server) tracker(w http.ResponseWriter) *agent.Tracker {
 	t := s.opt.Agents.Tracker()
 	if t == nil {
-		w.Header().Set("Retry-After", "5")
 		writeError(w, s.opt.Log, alert.ErrReadOnly)
 	}
 	return t

@@ -37,8 +37,7 @@ func (s *Server) monitorRoutes() {
 func (s *Server) engine(w http.ResponseWriter) *alert.Engine {
 	e := s.opt.Monitor.Engine()
 	if e == nil {
-		w.Header().Set("Retry-After", "5")
-		writeError(w, s.opt.Log, &apiError{status: http.StatusServiceUnavailable, msg: "the monitor is starting; try again"})
+		writeError(w, s.opt.Log, &apiError{status: http.StatusServiceUnavailable, msg: "the monitor is starting; try again", retryAfter: 5})
 	}
 	return e
 }

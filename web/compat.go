@@ -55,11 +55,7 @@ func (s *Server) compatSend(w http.ResponseWriter, r *http.Request, c Caller) {
 }
 
 func (s *Server) compatError(w http.ResponseWriter, err error) {
-	ae := classify(err)
-	if ae == nil {
-		s.opt.Log.Error("internal error", "err", err)
-		ae = &apiError{status: http.StatusInternalServerError, msg: "internal error"}
-	}
+	ae := answer(w, s.opt.Log, err)
 	field := ae.field
 	switch field { // name the form field the caller actually sent
 	case "text":

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/outbox"
@@ -15,9 +16,10 @@ import (
 
 // apiError is an error with the HTTP status and field a client should see.
 type apiError struct {
-	status int
-	field  string
-	msg    string
+	status     int
+	field      string
+	msg        string
+	retryAfter int // seconds, sent as Retry-After when > 0: try again, nothing was done
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -57,7 +59,9 @@ func classify(err error) *apiError {
 	case errors.Is(err, alert.ErrIncidentClosed):
 		return &apiError{status: http.StatusConflict, field: "id", msg: "the incident is already resolved"}
 	case errors.Is(err, alert.ErrReadOnly):
-		return &apiError{status: http.StatusServiceUnavailable, msg: err.Error()}
+		return &apiError{status: http.StatusServiceUnavailable, msg: err.Error(), retryAfter: 5}
+	case errors.Is(err, store.ErrUnavailable):
+		return &apiError{status: http.StatusServiceUnavailable, msg: "the database is unavailable; try again later", retryAfter: 5}
 	case errors.Is(err, alert.ErrBadSilence):
 		return &apiError{status: http.StatusBadRequest, field: "until", msg: err.Error()}
 	case errors.Is(err, store.ErrConflict):
@@ -66,12 +70,27 @@ func classify(err error) *apiError {
 	return nil
 }
 
-func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
+// answer is what the client sees of err (classify, else a generic 500),
+// with Retry-After set when it should try again. Failures the operator must
+// see are logged: internal ones, and a store that cannot be written (the
+// client only hears "try again").
+func answer(w http.ResponseWriter, log *slog.Logger, err error) *apiError {
 	ae := classify(err)
-	if ae == nil {
+	switch {
+	case ae == nil:
 		log.Error("internal error", "err", err)
 		ae = &apiError{status: http.StatusInternalServerError, msg: "internal error"}
+	case errors.Is(err, store.ErrUnavailable):
+		log.Error("store unavailable", "err", err)
 	}
+	if ae.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ae.retryAfter))
+	}
+	return ae
+}
+
+func writeError(w http.ResponseWriter, log *slog.Logger, err error) {
+	ae := answer(w, log, err)
 	body := map[string]string{"error": ae.msg}
 	if ae.field != "" {
 		body["field"] = ae.field

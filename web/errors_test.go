@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -10,6 +12,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/munja-sms/munja/alert"
+	"github.com/munja-sms/munja/outbox"
+	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
 )
 
 // TestWriteJSONEncodeFailure: a value that cannot be encoded is never
@@ -46,5 +53,42 @@ func TestWriteJSONEncodeFailure(t *testing.T) {
 	writeJSON(w, slog.New(slog.DiscardHandler), http.StatusCreated, map[string]int{"id": 7})
 	if w.Code != http.StatusCreated || w.Body.String() != "{\"id\":7}\n" {
 		t.Errorf("good value: %d %q", w.Code, w.Body.String())
+	}
+}
+
+// TestClassify is the error table: what each kind of error answers.
+func TestClassify(t *testing.T) {
+	cases := []struct {
+		name       string
+		err        error
+		status     int
+		field      string
+		retryAfter string
+	}{
+		{"field", fmt.Errorf("submit: %w", &sms.FieldError{Field: "at", Msg: "is in the past"}), 400, "at", ""},
+		{"phone", &sms.PhoneError{Input: "12"}, 400, "to", ""},
+		{"limit", &outbox.LimitError{Limit: "sms.limits.per_day", Msg: "used up"}, 429, "sms.limits.per_day", ""},
+		{"not found", fmt.Errorf("get: %w", store.ErrNotFound), 404, "", ""},
+		{"conflict", fmt.Errorf("save: %w", store.ErrConflict), 409, "", ""},
+		{"store unavailable", fmt.Errorf("store message: %w", store.Unavailable(errors.New("sqlite: disk full"))), 503, "", "5"},
+		{"replica", alert.ErrReadOnly, 503, "", "5"},
+		{"internal", errors.New("boom"), 500, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			writeError(w, slog.New(slog.DiscardHandler), c.err)
+			var body map[string]string
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body %q: %v", w.Body.String(), err)
+			}
+			if w.Code != c.status || body["field"] != c.field || body["error"] == "" || w.Header().Get("Retry-After") != c.retryAfter {
+				t.Errorf("status %d, Retry-After %q, body %v; want %d, %q, field %q",
+					w.Code, w.Header().Get("Retry-After"), body, c.status, c.retryAfter, c.field)
+			}
+			if c.status >= 500 && strings.Contains(body["error"], "disk full") {
+				t.Errorf("the internal failure reaches the client: %v", body)
+			}
+		})
 	}
 }

@@ -40,6 +40,7 @@ const (
 type fixture struct {
 	t       testing.TB
 	db      *sqlite.DB
+	path    string // the database file
 	srv     *Server
 	engine  *alert.Engine
 	monitor *alert.Holder     // the engine the server shows
@@ -54,7 +55,8 @@ func newFixture(t testing.TB, opts ...func(*Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "munja.db"), log)
+	path := filepath.Join(t.TempDir(), "munja.db")
+	db, err := sqlite.Open(ctx, path, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +88,7 @@ func newFixture(t testing.TB, opts ...func(*Options)) *fixture {
 	for _, o := range opts {
 		o(&opt)
 	}
-	f := &fixture{t: t, db: db, srv: New(opt), engine: eng, tokens: map[string]string{}}
+	f := &fixture{t: t, db: db, path: path, srv: New(opt), engine: eng, tokens: map[string]string{}}
 	opt.Monitor.Set(eng)
 	opt.Agents.Set(agent.NewTracker(eng.Observe, nil, nil))
 	f.monitor = opt.Monitor
