@@ -192,9 +192,10 @@ func (a *App) buildServer() error {
 		return err
 	}
 	a.Metrics = NewMetrics(a)
+	probe := &writeProbe{state: a.Store, health: a.Dispatcher.StoreHealth, dsn: cfg.Database, log: a.Log.With("part", "health")}
 	con, err := console.New(console.Options{
 		Store: a.Store, Outbox: a.Outbox, Providers: a.Providers, Balance: a.Balance, Monitor: a.Shown,
-		Config: cfg, Log: a.Log.With("part", "console"),
+		Config: cfg, Log: a.Log.With("part", "console"), StoreWritable: probe.check,
 		Secure: cfg.Server.TLSCert != "" || strings.HasPrefix(cfg.Server.PublicURL, "https://"),
 	})
 	if err != nil {
@@ -206,7 +207,7 @@ func (a *App) buildServer() error {
 		TrustedProxies: proxies, Metrics: a.Metrics.Handler(), Mount: con.Mount,
 		Monitor: a.Shown, Agents: a.Agents,
 		Location: cfg.Location(), DryRun: cfg.DryRun(), Checks: cfg.Checks, AlertRecipients: cfg.Alerting.Recipients,
-		PublicHost: publicHost(cfg.Server.PublicURL),
+		PublicHost: publicHost(cfg.Server.PublicURL), StoreWritable: probe.check,
 	})
 	return nil
 }
