@@ -33,13 +33,9 @@ type Request struct {
 	DropLimited bool
 }
 
-// LimitError is a refusal by sms.limits.
-type LimitError struct {
-	Limit string // config key, e.g. "sms.limits.per_day"
-	Msg   string
-}
-
-func (e *LimitError) Error() string { return e.Limit + ": " + e.Msg }
+// LimitError is a refusal by sms.limits (decided by the store, in the
+// transaction that would have stored the message).
+type LimitError = store.LimitError
 
 // Limits are sms.limits.
 type Limits struct {
@@ -73,8 +69,7 @@ func LatestAt(now time.Time) time.Time { return now.AddDate(1, 0, 0) }
 
 // Outbox accepts messages into the store.
 type Outbox struct {
-	opt    Options
-	budget *budget
+	opt Options
 }
 
 func New(opt Options) *Outbox {
@@ -84,7 +79,7 @@ func New(opt Options) *Outbox {
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}
-	return &Outbox{opt: opt, budget: &budget{st: opt.Store, limits: opt.Limits, loc: opt.Location}}
+	return &Outbox{opt: opt}
 }
 
 // Submit validates req and stores it. The returned message has its ID and
@@ -136,18 +131,14 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 		m.Sender = string(p)
 	}
 	m.CreatedAt = now
-	if o.opt.Limits != (Limits{}) {
-		kept, dropped, err := o.budget.reserve(ctx, now, phones, req.DropLimited)
-		if err != nil {
-			return nil, err
-		}
-		defer o.budget.release(kept)
-		phones, m.Dropped = kept, dropped
-	}
 	for _, p := range phones {
 		m.Deliveries = append(m.Deliveries, sms.Delivery{Phone: p})
 	}
-	if err := o.opt.Store.CreateMessage(ctx, m); err != nil {
+	if err := o.opt.Store.CreateLimited(ctx, m, o.limits(now, req.DropLimited)); err != nil {
+		var le *LimitError
+		if errors.As(err, &le) {
+			return nil, le
+		}
 		return nil, fmt.Errorf("store message: %w", err)
 	}
 	if o.opt.Wake != nil {
@@ -157,6 +148,19 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 		o.opt.Accepted(m)
 	}
 	return m, nil
+}
+
+// limits are sms.limits for a send at now: the day starts at local
+// midnight, the hour an hour before now.
+func (o *Outbox) limits(now time.Time, dropLimited bool) store.Limits {
+	local := now.In(o.opt.Location)
+	return store.Limits{
+		PerDay:              o.opt.Limits.PerDay,
+		DayStart:            time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, o.opt.Location),
+		PerRecipientPerHour: o.opt.Limits.PerRecipientPerHour,
+		HourStart:           now.Add(-time.Hour),
+		DropLimited:         dropLimited,
+	}
 }
 
 // recipients parses and deduplicates every number and group member.

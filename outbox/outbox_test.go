@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -239,6 +240,57 @@ func TestSubmitAtBound(t *testing.T) {
 		var fe *sms.FieldError
 		if got := err == nil; got != ok || (!ok && (!errors.As(err, &fe) || fe.Field != "at")) {
 			t.Errorf("at %v: err %v, want accepted %v", at, err, ok)
+		}
+	}
+}
+
+// TestLimitsHoldAcrossProcesses: two outboxes on two handles of one SQLite
+// file (munja serve and munja send, or two replicas on PostgreSQL) submit
+// at once; together they never pass sms.limits. Each used to count only
+// its own pending sends in memory, so together they let through up to
+// twice the budget.
+func TestLimitsHoldAcrossProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "munja.db")
+	var obs []*outbox.Outbox
+	for range 2 {
+		st, err := sqlite.Open(context.Background(), path, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		obs = append(obs, outbox.New(outbox.Options{Store: st, Limits: outbox.Limits{PerDay: 30, PerRecipientPerHour: 5}}))
+	}
+	var mu sync.Mutex
+	accepted, refused := 0, 0
+	perPhone := map[string]int{}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 10 {
+				to := fmt.Sprintf("0105555%04d", (w*10+i)%12)
+				_, err := obs[w%2].Submit(context.Background(), outbox.Request{To: []string{to}, Text: "x", Source: "api"})
+				mu.Lock()
+				var le *outbox.LimitError
+				switch {
+				case err == nil:
+					accepted++
+					perPhone[to]++
+				case errors.As(err, &le):
+					refused++
+				default:
+					t.Errorf("Submit: %v", err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if accepted != 30 || refused != 50 {
+		t.Errorf("accepted %d, refused %d of 80 with per_day 30: want exactly 30 accepted", accepted, refused)
+	}
+	for p, n := range perPhone {
+		if n > 5 {
+			t.Errorf("%s got %d within the hour, limit 5", p, n)
 		}
 	}
 }

@@ -67,6 +67,12 @@ type Messages interface {
 	// m.CreatedAt is kept when set (imports, tests), else it is now.
 	// Deliveries are due at m.At, or at m.CreatedAt when m.At is zero.
 	CreateMessage(ctx context.Context, m *sms.Message) error
+	// CreateLimited is CreateMessage under lim (see Limits), checked in the
+	// same transaction as the insert: recipients over the hourly limit
+	// are left out into m.Dropped with lim.DropLimited, otherwise (and for
+	// the daily budget) the message is refused with a *LimitError and
+	// nothing is stored.
+	CreateLimited(ctx context.Context, m *sms.Message, lim Limits) error
 	// GetMessage returns the message with its deliveries (by ID), or ErrNotFound.
 	GetMessage(ctx context.Context, id int64) (*sms.Message, error)
 	// ListMessages returns messages newest (highest ID) first, with their

@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/internal/defaults"
 	"github.com/munja-sms/munja/store/internal/groupcommit"
 )
@@ -26,11 +28,17 @@ const maxBatch = 2000
 // commitTimeout bounds one group commit.
 const commitTimeout = 30 * time.Second
 
+// create is one CreateLimited call waiting for the group committer.
+type create struct {
+	m   *sms.Message
+	lim store.Limits
+}
+
 // newCommitter returns the group committer of CreateMessage.
-func (db *DB) newCommitter() *groupcommit.Batcher[*sms.Message] {
-	return groupcommit.New(groupcommit.Config[*sms.Message]{
+func (db *DB) newCommitter() *groupcommit.Batcher[*create] {
+	return groupcommit.New(groupcommit.Config[*create]{
 		Commit:    db.insertMessages,
-		Weight:    func(m *sms.Message) int { return len(m.Deliveries) },
+		Weight:    func(c *create) int { return len(c.m.Deliveries) },
 		MaxWeight: maxBatch,
 		Timeout:   commitTimeout,
 		Queue:     1024,
@@ -59,47 +67,151 @@ RETURNING message_id, id, phone`
 // committed; if ctx ends before the committer took the message, nothing is
 // stored and ctx's error is returned.
 func (db *DB) CreateMessage(ctx context.Context, m *sms.Message) error {
-	return db.creates.Submit(ctx, m)
+	return db.CreateLimited(ctx, m, store.Limits{})
 }
 
-// insertMessages stores ms in one transaction, the statements pipelined in
-// one round trip, and once it is committed fills them in.
-func (db *DB) insertMessages(ctx context.Context, ms []*sms.Message) error {
-	out := make([]defaults.Created, len(ms))
-	var b pgx.Batch
-	for i, m := range ms {
-		c := defaults.Message(m, time.Now())
-		out[i] = c
-		head := []any{m.Text, m.Title, string(m.Kind), m.Sender, m.Test, ts(c.At), m.Source, m.CreatedBy, c.CreatedAt}
-		if len(m.Deliveries) == 0 {
-			b.Queue(insertMessage, head...)
-			continue
-		}
-		phones := make([]string, len(m.Deliveries))
-		for j, d := range m.Deliveries {
-			phones[j] = string(d.Phone)
-		}
-		b.Queue(insertMessageDeliveries, append(head, c.Due(), phones)...)
+// CreateLimited implements store.Messages. A limited insert first takes a
+// transaction-scoped advisory lock (budgetLock), so the limited inserts of
+// every replica and CLI sharing the database run one after another, each
+// counting what the ones before it committed.
+func (db *DB) CreateLimited(ctx context.Context, m *sms.Message, lim store.Limits) error {
+	return db.creates.Submit(ctx, &create{m: m, lim: lim})
+}
+
+// budgetLock serializes limited inserts across connections (per schema,
+// like the leader locks).
+const budgetLock = `SELECT pg_advisory_xact_lock(hashtextextended('munja budget ' || current_schema(), 0))`
+
+// insertMessages stores the messages of cs in one transaction, each within
+// its limits, the inserts pipelined in one round trip, and once it is
+// committed fills them in. A message refused by its limits fails the batch
+// (the group committer then stores the others one by one).
+func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
+	out := make([]defaults.Created, len(cs))
+	dropped := make([][]sms.Phone, len(cs))
+	limited := false
+	for _, c := range cs {
+		limited = limited || c.lim.On()
 	}
 	err := db.tx(ctx, func(tx pgx.Tx) error {
+		phones := make([][]sms.Phone, len(cs))
+		for i, c := range cs {
+			phones[i] = make([]sms.Phone, len(c.m.Deliveries))
+			for j, d := range c.m.Deliveries {
+				phones[i][j] = d.Phone
+			}
+		}
+		if limited {
+			if _, err := tx.Exec(ctx, budgetLock); err != nil {
+				return fmt.Errorf("budget lock: %w", err)
+			}
+			u, err := usage(ctx, tx, cs)
+			if err != nil {
+				return err
+			}
+			for i, c := range cs {
+				if !c.lim.On() {
+					continue
+				}
+				if phones[i], dropped[i], err = c.lim.Apply(phones[i], u); err != nil {
+					return err
+				}
+			}
+		}
+		var b pgx.Batch
+		for i, c := range cs {
+			m := c.m
+			cr := defaults.Message(m, time.Now())
+			out[i] = cr
+			head := []any{m.Text, m.Title, string(m.Kind), m.Sender, m.Test, ts(cr.At), m.Source, m.CreatedBy, cr.CreatedAt}
+			if len(phones[i]) == 0 {
+				b.Queue(insertMessage, head...)
+				continue
+			}
+			ps := make([]string, len(phones[i]))
+			for j, p := range phones[i] {
+				ps[j] = string(p)
+			}
+			b.Queue(insertMessageDeliveries, append(head, cr.Due(), ps)...)
+		}
 		br := tx.SendBatch(ctx, &b)
-		for i, m := range ms {
-			c, err := readCreated(br, out[i], len(m.Deliveries))
+		for i := range cs {
+			cr, err := readCreated(br, out[i], len(phones[i]))
 			if err != nil {
 				br.Close()
 				return err
 			}
-			out[i] = c
+			out[i] = cr
 		}
 		return br.Close()
 	})
+	var le *store.LimitError
+	if errors.As(err, &le) {
+		return le
+	}
 	if err != nil {
 		return fmt.Errorf("postgres: create message: %w", err)
 	}
-	for i, m := range ms {
-		out[i].Apply(m)
+	for i, c := range cs {
+		out[i].Apply(c.m)
+		if c.lim.On() {
+			c.m.Dropped = dropped[i]
+		}
 	}
 	return nil
+}
+
+// usage counts, inside tx and under budgetLock, what the limits of the
+// limited messages of cs count against: deliveries since the earliest day
+// start, and per phone since the earliest hour start (messages of one
+// batch were submitted within moments of each other; the earliest start
+// can only count more, never let more through).
+func usage(ctx context.Context, tx pgx.Tx, cs []*create) (*store.Usage, error) {
+	u := &store.Usage{Phone: map[sms.Phone]int{}}
+	var day, hour time.Time
+	seen := map[sms.Phone]bool{}
+	var phones []string
+	for _, c := range cs {
+		if c.lim.PerDay > 0 && (day.IsZero() || c.lim.DayStart.Before(day)) {
+			day = c.lim.DayStart
+		}
+		if c.lim.PerRecipientPerHour > 0 {
+			if hour.IsZero() || c.lim.HourStart.Before(hour) {
+				hour = c.lim.HourStart
+			}
+			for _, d := range c.m.Deliveries {
+				if !seen[d.Phone] {
+					seen[d.Phone] = true
+					phones = append(phones, string(d.Phone))
+				}
+			}
+		}
+	}
+	if !day.IsZero() {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE created_at >= $1`, day).Scan(&u.Day); err != nil {
+			return nil, fmt.Errorf("count today's deliveries: %w", err)
+		}
+	}
+	if len(phones) > 0 {
+		rows, err := tx.Query(ctx, `SELECT phone, count(*) FROM deliveries
+			WHERE phone = ANY($1::text[]) AND created_at >= $2 GROUP BY phone`, phones, hour)
+		if err != nil {
+			return nil, fmt.Errorf("count deliveries per phone: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p string
+			var n int
+			if err := rows.Scan(&p, &n); err != nil {
+				return nil, fmt.Errorf("count deliveries per phone: %w", err)
+			}
+			u.Phone[sms.Phone(p)] = n
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("count deliveries per phone: %w", err)
+		}
+	}
+	return u, nil
 }
 
 // readCreated reads the result of one queued insert: the message ID and

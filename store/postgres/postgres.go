@@ -27,7 +27,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/internal/defaults"
 	"github.com/munja-sms/munja/store/internal/groupcommit"
@@ -41,7 +40,7 @@ type DB struct {
 	log       *slog.Logger
 	keepalive time.Duration // of leader locks (leader.go)
 
-	creates *groupcommit.Batcher[*sms.Message] // CreateMessage's committer (outbox.go)
+	creates *groupcommit.Batcher[*create] // CreateLimited's committer (outbox.go)
 
 	closed     atomic.Bool
 	poolClosed atomic.Bool // set when the pool is closed, after the committer returned

@@ -136,6 +136,16 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, schemaURL(t)) })
 }
 
+// TestLimits runs the limits contract on two pools on one schema: two
+// replicas.
+func TestLimits(t *testing.T) {
+	serverURL(t)
+	storetest.RunLimits(t, func(t *testing.T) (store.Store, store.Store) {
+		dsn := schemaURL(t)
+		return open(t, dsn), open(t, dsn)
+	})
+}
+
 func TestMigrationsOnce(t *testing.T) {
 	dsn := schemaURL(t)
 	ms, err := migrations.Load(migrationFS)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/internal/defaults"
 	"github.com/munja-sms/munja/store/internal/groupcommit"
 )
@@ -25,11 +26,17 @@ const maxBatch = 2000
 // errClosed is returned by CreateMessage after Close.
 var errClosed = errors.New("sqlite: store is closed")
 
+// create is one CreateLimited call waiting for the group committer.
+type create struct {
+	m   *sms.Message
+	lim store.Limits
+}
+
 // newCommitter returns the group committer of CreateMessage.
-func (db *DB) newCommitter() *groupcommit.Batcher[*sms.Message] {
-	return groupcommit.New(groupcommit.Config[*sms.Message]{
+func (db *DB) newCommitter() *groupcommit.Batcher[*create] {
+	return groupcommit.New(groupcommit.Config[*create]{
 		Commit:    db.insertMessages,
-		Weight:    func(m *sms.Message) int { return len(m.Deliveries) },
+		Weight:    func(c *create) int { return len(c.m.Deliveries) },
 		MaxWeight: maxBatch,
 		Timeout:   2 * busyTimeout,
 		Queue:     1024,
@@ -43,34 +50,117 @@ func (db *DB) newCommitter() *groupcommit.Batcher[*sms.Message] {
 // committed; if ctx ends before the committer took the message, nothing is
 // stored and ctx's error is returned.
 func (db *DB) CreateMessage(ctx context.Context, m *sms.Message) error {
-	return db.creates.Submit(ctx, m)
+	return db.CreateLimited(ctx, m, store.Limits{})
 }
 
-// insertMessages stores ms and their deliveries in one transaction and,
-// once it is committed, fills them in.
-func (db *DB) insertMessages(ctx context.Context, ms []*sms.Message) error {
-	results := make([]defaults.Created, len(ms))
+// CreateLimited implements store.Messages. The limits are counted inside
+// the insert's write transaction, which holds SQLite's write lock (BEGIN
+// IMMEDIATE): no other process's limited insert can interleave.
+func (db *DB) CreateLimited(ctx context.Context, m *sms.Message, lim store.Limits) error {
+	return db.creates.Submit(ctx, &create{m: m, lim: lim})
+}
+
+// insertMessages stores the messages of cs and their deliveries in one
+// synced transaction, each within its limits, and, once it is committed,
+// fills them in. A message refused by its limits fails the batch (the
+// group committer then stores the others one by one) and nothing of it is
+// stored.
+func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
+	results := make([]defaults.Created, len(cs))
+	dropped := make([][]sms.Phone, len(cs))
 	err := db.syncedWriteTx(ctx, func(tx *sql.Tx) error {
-		for i, m := range ms {
-			c, err := db.insertMessage(ctx, tx, m)
+		var u *store.Usage
+		for i, c := range cs {
+			phones := recipients(c.m)
+			if c.lim.On() {
+				if u == nil {
+					var err error
+					if u, err = db.usage(ctx, tx, cs); err != nil {
+						return err
+					}
+				}
+				var err error
+				if phones, dropped[i], err = c.lim.Apply(phones, u); err != nil {
+					return err
+				}
+			}
+			r, err := db.insertMessage(ctx, tx, c.m, phones)
 			if err != nil {
 				return err
 			}
-			results[i] = c
+			results[i] = r
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for i, m := range ms {
-		results[i].Apply(m)
+	for i, c := range cs {
+		results[i].Apply(c.m)
+		if c.lim.On() {
+			c.m.Dropped = dropped[i]
+		}
 	}
 	return nil
 }
 
-// insertMessage stores m and its deliveries in tx without changing m.
-func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *sms.Message) (defaults.Created, error) {
+// recipients lists m's delivery phones.
+func recipients(m *sms.Message) []sms.Phone {
+	out := make([]sms.Phone, len(m.Deliveries))
+	for i, d := range m.Deliveries {
+		out[i] = d.Phone
+	}
+	return out
+}
+
+// usage counts, inside tx, what the limits of the limited messages of cs
+// count against: deliveries since the earliest day start, and per phone
+// since the earliest hour start (messages of one batch were submitted
+// within moments of each other; the earliest start can only count more,
+// never let more through).
+func (db *DB) usage(ctx context.Context, tx *sql.Tx, cs []*create) (*store.Usage, error) {
+	u := &store.Usage{Phone: map[sms.Phone]int{}}
+	var day, hour time.Time
+	phones := map[sms.Phone]bool{}
+	for _, c := range cs {
+		if c.lim.PerDay > 0 && (day.IsZero() || c.lim.DayStart.Before(day)) {
+			day = c.lim.DayStart
+		}
+		if c.lim.PerRecipientPerHour > 0 {
+			if hour.IsZero() || c.lim.HourStart.Before(hour) {
+				hour = c.lim.HourStart
+			}
+			for _, d := range c.m.Deliveries {
+				phones[d.Phone] = true
+			}
+		}
+	}
+	if !day.IsZero() {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE created_at >= ?`,
+			day.UnixMilli()).Scan(&u.Day); err != nil {
+			return nil, fmt.Errorf("sqlite: count today's deliveries: %w", err)
+		}
+	}
+	if len(phones) > 0 {
+		q, err := tx.PrepareContext(ctx, `SELECT count(*) FROM deliveries WHERE phone = ? AND created_at >= ?`)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: count deliveries per phone: %w", err)
+		}
+		defer q.Close()
+		for p := range phones {
+			var n int
+			if err := q.QueryRowContext(ctx, string(p), hour.UnixMilli()).Scan(&n); err != nil {
+				return nil, fmt.Errorf("sqlite: count deliveries to %s: %w", p, err)
+			}
+			u.Phone[p] = n
+		}
+	}
+	return u, nil
+}
+
+// insertMessage stores m with a delivery to each of phones in tx without
+// changing m.
+func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *sms.Message, phones []sms.Phone) (defaults.Created, error) {
 	c := defaults.Message(m, time.Now())
 	due := c.Due()
 	res, err := tx.StmtContext(ctx, db.insMessage).ExecContext(ctx,
@@ -81,13 +171,13 @@ func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *sms.Message) (de
 	if c.ID, err = res.LastInsertId(); err != nil {
 		return c, fmt.Errorf("sqlite: insert message: %w", err)
 	}
-	if len(m.Deliveries) == 0 {
+	if len(phones) == 0 {
 		return c, nil
 	}
 	ins := tx.StmtContext(ctx, db.insDelivery)
-	c.Deliveries = make([]sms.Delivery, len(m.Deliveries))
-	for i, in := range m.Deliveries {
-		res, err := ins.ExecContext(ctx, c.ID, string(in.Phone), string(sms.StatusQueued),
+	c.Deliveries = make([]sms.Delivery, len(phones))
+	for i, phone := range phones {
+		res, err := ins.ExecContext(ctx, c.ID, string(phone), string(sms.StatusQueued),
 			due.UnixMilli(), c.CreatedAt.UnixMilli(), c.CreatedAt.UnixMilli())
 		if err != nil {
 			return c, fmt.Errorf("sqlite: insert delivery: %w", err)
@@ -96,7 +186,7 @@ func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *sms.Message) (de
 		if err != nil {
 			return c, fmt.Errorf("sqlite: insert delivery: %w", err)
 		}
-		c.Deliveries[i] = c.Delivery(did, in.Phone)
+		c.Deliveries[i] = c.Delivery(did, phone)
 	}
 	return c, nil
 }

@@ -23,7 +23,6 @@ import (
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/internal/groupcommit"
 	"github.com/munja-sms/munja/store/internal/rowscan"
@@ -46,7 +45,7 @@ type DB struct {
 	insMessage, insDelivery *sql.Stmt // prepared on the writer
 	nextDue                 *sql.Stmt // prepared on the readers: an idle dispatcher asks every second
 
-	creates *groupcommit.Batcher[*sms.Message] // CreateMessage's committer (outbox.go)
+	creates *groupcommit.Batcher[*create] // CreateLimited's committer (outbox.go)
 	closed  atomic.Bool
 }
 

@@ -41,6 +41,15 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t, "") })
 }
 
+// TestLimits runs the limits contract on two handles on one file, as
+// `munja send` beside `munja serve`.
+func TestLimits(t *testing.T) {
+	storetest.RunLimits(t, func(t *testing.T) (store.Store, store.Store) {
+		path := filepath.Join(t.TempDir(), "munja.db")
+		return openTemp(t, path), openTemp(t, path)
+	})
+}
+
 func TestMigrationsOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "munja.db")
 	ms, err := migrations.Load(migrationFS)
