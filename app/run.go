@@ -49,6 +49,9 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 
+	// Read before serving: Serve sets up HTTP/2 and writes TLSConfig.
+	tlsOn := a.srv.TLSConfig != nil
+
 	runCtx, stop := context.WithCancel(ctx)
 	undo.add(stop)
 	var wg sync.WaitGroup
@@ -67,7 +70,7 @@ func (a *App) Run(ctx context.Context) error {
 		defer close(dispatched)
 		_ = a.Dispatcher.Run(runCtx)
 	}()
-	a.Log.Info("munja serving", "addr", a.Addr(), "tls", a.srv.TLSConfig != nil, "database", redactDSN(a.Config.Database),
+	a.Log.Info("munja serving", "addr", a.Addr(), "tls", tlsOn, "database", redactDSN(a.Config.Database),
 		"providers", providerNames(a.Providers), "dryrun", a.Config.DryRun(), "checks", len(a.Monitor.Checks))
 	<-runCtx.Done()
 
