@@ -153,7 +153,7 @@ func (c *Console) register() {
 	c.handle("GET /checks", roleViewer, c.checksPage)
 	c.handle("GET /checks/{name}", roleViewer, c.checkPage)
 	c.handle("GET /incidents/{id}", roleViewer, c.incidentPage)
-	c.handle("POST /incidents/{id}/ack", roleOperator, c.incidentAck)
+	c.handle("POST /incidents/{id}/ack", ackRole, c.incidentAck)
 	c.handle("POST /silences", roleOperator, c.silenceCreate)
 	c.handle("POST /silences/{id}/delete", roleOperator, c.silenceDelete)
 

@@ -68,6 +68,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, q *request) 
 		return
 	}
 	for _, m := range ms {
+		m = shown(q, m)
 		d.Recent = append(d.Recent, historyRow{Message: m, Summary: summarize(m), Short: shorten(strings.ReplaceAll(m.Text, "\n", " "), 40)})
 	}
 	d.Balances = c.balances(ctx, q.Lang, false)

@@ -144,6 +144,10 @@ func (c *Console) historyPage(w http.ResponseWriter, r *http.Request, q *request
 		d.FirstURL = "/history?" + h.values().Encode()
 	}
 	for _, m := range ms {
+		if hiddenFrom(q, h.Filter, m) {
+			continue
+		}
+		m = shown(q, m)
 		d.Rows = append(d.Rows, historyRow{Message: m, Summary: summarize(m), Short: shorten(strings.ReplaceAll(m.Text, "\n", " "), 60)})
 	}
 	c.render(w, r, q, "history", "history.title", "history", d)
@@ -165,7 +169,7 @@ func (c *Console) messagePage(w http.ResponseWriter, r *http.Request, q *request
 	if c.failStore(w, r, q, err) {
 		return
 	}
-	d := messageData{M: m, Summary: summarize(m), Count: c.countText(q.Lang, m.Text, m.Title), Names: map[sms.Phone]string{}}
+	d := messageData{M: shown(q, m), Summary: summarize(m), Count: c.countText(q.Lang, m.Text, m.Title), Names: map[sms.Phone]string{}}
 	if len(m.Deliveries) <= 50 {
 		for _, dl := range m.Deliveries {
 			if ct, err := c.contactByPhone(r.Context(), dl.Phone); err == nil && ct != nil {

@@ -120,7 +120,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, c Caller)
 	writeJSON(w, s.opt.Log, http.StatusAccepted, s.messageJSON(m))
 }
 
-func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, _ Caller) {
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, c Caller) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		writeError(w, s.opt.Log, badRequest("id", "must be a positive integer"))
@@ -131,10 +131,10 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, _ Caller) {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	writeJSON(w, s.opt.Log, http.StatusOK, s.messageJSON(m))
+	writeJSON(w, s.opt.Log, http.StatusOK, forCaller(c, s.messageJSON(m)))
 }
 
-func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ Caller) {
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, c Caller) {
 	f, err := messageFilter(r)
 	if err != nil {
 		writeError(w, s.opt.Log, err)
@@ -150,7 +150,9 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ Caller) 
 		Next     string        `json:"next,omitempty"`
 	}{Messages: []messageJSON{}}
 	for _, m := range ms {
-		out.Messages = append(out.Messages, s.messageJSON(m))
+		if !hiddenFrom(c, f, m) {
+			out.Messages = append(out.Messages, forCaller(c, s.messageJSON(m)))
+		}
 	}
 	if len(ms) == f.Limit {
 		q := r.URL.Query()
