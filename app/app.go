@@ -146,7 +146,7 @@ func (a *App) build() error {
 	a.Dispatcher = dispatcher.New(dispatcher.Options{
 		Store: a.Store, Providers: ps, Log: a.Log.With("part", "dispatcher"),
 		CallTimeout: timeout, RetryInitial: cfg.SMS.Retry.Initial.D(), RetryMax: cfg.SMS.Retry.Max.D(),
-		GiveUpAfter: cfg.SMS.Retry.GiveUpAfter.D(), Observe: a.observeCall,
+		GiveUpAfter: cfg.SMS.Retry.GiveUpAfter.D(), Observe: a.observeCall, Uncertain: a.observeUncertain,
 	})
 	groups := map[string][]string{}
 	for _, g := range cfg.Alerting.Groups {
@@ -168,6 +168,12 @@ func (a *App) build() error {
 func (a *App) observeCall(provider string, receivers int, err error, took time.Duration) {
 	if a.Metrics != nil {
 		a.Metrics.Observe(provider, receivers, err, took)
+	}
+}
+
+func (a *App) observeUncertain(provider, outcome string, n int) {
+	if a.Metrics != nil {
+		a.Metrics.Uncertain(provider, outcome, n)
 	}
 }
 

@@ -29,6 +29,7 @@ type Metrics struct {
 	accepted *prometheus.CounterVec   // source
 	calls    *prometheus.CounterVec   // provider, result
 	seconds  *prometheus.HistogramVec // provider
+	unsure   *prometheus.CounterVec   // provider, outcome
 	handler  http.Handler
 }
 
@@ -56,6 +57,10 @@ func NewMetrics(a *App) *Metrics {
 			Name: "munja_gateway_call_seconds", Help: "Duration of gateway send calls.", Buckets: callBuckets,
 		}, []string{"provider"}),
 	}
+	m.unsure = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "munja_gateway_uncertain_total",
+		Help: "Receivers of gateway calls whose answer never came, by what became of them: found (the gateway had accepted them), not_found (it had not: sent again), resent (it could not be asked: sent again, possibly twice).",
+	}, []string{"provider", "outcome"})
 	for _, src := range sms.Sources {
 		m.accepted.WithLabelValues(src)
 	}
@@ -68,7 +73,7 @@ func NewMetrics(a *App) *Metrics {
 		Name: "munja_start_time_seconds", Help: "When this munja process started (Unix time).",
 	})
 	started.Set(float64(time.Now().Unix()))
-	m.reg.MustRegister(m.accepted, m.calls, m.seconds, started, newStateCollector(a),
+	m.reg.MustRegister(m.accepted, m.calls, m.seconds, m.unsure, started, newStateCollector(a),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
 		ErrorLog:      promLogger{a.Log},
@@ -81,6 +86,12 @@ func NewMetrics(a *App) *Metrics {
 func (m *Metrics) Observe(provider string, _ int, err error, took time.Duration) {
 	m.calls.WithLabelValues(provider, callResult(err)).Inc()
 	m.seconds.WithLabelValues(provider).Observe(took.Seconds())
+}
+
+// Uncertain is dispatcher.Options.Uncertain: what became of receivers of a
+// call whose answer never came.
+func (m *Metrics) Uncertain(provider, outcome string, n int) {
+	m.unsure.WithLabelValues(provider, outcome).Add(float64(n))
 }
 
 func callResult(err error) string {

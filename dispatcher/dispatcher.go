@@ -40,6 +40,14 @@ type Options struct {
 	GiveUpAfter  time.Duration // fail a delivery after trying this long (default 24h)
 	// Observe, when set, is told about every gateway call (for metrics).
 	Observe func(provider string, receivers int, err error, took time.Duration)
+	// Uncertain, when set, is told what became of receivers of calls
+	// whose answer never came (settle): "found" (the gateway had them),
+	// "not_found" (it did not: sent again), "resent" (the gateway cannot
+	// be asked, or could not be: sent again, possibly twice).
+	Uncertain func(provider, outcome string, receivers int)
+	// LookupWait is how long after an uncertain call the gateway is asked
+	// whether it accepted it, and between tries (default CallTimeout).
+	LookupWait time.Duration
 }
 
 // Dispatcher sends queued deliveries. Safe for concurrent use.
@@ -75,6 +83,9 @@ func New(opt Options) *Dispatcher {
 	}
 	if opt.CallTimeout <= 0 {
 		opt.CallTimeout = 10 * time.Second
+	}
+	if opt.LookupWait <= 0 {
+		opt.LookupWait = opt.CallTimeout
 	}
 	if opt.Lease <= 0 {
 		opt.Lease = max(2*time.Minute, 4*opt.CallTimeout*time.Duration(max(1, len(opt.Providers))))
@@ -363,7 +374,18 @@ func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
 		}
 		var failed []sms.Delivery
 		for _, chunk := range chunks(pending, max(1, p.MaxBatch())) {
+			since := d.opt.Now()
 			ups, err := d.call(ctx, p, j.msg, chunk)
+			if err != nil && provider.IsUncertain(err) {
+				// The gateway may have it: ask before anything is sent
+				// again; only what it does not have goes on.
+				var found []store.DeliveryUpdate
+				found, chunk, err = d.settle(ctx, p, j.msg, chunk, since, err)
+				updates = append(updates, found...)
+				if len(chunk) == 0 {
+					continue
+				}
+			}
 			if err != nil {
 				failed = append(failed, chunk...)
 				reasons = append(reasons, err.Error())

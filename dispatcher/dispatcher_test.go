@@ -525,3 +525,78 @@ func TestStoreNotWritableBacksOff(t *testing.T) {
 		t.Errorf("delivered %d, want 1", n)
 	}
 }
+
+// TestLateAnswerIsNotSentTwice: the gateway accepts every send but answers
+// after munja's call timeout. munja asks it (/list/, /sms_list/) before
+// sending again and records what it has: each message goes out once (the
+// fault campaign saw 17 of 20 go out 2–3 times).
+func TestLateAnswerIsNotSentTwice(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{})
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	f.d = dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), CallTimeout: 300 * time.Millisecond,
+		LookupWait: 100 * time.Millisecond, RetryInitial: 10 * time.Millisecond, RetryMax: 10 * time.Millisecond, Now: time.Now,
+		Uncertain: func(_, outcome string, n int) { mu.Lock(); outcomes[outcome] += n; mu.Unlock() }})
+	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.LateAnswer, Delay: time.Second})
+	var ids []int64
+	for i := range 20 {
+		ids = append(ids, f.submit("[경고] httpd 프로세스가 동작하지 않습니다.", fmt.Sprintf("0105555%04d", i)).ID)
+	}
+	// Dispatch as munja serve would (retries due again after 10 ms) until
+	// every delivery is final.
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		f.dispatch()
+		done := true
+		for _, id := range ids {
+			done = done && f.message(id).Deliveries[0].Status.Final()
+		}
+		if done {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sends := 0
+	for _, r := range f.fakes[0].Requests() {
+		if r.Path == "/send/" {
+			sends++
+		}
+	}
+	if sends != 20 || len(f.fakes[0].Delivered()) != 20 {
+		t.Errorf("%d /send/ calls, %d delivered, want 20 each (no message sent twice)", sends, len(f.fakes[0].Delivered()))
+	}
+	for _, id := range ids {
+		d := f.message(id).Deliveries[0]
+		if d.Status != sms.StatusSent || d.ProviderMsgID == "" || d.Attempts != 1 {
+			t.Errorf("delivery %+v: want sent once with the gateway's message id", d)
+		}
+	}
+	if outcomes["found"] != 20 || outcomes["resent"] != 0 {
+		t.Errorf("uncertain outcomes %v, want 20 found", outcomes)
+	}
+}
+
+// TestUncertainNotAcceptedIsSentAgain: the gateway got the request but did
+// not take it (it stalled and dropped it); asked, it has nothing, so the
+// message is sent again and delivered once.
+func TestUncertainNotAcceptedIsSentAgain(t *testing.T) {
+	f := newFixture(t, 1, dispatcher.Options{})
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	f.d = dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), CallTimeout: 300 * time.Millisecond,
+		LookupWait: 50 * time.Millisecond, RetryInitial: time.Millisecond, RetryMax: time.Millisecond, Now: time.Now,
+		Uncertain: func(_, outcome string, n int) { mu.Lock(); outcomes[outcome] += n; mu.Unlock() }})
+	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.Timeout, Delay: 5 * time.Second, Count: 1})
+	m := f.submit("재전송", "01011112222")
+	deadline := time.Now().Add(10 * time.Second)
+	for f.message(m.ID).Deliveries[0].Status != sms.StatusSent && time.Now().Before(deadline) {
+		f.dispatch()
+		time.Sleep(5 * time.Millisecond)
+	}
+	if d := f.message(m.ID).Deliveries[0]; d.Status != sms.StatusSent || len(f.fakes[0].Delivered()) != 1 {
+		t.Fatalf("delivery %+v, %d delivered: want sent once after the gateway said it had nothing", d, len(f.fakes[0].Delivered()))
+	}
+	if outcomes["not_found"] != 1 {
+		t.Errorf("uncertain outcomes %v, want 1 not_found", outcomes)
+	}
+}

@@ -73,6 +73,15 @@ type (
 	Reporter interface {
 		Reports(ctx context.Context, messageID string) ([]RecipientReport, error)
 	}
+	// Looker tells whether the gateway accepted a send whose answer never
+	// came (an Uncertain error): the receivers of b it accepted from a
+	// request with b's text made at or after since, each with the
+	// gateway's message id. A receiver it does not return was not
+	// accepted and may be sent again. An error means the gateway could not
+	// be asked.
+	Looker interface {
+		Lookup(ctx context.Context, b Batch, since time.Time) (map[sms.Phone]string, error)
+	}
 )
 
 // Error is a classified gateway failure. Every provider returns *Error (or
@@ -84,7 +93,12 @@ type Error struct {
 	Korean    string // operator-friendly explanation in Korean
 	English   string // the same in English
 	Permanent bool   // retrying the same request cannot succeed (bad key, IP, sender, number)
-	Err       error  // underlying error, if any
+	// Uncertain: the request reached the gateway but no answer telling its
+	// outcome came back (a timeout after the request was written, a
+	// connection cut while reading the answer, a proxy's 504): the gateway
+	// may have accepted it. Ask it (Looker) before sending again.
+	Uncertain bool
+	Err       error // underlying error, if any
 }
 
 func (e *Error) Error() string {
@@ -109,6 +123,13 @@ func (e *Error) Unwrap() error { return e.Err }
 func IsPermanent(err error) bool {
 	var pe *Error
 	return errors.As(err, &pe) && pe.Permanent
+}
+
+// IsUncertain reports whether err is a gateway call whose outcome is
+// unknown: the gateway may have accepted it.
+func IsUncertain(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && pe.Uncertain
 }
 
 // Factory builds a provider from its config. hc carries no timeout of its

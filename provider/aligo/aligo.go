@@ -12,9 +12,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/config"
@@ -48,6 +50,7 @@ var (
 	_ provider.Provider = (*Client)(nil)
 	_ provider.Balancer = (*Client)(nil)
 	_ provider.Reporter = (*Client)(nil)
+	_ provider.Looker   = (*Client)(nil)
 )
 
 // New builds an Aligo provider; it has the provider.Factory signature.
@@ -261,15 +264,21 @@ func (c *Client) call(ctx context.Context, path string, form url.Values, out any
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
 	req.Header.Set("Accept", "application/json, text/html")
+	// Whether the request was written decides what a failure means: before,
+	// Aligo cannot have it; after, it may have accepted it (Uncertain).
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
+	}))
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return c.transportError(ctx, err)
+		return c.transportError(ctx, err, wrote.Load())
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return c.transportError(ctx, err)
+		return c.transportError(ctx, err, true)
 	}
 	c.log.Debug("aligo call", "path", path, "status", resp.StatusCode, "bytes", len(body), "took", time.Since(start))
 	if len(body) > maxBody {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -57,12 +58,17 @@ func (c *Client) gatewayError(code int64, msg string) *provider.Error {
 
 // transportError classifies a failure before a usable answer arrived. All
 // of them are retryable: the gateway may well accept the same request later.
-func (c *Client) transportError(ctx context.Context, err error) *provider.Error {
-	e := &provider.Error{Provider: c.name, Err: err}
+func (c *Client) transportError(ctx context.Context, err error, wrote bool) *provider.Error {
+	e := &provider.Error{Provider: c.name, Err: err, Uncertain: wrote}
 	var ne net.Error
+	timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
-		(errors.As(err, &ne) && ne.Timeout()):
+	case timeout && wrote:
+		e.Code = "timeout"
+		e.Korean = "Aligo가 요청을 받은 뒤 제때 응답하지 않았습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
+		e.English = "Aligo got the request but did not answer in time (munja asks whether it was accepted before sending again)"
+	case timeout:
 		e.Code = "timeout"
 		e.Korean = "Aligo 응답 시간 초과 (다시 시도합니다)"
 		e.English = "Aligo did not answer in time (will retry)"
@@ -70,6 +76,10 @@ func (c *Client) transportError(ctx context.Context, err error) *provider.Error 
 		e.Code = "canceled"
 		e.Korean = "Aligo 호출이 취소되었습니다"
 		e.English = "the Aligo call was cancelled"
+	case wrote:
+		e.Code = "network"
+		e.Korean = "요청을 보낸 뒤 Aligo와의 연결이 끊겼습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
+		e.English = "the connection to Aligo broke after the request was sent (munja asks whether it was accepted before sending again)"
 	default:
 		e.Code = "network"
 		e.Korean = "Aligo에 연결할 수 없습니다 (다시 시도합니다)"
@@ -89,6 +99,9 @@ func (c *Client) statusError(status int, body []byte) *provider.Error {
 		Message:  snippet(c.redact(string(body))),
 	}
 	if status >= 500 || status == 408 || status == 429 {
+		// A proxy's 504 means it gave up waiting for Aligo, which may
+		// have accepted the request.
+		e.Uncertain = status == http.StatusGatewayTimeout
 		e.Korean = fmt.Sprintf("Aligo 서버 오류 (HTTP %d, 다시 시도합니다)", status)
 		e.English = fmt.Sprintf("Aligo server error (HTTP %d, will retry)", status)
 		return e

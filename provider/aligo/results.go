@@ -132,3 +132,67 @@ func (c *Client) List(ctx context.Context, page, pageSize int) (ListPage, error)
 	}
 	return out, nil
 }
+
+// Lookup bounds: the /list/ pages read (newest first), and the allowance
+// for the gateway's clock against munja's.
+const (
+	lookupPages    = 5
+	lookupPageSize = 100
+	lookupSkew     = 2 * time.Minute
+)
+
+// Lookup implements provider.Looker with /list/ and /sms_list/: among the
+// requests Aligo registered since since (less lookupSkew), those with b's
+// text, and among their receivers those of b. Test-mode requests are not
+// listed by Aligo (as far as is known, aligo-api.md §2.6), so a test send is
+// never found and is sent again — harmless, it is not delivered.
+func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) (map[sms.Phone]string, error) {
+	want := map[sms.Phone]bool{}
+	for _, p := range b.Receivers {
+		want[normPhone(string(p))] = true
+	}
+	text := normText(b.Text)
+	out := map[sms.Phone]string{}
+	for page := 1; page <= lookupPages; page++ {
+		lp, err := c.List(ctx, page, lookupPageSize)
+		if err != nil {
+			return nil, err
+		}
+		older := false
+		for _, it := range lp.Items {
+			if !it.Registered.IsZero() && it.Registered.Before(since.Add(-lookupSkew)) {
+				older = true
+				continue
+			}
+			if it.Type == "AT" || normText(it.Text) != text {
+				continue
+			}
+			reps, err := c.Reports(ctx, it.MessageID)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range reps {
+				if p := normPhone(string(r.Phone)); want[p] && out[p] == "" {
+					out[p] = it.MessageID
+				}
+			}
+		}
+		if older || !lp.Next || len(out) == len(want) {
+			break
+		}
+	}
+	return out, nil
+}
+
+// normText compares texts as Aligo may store them (line endings, edges).
+func normText(s string) string {
+	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
+}
+
+// normPhone is a receiver in national digits when it parses.
+func normPhone(s string) sms.Phone {
+	if p, err := sms.ParsePhone(s); err == nil {
+		return p
+	}
+	return sms.Phone(strings.TrimSpace(s))
+}

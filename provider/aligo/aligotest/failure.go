@@ -20,13 +20,18 @@ const (
 	BadKey            // -101 "인증오류입니다." even for the right key
 	UnregisteredSender
 	PartialError // the last Failure.ErrorCount receivers are rejected (error_cnt)
+	// LateAnswer (on /send/ only) handles the request (it is accepted and listed by
+	// /list/ and /sms_list/), then holds the answer Failure.Delay (default
+	// 30s), whether or not the client still waits: the gateway that accepts
+	// and answers after the client's timeout.
+	LateAnswer
 )
 
 // Failure is an injected failure; the zero value means none.
 type Failure struct {
 	Mode       Mode
 	Status     int           // HTTPStatus
-	Delay      time.Duration // Timeout
+	Delay      time.Duration // Timeout, LateAnswer
 	ErrorCount int           // PartialError
 	// Count > 0 makes only the next Count affected requests fail; after
 	// that the failure clears itself. 0 = until SetFailure(Failure{}).

@@ -263,6 +263,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, body)
 		return
 	}
+	if r.URL.Path != "/send/" {
+		handler(w, r.URL.Path, form, files)
+		return
+	}
+	if f, late := s.takeFailure(LateAnswer); late {
+		rec := httptest.NewRecorder()
+		handler(rec, r.URL.Path, form, files)
+		d := f.Delay
+		if d <= 0 {
+			d = 30 * time.Second
+		}
+		t := time.NewTimer(d) // the client going away does not undo the send
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-s.done:
+			return
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
 	handler(w, r.URL.Path, form, files)
 }
 
