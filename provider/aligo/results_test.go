@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
+	"github.com/munja-sms/munja/sms"
 )
 
 func TestRemain(t *testing.T) {
@@ -142,5 +144,65 @@ func TestList(t *testing.T) {
 	if err != nil || len(p.Items) != 1 || p.Items[0].MessageID != "146719121" || p.Items[0].Count != 2 || !p.Next ||
 		!p.Items[0].Registered.Equal(time.Date(2020, 10, 13, 19, 17, 11, 0, kst)) {
 		t.Errorf("observed list: %+v %v", p, err)
+	}
+}
+
+// TestLookup: after an uncertain send, Lookup finds the receivers Aligo
+// accepted from requests with the same text since the call, with their
+// message id, and nothing else.
+func TestLookup(t *testing.T) {
+	gw := aligotest.New(t)
+	c, _ := newClient(t, gw.ProviderConfig())
+	ctx := context.Background()
+	since := time.Now()
+	send := func(text string, to ...sms.Phone) string {
+		t.Helper()
+		r, err := c.Send(ctx, provider.Batch{Text: text, Kind: sms.KindSMS, Receivers: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.MessageID
+	}
+	a := send("[경고] httpd 프로세스가 동작하지 않습니다.", "01011112222", "01033334444")
+	send("다른 문자", "01055556666")
+	got, err := c.Lookup(ctx, provider.Batch{Text: "[경고] httpd 프로세스가 동작하지 않습니다.",
+		Receivers: []sms.Phone{"01011112222", "01033334444", "01077778888"}}, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["01011112222"] != a || got["01033334444"] != a {
+		t.Errorf("lookup %v, want both receivers of %s and not 010-7777-8888", got, a)
+	}
+	// Requests older than the call (beyond the clock allowance) do not count.
+	got, err = c.Lookup(ctx, provider.Batch{Text: "[경고] httpd 프로세스가 동작하지 않습니다.",
+		Receivers: []sms.Phone{"01011112222"}}, time.Now().Add(time.Hour))
+	if err != nil || len(got) != 0 {
+		t.Errorf("lookup of a later call: %v %v", got, err)
+	}
+	gw.SetFailure(aligotest.Failure{Mode: aligotest.HTTPStatus, Status: 503})
+	if _, err := c.Lookup(ctx, provider.Batch{Text: "x", Receivers: []sms.Phone{"01011112222"}}, since); err == nil {
+		t.Error("lookup during an outage answered")
+	}
+}
+
+// TestUncertainOnlyAfterTheRequestWentOut: a late answer (request written,
+// no answer in time) is uncertain; a gateway that cannot be reached is a
+// plain retryable failure.
+func TestUncertainOnlyAfterTheRequestWentOut(t *testing.T) {
+	gw := aligotest.New(t)
+	cfg := gw.ProviderConfig()
+	cfg.Timeout = config.Duration(200 * time.Millisecond)
+	c, _ := newClient(t, cfg)
+	gw.SetFailure(aligotest.Failure{Mode: aligotest.LateAnswer, Delay: 2 * time.Second})
+	_, err := c.Send(context.Background(), provider.Batch{Text: "늦은 응답", Kind: sms.KindSMS, Receivers: []sms.Phone{"01011112222"}})
+	if !provider.IsUncertain(err) || provider.IsPermanent(err) {
+		t.Errorf("late answer: %v, want uncertain", err)
+	}
+	gw.SetFailure(aligotest.Failure{})
+	cfg.BaseURL = "http://127.0.0.1:1" // nothing listens
+	c, _ = newClient(t, cfg)
+	_, err = c.Send(context.Background(), provider.Batch{Text: "연결 불가", Kind: sms.KindSMS, Receivers: []sms.Phone{"01011112222"}})
+	if err == nil || provider.IsUncertain(err) || provider.IsPermanent(err) {
+		t.Errorf("unreachable: %v, want retryable and certain", err)
 	}
 }
