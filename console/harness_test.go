@@ -50,6 +50,7 @@ type harnessOpts struct {
 	dispatcher bool // run a dispatcher, so messages get sent (dryrun)
 	perDay     int
 	providers  []provider.Provider
+	now        func() time.Time // the console's clock; nil: time.Now
 }
 
 // notifier records what the alert engine wanted to send.
@@ -102,7 +103,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	ob := outbox.New(outbox.Options{Store: st, DefaultSender: cfg.SMS.Sender, Location: cfg.Location(),
 		Limits: outbox.Limits{PerDay: cfg.SMS.Limits.PerDay}, Wake: wake})
 	monitor := &alert.Holder{}
-	con, err := New(Options{Store: st, Outbox: ob, Providers: ps, Config: cfg, Log: log, Monitor: monitor})
+	con, err := New(Options{Store: st, Outbox: ob, Providers: ps, Config: cfg, Log: log, Monitor: monitor, Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,98 +1,155 @@
 package console
 
 import (
+	"maps"
+	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Login rate limits: failures within loginWindow per user name and per
-// client address. Offices share one address behind NAT, so the address
-// allows more.
+// Login throttling: slow guessing down, never lock an account. A hard
+// lock after a few failures would let anyone lock the admin out at will.
+//
+// Per client address: three attempts are free, then each further one must
+// wait 1 s, 2 s, 4 s … (at most maxAddrDelay) after the one before.
+// Per user name, over all addresses: the same from freeNameFails on, but
+// at most maxNameDelay, and only for addresses that have failed
+// themselves: a name under attack never keeps its owner out, at worst it
+// costs an owner who mistyped a few seconds. Every attempt counts as a
+// failure until it succeeds, so parallel requests cannot slip through
+// one opening; a success clears its address.
 const (
-	loginWindow     = 15 * time.Minute
-	maxFailsPerUser = 5
-	maxFailsPerIP   = 20
-	maxTrackedKeys  = 10000
+	freeAddrFails  = 3
+	maxAddrDelay   = 15 * time.Minute
+	freeNameFails  = 3
+	maxNameDelay   = 4 * time.Second
+	forgetAfter    = time.Hour // an entry this quiet, and not waiting, starts over
+	maxTrackedKeys = 10000     // per table
 )
 
-// limiter counts recent login failures per key ("user:NAME", "ip:ADDR").
+// throttle is one address's or name's recent failures.
+type throttle struct {
+	fails int
+	last  time.Time // the last counted attempt
+	until time.Time // no attempt before this
+}
+
+func (t *throttle) stale(now time.Time) bool {
+	return !now.Before(t.until) && now.Sub(t.last) >= forgetAfter
+}
+
+// delay is the wait after n failures, the first free ones free: 1 s, then
+// doubling up to most.
+func delay(n, free int, most time.Duration) time.Duration {
+	if n < free {
+		return 0
+	}
+	if n-free >= 30 {
+		return most
+	}
+	return min(time.Second<<(n-free), most)
+}
+
+// limiter throttles login attempts by client address and by user name.
 type limiter struct {
 	now   func() time.Time
 	mu    sync.Mutex
-	fails map[string][]time.Time
+	addrs map[string]*throttle
+	names map[string]*throttle
 }
 
 func newLimiter(now func() time.Time) *limiter {
-	return &limiter{now: now, fails: map[string][]time.Time{}}
+	return &limiter{now: now, addrs: map[string]*throttle{}, names: map[string]*throttle{}}
 }
 
-func limitFor(key string) int {
-	if strings.HasPrefix(key, "ip:") {
-		return maxFailsPerIP
+// addrKey is the address throttled: an IPv6 address's /64, which one
+// host usually holds whole.
+func addrKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
 	}
-	return maxFailsPerUser
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.WithZone("").Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }
 
-// blocked reports whether any key has used up its failures, and how long
-// until the oldest counted failure leaves the window.
-func (l *limiter) blocked(keys ...string) (time.Duration, bool) {
+// attempt asks whether a login from addr for name may be tried now. If so,
+// it counts as a failure until succeeded says otherwise; if not, wait is
+// how long until it may.
+func (l *limiter) attempt(addr, name string) (wait time.Duration, ok bool) {
 	now := l.now()
+	ak, nk := addrKey(addr), strings.ToLower(name)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var wait time.Duration
-	for _, k := range keys {
-		ts := l.recent(k, now)
-		if n := limitFor(k); len(ts) >= n {
-			wait = max(wait, ts[len(ts)-n].Add(loginWindow).Sub(now))
+	a, n := l.get(l.addrs, ak, now), l.get(l.names, nk, now)
+	if a != nil {
+		wait = a.until.Sub(now)
+		if n != nil && a.fails > 0 { // a clean address never waits for a name
+			wait = max(wait, n.until.Sub(now))
 		}
 	}
-	return wait, wait > 0
+	if wait > 0 {
+		return wait, false
+	}
+	if a == nil {
+		a = l.put(l.addrs, ak, now)
+	}
+	a.fails++
+	a.last, a.until = now, now.Add(delay(a.fails, freeAddrFails, maxAddrDelay))
+	if n == nil {
+		n = l.put(l.names, nk, now)
+	}
+	n.fails++
+	n.last = now
+	if !now.Before(n.until) { // failures while a name waits do not push it further
+		n.until = now.Add(delay(n.fails, freeNameFails, maxNameDelay))
+	}
+	return 0, true
 }
 
-// recent drops failures older than the window. Caller holds l.mu.
-func (l *limiter) recent(k string, now time.Time) []time.Time {
-	ts := l.fails[k]
-	i := 0
-	for i < len(ts) && !ts[i].After(now.Add(-loginWindow)) {
-		i++
-	}
-	if i > 0 {
-		ts = ts[i:]
-		if len(ts) == 0 {
-			delete(l.fails, k)
-		} else {
-			l.fails[k] = ts
-		}
-	}
-	return ts
-}
-
-// fail records one failure for every key.
-func (l *limiter) fail(keys ...string) {
-	now := l.now()
+// succeeded records that the attempt from addr for name was right: the
+// address starts over, and the attempt no longer counts against the name.
+func (l *limiter) succeeded(addr, name string) {
+	ak, nk := addrKey(addr), strings.ToLower(name)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.fails) >= maxTrackedKeys {
-		for k := range l.fails {
-			l.recent(k, now)
-		}
-	}
-	for _, k := range keys {
-		if len(l.fails) >= maxTrackedKeys && l.fails[k] == nil {
-			continue // full of live entries: the other keys still count
-		}
-		ts := append(l.recent(k, now), now)
-		if n := limitFor(k); len(ts) > 2*n {
-			ts = ts[len(ts)-2*n:]
-		}
-		l.fails[k] = ts
+	delete(l.addrs, ak)
+	if n := l.names[nk]; n != nil && n.fails > 0 {
+		n.fails--
 	}
 }
 
-// reset forgets a key's failures (after a successful login).
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	delete(l.fails, key)
-	l.mu.Unlock()
+// get returns k's entry, nil when there is none or it went stale.
+// Caller holds l.mu.
+func (l *limiter) get(t map[string]*throttle, k string, now time.Time) *throttle {
+	e := t[k]
+	if e != nil && e.stale(now) {
+		delete(t, k)
+		return nil
+	}
+	return e
+}
+
+// put adds an empty entry for k, making room first when the table is
+// full: stale entries go, then, down to 7/8 of the cap, those that failed
+// longest ago. Caller holds l.mu.
+func (l *limiter) put(t map[string]*throttle, k string, now time.Time) *throttle {
+	if len(t) >= maxTrackedKeys {
+		maps.DeleteFunc(t, func(_ string, e *throttle) bool { return e.stale(now) })
+		if keep := maxTrackedKeys * 7 / 8; len(t) > keep {
+			keys := slices.SortedFunc(maps.Keys(t), func(a, b string) int { return t[a].last.Compare(t[b].last) })
+			for _, old := range keys[:len(t)-keep] {
+				delete(t, old)
+			}
+		}
+	}
+	e := &throttle{}
+	t[k] = e
+	return e
 }

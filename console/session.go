@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -265,10 +266,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, q *request) {
 	next := safeNext(r.PostFormValue("next"))
 	d := loginData{Name: name, Next: next}
 	ip := clientIP(r)
-	keys := []string{"ip:" + ip, "user:" + strings.ToLower(name)}
-	if wait, blocked := c.limiter.blocked(keys...); blocked {
-		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		d.Error = c.tf(q.Lang, "login.rate_limited", int(wait.Minutes())+1)
+	if wait, ok := c.limiter.attempt(ip, name); !ok {
+		d.Error = c.retryLater(w, q.Lang, wait)
 		c.renderLogin(w, r, q, http.StatusTooManyRequests, d)
 		return
 	}
@@ -289,13 +288,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, q *request) {
 		return
 	}
 	if !ok {
-		c.limiter.fail(keys...)
 		c.opt.Log.Warn("console: login failed", "user", name, "ip", ip)
 		d.Error = c.t(q.Lang, "login.failed")
 		c.renderLogin(w, r, q, http.StatusUnauthorized, d)
 		return
 	}
-	c.limiter.reset(keys[1])
+	c.limiter.succeeded(ip, name)
 	if _, err := c.opt.Store.DeleteExpiredSessions(ctx, c.opt.Now()); err != nil {
 		c.opt.Log.Warn("console: prune sessions", "err", err)
 	}
@@ -305,6 +303,17 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, q *request) {
 	}
 	c.audit(ctx, "user:"+u.Name, "user.login", u.Name, "ip "+ip)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// retryLater sets Retry-After for a throttled password attempt and
+// returns the message saying how long to wait.
+func (c *Console) retryLater(w http.ResponseWriter, lang string, wait time.Duration) string {
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	if secs < 60 {
+		return c.tf(lang, "login.rate_limited_seconds", secs)
+	}
+	return c.tf(lang, "login.rate_limited", (secs+59)/60)
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, q *request) {

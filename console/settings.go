@@ -301,11 +301,11 @@ func (c *Console) accountPage(w http.ResponseWriter, r *http.Request, q *request
 func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, q *request) {
 	ctx := r.Context()
 	tr := c.tr(q.Lang)
-	key := "user:" + strings.ToLower(q.userName())
 	d := accountData{Created: q.User.CreatedAt, Changed: q.User.PasswordChangedAt}
-	if wait, blocked := c.limiter.blocked(key); blocked {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		c.fail(w, r, q, http.StatusTooManyRequests, "login.rate_limited", int(wait.Minutes())+1)
+	ip := clientIP(r)
+	if wait, ok := c.limiter.attempt(ip, q.userName()); !ok {
+		status := http.StatusTooManyRequests
+		c.renderStatus(w, r, q, status, "error", "error.title", "", errorData{Status: status, Message: c.retryLater(w, q.Lang, wait)})
 		return
 	}
 	f, errs := decodeUserForm(r.PostForm, false, tr)
@@ -315,8 +315,9 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, q *requ
 		c.internal(w, r, q, err)
 		return
 	}
-	if !ok {
-		c.limiter.fail(key)
+	if ok {
+		c.limiter.succeeded(ip, q.userName())
+	} else {
 		d.Errs = formErrs{"current": tr("err.current_password")}
 	}
 	if len(d.Errs) > 0 {
