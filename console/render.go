@@ -158,8 +158,7 @@ func (c *Console) funcs(lang string) template.FuncMap {
 		"asset":  func(name string) string { return "/static/" + name + "?v=" + c.assets[name] },
 		"status": func(s sms.Status) string { return c.t(lang, "status."+string(s)) },
 		"count":  func(text, title string) byteCount { return c.countText(lang, text, title) },
-		"path":   url.PathEscape,
-		"query":  url.QueryEscape,
+		"path":   url.PathEscape, // one path segment; after "?" html/template escapes by itself (no "query": "%" became "%25")
 		"add":    func(a, b int) int { return a + b },
 		"join":   strings.Join,
 		"dict": func(kv ...any) map[string]any {
