@@ -129,6 +129,8 @@ type stateCollector struct {
 	a                              *App
 	deliveries, checkUp, incidents *prometheus.Desc
 	balance, balanceAt             *prometheus.Desc
+	providerUp, providerFailures   *prometheus.Desc
+	providerLastOK                 *prometheus.Desc
 	deliveryStatuses               []sms.Status
 }
 
@@ -145,6 +147,12 @@ func newStateCollector(a *App) *stateCollector {
 			"SMS the provider's balance still buys, as of the last poll.", []string{"provider"}, nil),
 		balanceAt: prometheus.NewDesc("munja_balance_timestamp_seconds",
 			"When the balance was last polled (Unix time).", []string{"provider"}, nil),
+		providerUp: prometheus.NewDesc("munja_provider_up",
+			"1 while the provider takes calls, 0 while it is marked down after failing (batches go to the next provider).", []string{"provider"}, nil),
+		providerFailures: prometheus.NewDesc("munja_provider_consecutive_failures",
+			"Gateway calls in a row that failed (0 after a call that worked).", []string{"provider"}, nil),
+		providerLastOK: prometheus.NewDesc("munja_provider_last_success_timestamp_seconds",
+			"When a gateway call last worked (Unix time); absent before the first.", []string{"provider"}, nil),
 		deliveryStatuses: []sms.Status{sms.StatusQueued, sms.StatusSending, sms.StatusSent, sms.StatusReserved,
 			sms.StatusDelivered, sms.StatusFailed, sms.StatusCanceled},
 	}
@@ -152,7 +160,8 @@ func newStateCollector(a *App) *stateCollector {
 
 // Describe implements prometheus.Collector.
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.deliveries, c.checkUp, c.incidents, c.balance, c.balanceAt} {
+	for _, d := range []*prometheus.Desc{c.deliveries, c.checkUp, c.incidents, c.balance, c.balanceAt,
+		c.providerUp, c.providerFailures, c.providerLastOK} {
 		ch <- d
 	}
 }
@@ -164,6 +173,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	c.collectDeliveries(ctx, ch)
 	c.collectMonitor(ch)
 	c.collectBalances(ctx, ch)
+	c.collectProviders(ch)
 }
 
 // gauge sends one sample; a label value the format cannot carry (invalid
@@ -217,6 +227,20 @@ func (c *stateCollector) collectBalances(ctx context.Context, ch chan<- promethe
 		default:
 			c.gauge(ch, c.balance, float64(b.SMS), p.Name())
 			c.gauge(ch, c.balanceAt, float64(b.At.Unix()), p.Name())
+		}
+	}
+}
+
+func (c *stateCollector) collectProviders(ch chan<- prometheus.Metric) {
+	for _, p := range c.a.Dispatcher.Providers() {
+		up := 0.0
+		if p.Up {
+			up = 1
+		}
+		c.gauge(ch, c.providerUp, up, p.Name)
+		c.gauge(ch, c.providerFailures, float64(p.Failures), p.Name)
+		if !p.LastSuccess.IsZero() {
+			c.gauge(ch, c.providerLastOK, float64(p.LastSuccess.Unix()), p.Name)
 		}
 	}
 }

@@ -57,6 +57,8 @@ type Dispatcher struct {
 
 	mu     sync.Mutex
 	health StoreHealth
+
+	gateways *breaker // each provider's health (health.go)
 }
 
 // When the store refuses a write, Run tries again after storeRetryInitial,
@@ -108,7 +110,7 @@ func New(opt Options) *Dispatcher {
 	if opt.GiveUpAfter <= 0 {
 		opt.GiveUpAfter = 24 * time.Hour
 	}
-	return &Dispatcher{opt: opt, wake: make(chan struct{}, 1), health: StoreHealth{Writable: true}}
+	return &Dispatcher{opt: opt, wake: make(chan struct{}, 1), health: StoreHealth{Writable: true}, gateways: newBreaker(opt.Providers)}
 }
 
 // StoreHealth reports whether the dispatcher's last write to the store
@@ -368,9 +370,16 @@ func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
 	var updates []store.DeliveryUpdate
 	var reasons []string
 	permanentOnly := true
-	for _, p := range d.opt.Providers {
+	for i, p := range d.opt.Providers {
 		if len(pending) == 0 {
 			break
+		}
+		// A provider marked down is skipped until its trial call is due
+		// (health.go) while a later one can take the batch; the last
+		// resort is called anyway: there is no other way to deliver.
+		if !d.gateways.allow(p.Name(), d.opt.Now()) && d.gateways.anyUp(d.opt.Providers[i+1:], d.opt.Now()) {
+			reasons = append(reasons, p.Name()+": marked down after failing calls")
+			continue
 		}
 		var failed []sms.Delivery
 		for _, chunk := range chunks(pending, max(1, p.MaxBatch())) {
@@ -437,6 +446,13 @@ func (d *Dispatcher) call(ctx context.Context, p provider.Provider, m sms.Messag
 	cancel()
 	if d.opt.Observe != nil {
 		d.opt.Observe(p.Name(), len(ds), err, time.Since(start))
+	}
+	if d.gateways.record(p.Name(), err, d.opt.Now()) {
+		if err != nil {
+			d.opt.Log.Warn("gateway marked down: batches go to the next provider until a trial call works", "provider", p.Name(), "err", err)
+		} else {
+			d.opt.Log.Info("gateway works again", "provider", p.Name())
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -600,3 +600,58 @@ func TestUncertainNotAcceptedIsSentAgain(t *testing.T) {
 		t.Errorf("uncertain outcomes %v, want 1 not_found", outcomes)
 	}
 }
+
+// TestHangingGatewayIsSkipped: the first provider hangs (its /send/ and
+// /list/ never answer). After the first call times out it is marked down
+// and the next batches go straight to the second provider instead of each
+// paying a call timeout (the fault campaign measured a median of 24 s per
+// message); a trial call later brings it back once it answers.
+func TestHangingGatewayIsSkipped(t *testing.T) {
+	f := newFixture(t, 2, dispatcher.Options{})
+	f.fakes[1].RegisterSender(f.fakes[0].Sender)
+	clock := time.Now()
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	f.d = dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), CallTimeout: 200 * time.Millisecond,
+		LookupWait: 10 * time.Millisecond, Now: now})
+	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.Timeout, Delay: time.Minute})
+	start := time.Now()
+	for i := range 10 {
+		f.ob = outbox.New(outbox.Options{Store: f.st, DefaultSender: f.fakes[0].Sender, Now: now})
+		m := f.submit(fmt.Sprintf("장애 %d", i), "01011112222")
+		f.dispatch()
+		if d := f.message(m.ID).Deliveries[0]; d.Status != sms.StatusSent || d.Provider != "aligo2" {
+			t.Fatalf("message %d: %+v, want sent by aligo2", i, d)
+		}
+	}
+	sendsTo := func(fake *aligotest.Server) int {
+		n := 0
+		for _, r := range fake.Requests() {
+			if r.Path == "/send/" {
+				n++
+			}
+		}
+		return n
+	}
+	if n := sendsTo(f.fakes[0]); n != 1 {
+		t.Errorf("the hanging gateway got %d sends, want 1 (then marked down)", n)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("10 messages took %s with a hanging first gateway", took)
+	}
+	if ps := f.d.Providers(); ps[0].Up || !ps[1].Up || ps[0].Failures != 1 {
+		t.Errorf("provider states %+v", ps)
+	}
+
+	// It answers again: once its down period is over, a trial call brings
+	// it back.
+	f.fakes[0].SetFailure(aligotest.Failure{})
+	mu.Lock()
+	clock = clock.Add(time.Minute)
+	mu.Unlock()
+	m := f.submit("복구 후", "01011112222")
+	f.dispatch()
+	if d := f.message(m.ID).Deliveries[0]; d.Provider != "aligo1" || !f.d.Providers()[0].Up {
+		t.Errorf("after the trial: %+v, states %+v", d, f.d.Providers())
+	}
+}

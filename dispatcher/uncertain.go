@@ -13,7 +13,8 @@ import (
 // lookupTries is how many times the gateway is asked about an uncertain
 // call before munja gives up knowing and sends again. With the defaults
 // (10 s calls) a claim spends at most 10 + 2 × (10 + 10) s on it, well
-// inside its lease.
+// inside its lease. A lookup that gets no answer either is not tried again:
+// a gateway that hangs would only cost another timeout.
 const lookupTries = 2
 
 // settle decides what became of ds after an uncertain call to p made at
@@ -51,6 +52,9 @@ func (d *Dispatcher) settle(ctx context.Context, p provider.Provider, m sms.Mess
 		cancel()
 		if err != nil {
 			lookErr = err
+			if timedOut(err) {
+				break
+			}
 			continue
 		}
 		now := d.opt.Now()
