@@ -2,7 +2,7 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: test deps vet lint unit run build bench fuzz screenshots clean
+.PHONY: test deps vet lint unit run build bench fuzz screenshots reliability clean
 
 test: deps vet lint unit
 
@@ -39,6 +39,11 @@ bench:
 # A short run of every fuzz target (seed corpora run in `make test` already).
 fuzz:
 	@scripts/fuzz-all.sh 15s
+
+# The fault and attack scenarios in their long version (up to 30 minutes),
+# written to docs/RELIABILITY.md; their short version runs in `make test`.
+reliability:
+	@scripts/reliability.sh
 
 # PNGs of the console's main pages, taken in headless Chromium.
 screenshots: deps
