@@ -37,6 +37,7 @@ var allowed = map[string][]string{
 	"app":             {"*"},
 	"cmd/munja":       {"agent", "app", "auth", "check", "check/...", "config", "logwatch", "outbox", "provider", "sms", "store"},
 	"bench/...":       {"*"},
+	"reliability/...": {"*"},
 	"internal/layers": {},
 }
 
