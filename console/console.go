@@ -250,7 +250,12 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if unsafe {
 		r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody)
-		if !c.checkCSRF(r, q) {
+		ok, err := c.checkCSRF(r, q)
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			c.fail(w, r, q, http.StatusRequestEntityTooLarge, "err.too_large", fmt.Sprintf("%d MB", tooBig.Limit>>20))
+			return
+		}
+		if !ok {
 			c.opt.Log.Warn("console: CSRF token missing or wrong", "path", r.URL.Path, "user", q.userName())
 			c.fail(w, r, q, http.StatusForbidden, "err.csrf")
 			return

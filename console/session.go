@@ -153,8 +153,10 @@ func (c *Console) loadSession(r *http.Request, q *request) {
 }
 
 // checkCSRF parses the form and compares its csrf field with the session's
-// token (or, before login, the pre-session cookie) in constant time.
-func (c *Console) checkCSRF(r *http.Request, q *request) bool {
+// token (or, before login, the pre-session cookie) in constant time. A
+// form that cannot be read fails, with the reason (*http.MaxBytesError
+// when it is over the route's limit).
+func (c *Console) checkCSRF(r *http.Request, q *request) (bool, error) {
 	var err error
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		err = r.ParseMultipartForm(1 << 20)
@@ -162,10 +164,10 @@ func (c *Console) checkCSRF(r *http.Request, q *request) bool {
 		err = r.ParseForm()
 	}
 	if err != nil || q.CSRF == "" {
-		return false
+		return false, err
 	}
 	got := r.PostFormValue("csrf")
-	return subtle.ConstantTimeCompare([]byte(got), []byte(q.CSRF)) == 1
+	return subtle.ConstantTimeCompare([]byte(got), []byte(q.CSRF)) == 1, nil
 }
 
 // ensureCSRFCookie gives an anonymous visitor the pre-session token the
