@@ -155,6 +155,31 @@ func (d *Dispatcher) Wake() {
 	}
 }
 
+// reapEvery is how often Run hands back the claims of replicas that are
+// gone (a store.ClaimReaper: PostgreSQL).
+const reapEvery = 5 * time.Second
+
+// reap hands back the claims of replicas that are gone, when the store can
+// tell, at most every reapEvery; it reports whether any came back.
+func (d *Dispatcher) reap(ctx context.Context, last *time.Time) bool {
+	r, ok := d.opt.Store.(store.ClaimReaper)
+	if !ok || time.Since(*last) < reapEvery {
+		return false
+	}
+	*last = time.Now()
+	n, err := r.ReleaseDeadClaims(ctx, d.opt.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			d.opt.Log.Warn("cannot hand back the claims of stopped replicas; their lease will", "err", err)
+		}
+		return false
+	}
+	if n > 0 {
+		d.opt.Log.Warn("a replica stopped while sending: its deliveries are sent again now (a batch in flight may go out twice)", "deliveries", n)
+	}
+	return n > 0
+}
+
 // Run dispatches until ctx ends. Gateway calls already in flight when ctx
 // ends are allowed to finish (each is bounded by CallTimeout); Run returns
 // after they did. Deliveries not yet claimed stay queued for the next start.
@@ -168,7 +193,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	var lastClaim time.Time
 	failures := 0        // rounds in a row that failed
 	readFailing := false // NextDue fails (logged once)
+	var lastReap time.Time
 	for {
+		if d.reap(ctx, &lastReap) {
+			claim = true
+		}
 		if claim || time.Since(lastClaim) >= leaseSweep {
 			lastClaim = time.Now()
 			n, err := d.DispatchOnce(ctx, store.ClaimFilter{})

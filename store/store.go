@@ -384,6 +384,15 @@ type Leaser interface {
 	Lead(ctx context.Context, name string) (Lease, error)
 }
 
+// ClaimReaper is a store shared by replicas that can tell when one of
+// them is gone (PostgreSQL: its presence lock ended with its session):
+// ReleaseDeadClaims hands the deliveries that replica had claimed back to
+// the queue, due at now, instead of leaving them "sending" until their
+// lease runs out. Dispatchers call it every few seconds.
+type ClaimReaper interface {
+	ReleaseDeadClaims(ctx context.Context, now time.Time) (int, error)
+}
+
 // Lease is a leadership held: Lost is closed once it is no longer held
 // (after Release, or when the store could not keep it), from when on the
 // leader's work must stop; Release gives it up (more than once is fine).

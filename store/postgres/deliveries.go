@@ -21,7 +21,7 @@ import (
 // meanwhile is re-checked against the WHERE clause and dropped. %s narrows
 // the candidates (one message's deliveries).
 const claimSQL = `WITH claimed AS (
-	UPDATE deliveries SET status = 'sending', lease_until = $1, attempts = attempts + 1, updated_at = $2
+	UPDATE deliveries SET status = 'sending', lease_until = $1, attempts = attempts + 1, updated_at = $2, claimed_by = $4
 	WHERE id IN (
 		SELECT id FROM deliveries
 		WHERE status IN ('queued', 'sending')
@@ -39,10 +39,10 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, limit int, lea
 	if limit <= 0 {
 		return nil, nil
 	}
-	a := []any{defaults.TruncMS(now.Add(lease)), defaults.TruncMS(now), limit}
+	a := []any{defaults.TruncMS(now.Add(lease)), defaults.TruncMS(now), limit, db.owner(ctx)}
 	q := fmt.Sprintf(claimSQL, "")
 	if f.MessageID != 0 {
-		q = fmt.Sprintf(claimSQL, "\n\t\t\tAND message_id = $4")
+		q = fmt.Sprintf(claimSQL, "\n\t\t\tAND message_id = $5")
 		a = append(a, f.MessageID)
 	}
 	var claims []store.Claim

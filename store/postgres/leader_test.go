@@ -3,6 +3,9 @@ package postgres
 import (
 	"testing"
 	"time"
+
+	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
 )
 
 func tryLeader(t *testing.T, db *DB, name string) (func(), bool) {
@@ -111,5 +114,49 @@ func TestLeadershipReleaseClosesLost(t *testing.T) {
 	case <-l.Lost():
 	default:
 		t.Error("Lost still open after Release")
+	}
+}
+
+// TestDeadReplicaClaimsReleased: a replica that claimed deliveries and is
+// gone (its presence lock ended with its session) has its claims handed
+// back by another at once; a live replica's claims are never touched.
+func TestDeadReplicaClaimsReleased(t *testing.T) {
+	dsn := schemaURL(t)
+	a, b := open(t, dsn), open(t, dsn)
+	defer b.Close()
+	ctx := t.Context()
+	now := time.Now()
+	m := &sms.Message{Text: "claimed", Kind: sms.KindSMS, Source: "api", CreatedAt: now,
+		Deliveries: []sms.Delivery{{Phone: "01011112222"}, {Phone: "01033334444"}}}
+	if err := a.CreateMessage(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	claims, err := a.ClaimDeliveries(ctx, now, 10, 2*time.Minute, store.ClaimFilter{})
+	if err != nil || len(claims) != 2 {
+		t.Fatalf("claim: %v %d", err, len(claims))
+	}
+	// A alive: B releases nothing.
+	if n, err := b.ReleaseDeadClaims(ctx, now); err != nil || n != 0 {
+		t.Fatalf("release while the claimer lives: %d %v", n, err)
+	}
+	// A dies (its sessions end without a word): B hands its claims back.
+	a.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := b.ReleaseDeadClaims(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("released %d of the dead replica's 2 claims", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	again, err := b.ClaimDeliveries(ctx, now, 10, 2*time.Minute, store.ClaimFilter{})
+	if err != nil || len(again) != 2 || again[0].Delivery.Attempts != 2 {
+		t.Fatalf("claim after release: %v %+v", err, again)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,10 @@ type DB struct {
 
 	closed     atomic.Bool
 	poolClosed atomic.Bool // set when the pool is closed, after the committer returned
+
+	presenceMu sync.Mutex
+	presence   store.Lease // this replica's presence lock (presence.go)
+	ownerID    string      // its id, recorded in claims
 }
 
 // errClosed is returned by every call after Close.
@@ -131,6 +136,11 @@ func (db *DB) Close() error {
 	if db.creates != nil {
 		db.creates.Close()
 	}
+	db.presenceMu.Lock()
+	if db.presence != nil {
+		db.presence.Release()
+	}
+	db.presenceMu.Unlock()
 	db.poolClosed.Store(true)
 	db.pool.Close()
 	return nil
