@@ -87,25 +87,42 @@ func (c *Console) charErr(lang string, err error) string {
 	return charErr(func(k string, a ...any) string { return c.tf(lang, k, a...) }, err)
 }
 
+// textErr is sms.CheckText's refusal in the user's language: a control
+// or invisible character by its position and code point (never the
+// character itself), one CP949 lacks by charErr.
+func textErr(tr trFunc, s string, err error) string {
+	var fe *sms.FieldError
+	if errors.As(err, &fe) {
+		pos := 0
+		for _, r := range s {
+			pos++
+			if sms.Invisible(r) {
+				return tr("err.char_control", pos, fmt.Sprintf("U+%04X", r))
+			}
+		}
+	}
+	return charErr(tr, err)
+}
+
 // messageText checks a text and a title the way the outbox will.
 func messageText(v url.Values, errs formErrs, tr trFunc) (text, title string) {
 	text = sms.NormalizeNewlines(v.Get("text"))
 	title = strings.TrimSpace(sms.NormalizeNewlines(v.Get("title")))
-	switch n, err := sms.CountBytes(text); {
+	switch n, err := sms.CheckText("text", text); {
 	case len(text) > maxTextBytes:
 		errs.set("text", tr("err.text_long", thousands(sms.MaxLMSBytes)))
 	case err != nil:
-		errs.set("text", charErr(tr, err))
+		errs.set("text", textErr(tr, text, err))
 	case strings.TrimSpace(text) == "":
 		errs.set("text", tr("err.text_empty"))
 	case n > sms.MaxLMSBytes:
 		errs.set("text", tr("err.text_bytes", thousands(n), thousands(sms.MaxLMSBytes)))
 	}
-	switch n, err := sms.CountBytes(title); {
+	switch n, err := sms.CheckText("title", title); {
 	case len(title) > 1024:
 		errs.set("title", tr("err.title_bytes", len(title), sms.MaxTitleBytes))
 	case err != nil:
-		errs.set("title", charErr(tr, err))
+		errs.set("title", textErr(tr, title, err))
 	case n > sms.MaxTitleBytes:
 		errs.set("title", tr("err.title_bytes", n, sms.MaxTitleBytes))
 	case strings.Contains(title, "\n"):
