@@ -4,7 +4,10 @@ set -euo pipefail
 
 # Chromium for the console's browser tests (chromedp drives Debian's
 # package; nothing is downloaded by the test tool itself).
-if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi -e nanum -e 'noto.*cjk'; then
+# (fc-list's whole output is read first: grep -q stopping early would fail
+# the pipeline under pipefail and reinstall every time.)
+fonts=$(fc-list 2>/dev/null || true)
+if [ ! -x /usr/bin/chromium ] || ! grep -qi -e nanum -e 'noto.*cjk' <<<"$fonts"; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing chromium for the browser tests…"
     export DEBIAN_FRONTEND=noninteractive
