@@ -81,3 +81,38 @@ func (l Limits) Apply(phones []sms.Phone, u *Usage) (kept, dropped []sms.Phone, 
 	}
 	return kept, dropped, nil
 }
+
+// Window is what one transaction of limited inserts counts: deliveries
+// since Day (zero: no daily limit among them), and deliveries to each of
+// Phones since Hour. Messages of one batch were submitted within moments
+// of each other, so the earliest start of each is taken: it can only count
+// more, never let more through.
+type Window struct {
+	Day, Hour time.Time
+	Phones    []sms.Phone // distinct, in first-seen order
+}
+
+// WindowOf is the Window of the messages ms under their limits lims (same
+// length, index by index).
+func WindowOf(ms []*sms.Message, lims []Limits) Window {
+	var w Window
+	seen := map[sms.Phone]bool{}
+	for i, l := range lims {
+		if l.PerDay > 0 && (w.Day.IsZero() || l.DayStart.Before(w.Day)) {
+			w.Day = l.DayStart
+		}
+		if l.PerRecipientPerHour <= 0 {
+			continue
+		}
+		if w.Hour.IsZero() || l.HourStart.Before(w.Hour) {
+			w.Hour = l.HourStart
+		}
+		for _, d := range ms[i].Deliveries {
+			if !seen[d.Phone] {
+				seen[d.Phone] = true
+				w.Phones = append(w.Phones, d.Phone)
+			}
+		}
+	}
+	return w
+}

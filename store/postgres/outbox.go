@@ -162,39 +162,26 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 }
 
 // usage counts, inside tx and under budgetLock, what the limits of the
-// limited messages of cs count against: deliveries since the earliest day
-// start, and per phone since the earliest hour start (messages of one
-// batch were submitted within moments of each other; the earliest start
-// can only count more, never let more through).
+// limited messages of cs count against (store.WindowOf).
 func usage(ctx context.Context, tx pgx.Tx, cs []*create) (*store.Usage, error) {
 	u := &store.Usage{Phone: map[sms.Phone]int{}}
-	var day, hour time.Time
-	seen := map[sms.Phone]bool{}
-	var phones []string
-	for _, c := range cs {
-		if c.lim.PerDay > 0 && (day.IsZero() || c.lim.DayStart.Before(day)) {
-			day = c.lim.DayStart
-		}
-		if c.lim.PerRecipientPerHour > 0 {
-			if hour.IsZero() || c.lim.HourStart.Before(hour) {
-				hour = c.lim.HourStart
-			}
-			for _, d := range c.m.Deliveries {
-				if !seen[d.Phone] {
-					seen[d.Phone] = true
-					phones = append(phones, string(d.Phone))
-				}
-			}
-		}
+	ms, lims := make([]*sms.Message, len(cs)), make([]store.Limits, len(cs))
+	for i, c := range cs {
+		ms[i], lims[i] = c.m, c.lim
 	}
-	if !day.IsZero() {
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE created_at >= $1`, day).Scan(&u.Day); err != nil {
+	w := store.WindowOf(ms, lims)
+	if !w.Day.IsZero() {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE created_at >= $1`, w.Day).Scan(&u.Day); err != nil {
 			return nil, fmt.Errorf("count today's deliveries: %w", err)
 		}
 	}
-	if len(phones) > 0 {
+	if len(w.Phones) > 0 {
+		phones := make([]string, len(w.Phones))
+		for i, p := range w.Phones {
+			phones[i] = string(p)
+		}
 		rows, err := tx.Query(ctx, `SELECT phone, count(*) FROM deliveries
-			WHERE phone = ANY($1::text[]) AND created_at >= $2 GROUP BY phone`, phones, hour)
+			WHERE phone = ANY($1::text[]) AND created_at >= $2 GROUP BY phone`, phones, w.Hour)
 		if err != nil {
 			return nil, fmt.Errorf("count deliveries per phone: %w", err)
 		}

@@ -114,48 +114,40 @@ func recipients(m *sms.Message) []sms.Phone {
 }
 
 // usage counts, inside tx, what the limits of the limited messages of cs
-// count against: deliveries since the earliest day start, and per phone
-// since the earliest hour start (messages of one batch were submitted
-// within moments of each other; the earliest start can only count more,
-// never let more through).
+// count against (store.WindowOf).
 func (db *DB) usage(ctx context.Context, tx *sql.Tx, cs []*create) (*store.Usage, error) {
 	u := &store.Usage{Phone: map[sms.Phone]int{}}
-	var day, hour time.Time
-	phones := map[sms.Phone]bool{}
-	for _, c := range cs {
-		if c.lim.PerDay > 0 && (day.IsZero() || c.lim.DayStart.Before(day)) {
-			day = c.lim.DayStart
-		}
-		if c.lim.PerRecipientPerHour > 0 {
-			if hour.IsZero() || c.lim.HourStart.Before(hour) {
-				hour = c.lim.HourStart
-			}
-			for _, d := range c.m.Deliveries {
-				phones[d.Phone] = true
-			}
-		}
-	}
-	if !day.IsZero() {
+	w := store.WindowOf(messagesOf(cs))
+	if !w.Day.IsZero() {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE created_at >= ?`,
-			day.UnixMilli()).Scan(&u.Day); err != nil {
+			w.Day.UnixMilli()).Scan(&u.Day); err != nil {
 			return nil, fmt.Errorf("sqlite: count today's deliveries: %w", err)
 		}
 	}
-	if len(phones) > 0 {
+	if len(w.Phones) > 0 {
 		q, err := tx.PrepareContext(ctx, `SELECT count(*) FROM deliveries WHERE phone = ? AND created_at >= ?`)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: count deliveries per phone: %w", err)
 		}
 		defer q.Close()
-		for p := range phones {
+		for _, p := range w.Phones {
 			var n int
-			if err := q.QueryRowContext(ctx, string(p), hour.UnixMilli()).Scan(&n); err != nil {
+			if err := q.QueryRowContext(ctx, string(p), w.Hour.UnixMilli()).Scan(&n); err != nil {
 				return nil, fmt.Errorf("sqlite: count deliveries to %s: %w", p, err)
 			}
 			u.Phone[p] = n
 		}
 	}
 	return u, nil
+}
+
+// messagesOf splits cs into its messages and their limits.
+func messagesOf(cs []*create) ([]*sms.Message, []store.Limits) {
+	ms, lims := make([]*sms.Message, len(cs)), make([]store.Limits, len(cs))
+	for i, c := range cs {
+		ms[i], lims[i] = c.m, c.lim
+	}
+	return ms, lims
 }
 
 // insertMessage stores m with a delivery to each of phones in tx without
