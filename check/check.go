@@ -13,10 +13,17 @@ import (
 
 // Result is the outcome of one run of one check.
 type Result struct {
-	Check string    // config name
-	Host  string    // host the check ran on ("" = this host)
-	OK    bool      // false = failing
-	At    time.Time // when the run finished
+	Check string // config name
+	Host  string // host the check ran on ("" = this host)
+	OK    bool   // false = failing, or cannot check (Unknown)
+	// Unknown is the third outcome: the check could not look at what it
+	// watches (journal or log file unreadable, /proc unreadable, command
+	// not found, permission denied), so it knows neither ok nor failing.
+	// OK is false then too, so nothing that reads OK counts it healthy;
+	// Firing and Resolved are the cannot-check texts ("[경고] oom 점검
+	// 불가: 시스템 저널을 읽을 수 없습니다.") and Detail says why.
+	Unknown bool
+	At      time.Time // when the run finished
 	// Firing is the alert text while failing, e.g.
 	// "[경고] httpd 프로세스가 동작하지 않습니다." (DESIGN §5 defaults).
 	Firing string

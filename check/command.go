@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"regexp"
@@ -122,12 +123,22 @@ func (c *commandCheck) Run(ctx context.Context) Result {
 		}
 		fields["ExitCode"] = exitErr.ExitCode()
 	case err != nil:
-		return c.t.Result(start, failed("실행 실패", err.Error()))
+		// The command did not start: munja cannot check, which says
+		// nothing about what the command would have found.
+		return c.t.Result(start, c.t.CannotCheck(c.startReason(err), err, fields))
 	default:
 		fields["ExitCode"] = 0
 	}
 
 	code := fields["ExitCode"].(int)
+	if c.shell != "" && code == 127 && c.exitCode != 127 {
+		// POSIX shells exit 127 when the command is not found.
+		what := notFoundIn(output)
+		if what == "" {
+			what = c.shell
+		}
+		return c.t.Result(start, c.t.CannotCheck(ReasonCommandNotFound(what), fmt.Errorf("sh: exit status 127 (command not found)%s", outputTail(output)), fields))
+	}
 	if code != c.exitCode {
 		return c.t.Result(start, failed(fmt.Sprintf("exit %d", code), fmt.Sprintf("exit status %d, want %d", code, c.exitCode)))
 	}
@@ -137,6 +148,32 @@ func (c *commandCheck) Run(ctx context.Context) Result {
 	o.OK = true
 	o.Detail = fmt.Sprintf("exit status %d in %s", code, time.Since(start).Round(time.Millisecond)) + outputTail(output)
 	return c.t.Result(start, o)
+}
+
+// startReason says why the program could not be started.
+func (c *commandCheck) startReason(err error) string {
+	prog := c.argv[0]
+	if c.shell != "" {
+		prog = "/bin/sh"
+	}
+	switch {
+	case errors.Is(err, exec.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+		return ReasonCommandNotFound(prog)
+	case errors.Is(err, fs.ErrPermission):
+		return ReasonPermission(prog)
+	}
+	return fmt.Sprintf("명령을 실행할 수 없습니다 (%s)", prog)
+}
+
+// notFoundRe finds the command a shell could not find in its message:
+// "sh: 1: nope: not found" (dash), "bash: nope: command not found".
+var notFoundRe = regexp.MustCompile(`([^\s:]+): (?:command )?not found`)
+
+func notFoundIn(output string) string {
+	if m := notFoundRe.FindStringSubmatch(output); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // outputTail is the end of the output for Detail (the end of a script's

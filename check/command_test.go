@@ -40,13 +40,12 @@ func TestCommand(t *testing.T) {
 		{"output matches", config.Check{Shell: "echo status=green", OutputRegex: `status=(green|yellow)`}, true, "", ""},
 		{"output mismatch", config.Check{Shell: "echo status=red", OutputRegex: `status=green`}, false, "[경고] job 명령 점검 실패 (출력 불일치)", "does not match"},
 		{"killed by signal", config.Check{Shell: "kill -TERM $$"}, false, "[경고] job 명령 점검 실패 (signal terminated)", "killed by signal"},
-		{"not found", config.Check{Command: []string{"/nonexistent/munja-check"}}, false, "[경고] job 명령 점검 실패 (실행 실패)", "no such file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCommand(t, tt.cfg)
-			if r.OK != tt.ok || (tt.firing != "" && r.Firing != tt.firing) {
-				t.Fatalf("OK %v firing %q, want %v %q (%s)", r.OK, r.Firing, tt.ok, tt.firing, r.Detail)
+			if r.OK != tt.ok || r.Unknown || (tt.firing != "" && r.Firing != tt.firing) {
+				t.Fatalf("OK %v unknown %v firing %q, want %v %q (%s)", r.OK, r.Unknown, r.Firing, tt.ok, tt.firing, r.Detail)
 			}
 			if !strings.Contains(r.Detail, tt.detail) {
 				t.Errorf("detail = %q, want %q in it", r.Detail, tt.detail)
@@ -55,6 +54,52 @@ func TestCommand(t *testing.T) {
 				t.Errorf("resolved = %q", r.Resolved)
 			}
 		})
+	}
+}
+
+// A command that cannot be run says nothing about what it checks: the
+// check cannot check (unknown), it does not fail.
+func TestCommandCannotCheck(t *testing.T) {
+	dir := t.TempDir()
+	notExec := filepath.Join(dir, "script.sh")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\nexit 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		cfg    config.Check
+		firing string
+		detail string
+	}{
+		{"missing path", config.Check{Command: []string{"/nonexistent/munja-check"}},
+			"[경고] job 점검 불가: 명령을 찾을 수 없습니다 (/nonexistent/munja-check).", "no such file"},
+		{"not on PATH", config.Check{Command: []string{"munja-no-such-command", "-v"}},
+			"[경고] job 점검 불가: 명령을 찾을 수 없습니다 (munja-no-such-command).", "executable file not found"},
+		{"shell: not found", config.Check{Shell: "munja-no-such-command --check"},
+			"[경고] job 점검 불가: 명령을 찾을 수 없습니다 (munja-no-such-command).", "exit status 127"},
+		{"not executable", config.Check{Command: []string{notExec}},
+			"[경고] job 점검 불가: 권한이 없습니다 (" + notExec + ").", "permission denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCommand(t, tt.cfg)
+			if r.OK || !r.Unknown || r.Firing != tt.firing || r.Resolved != "[복구] job 점검이 다시 동작합니다." {
+				t.Fatalf("OK %v unknown %v firing %q resolved %q, want unknown %q (%s)", r.OK, r.Unknown, r.Firing, r.Resolved, tt.firing, r.Detail)
+			}
+			if !strings.Contains(r.Detail, tt.detail) {
+				t.Errorf("detail = %q, want %q in it", r.Detail, tt.detail)
+			}
+		})
+	}
+	// A script that itself exits 127 (argv, no shell) fails: it ran.
+	script := filepath.Join(dir, "exit127")
+	os.WriteFile(script, []byte("#!/bin/sh\nexit 127\n"), 0o755)
+	if r := runCommand(t, config.Check{Command: []string{script}}); r.OK || r.Unknown {
+		t.Errorf("exit 127 of a program run directly: %+v", r)
+	}
+	// exit_code: 127 asked for: it passes.
+	if r := runCommand(t, config.Check{Shell: "exit 127", ExitCode: 127}); !r.OK {
+		t.Errorf("expected exit 127: %+v", r)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"time"
 
@@ -104,7 +105,11 @@ func (c *diskCheck) Run(ctx context.Context) Result {
 	fields := map[string]any{"Mount": c.mount, "UsedPercent": 0, "MaxUsedPercent": c.maxUsed, "Free": uint64(0), "FreeText": "", "MinFree": c.minFreeStr}
 	u, err := statDisk(c.mount)
 	if err != nil {
-		return c.t.Result(start, c.t.Broken(err, fields))
+		reason := reasonOf(err, fmt.Sprintf("디스크 정보를 읽을 수 없습니다 (%s)", c.mount), c.mount)
+		if errors.Is(err, fs.ErrNotExist) {
+			reason = fmt.Sprintf("마운트 경로가 없습니다 (%s)", c.mount)
+		}
+		return c.t.Result(start, c.t.CannotCheck(reason, err, fields))
 	}
 	return c.t.Result(start, c.outcome(u, fields))
 }

@@ -88,7 +88,7 @@ func (c *heartbeatCheck) Run(ctx context.Context) Result {
 	fields := map[string]any{"Grace": grace, "Last": time.Time{}, "Age": time.Duration(0)}
 	last, err := LastHeartbeat(ctx, c.state, c.Name())
 	if err != nil {
-		return c.t.Result(start, c.t.Broken(err, fields))
+		return c.t.Result(start, c.t.CannotCheck("하트비트 기록을 읽을 수 없습니다", err, fields))
 	}
 	now := c.t.Now()
 	since := last

@@ -147,7 +147,7 @@ func TestHeartbeatErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := c.Run(context.Background())
-	if r.OK || r.Firing != "[경고] hb 점검을 수행할 수 없습니다." || !strings.Contains(r.Detail, "database is locked") {
+	if r.OK || !r.Unknown || r.Firing != "[경고] hb 점검 불가: 하트비트 기록을 읽을 수 없습니다." || !strings.Contains(r.Detail, "database is locked") {
 		t.Fatalf("store failure: %+v", r)
 	}
 	st.fail = nil

@@ -127,7 +127,7 @@ func (c *httpCheck) Run(ctx context.Context) Result {
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
 	if err != nil {
-		return c.t.Result(start, c.t.Broken(fmt.Errorf("http: %w", err), fields))
+		return c.t.Result(start, c.t.CannotCheck("요청을 만들 수 없습니다", fmt.Errorf("http: %w", err), fields))
 	}
 	req.Header.Set("User-Agent", "munja-check")
 	resp, err := c.client.Do(req)

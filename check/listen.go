@@ -70,7 +70,7 @@ func (c *listenCheck) Run(ctx context.Context) Result {
 	fields := map[string]any{"Port": c.port, "Protocol": proto}
 	found, err := c.listening(proto)
 	if err != nil {
-		return c.t.Result(start, c.t.Broken(err, fields))
+		return c.t.Result(start, c.t.CannotCheck(procReason(err), err, fields))
 	}
 	o := Outcome{
 		OK:       found,

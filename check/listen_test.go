@@ -128,7 +128,7 @@ func TestListenFixtures(t *testing.T) {
 			if r.OK != tt.ok {
 				t.Fatalf("OK = %v, want %v: %s", r.OK, tt.ok, r.Detail)
 			}
-			if broken := strings.Contains(r.Firing, "점검을 수행할 수 없습니다"); broken != tt.broken {
+			if broken := r.Unknown && strings.Contains(r.Firing, "점검 불가: "); broken != tt.broken {
 				t.Errorf("firing %q, broken want %v", r.Firing, tt.broken)
 			}
 		})

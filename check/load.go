@@ -65,7 +65,7 @@ func (c *loadCheck) Run(ctx context.Context) Result {
 	fields := map[string]any{"Load": 0.0, "MaxLoad": c.maxLoad, "Period": c.period, "CPUs": runtime.NumCPU()}
 	load, err := readLoad(c.proc+"/loadavg", c.field)
 	if err != nil {
-		return c.t.Result(start, c.t.Broken(err, fields))
+		return c.t.Result(start, c.t.CannotCheck(procReason(err), err, fields))
 	}
 	fields["Load"] = load
 	label := "부하 평균"

@@ -56,7 +56,7 @@ func (c *memoryCheck) Run(ctx context.Context) Result {
 	fields := map[string]any{"UsedPercent": 0, "MaxUsedPercent": c.maxUsed, "Total": uint64(0), "Available": uint64(0)}
 	total, avail, err := readMeminfo(c.proc + "/meminfo")
 	if err != nil {
-		return c.t.Result(start, c.t.Broken(err, fields))
+		return c.t.Result(start, c.t.CannotCheck(procReason(err), err, fields))
 	}
 	pct := percent(total-avail, total)
 	fields["UsedPercent"], fields["Total"], fields["Available"] = pct, total, avail

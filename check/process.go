@@ -133,19 +133,22 @@ func (c *processCheck) Run(ctx context.Context) Result {
 	start := time.Now()
 	var ids []procID
 	var err error
+	reason := ""
 	switch {
 	case c.pidfile != "":
 		ids, err = c.fromPidfile()
+		reason = reasonOf(err, fmt.Sprintf("PID 파일을 읽을 수 없습니다 (%s)", c.pidfile), c.pidfile)
 	default:
 		if ids = c.stillAlive(); ids == nil {
 			ids, err = c.scan(ctx)
+			reason = procReason(err)
 			c.mu.Lock()
 			c.lastFull = time.Now()
 			c.mu.Unlock()
 		}
 	}
 	if err != nil {
-		return c.t.Result(start, c.t.Broken(err, c.fields(ids)))
+		return c.t.Result(start, c.t.CannotCheck(reason, err, c.fields(ids)))
 	}
 	c.setWatched(ids)
 	return c.t.resultOf(start, c.textsOf(ids))

@@ -120,7 +120,7 @@ func TestDiskRealMount(t *testing.T) {
 		t.Errorf("1 byte free: %+v", r)
 	}
 	c, _ := NewDisk(config.Check{Name: "gone", Type: "disk", Mount: filepath.Join(dir, "missing"), MaxUsedPct: 90}, Deps{})
-	if r := c.Run(context.Background()); r.OK || r.Firing != "[경고] gone 점검을 수행할 수 없습니다." || !strings.Contains(r.Detail, "statfs") {
+	if r := c.Run(context.Background()); r.OK || !r.Unknown || r.Firing != "[경고] gone 점검 불가: 마운트 경로가 없습니다 ("+filepath.Join(dir, "missing")+")." || !strings.Contains(r.Detail, "statfs") {
 		t.Errorf("missing mount: %+v", r)
 	}
 }
@@ -169,7 +169,8 @@ func TestMemory(t *testing.T) {
 		{"over", 90, fixture, false, "[경고] 메모리 사용률 95% (기준 90%)", "[복구] 메모리 사용률이 정상입니다 (95%)."},
 		{"under", 96, fixture, true, "", "[복구] 메모리 사용률이 정상입니다 (95%)."},
 		{"no MemAvailable", 80, old, false, "[경고] 메모리 사용률 90% (기준 80%)", ""},
-		{"unreadable", 80, bad, false, "[경고] mem 점검을 수행할 수 없습니다.", ""},
+		{"unreadable", 80, bad, false, "[경고] mem 점검 불가: /proc을 읽을 수 없습니다.", "[복구] mem 점검이 다시 동작합니다."},
+		{"no /proc", 80, filepath.Join(bad, "nothing"), false, "[경고] mem 점검 불가: /proc을 읽을 수 없습니다.", "[복구] mem 점검이 다시 동작합니다."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

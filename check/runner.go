@@ -169,9 +169,10 @@ func execute(ctx context.Context, s Scheduled, log *slog.Logger) (Result, <-chan
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error("check panicked", "check", s.Name(), "panic", p, "stack", string(debug.Stack()))
-				res = Result{Check: s.Name(), Detail: fmt.Sprintf("check panicked: %v", p),
-					Firing:   fmt.Sprintf("[경고] %s 점검을 수행할 수 없습니다.", s.Name()),
-					Resolved: fmt.Sprintf("[복구] %s 점검이 정상입니다.", s.Name())}
+				// munja's own failure to look: cannot check.
+				res = Result{Check: s.Name(), Unknown: true, Detail: fmt.Sprintf("cannot check: check panicked: %v", p),
+					Firing:   CannotCheckText(s.Name(), ReasonInternal),
+					Resolved: SeesAgainText(s.Name())}
 			}
 		}()
 		res = s.Run(rctx)

@@ -173,12 +173,13 @@ func TestRunnerOverdueCheck(t *testing.T) {
 	}
 }
 
-func TestRunnerPanicIsAFailure(t *testing.T) {
+func TestRunnerPanicCannotCheck(t *testing.T) {
 	p := &fakeCheck{name: "p", panics: true}
 	var c collector
 	runFor(t, NewRunner([]Scheduled{{Checker: p, Interval: 100 * time.Millisecond}}, nil), 350*time.Millisecond, c.out)
 	got := c.results("p")
-	if len(got) < 2 || got[0].OK || got[0].Detail != "check panicked: boom" {
+	if len(got) < 2 || got[0].OK || !got[0].Unknown || got[0].Detail != "cannot check: check panicked: boom" ||
+		got[0].Firing != "[경고] p 점검 불가: 점검 중 내부 오류가 발생했습니다." {
 		t.Fatalf("results of a panicking check: %+v", got)
 	}
 }

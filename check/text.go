@@ -2,8 +2,10 @@ package check
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"text/template"
@@ -97,8 +99,11 @@ func (t *Texts) Now() time.Time { return t.now() }
 
 // Outcome is what one run found, before the texts are rendered.
 type Outcome struct {
-	OK     bool
-	Detail string
+	OK bool
+	// Unknown: the run could not look (see Result.Unknown); made by
+	// CannotCheck.
+	Unknown bool
+	Detail  string
 	// Firing and Resolved are the type's default texts; a configured
 	// template replaces them. Firing is only used when !OK.
 	Firing, Resolved string
@@ -114,13 +119,18 @@ func (t *Texts) Result(start time.Time, o Outcome) Result {
 // times. A check whose runs find the same thing may keep one and skip
 // rendering (see processCheck).
 type rendered struct {
-	ok                       bool
+	ok, unknown              bool
 	detail, firing, resolved string
 }
 
 // renderOutcome renders o's texts: the configured templates, else the
-// type's defaults. firing is empty when o is OK.
+// type's defaults. firing is empty when o is OK. The templates describe
+// what the check watches, so they do not replace the cannot-check texts
+// (a blind check must never page "httpd is down").
 func (t *Texts) renderOutcome(o Outcome) rendered {
+	if o.Unknown {
+		return rendered{unknown: true, detail: o.Detail, firing: o.Firing, resolved: o.Resolved}
+	}
 	if t.firing != nil || t.resolved != nil {
 		data := templateData(t.name, t.host, o.Detail, o.Fields)
 		if !o.OK {
@@ -139,7 +149,8 @@ func (t *Texts) renderOutcome(o Outcome) rendered {
 func (t *Texts) resultOf(start time.Time, r rendered) Result {
 	return Result{
 		Check:    t.name,
-		OK:       r.ok,
+		OK:       r.ok && !r.unknown,
+		Unknown:  r.unknown,
 		At:       t.now(),
 		Detail:   r.detail,
 		Severity: t.severity,
@@ -163,17 +174,79 @@ func (t *Texts) render(tpl *template.Template, data map[string]any, def string) 
 	return strings.TrimSpace(b.String())
 }
 
-// Broken is the Outcome of a run that could not look at what it checks
-// (unreadable /proc, failed statfs, store error): failing, with a text that
-// does not claim more than is known.
-func (t *Texts) Broken(err error, fields map[string]any) Outcome {
+// CannotCheck is the Outcome of a run that could not look at what it
+// checks (an unreadable journal, log file or /proc, a command not found, a
+// permission denied): unknown, never ok. reason says why in the words of
+// the message, e.g. ReasonJournal; err is the technical cause for Detail.
+// The texts are CannotCheckText and SeesAgainText.
+func (t *Texts) CannotCheck(reason string, err error, fields map[string]any) Outcome {
 	return Outcome{
-		Detail:   err.Error(),
-		Firing:   fmt.Sprintf("[경고] %s 점검을 수행할 수 없습니다.", t.name),
-		Resolved: fmt.Sprintf("[복구] %s 점검이 정상입니다.", t.name),
+		Unknown:  true,
+		Detail:   "cannot check: " + err.Error(),
+		Firing:   CannotCheckText(t.name, reason),
+		Resolved: SeesAgainText(t.name),
 		Fields:   fields,
 	}
 }
+
+// CannotCheckText is the alert of check name that cannot check, e.g.
+// "[경고] oom 점검 불가: 시스템 저널을 읽을 수 없습니다."
+func CannotCheckText(name, reason string) string {
+	return fmt.Sprintf("[경고] %s 점검 불가: %s.", name, reason)
+}
+
+// SeesAgainText is the recovery of check name once it can check again:
+// "[복구] oom 점검이 다시 동작합니다."
+func SeesAgainText(name string) string {
+	return fmt.Sprintf("[복구] %s 점검이 다시 동작합니다.", name)
+}
+
+// Reasons a check cannot check, as they appear in CannotCheckText.
+const (
+	ReasonJournal  = "시스템 저널을 읽을 수 없습니다"
+	ReasonProc     = "/proc을 읽을 수 없습니다"
+	ReasonInternal = "점검 중 내부 오류가 발생했습니다"
+)
+
+// ReasonLogMissing is why a log check whose file does not exist cannot check.
+func ReasonLogMissing(path string) string {
+	return fmt.Sprintf("로그 파일이 없습니다 (%s)", path)
+}
+
+// ReasonLogUnreadable is why a log check whose file cannot be opened cannot check.
+func ReasonLogUnreadable(path string) string {
+	return fmt.Sprintf("로그 파일을 읽을 수 없습니다 (%s)", path)
+}
+
+// ReasonCommandNotFound is why a command check whose program does not exist cannot check.
+func ReasonCommandNotFound(cmd string) string {
+	return fmt.Sprintf("명령을 찾을 수 없습니다 (%s)", cmd)
+}
+
+// ReasonPermission is why a check that may not read what (a path, a
+// program) cannot check.
+func ReasonPermission(what string) string { return fmt.Sprintf("권한이 없습니다 (%s)", what) }
+
+// reasonOf is reason, or ReasonPermission when err is a permission error
+// (EACCES, EPERM), naming the path err carries or else what.
+func reasonOf(err error, reason, what string) string {
+	if !errors.Is(err, fs.ErrPermission) {
+		return reason
+	}
+	var pe *fs.PathError
+	var own *pathError
+	switch {
+	case errors.As(err, &own):
+		what = own.path
+	case errors.As(err, &pe):
+		what = pe.Path
+	}
+	return ReasonPermission(what)
+}
+
+// procReason is why a check reading /proc (or a file like it) cannot
+// check.
+func procReason(err error) string { return reasonOf(err, ReasonProc, "/proc") }
 
 // formatDuration writes d the way config durations are written: 5m, 90s,
 // 1h30m, 2d (no trailing zero units).

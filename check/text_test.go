@@ -1,11 +1,14 @@
 package check
 
 import (
+	"errors"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/munja-sms/munja/config"
+	"golang.org/x/sys/unix"
 )
 
 func TestValidateTemplates(t *testing.T) {
@@ -54,6 +57,30 @@ func TestTextsOKHasNoFiring(t *testing.T) {
 	r := tx.Result(time.Now(), Outcome{OK: true, Detail: "fine", Firing: "f", Resolved: "r"})
 	if r.Firing != "" || r.Resolved != "up fine" || !r.OK {
 		t.Fatalf("%+v", r)
+	}
+}
+
+func TestCannotCheckTexts(t *testing.T) {
+	// A configured message describes the failure of what the check
+	// watches; it must not turn a blind check into "httpd is down".
+	tx, _ := NewTexts(config.Check{Name: "oom", Message: "{{.Name}} down", Resolved: "{{.Name}} up"}, Deps{})
+	r := tx.Result(time.Now(), tx.CannotCheck(ReasonJournal, errors.New("journalctl: not found"), nil))
+	if r.OK || !r.Unknown || r.Firing != "[경고] oom 점검 불가: 시스템 저널을 읽을 수 없습니다." ||
+		r.Resolved != "[복구] oom 점검이 다시 동작합니다." || r.Detail != "cannot check: journalctl: not found" {
+		t.Fatalf("%+v", r)
+	}
+	for _, tt := range []struct{ got, want string }{
+		{CannotCheckText("app", ReasonLogMissing("/var/log/app.log")), "[경고] app 점검 불가: 로그 파일이 없습니다 (/var/log/app.log)."},
+		{CannotCheckText("app", ReasonLogUnreadable("/var/log/app.log")), "[경고] app 점검 불가: 로그 파일을 읽을 수 없습니다 (/var/log/app.log)."},
+		{CannotCheckText("job", ReasonCommandNotFound("pg_isready")), "[경고] job 점검 불가: 명령을 찾을 수 없습니다 (pg_isready)."},
+		{CannotCheckText("mem", ReasonProc), "[경고] mem 점검 불가: /proc을 읽을 수 없습니다."},
+		{CannotCheckText("mem", procReason(&pathError{"open", "/proc/meminfo", unix.EACCES})), "[경고] mem 점검 불가: 권한이 없습니다 (/proc/meminfo)."},
+		{CannotCheckText("mem", procReason(&fs.PathError{Op: "open", Path: "/proc/1/stat", Err: unix.EPERM})), "[경고] mem 점검 불가: 권한이 없습니다 (/proc/1/stat)."},
+		{CannotCheckText("mem", procReason(errors.New("malformed"))), "[경고] mem 점검 불가: /proc을 읽을 수 없습니다."},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
 	}
 }
 

@@ -97,6 +97,22 @@ func FollowJournal(ctx context.Context, unit string, fn func(line []byte, at tim
 	return fmt.Errorf("journalctl exited: %w: %s", waitErr, orUnknown(msg))
 }
 
+// ProbeJournal reports whether the journal can be read here, now, as
+// FollowJournal would find it: nil, or an error wrapping ErrNoJournal
+// (journalctl missing, failing, or finding no journal). It runs
+// `journalctl -n 1` once. Of opts, WithJournalctl applies.
+func ProbeJournal(ctx context.Context, opts ...JournalOption) error {
+	cfg := journalConfig{command: "journalctl"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	bin, err := exec.LookPath(cfg.command)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNoJournal, err)
+	}
+	return probeJournal(ctx, bin)
+}
+
 // probeJournal asks for the newest entry: on a host without a journal
 // (no systemd-journald, or a user who may not read it) journalctl -f would
 // just wait silently.

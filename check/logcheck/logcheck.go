@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,11 +25,6 @@ import (
 // DefaultWindow is the window of a log check that sets none (window: 0):
 // the original cron script's `journalctl --since "5 minutes ago"`.
 const DefaultWindow = 5 * time.Minute
-
-// problemGrace is how long the log may be unreadable (missing, no journal)
-// before Run reports the check as broken; a rotation leaves the file
-// missing for a moment.
-const problemGrace = time.Minute
 
 // maxHits bounds the remembered match times; beyond it {{.Count}} is a
 // lower bound.
@@ -53,6 +50,12 @@ type logCheck struct {
 	window  time.Duration
 	count   int
 
+	// grace is how long a log that was read may be unreadable before the
+	// check cannot check: one check interval, so that a file missing for
+	// a moment during a rotation is not reported. A log unreadable since
+	// the start is reported at once.
+	grace time.Duration
+
 	journalOpts []logwatch.JournalOption // tests: a fake journalctl
 	followOpts  logwatch.FollowOptions
 
@@ -63,6 +66,10 @@ type logCheck struct {
 	firing       bool      // the state last reported (by Run or Watch)
 	problem      error     // why the log cannot be read, nil when it can
 	problemSince time.Time // when problem began
+	seen         bool      // the log was readable at some time since the start
+	// journalKnown: Watch has found out whether the journal can be read
+	// (journalctl started, or failed); until then Run asks journalctl.
+	journalKnown bool
 }
 
 // Validate checks the keys of a type log check at path (e.g. "checks[2]").
@@ -114,8 +121,11 @@ func newMatcher(cfg config.Check) (*logwatch.Matcher, error) {
 // literal, or a Go regular expression with regex: true; CP949 logs with
 // encoding: cp949) matched at least count (default 1) lines within the
 // last window (default DefaultWindow, 5m); it is OK again once the window
-// passes without that many. A log that cannot be read (missing file, no
-// journal) for a minute makes Run report the check as broken.
+// passes without that many. A log that cannot be read (a missing or
+// unreadable file, no journal) makes the check unknown (cannot check): at
+// once when it has not been readable since the start, else when it is
+// still unreadable one interval later (a rotation leaves a file missing
+// for a moment). A match within the window still fails the check.
 func New(cfg config.Check, d check.Deps) (check.Checker, error) {
 	if errs := Validate(cfg, "check "+cfg.Name); len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -130,7 +140,10 @@ func New(cfg config.Check, d check.Deps) (check.Checker, error) {
 	}
 	c := &logCheck{
 		t: t, m: m, log: d.Log, pattern: cfg.Pattern, path: cfg.Path, unit: cfg.Unit,
-		window: cfg.Window.D(), count: max(cfg.Count, 1),
+		window: cfg.Window.D(), count: max(cfg.Count, 1), grace: cfg.Interval.D(),
+	}
+	if c.grace <= 0 {
+		c.grace = check.DefaultInterval
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -172,15 +185,15 @@ func (c *logCheck) Watch(ctx context.Context, emit func(check.Result)) error {
 		}
 	}
 	if c.path == "" {
-		opts := append([]logwatch.JournalOption{logwatch.WithStarted(func() { c.setProblem(nil) })}, c.journalOpts...)
+		opts := append([]logwatch.JournalOption{logwatch.WithStarted(func() { c.look(nil, true) })}, c.journalOpts...)
 		err := logwatch.FollowJournal(ctx, c.unit, onLine, opts...)
 		if err != nil {
-			c.setProblem(err)
+			c.look(err, true)
 		}
 		return err
 	}
 	opts := c.followOpts
-	opts.Problem = c.setProblem
+	opts.Problem = func(err error) { c.look(err, false) }
 	return logwatch.Follow(ctx, c.path, opts, onLine)
 }
 
@@ -203,9 +216,14 @@ func (c *logCheck) observe(line []byte) bool {
 	return true
 }
 
-func (c *logCheck) setProblem(err error) {
+// look records what a look at the log found: err nil when it can be read.
+// journal marks a finding of Watch about the journal.
+func (c *logCheck) look(err error, journal bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if journal {
+		c.journalKnown = true
+	}
 	switch {
 	case err == nil && c.problem != nil:
 		c.log.Info("log readable again", "check", c.Name(), "path", c.where)
@@ -214,6 +232,49 @@ func (c *logCheck) setProblem(err error) {
 		c.log.Warn("cannot read log", "check", c.Name(), "path", c.where, "err", err)
 	}
 	c.problem = err
+	if err == nil {
+		c.seen = true
+	}
+}
+
+// probe looks whether the log can be read now: the file opened, or the
+// journal asked for through journalctl. A file is looked at on every run
+// (an open and a close); journalctl only while nothing follows the
+// journal (munja check --once) or the watch has not found out yet.
+func (c *logCheck) probe(ctx context.Context) {
+	if c.path == "" {
+		c.mu.Lock()
+		known := c.watching > 0 && c.journalKnown
+		c.mu.Unlock()
+		if !known {
+			c.look(logwatch.ProbeJournal(ctx, c.journalOpts...), false)
+		}
+		return
+	}
+	f, err := os.Open(c.path)
+	if err == nil {
+		var fi os.FileInfo
+		if fi, err = f.Stat(); err == nil && fi.IsDir() {
+			err = fmt.Errorf("%s is a directory", c.path)
+		}
+		f.Close()
+	}
+	if err != nil {
+		err = fmt.Errorf("log file %s: %w", c.path, err)
+	}
+	c.look(err, false)
+}
+
+// reason is why a log that cannot be read cannot be checked, in the words
+// of the message.
+func (c *logCheck) reason(problem error) string {
+	switch {
+	case c.path == "":
+		return check.ReasonJournal
+	case errors.Is(problem, fs.ErrNotExist):
+		return check.ReasonLogMissing(c.path)
+	}
+	return check.ReasonLogUnreadable(c.path)
 }
 
 // inWindowLocked drops match times that left the window and counts the
@@ -228,22 +289,27 @@ func (c *logCheck) inWindowLocked(now time.Time) int {
 	return len(c.hits)
 }
 
-// Run reports the current state of the window.
+// Run looks whether the log can be read and reports the current state of
+// the window.
 func (c *logCheck) Run(ctx context.Context) check.Result {
-	return c.result(time.Now())
+	start := time.Now()
+	c.probe(ctx)
+	return c.result(start)
 }
 
 func (c *logCheck) result(start time.Time) check.Result {
 	now := c.t.Now()
 	c.mu.Lock()
 	n := c.inWindowLocked(now)
-	line, watching, problem, since := c.lastLine, c.watching > 0, c.problem, c.problemSince
+	line, watching, problem, since, seen := c.lastLine, c.watching > 0, c.problem, c.problemSince, c.seen
 	failing := n >= c.count
 	c.mu.Unlock()
 
 	f := map[string]any{"Pattern": c.pattern, "Path": c.where, "Count": n, "Line": line}
-	if !failing && problem != nil && now.Sub(since) >= problemGrace {
-		o := c.t.Broken(fmt.Errorf("%w (since %s)", problem, since.Format(time.RFC3339)), f)
+	// The grace is one interval, less a tenth for the jitter of the runs.
+	blind := problem != nil && (!seen || now.Sub(since) >= c.grace-c.grace/10)
+	if !failing && blind {
+		o := c.t.CannotCheck(c.reason(problem), fmt.Errorf("%w (since %s)", problem, since.Format(time.RFC3339)), f)
 		c.setFiring(false) // a match still fires at once
 		return c.t.Result(start, o)
 	}

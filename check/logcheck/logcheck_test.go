@@ -3,6 +3,7 @@ package logcheck
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,7 +194,9 @@ func TestFileMatchFiresAtOnceAndResolvesAfterWindow(t *testing.T) {
 
 func TestWindowCount(t *testing.T) {
 	clk := newClock()
-	c, err := New(config.Check{Name: "seg", Type: "log", Path: "/var/log/app.log", Pattern: "segfault", Count: 3, Window: config.Duration(time.Minute)},
+	path := filepath.Join(t.TempDir(), "app.log")
+	appendLines(t, path, "boot")
+	c, err := New(config.Check{Name: "seg", Type: "log", Path: path, Pattern: "segfault", Count: 3, Window: config.Duration(time.Minute)},
 		check.Deps{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -229,8 +232,10 @@ func TestWindowCount(t *testing.T) {
 
 func TestDefaultWindowAndTemplates(t *testing.T) {
 	clk := newClock()
+	path := filepath.Join(t.TempDir(), "messages")
+	appendLines(t, path, "boot")
 	cfg := config.Check{
-		Name: "oom", Type: "log", Path: "/var/log/messages", Pattern: "Out of (memory|swap)", Regex: true, Severity: "critical",
+		Name: "oom", Type: "log", Path: path, Pattern: "Out of (memory|swap)", Regex: true, Severity: "critical",
 		Message:  "[{{.Name}}] {{.Path}}: {{.Count}}× '{{.Pattern}}' — {{.Line}}",
 		Resolved: "[복구] {{.Name}} ok",
 	}
@@ -243,7 +248,7 @@ func TestDefaultWindowAndTemplates(t *testing.T) {
 	lc.observe([]byte(long))
 	r := c.Run(context.Background())
 	wantLine := long[:198] // 200 bytes would cut a 3-byte character
-	if want := "[oom] /var/log/messages: 1× 'Out of (memory|swap)' — " + wantLine; r.Firing != want {
+	if want := "[oom] " + path + ": 1× 'Out of (memory|swap)' — " + wantLine; r.Firing != want {
 		t.Errorf("Firing = %q, want %q", r.Firing, want)
 	}
 	if r.Resolved != "[복구] oom ok" || r.Severity != "critical" {
@@ -282,36 +287,120 @@ func TestCP949File(t *testing.T) {
 	}
 }
 
-func TestMissingFileIsBrokenAfterGrace(t *testing.T) {
+func TestMissingFileCannotCheckAtOnce(t *testing.T) {
 	clk := newClock()
 	path := filepath.Join(t.TempDir(), "missing.log")
 	c, err := New(config.Check{Name: "app", Type: "log", Path: path, Pattern: "FATAL"}, check.Deps{Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	results := watched(t, c)
-	deadline := time.Now().Add(10 * time.Second)
-	for r := c.Run(context.Background()); !strings.Contains(r.Detail, "no such file"); r = c.Run(context.Background()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("problem not reported: %s", r.Detail)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if r := c.Run(context.Background()); !r.OK {
-		t.Fatalf("broken before the grace: %+v", r)
-	}
-	clk.Advance(problemGrace)
+	// Nothing follows it (munja check --once): unknown at once.
 	r := c.Run(context.Background())
-	if r.OK || r.Firing != "[경고] app 점검을 수행할 수 없습니다." {
-		t.Fatalf("after the grace: %+v", r)
+	if r.OK || !r.Unknown || r.Firing != "[경고] app 점검 불가: 로그 파일이 없습니다 ("+path+")." ||
+		r.Resolved != "[복구] app 점검이 다시 동작합니다." || !strings.Contains(r.Detail, "no such file") {
+		t.Fatalf("missing file: %+v", r)
 	}
-	// The file appears: lines in it count, and the check is readable again.
-	appendLines(t, path, "FATAL: boom")
-	if r := waitResult(t, results); r.OK || !strings.Contains(r.Detail, "last: FATAL: boom") {
-		t.Fatalf("emitted %+v", r)
+	// Followed from the start (munja serve): unknown at once too.
+	results := watched(t, c)
+	if r := c.Run(context.Background()); !r.Unknown {
+		t.Fatalf("followed, missing since the start: %+v", r)
 	}
-	if r := c.Run(context.Background()); strings.Contains(r.Detail, "no such file") {
-		t.Fatalf("problem not cleared: %s", r.Detail)
+	// The file appears: the check sees again, and lines in it count.
+	appendLines(t, path, "starting")
+	if r := c.Run(context.Background()); !r.OK || r.Unknown {
+		t.Fatalf("after the file appeared: %+v", r)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		appendLines(t, path, "FATAL: boom")
+		select {
+		case r := <-results:
+			if r.OK || r.Unknown || !strings.Contains(r.Detail, "last: FATAL: boom") {
+				t.Fatalf("emitted %+v", r)
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a match in the file that appeared was not seen")
+		}
+	}
+}
+
+func TestUnreadableFileCannotCheck(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads any file")
+	}
+	path := filepath.Join(t.TempDir(), "secret.log")
+	if err := os.WriteFile(path, []byte("x\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(config.Check{Name: "app", Type: "log", Path: path, Pattern: "FATAL"}, check.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Run(context.Background()); !r.Unknown || r.Firing != "[경고] app 점검 불가: 로그 파일을 읽을 수 없습니다 ("+path+")." {
+		t.Fatalf("unreadable file: %+v", r)
+	}
+}
+
+func TestDirectoryIsNotALogFile(t *testing.T) {
+	dir := t.TempDir()
+	c, err := New(config.Check{Name: "app", Type: "log", Path: dir, Pattern: "FATAL"}, check.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Run(context.Background()); !r.Unknown || r.Firing != "[경고] app 점검 불가: 로그 파일을 읽을 수 없습니다 ("+dir+")." {
+		t.Fatalf("a directory: %+v", r)
+	}
+}
+
+func TestRotatedFileGetsOneIntervalOfGrace(t *testing.T) {
+	clk := newClock()
+	path := filepath.Join(t.TempDir(), "messages")
+	appendLines(t, path, "boot")
+	c, err := New(config.Check{Name: "app", Type: "log", Path: path, Pattern: "FATAL", Interval: config.Duration(30 * time.Second)},
+		check.Deps{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	watched(t, c)
+	if r := c.Run(context.Background()); !r.OK {
+		t.Fatalf("readable: %+v", r)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Run(context.Background()); !r.OK || r.Unknown || !strings.Contains(r.Detail, "no such file") {
+		t.Fatalf("missing for a moment (rotation): %+v", r)
+	}
+	clk.Advance(30 * time.Second) // one interval later, still missing
+	r := c.Run(context.Background())
+	if !r.Unknown || r.Firing != "[경고] app 점검 불가: 로그 파일이 없습니다 ("+path+")." {
+		t.Fatalf("missing for an interval: %+v", r)
+	}
+	appendLines(t, path, "new file")
+	if r := c.Run(context.Background()); !r.OK || r.Unknown {
+		t.Fatalf("the new file: %+v", r)
+	}
+	// Gone again: the grace counts from this disappearance.
+	os.Remove(path)
+	clk.Advance(time.Hour)
+	if r := c.Run(context.Background()); r.Unknown {
+		t.Fatalf("the grace counted from the first disappearance: %+v", r)
+	}
+}
+
+func TestMatchBeatsCannotCheck(t *testing.T) {
+	clk := newClock()
+	path := filepath.Join(t.TempDir(), "gone.log")
+	c, err := New(config.Check{Name: "app", Type: "log", Path: path, Pattern: "FATAL"}, check.Deps{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.(*logCheck).observe([]byte("FATAL: seen before the file went"))
+	if r := c.Run(context.Background()); r.OK || r.Unknown || !strings.HasPrefix(r.Firing, "[경고] 시스템 로그에서 'FATAL'") {
+		t.Fatalf("a match within the window: %+v", r)
 	}
 }
 
@@ -339,19 +428,107 @@ exec sleep 60
 	}
 }
 
+// fakeJournalctl writes a journalctl that exits with status code after
+// printing msg to stderr, like one that finds no journal.
+func fakeJournalctl(t *testing.T, code int, msg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "journalctl")
+	script := fmt.Sprintf("#!/bin/sh\necho %q >&2\nexit %d\n", msg, code)
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 func TestJournalUnavailable(t *testing.T) {
-	clk := newClock()
-	c, err := New(config.Check{Name: "oom", Type: "log", Journal: true, Pattern: "Out of memory"}, check.Deps{Now: clk.Now})
+	for _, tt := range []struct {
+		name, bin, detail string
+	}{
+		{"no journalctl", "/nonexistent/journalctl", "no such file"},
+		{"journalctl fails", fakeJournalctl(t, 1, "Failed to open journal: Permission denied"), "Permission denied"},
+		{"no journal files", fakeJournalctl(t, 0, "No journal files were found."), "No journal files were found."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := New(config.Check{Name: "oom", Type: "log", Journal: true, Pattern: "Out of memory"}, check.Deps{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.(*logCheck).journalOpts = []logwatch.JournalOption{logwatch.WithJournalctl(tt.bin)}
+			// munja check --once: at once.
+			r := c.Run(context.Background())
+			if r.OK || !r.Unknown || r.Firing != "[경고] oom 점검 불가: 시스템 저널을 읽을 수 없습니다." ||
+				r.Resolved != "[복구] oom 점검이 다시 동작합니다." || !strings.Contains(r.Detail, tt.detail) {
+				t.Fatalf("Run = %+v", r)
+			}
+			// munja serve: Watch fails, and Run says so at once.
+			err = c.(check.Watcher).Watch(context.Background(), func(check.Result) {})
+			if !errors.Is(err, logwatch.ErrNoJournal) {
+				t.Fatalf("Watch = %v, want ErrNoJournal", err)
+			}
+			if r := c.Run(context.Background()); !r.Unknown {
+				t.Fatalf("Run after Watch = %+v", r)
+			}
+		})
+	}
+}
+
+// TestThisHostsJournal runs a journal check against this machine's own
+// journal, which the test machines do not have (no systemd-journald): the
+// check must say it cannot check. Where the journal can be read, a
+// journalctl that finds none stands in, so the test does not depend on
+// the host.
+func TestThisHostsJournal(t *testing.T) {
+	c, err := New(config.Check{Name: "oom", Type: "log", Journal: true, Pattern: "Out of memory"}, check.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.(*logCheck).journalOpts = []logwatch.JournalOption{logwatch.WithJournalctl(filepath.Join(t.TempDir(), "journalctl"))}
-	err = c.(check.Watcher).Watch(context.Background(), func(check.Result) {})
-	if !errors.Is(err, logwatch.ErrNoJournal) {
+	if logwatch.ProbeJournal(context.Background()) == nil {
+		t.Log("this host has a readable journal: using a journalctl that finds none")
+		c.(*logCheck).journalOpts = []logwatch.JournalOption{logwatch.WithJournalctl(fakeJournalctl(t, 0, "No journal files were found."))}
+	}
+	// munja check --once.
+	r := c.Run(context.Background())
+	if r.OK || !r.Unknown || r.Firing != "[경고] oom 점검 불가: 시스템 저널을 읽을 수 없습니다." {
+		t.Fatalf("Run = %+v", r)
+	}
+	t.Logf("detail: %s", r.Detail)
+	// munja serve: following fails, the check still cannot check.
+	if err := c.(check.Watcher).Watch(context.Background(), func(r check.Result) { t.Errorf("Watch emitted %+v", r) }); !errors.Is(err, logwatch.ErrNoJournal) {
 		t.Fatalf("Watch = %v, want ErrNoJournal", err)
 	}
-	clk.Advance(problemGrace)
-	if r := c.Run(context.Background()); r.OK || !strings.Contains(r.Detail, "journal not available on this host") {
-		t.Fatalf("Run = %+v", r)
+	if r := c.Run(context.Background()); !r.Unknown {
+		t.Fatalf("Run after Watch = %+v", r)
+	}
+}
+
+func TestJournalStoppingGetsOneIntervalOfGrace(t *testing.T) {
+	clk := newClock()
+	bin := filepath.Join(t.TempDir(), "journalctl")
+	script := `#!/bin/sh
+case " $* " in *" -f "*) ;; *) echo '{"MESSAGE":"boot","__REALTIME_TIMESTAMP":"1"}'; exit 0;; esac
+sleep 0.2
+echo "journal rotated away" >&2
+exit 1
+`
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(config.Check{Name: "oom", Type: "log", Journal: true, Pattern: "Out of memory", Interval: config.Duration(10 * time.Second)},
+		check.Deps{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.(*logCheck).journalOpts = []logwatch.JournalOption{logwatch.WithJournalctl(bin)}
+	c.(*logCheck).watching++ // as while munja serve follows it
+	err = c.(check.Watcher).Watch(context.Background(), func(check.Result) {})
+	if err == nil || !strings.Contains(err.Error(), "journal rotated away") {
+		t.Fatalf("Watch = %v", err)
+	}
+	if r := c.Run(context.Background()); !r.OK || !strings.Contains(r.Detail, "journal rotated away") {
+		t.Fatalf("within the grace: %+v", r)
+	}
+	clk.Advance(10 * time.Second)
+	if r := c.Run(context.Background()); !r.Unknown {
+		t.Fatalf("after an interval: %+v", r)
 	}
 }
