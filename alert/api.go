@@ -11,7 +11,8 @@ import (
 
 // Checks returns the status of every check on every host that reported,
 // plus configured checks that have not reported yet (state unknown),
-// ordered by check then host.
+// ordered by check then host. A check whose latest result could not look
+// is in state cannot_check, since the first of such results in a row.
 func (e *Engine) Checks() []CheckStatus {
 	now := e.clock.Now()
 	e.mu.Lock()
@@ -24,8 +25,14 @@ func (e *Engine) Checks() []CheckStatus {
 			Check: st.Check, Host: st.Host, State: st.Status, Since: st.Since,
 			Last: st.Last, History: slices.Clone(st.History),
 		}
+		if !st.BlindSince.IsZero() {
+			cs.State, cs.Since = StateCannotCheck, st.BlindSince
+		}
 		if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
 			cs.Incident, cs.Flapping = inc.ID, inc.Flapping
+		}
+		if inc := e.incidents[st.Blind]; inc != nil && !inc.closed() && (cs.State == StateCannotCheck || cs.Incident == "") {
+			cs.Incident = inc.ID
 		}
 		cs.Silenced, _ = e.silenced(st.Check, e.hostName(st.Host), now)
 		out = append(out, cs)

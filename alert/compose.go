@@ -85,6 +85,7 @@ func (e *Engine) flushAt(reason Reason, refs []ref) time.Time {
 // recipient go out in one message. Caller holds e.mu.
 func (e *Engine) plan(now time.Time) ([]outMsg, time.Time) {
 	byReason, next := e.collect(now)
+	foldRecoveries(byReason, e.incidents)
 	var msgs []outMsg
 	for _, reason := range reasonOrder {
 		refs := byReason[reason]
@@ -105,12 +106,50 @@ func (e *Engine) plan(now time.Time) ([]outMsg, time.Time) {
 // Caller holds e.mu.
 func (e *Engine) planNext(now time.Time) time.Time {
 	byReason, next := e.collect(now)
+	foldRecoveries(byReason, e.incidents)
 	for reason, refs := range byReason {
 		if at := e.flushAt(reason, refs); at.After(now) {
 			next = earliest(next, at)
 		}
 	}
 	return next
+}
+
+// foldRecoveries moves a recovery into the first message of another
+// incident of the same check and host when both are due to the same
+// recipient now, ahead of that incident's line: a check that could not
+// look and now sees a failure (or the other way round, within group_wait)
+// sends one message, "[복구] oom 점검이 다시 동작합니다.\n[경고] 시스템 로그에서
+// 'Out of memory' 탐지됨.", not two in one interval. It only regroups the
+// items decide found due.
+func foldRecoveries(byReason map[Reason][]ref, incs map[string]*incident) {
+	type key struct{ check, host, to string }
+	firsts := map[key]bool{}
+	for _, r := range byReason[ReasonFirst] {
+		if inc := incs[r.ID]; inc != nil {
+			firsts[key{inc.Check, inc.Host, r.To}] = true
+		}
+	}
+	if len(firsts) == 0 {
+		return
+	}
+	var moved, kept []ref
+	for _, r := range byReason[ReasonResolved] {
+		if inc := incs[r.ID]; inc != nil && firsts[key{inc.Check, inc.Host, r.To}] {
+			moved = append(moved, r)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	if len(moved) == 0 {
+		return
+	}
+	byReason[ReasonFirst] = append(moved, byReason[ReasonFirst]...)
+	if len(kept) == 0 {
+		delete(byReason, ReasonResolved)
+	} else {
+		byReason[ReasonResolved] = kept
+	}
 }
 
 func earliest(a, b time.Time) time.Time {
@@ -242,6 +281,9 @@ func (e *Engine) body(reason Reason, incs []*incident, omitted int) string {
 			t = flappingText(inc.Check)
 		default:
 			t = firingText(inc)
+			if inc.closed() { // a recovery folded in by foldRecoveries
+				t = resolvedText(inc)
+			}
 		}
 		a := TemplateAlert{Check: inc.Check, Host: e.hostName(inc.Host), Text: t, Detail: inc.Detail, Severity: inc.Severity}
 		data.Alerts = append(data.Alerts, a)
@@ -284,6 +326,7 @@ func (e *Engine) hostName(h string) string {
 // Caller holds e.mu.
 func (e *Engine) record(m outMsg, at time.Time) {
 	perInc := map[string][]string{}
+	why := map[string]Reason{} // a recovery folded into a first message is recorded as one
 	var order []string
 	for _, r := range m.refs {
 		inc := e.incidents[r.ID]
@@ -314,6 +357,7 @@ func (e *Engine) record(m outMsg, at time.Time) {
 		}
 		if _, ok := perInc[r.ID]; !ok {
 			order = append(order, r.ID)
+			why[r.ID] = r.Reason
 		}
 		if !slices.Contains(perInc[r.ID], r.To) {
 			perInc[r.ID] = append(perInc[r.ID], r.To)
@@ -321,7 +365,7 @@ func (e *Engine) record(m outMsg, at time.Time) {
 	}
 	for _, id := range order {
 		inc := e.incidents[id]
-		inc.Notifications = append(inc.Notifications, SentNotification{At: at, Reason: m.n.Reason, Recipients: perInc[id]})
+		inc.Notifications = append(inc.Notifications, SentNotification{At: at, Reason: why[id], Recipients: perInc[id]})
 		if n := len(inc.Notifications); n > maxSentRecords {
 			inc.Notifications = append(inc.Notifications[:0:0], inc.Notifications[n-maxSentRecords:]...)
 		}

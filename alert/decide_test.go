@@ -2,6 +2,7 @@ package alert
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,9 @@ func TestDecide(t *testing.T) {
 				i.ResolvedTo[r] = start
 			}
 		}
+	}
+	blind := func(i *incident) {
+		i.Kind, i.Check, i.Text, i.ResolvedText = KindCannotCheck, "oom", "[경고] oom 점검 불가: 시스템 저널을 읽을 수 없습니다.", "[복구] oom 점검이 다시 동작합니다."
 	}
 	escalated := func(step int, to string) func(*incident) {
 		return func(i *incident) { i.Esc = append(i.Esc, escSent{Step: step, To: to, At: start}) }
@@ -133,6 +137,21 @@ func TestDecide(t *testing.T) {
 			i.Flap = map[string]time.Time{phoneA: start, "group:ops": start}
 		}), base, start.Add(5 * time.Hour), want{}},
 		{"finished incident", open(func(i *incident) { i.Done = true }), base, start, want{}},
+		// A cannot-check incident is decided like any other.
+		{"cannot check pages everyone", open(blind), base, start,
+			want{items: []string{"first:" + phoneA, "first:group:ops"}}},
+		{"cannot check reminds", open(blind, fired(start, phoneA, "group:ops")), base, start.Add(time.Hour),
+			want{items: []string{"repeat:" + phoneA, "repeat:group:ops"}}},
+		{"cannot check: held in quiet hours", open(blind), base, night,
+			want{items: []string{"first:" + phoneA}, next: morning}},
+		{"cannot check escalates", open(blind, fired(start, phoneA, "group:ops")), withEsc, start.Add(10 * time.Minute),
+			want{items: []string{"escalation:group:lead"}, next: start.Add(30 * time.Minute)}},
+		{"sees again: recovery to those paged", open(blind, fired(start, phoneA), resolvedAt(start.Add(time.Minute))), base, start.Add(time.Minute),
+			want{items: []string{"resolved:" + phoneA}}},
+		{"sees again before anyone was paged: done", open(blind, resolvedAt(start.Add(time.Minute))), base, start.Add(time.Minute),
+			want{done: true}},
+		{"sees again, resolved messages off: done", open(blind, fired(start, phoneA), resolvedAt(start.Add(time.Minute))), noResolved, start.Add(time.Minute),
+			want{done: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,6 +171,56 @@ func TestDecide(t *testing.T) {
 			}
 			if got.Done != tt.want.done {
 				t.Errorf("done = %v, want %v", got.Done, tt.want.done)
+			}
+		})
+	}
+}
+
+func TestFoldRecoveries(t *testing.T) {
+	incs := map[string]*incident{
+		"blind":  {Incident: Incident{ID: "blind", Kind: KindCannotCheck, Check: "oom"}},
+		"oom":    {Incident: Incident{ID: "oom", Check: "oom"}},
+		"httpd":  {Incident: Incident{ID: "httpd", Check: "httpd"}},
+		"remote": {Incident: Incident{ID: "remote", Check: "oom", Host: "web01"}},
+	}
+	r := func(reason Reason, id, to string) ref { return ref{ID: id, item: item{Reason: reason, To: to}} }
+	show := func(refs []ref) string {
+		var out []string
+		for _, x := range refs {
+			out = append(out, string(x.Reason)+":"+x.ID+">"+x.To)
+		}
+		return strings.Join(out, " ")
+	}
+	tests := []struct {
+		name          string
+		first, solved []ref
+		wantFirst     string
+		wantSolved    string
+	}{
+		{"sees again, then fails: one message", []ref{r(ReasonFirst, "oom", phoneA)}, []ref{r(ReasonResolved, "blind", phoneA)},
+			"resolved:blind>" + phoneA + " first:oom>" + phoneA, ""},
+		{"only to the same recipient", []ref{r(ReasonFirst, "oom", phoneA)}, []ref{r(ReasonResolved, "blind", phoneA), r(ReasonResolved, "blind", phoneB)},
+			"resolved:blind>" + phoneA + " first:oom>" + phoneA, "resolved:blind>" + phoneB},
+		{"another check's recovery stays apart", []ref{r(ReasonFirst, "oom", phoneA)}, []ref{r(ReasonResolved, "httpd", phoneA)},
+			"first:oom>" + phoneA, "resolved:httpd>" + phoneA},
+		{"another host's recovery stays apart", []ref{r(ReasonFirst, "oom", phoneA)}, []ref{r(ReasonResolved, "remote", phoneA)},
+			"first:oom>" + phoneA, "resolved:remote>" + phoneA},
+		{"no first message: nothing to fold into", nil, []ref{r(ReasonResolved, "blind", phoneA)},
+			"", "resolved:blind>" + phoneA},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			byReason := map[Reason][]ref{}
+			if tt.first != nil {
+				byReason[ReasonFirst] = tt.first
+			}
+			byReason[ReasonResolved] = tt.solved
+			foldRecoveries(byReason, incs)
+			if got := show(byReason[ReasonFirst]); got != tt.wantFirst {
+				t.Errorf("first = %s, want %s", got, tt.wantFirst)
+			}
+			if got := show(byReason[ReasonResolved]); got != tt.wantSolved {
+				t.Errorf("resolved = %s, want %s", got, tt.wantSolved)
 			}
 		})
 	}

@@ -176,11 +176,13 @@ func (e *Engine) Load(ctx context.Context) error {
 	return e.save(ctx)
 }
 
-// dropCheck deletes a check's state; its open incident closes without a
+// dropCheck deletes a check's state; its open incidents close without a
 // message, noting why. Caller holds e.mu.
 func (e *Engine) dropCheck(key string, st *checkState, now time.Time, note string) {
-	if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
-		e.closeIncident(inc, now, note)
+	for _, id := range []string{st.Incident, st.Blind} {
+		if inc := e.incidents[id]; inc != nil && !inc.closed() {
+			e.closeIncident(inc, now, note)
+		}
 	}
 	delete(e.checks, key)
 	delete(e.lightDirty, key)
@@ -207,8 +209,10 @@ func (e *Engine) reconcile(now time.Time) {
 	// cannot resolve any more: close them silently.
 	open := map[string]bool{}
 	for _, st := range e.checks {
-		if st.Incident != "" {
-			open[st.Incident] = true
+		for _, id := range []string{st.Incident, st.Blind} {
+			if id != "" {
+				open[id] = true
+			}
 		}
 	}
 	for _, inc := range e.incidents {

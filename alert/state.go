@@ -14,6 +14,24 @@ const historySize = 50
 
 // checkState is the state machine of one check on one host; persisted as
 // JSON under "alert/check/CHECK/HOST".
+//
+// It is two machines side by side. Status, Fails, Oks and Incident follow
+// what the check watches, from the results that could look (ok or
+// failing). BlindSince, Unknowns, Sees and Blind follow whether the check
+// can look at all, from every result:
+//   - results that cannot check (check.Result Unknown), failures of them
+//     in a row, open a cannot-check incident ("[경고] oom 점검 불가: …");
+//   - successes results in a row that could look (ok or failing) resolve
+//     it ("[복구] oom 점검이 다시 동작합니다.");
+//   - a result that cannot check says nothing about what the check
+//     watches: a failing incident stays open (no recovery is claimed, no
+//     second alert sent), pending failures keep their count, and only a
+//     streak of successes is broken.
+//
+// So a check going from cannot-check to failing closes one incident and
+// opens the other; both messages, due together, go out as one (see
+// foldSeesAgain). Cannot-check incidents do not flap (alerting.flapping
+// counts changes of the failing machine only).
 type checkState struct {
 	Check      string         `json:"check"`
 	Host       string         `json:"host,omitempty"`
@@ -23,8 +41,12 @@ type checkState struct {
 	Since      time.Time      `json:"since"`
 	Fails      int            `json:"fails,omitempty"` // consecutive, capped at the threshold
 	Oks        int            `json:"oks,omitempty"`
-	Incident   string         `json:"incident,omitempty"` // open incident ID
-	Flips      []time.Time    `json:"flips,omitempty"`    // firing<->ok changes within the flapping window
+	Incident   string         `json:"incident,omitempty"`   // open failing incident ID
+	Flips      []time.Time    `json:"flips,omitempty"`      // firing<->ok changes within the flapping window
+	BlindSince time.Time      `json:"blind_since,omitzero"` // since when results cannot check; zero when the last could
+	Unknowns   int            `json:"unknowns,omitempty"`   // cannot-check results in a row, capped at failures
+	Sees       int            `json:"sees,omitempty"`       // results that could look in a row while Blind is open
+	Blind      string         `json:"blind,omitempty"`      // open cannot-check incident ID
 	Last       check.Result   `json:"last"`
 	History    []HistoryPoint `json:"history,omitempty"`
 }
@@ -56,14 +78,27 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		at = now
 	}
 	r.Host = host
+	if r.Unknown {
+		r.OK = false // never counted healthy
+	}
 	st.Last = r
 	if len(st.History) >= historySize {
 		n := copy(st.History, st.History[len(st.History)-historySize+1:])
 		st.History = st.History[:n]
 	}
-	st.History = append(st.History, HistoryPoint{At: at, OK: r.OK})
+	st.History = append(st.History, HistoryPoint{At: at, OK: r.OK, Unknown: r.Unknown})
 
-	if !r.OK {
+	if e.observeSight(st, cfg, r, now) {
+		changed = true
+	}
+	switch {
+	case r.Unknown:
+		// Says nothing about what the check watches: only a streak of
+		// successes is broken.
+		if st.Oks != 0 {
+			st.Oks, changed = 0, true
+		}
+	case !r.OK:
 		if st.Oks != 0 {
 			st.Oks, changed = 0, true
 		}
@@ -87,7 +122,7 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		case st.Status != StatePending:
 			st.Status, st.Since, changed = StatePending, now, true
 		}
-	} else {
+	default:
 		if st.Fails != 0 {
 			st.Fails, changed = 0, true
 		}
@@ -109,6 +144,74 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		e.lightDirty[key] = true
 	}
 	return changed
+}
+
+// observeSight runs the cannot-check machine (see checkState) on r and
+// reports whether it changed. Caller holds e.mu.
+func (e *Engine) observeSight(st *checkState, cfg checkCfg, r check.Result, now time.Time) bool {
+	changed := false
+	blind := e.incidents[st.Blind]
+	open := blind != nil && !blind.closed()
+	if !open && st.Blind != "" {
+		st.Blind, st.Sees, changed = "", 0, true // its record was lost
+	}
+	if r.Unknown {
+		if st.BlindSince.IsZero() {
+			st.BlindSince, changed = now, true
+		}
+		if st.Sees != 0 {
+			st.Sees, changed = 0, true
+		}
+		if st.Unknowns < cfg.failures {
+			st.Unknowns, changed = st.Unknowns+1, true
+		}
+		switch {
+		case open:
+			if r.Firing != "" && blind.Text != r.Firing || blind.Detail != r.Detail {
+				blind.Text = cmp.Or(r.Firing, blind.Text)
+				blind.Detail = r.Detail
+				e.markDirty(incidentKey(blind.ID))
+			}
+		case st.Unknowns >= cfg.failures:
+			e.openBlind(st, cfg, r, now)
+			changed = true
+		}
+		return changed
+	}
+	if !st.BlindSince.IsZero() {
+		st.BlindSince, changed = time.Time{}, true
+	}
+	if st.Unknowns != 0 {
+		st.Unknowns, changed = 0, true
+	}
+	if open {
+		if st.Sees < cfg.successes {
+			st.Sees, changed = st.Sees+1, true
+		}
+		if st.Sees >= cfg.successes {
+			e.closeIncident(blind, now, "")
+			st.Blind, st.Sees, changed = "", 0, true
+			e.log.Info("alert resolved: the check can look again", "check", st.Check, "host", st.Host, "incident", blind.ID)
+		}
+	}
+	return changed
+}
+
+// openBlind opens the cannot-check incident of st, with the texts of r.
+func (e *Engine) openBlind(st *checkState, cfg checkCfg, r check.Result, now time.Time) {
+	sev := cmp.Or(cfg.severity, r.Severity).OrDefault()
+	inc := &incident{
+		Incident: Incident{
+			ID: e.newIncidentID(now), Kind: KindCannotCheck, Check: st.Check, Host: st.Host, Severity: sev,
+			Text:   cmp.Or(r.Firing, check.CannotCheckText(st.Check, "점검 대상을 볼 수 없습니다")),
+			Detail: r.Detail, Started: now,
+		},
+		ResolvedText: cmp.Or(r.Resolved, check.SeesAgainText(st.Check)),
+	}
+	e.incidents[inc.ID] = inc
+	st.Blind, st.Sees = inc.ID, 0
+	e.markDirty(incidentKey(inc.ID))
+	e.log.Warn("alert firing: the check cannot check", "check", st.Check, "host", st.Host, "incident", inc.ID, "text", inc.Text, "detail", r.Detail)
 }
 
 // flip records a firing<->ok change and reports whether the check is now

@@ -69,10 +69,12 @@ var (
 	ErrReadOnly       = errors.New("alert: this replica shows the alert state but does not run the alert engine; try again (another replica runs it)")
 )
 
-// HistoryPoint is one past result of a check.
+// HistoryPoint is one past result of a check: ok, failing, or (Unknown)
+// cannot check.
 type HistoryPoint struct {
-	At time.Time `json:"at"`
-	OK bool      `json:"ok"`
+	At      time.Time `json:"at"`
+	OK      bool      `json:"ok"`
+	Unknown bool      `json:"unknown,omitempty"`
 }
 
 // Check states reported by Checks.
@@ -81,17 +83,31 @@ const (
 	StateOK      = "ok"
 	StatePending = "pending" // failing, below the failures threshold
 	StateFiring  = "firing"
+	// StateCannotCheck: the latest result could not look (check.Result
+	// Unknown). It pages like a failure, with its own incident (Incident
+	// Kind KindCannotCheck), once the results that could not look reach
+	// the failures threshold.
+	StateCannotCheck = "cannot_check"
+)
+
+// Incident kinds. A check has two independent incidents: one for what it
+// watches failing, one for being unable to look at it.
+const (
+	KindFailing     = ""             // what the check watches fails
+	KindCannotCheck = "cannot_check" // the check cannot look
 )
 
 // CheckStatus is what the console shows for one check on one host.
 type CheckStatus struct {
-	Check    string
-	Host     string // "" = this host
-	State    string // unknown | ok | pending | firing
-	Since    time.Time
-	Last     check.Result   // zero before the first result
-	History  []HistoryPoint // oldest first, at most 50
-	Incident string         // open incident ID, if any
+	Check   string
+	Host    string // "" = this host
+	State   string // unknown | ok | pending | firing | cannot_check
+	Since   time.Time
+	Last    check.Result   // zero before the first result
+	History []HistoryPoint // oldest first, at most 50
+	// Incident is the open incident ID, if any: while the check cannot
+	// check, its cannot-check incident when that is open.
+	Incident string
 	Flapping bool
 	Silenced bool
 }
@@ -103,9 +119,11 @@ type SentNotification struct {
 	Recipients []string  `json:"to"`
 }
 
-// Incident is one firing period of a check on a host.
+// Incident is one firing period of a check on a host: of what it watches
+// failing, or (Kind KindCannotCheck) of being unable to look.
 type Incident struct {
 	ID       string          `json:"id"`
+	Kind     string          `json:"kind,omitempty"` // KindFailing ("") or KindCannotCheck
 	Check    string          `json:"check"`
 	Host     string          `json:"host,omitempty"`
 	Severity config.Severity `json:"severity"`
