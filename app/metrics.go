@@ -128,6 +128,7 @@ func (l promLogger) Println(v ...any) {
 type stateCollector struct {
 	a                              *App
 	deliveries, checkUp, incidents *prometheus.Desc
+	checkUnknown                   *prometheus.Desc
 	balance, balanceAt             *prometheus.Desc
 	providerUp, providerFailures   *prometheus.Desc
 	providerLastOK                 *prometheus.Desc
@@ -140,7 +141,10 @@ func newStateCollector(a *App) *stateCollector {
 		deliveries: prometheus.NewDesc("munja_deliveries",
 			"Deliveries in the store, by status.", []string{"status"}, nil),
 		checkUp: prometheus.NewDesc("munja_check_up",
-			"1 when the check passes, 0 when it fails (pending or firing); absent before its first result.",
+			"1 when the check passes, 0 when it fails (pending or firing); absent before its first result and while it cannot check (see munja_check_unknown), so a check that cannot see is never counted up.",
+			[]string{"check", "host"}, nil),
+		checkUnknown: prometheus.NewDesc("munja_check_unknown",
+			"1 while the check cannot check (its journal, log file, /proc or command cannot be read or run: its latest result is unknown), else 0; absent before its first result.",
 			[]string{"check", "host"}, nil),
 		incidents: prometheus.NewDesc("munja_incidents_open", "Open incidents.", nil, nil),
 		balance: prometheus.NewDesc("munja_balance_sms",
@@ -160,7 +164,7 @@ func newStateCollector(a *App) *stateCollector {
 
 // Describe implements prometheus.Collector.
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.deliveries, c.checkUp, c.incidents, c.balance, c.balanceAt,
+	for _, d := range []*prometheus.Desc{c.deliveries, c.checkUp, c.checkUnknown, c.incidents, c.balance, c.balanceAt,
 		c.providerUp, c.providerFailures, c.providerLastOK} {
 		ch <- d
 	}
@@ -209,6 +213,13 @@ func (c *stateCollector) collectMonitor(ch chan<- prometheus.Metric) {
 			c.gauge(ch, c.checkUp, 1, cs.Check, cs.Host)
 		case alert.StatePending, alert.StateFiring:
 			c.gauge(ch, c.checkUp, 0, cs.Check, cs.Host)
+		}
+		if cs.State != alert.StateUnknown {
+			unknown := 0.0
+			if cs.State == alert.StateCannotCheck {
+				unknown = 1
+			}
+			c.gauge(ch, c.checkUnknown, unknown, cs.Check, cs.Host)
 		}
 	}
 	c.gauge(ch, c.incidents, float64(len(mon.Engine.Incidents(true))))

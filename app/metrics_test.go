@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/check/checks"
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/dispatcher"
 	"github.com/munja-sms/munja/outbox"
@@ -75,8 +76,10 @@ func scrape(t *testing.T, url string) map[string]float64 {
 
 func TestMetrics(t *testing.T) {
 	gw := aligotest.New(t)
+	missing := filepath.Join(t.TempDir(), "missing.log")
+	oomCfg := config.Check{Name: "oom", Type: "log", Path: missing, Pattern: "Out of memory"}
 	a, _ := newGatewayApp(t, gw, filepath.Join(t.TempDir(), "munja.db"), func(c *config.Config) {
-		c.Checks = []config.Check{{Name: "httpd", Type: "process", Process: "httpd"}, {Name: "web-port", Type: "listen", Port: 80}}
+		c.Checks = []config.Check{{Name: "httpd", Type: "process", Process: "httpd"}, {Name: "web-port", Type: "listen", Port: 80}, oomCfg}
 	})
 	ctx := context.Background()
 	m := NewMetrics(a)
@@ -101,6 +104,14 @@ func TestMetrics(t *testing.T) {
 	gw.SetFailure(aligotest.Failure{})
 	mon.Engine.Observe(check.Result{Check: "httpd", OK: false, At: time.Now(), Firing: "down"})
 	mon.Engine.Observe(check.Result{Check: "web-port", OK: true, At: time.Now()})
+	// A real log check on a file that does not exist cannot check.
+	oom, err := checks.New(oomCfg, check.Defaults{}, check.Deps{})
+	noErr(t, err)
+	if r := oom.Run(ctx); !r.Unknown {
+		t.Fatalf("log check on a missing file: %+v", r)
+	} else {
+		mon.Engine.Observe(r)
+	}
 	gw.SetBalance(777)
 	noErr(t, a.Balance.Once(ctx))
 
@@ -130,13 +141,19 @@ func TestMetrics(t *testing.T) {
 		`munja_deliveries{status="delivered"}`:                           0,
 		`munja_check_up{check="httpd",host=""}`:                          0,
 		`munja_check_up{check="web-port",host=""}`:                       1,
-		`munja_incidents_open`:                                           1,
+		`munja_check_unknown{check="httpd",host=""}`:                     0,
+		`munja_check_unknown{check="web-port",host=""}`:                  0,
+		`munja_check_unknown{check="oom",host=""}`:                       1,
+		`munja_incidents_open`:                                           2,
 		`munja_balance_sms{provider="aligo"}`:                            777,
 	}
 	for series, v := range want {
 		if g, ok := got[series]; !ok || g != v {
 			t.Errorf("%s = %v (present %v), want %v", series, g, ok, v)
 		}
+	}
+	if v, ok := got[`munja_check_up{check="oom",host=""}`]; ok {
+		t.Errorf("a check that cannot check is in munja_check_up (= %v)", v)
 	}
 	if got[`munja_gateway_call_seconds_sum{provider="aligo"}`] <= 0 {
 		t.Error("histogram sum is zero")
