@@ -2,13 +2,17 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/check/checks"
 	"github.com/munja-sms/munja/config"
 )
 
@@ -69,4 +73,47 @@ func TestReplaceMonitor(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// TestChecksCannotCheck: a real log check on a file that does not exist is
+// listed as cannot_check, with why, and its incident is of kind
+// cannot_check; both as openapi.json describes them.
+func TestChecksCannotCheck(t *testing.T) {
+	f := newFixture(t)
+	missing := filepath.Join(t.TempDir(), "missing.log")
+	cfg := config.Default()
+	cfg.Checks = []config.Check{{Name: "app-log", Type: "log", Path: missing, Pattern: "FATAL"}}
+	eng, err := alert.New(alert.Options{Config: cfg, State: f.db, Notifier: nopNotifier{}, Log: slog.New(slog.DiscardHandler)})
+	noErr(t, err)
+	noErr(t, eng.Load(context.Background()))
+	c, err := checks.New(cfg.Checks[0], check.Defaults{}, check.Deps{})
+	noErr(t, err)
+	eng.Observe(c.Run(context.Background()))
+	f.monitor.Set(eng)
+
+	sp := loadSpec(t)
+	w := f.do(req{path: "/api/v1/checks", token: "read"})
+	var out map[string]any
+	noErr(t, json.Unmarshal(w.Body.Bytes(), &out))
+	rs, _ := sp.responseSchema(specOperation(t, "GET", "/api/v1/checks"), w.Code)
+	for _, e := range sp.validate(out, rs, "body") {
+		t.Errorf("GET /api/v1/checks: %s", e)
+	}
+	got := out["checks"].([]any)[0].(map[string]any)
+	hist := got["history"].([]any)[0].(map[string]any)
+	if got["state"] != "cannot_check" || !strings.Contains(got["detail"].(string), "no such file") || got["incident"] == nil ||
+		hist["ok"] != false || hist["unknown"] != true {
+		t.Fatalf("check %v", got)
+	}
+	w = f.do(req{path: "/api/v1/incidents", token: "read"})
+	out = nil
+	noErr(t, json.Unmarshal(w.Body.Bytes(), &out))
+	rs, _ = sp.responseSchema(specOperation(t, "GET", "/api/v1/incidents"), w.Code)
+	for _, e := range sp.validate(out, rs, "body") {
+		t.Errorf("GET /api/v1/incidents: %s", e)
+	}
+	inc := out["incidents"].([]any)[0].(map[string]any)
+	if inc["kind"] != "cannot_check" || inc["text"] != "[경고] app-log 점검 불가: 로그 파일이 없습니다 ("+missing+")." || inc["id"] != got["incident"] {
+		t.Fatalf("incident %v", inc)
+	}
 }
