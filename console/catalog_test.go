@@ -75,7 +75,7 @@ func TestCatalogs(t *testing.T) {
 		}
 	}
 	// Keys built at run time from a value.
-	for _, s := range []string{alert.StateUnknown, alert.StateOK, alert.StatePending, alert.StateFiring, "flapping", "silenced"} {
+	for _, s := range []string{alert.StateUnknown, alert.StateOK, alert.StatePending, alert.StateFiring, alert.StateCannotCheck, "flapping", "silenced"} {
 		used["state."+s] = true
 	}
 	for _, r := range auth.Roles() {

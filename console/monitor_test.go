@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/auth"
+	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/sms"
@@ -299,4 +300,31 @@ func TestDashboardBudget(t *testing.T) {
 	c := h.client()
 	c.login("v", adminPW)
 	c.get("/").mustContain(t, `<p class="big">6 <span class="muted">/ 500</span></p>`, "잔여 건수 조회를 지원하지 않음")
+}
+
+// TestCannotCheckShown: a check that cannot check has a state and colour of
+// its own on the dashboard, the checks page and its own page, in Korean
+// and in English, and its incident is marked so.
+func TestCannotCheckShown(t *testing.T) {
+	h := newHarness(t, harnessOpts{engine: true})
+	h.addUser("op", auth.RoleOperator, adminPW)
+	const blind = "[경고] web-port 점검 불가: /proc을 읽을 수 없습니다."
+	h.engine.Observe(check.Result{Check: "web-port", Unknown: true, At: time.Now(), Firing: blind,
+		Resolved: "[복구] web-port 점검이 다시 동작합니다.", Detail: "cannot check: listen: open /proc/net/tcp: permission denied"})
+	if err := h.engine.Flush(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := h.client()
+	c.login("op", adminPW)
+	state := `<span class="state s-cannot_check">점검 불가</span>`
+	tag := `<span class="tag s-cannot_check">점검 불가</span>`
+	c.get("/").mustContain(t, state, tag, blind, `class="blind"`, "permission denied")
+	c.get("/checks").mustContain(t, state, tag, blind, `class="blind"`)
+	c.get("/checks/web-port").mustContain(t, state, blind, "permission denied")
+	c.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}}).mustStatus(t, http.StatusSeeOther)
+	c.get("/").mustContain(t, `<span class="state s-cannot_check">cannot check</span>`, `<span class="tag s-cannot_check">cannot check</span>`)
+	// The healthy check is not shown as one that cannot check.
+	if body := c.get("/checks/httpd").body; strings.Contains(body, "s-cannot_check") {
+		t.Errorf("httpd shown as cannot check:\n%s", body)
+	}
 }
