@@ -54,6 +54,19 @@ func ValidateCommand(cfg config.Check, path string) []error {
 	return append(errs, ValidateTemplates(cfg, path, commandFields)...)
 }
 
+// ProbeCommand says whether the program of a valid type command check can
+// be found on this host now (for munja config check): nil, or an error
+// naming the key. A shell: check is not looked into.
+func ProbeCommand(_ context.Context, cfg config.Check) error {
+	if len(cfg.Command) == 0 {
+		return nil
+	}
+	if _, err := exec.LookPath(cfg.Command[0]); err != nil {
+		return fmt.Errorf("command: cannot run %s here: %w", cfg.Command[0], err)
+	}
+	return nil
+}
+
 // NewCommand builds a type command check: it runs command (argv, no shell)
 // or shell (through /bin/sh -c) in its own process group with munja's
 // environment and no stdin. It passes when the exit status is exit_code

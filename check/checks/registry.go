@@ -4,6 +4,7 @@
 package checks
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,19 +24,22 @@ type kind struct {
 	New      func(cfg config.Check, d check.Deps) (check.Checker, error)
 	Validate func(cfg config.Check, path string) []error
 	Keys     []string // config.Check keys of this type beyond commonKeys
+	// Probe, when set, says whether what the check reads (its journal, log
+	// file, program) can be read on this host now; see Unreadable.
+	Probe func(ctx context.Context, cfg config.Check) error
 }
 
 var registry = map[string]kind{
-	"process":   {check.NewProcess, check.ValidateProcess, []string{"process", "cmdline", "pidfile", "min_count", "max_count"}},
-	"listen":    {check.NewListen, check.ValidateListen, []string{"port", "protocol"}},
-	"tcp":       {check.NewTCP, check.ValidateTCP, []string{"address"}},
-	"http":      {check.NewHTTP, check.ValidateHTTP, []string{"url", "status", "body_contains", "body_regex", "max_latency", "cert_days", "insecure"}},
-	"log":       {logcheck.New, logcheck.Validate, []string{"path", "journal", "unit", "pattern", "regex", "window", "count", "encoding"}},
-	"disk":      {check.NewDisk, check.ValidateDisk, []string{"mount", "max_used_percent", "min_free"}},
-	"memory":    {check.NewMemory, check.ValidateMemory, []string{"max_used_percent"}},
-	"load":      {check.NewLoad, check.ValidateLoad, []string{"max_load", "load_period"}},
-	"command":   {check.NewCommand, check.ValidateCommand, []string{"command", "shell", "output_regex", "exit_code"}},
-	"heartbeat": {check.NewHeartbeat, check.ValidateHeartbeat, []string{"grace"}},
+	"process":   {check.NewProcess, check.ValidateProcess, []string{"process", "cmdline", "pidfile", "min_count", "max_count"}, nil},
+	"listen":    {check.NewListen, check.ValidateListen, []string{"port", "protocol"}, nil},
+	"tcp":       {check.NewTCP, check.ValidateTCP, []string{"address"}, nil},
+	"http":      {check.NewHTTP, check.ValidateHTTP, []string{"url", "status", "body_contains", "body_regex", "max_latency", "cert_days", "insecure"}, nil},
+	"log":       {logcheck.New, logcheck.Validate, []string{"path", "journal", "unit", "pattern", "regex", "window", "count", "encoding"}, logcheck.Probe},
+	"disk":      {check.NewDisk, check.ValidateDisk, []string{"mount", "max_used_percent", "min_free"}, nil},
+	"memory":    {check.NewMemory, check.ValidateMemory, []string{"max_used_percent"}, nil},
+	"load":      {check.NewLoad, check.ValidateLoad, []string{"max_load", "load_period"}, nil},
+	"command":   {check.NewCommand, check.ValidateCommand, []string{"command", "shell", "output_regex", "exit_code"}, check.ProbeCommand},
+	"heartbeat": {check.NewHeartbeat, check.ValidateHeartbeat, []string{"grace"}, nil},
 }
 
 // commonKeys may be set on a check of any type.
@@ -112,6 +116,27 @@ func schedule(cfg config.Check, defaults check.Defaults) check.Scheduled {
 		s.Timeout = min(check.DefaultTimeout, s.Interval)
 	}
 	return s
+}
+
+// Unreadable looks, for each check of a valid config whose type reads a
+// source (a log file, the journal, a program), whether it can be read on
+// this host now, and returns a warning for each one that cannot, e.g.
+// "checks[2] (oom): journal: cannot read the system journal here
+// (journalctl: not found)". Such a check would run, but cannot check: a
+// typo caught here does not silently turn alerting off. Agents' checks run
+// elsewhere and are not looked at.
+func Unreadable(ctx context.Context, cfgs []config.Check) []string {
+	var out []string
+	for i, ck := range cfgs {
+		k, ok := registry[ck.Type]
+		if !ok || k.Probe == nil {
+			continue
+		}
+		if err := k.Probe(ctx, ck); err != nil {
+			out = append(out, fmt.Sprintf("checks[%d] (%s): %v", i, ck.Name, err))
+		}
+	}
+	return out
 }
 
 // Validate checks c.Checks and returns every problem with its key path,

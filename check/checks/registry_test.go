@@ -3,6 +3,8 @@ package checks
 import (
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -169,5 +171,29 @@ func TestNewAndBuild(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("Build error %v, want %q in it", err, w)
 		}
+	}
+}
+
+func TestUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	readable := filepath.Join(dir, "messages")
+	if err := os.WriteFile(readable, []byte("boot\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgs := []config.Check{
+		{Name: "web-port", Type: "listen", Port: 80},
+		{Name: "syslog", Type: "log", Path: readable, Pattern: "x"},
+		{Name: "app", Type: "log", Path: filepath.Join(dir, "nope.log"), Pattern: "x"},
+		{Name: "job", Type: "command", Command: []string{"/nonexistent/bin/job"}},
+		{Name: "fine", Type: "command", Command: []string{"/bin/true"}},
+		{Name: "sh", Type: "command", Shell: "anything at all"},
+	}
+	got := Unreadable(context.Background(), cfgs)
+	want := []string{
+		"checks[2] (app): path: " + filepath.Join(dir, "nope.log") + " does not exist here",
+		`checks[3] (job): command: cannot run /nonexistent/bin/job here: exec: "/nonexistent/bin/job": stat /nonexistent/bin/job: no such file or directory`,
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Unreadable =\n%q\nwant\n%q", got, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -110,6 +111,37 @@ func Validate(cfg config.Check, path string) []error {
 		add("count", "must not be negative (0 = 1)")
 	}
 	return append(errs, check.ValidateTemplates(cfg, path, fields)...)
+}
+
+// Probe says whether the log of a valid type log check can be read on this
+// host now (for munja config check): nil, or an error naming the key, e.g.
+// "journal: cannot read the system journal here (journalctl: not found)".
+// It runs journalctl once for a journal check.
+func Probe(ctx context.Context, cfg config.Check) error {
+	return probe(ctx, cfg, nil)
+}
+
+func probe(ctx context.Context, cfg config.Check, opts []logwatch.JournalOption) error {
+	if cfg.Path == "" {
+		err := logwatch.ProbeJournal(ctx, opts...)
+		if err == nil {
+			return nil
+		}
+		cause := strings.TrimPrefix(err.Error(), logwatch.ErrNoJournal.Error()+": ")
+		if errors.Is(err, exec.ErrNotFound) {
+			cause = "journalctl: not found"
+		}
+		return fmt.Errorf("journal: cannot read the system journal here (%s)", cause)
+	}
+	f, err := os.Open(cfg.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("path: %s does not exist here", cfg.Path)
+	case err != nil:
+		return fmt.Errorf("path: cannot open %s here: %w", cfg.Path, err)
+	}
+	f.Close()
+	return nil
 }
 
 func newMatcher(cfg config.Check) (*logwatch.Matcher, error) {
@@ -260,7 +292,7 @@ func (c *logCheck) probe(ctx context.Context) {
 		f.Close()
 	}
 	if err != nil {
-		err = fmt.Errorf("log file %s: %w", c.path, err)
+		err = fmt.Errorf("log file: %w", err) // err names the path
 	}
 	c.look(err, false)
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/munja-sms/munja/app"
+	"github.com/munja-sms/munja/check/checks"
 	"github.com/munja-sms/munja/config"
 )
 
@@ -35,5 +38,13 @@ func cmdConfig(e *env, args []string) int {
 		fmt.Fprint(e.stdout, "; no gateway configured: dryrun, nothing will be delivered")
 	}
 	fmt.Fprintln(e.stdout, ")")
+	// Valid, but a source a check reads may be unreadable here: it would
+	// run, and never see anything. Said, not refused: the config may be
+	// checked on another host than the one that runs it.
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer cancel()
+	for _, w := range checks.Unreadable(ctx, cfg.Checks) {
+		fmt.Fprintln(e.stdout, "warning:", w)
+	}
 	return 0
 }
