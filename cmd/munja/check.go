@@ -38,14 +38,20 @@ func cmdCheck(e *env, args []string) int {
 	results := check.RunOnce(e.ctx, mon.Checks)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tSTATE\tTOOK\tDETAIL")
-	failed := 0
+	failed, blind := 0, 0
 	for _, r := range results {
-		state := "ok"
-		if !r.OK {
+		state, detail := "ok", r.Detail
+		switch {
+		case r.Unknown:
+			// Cannot check: the reason, as the alert says it, then why.
+			state = "UNKNOWN"
+			blind++
+			detail = cannotCheckReason(r) + ": " + strings.TrimPrefix(detail, "cannot check: ")
+		case !r.OK:
 			state = "FAIL"
 			failed++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Check, state, r.Duration.Round(time.Millisecond), oneLine(r.Detail, 100))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Check, state, r.Duration.Round(time.Millisecond), oneLine(detail, 200))
 	}
 	tw.Flush()
 	if *notify {
@@ -69,8 +75,26 @@ func cmdCheck(e *env, args []string) int {
 				inc.Started.In(a.Config.Location()).Format("2006-01-02 15:04"))
 		}
 	}
-	if failed > 0 {
+	switch {
+	case failed > 0:
 		return 1
+	case blind > 0:
+		return exitCannotCheck
 	}
 	return 0
+}
+
+// exitCannotCheck is munja check's exit status when no check failed but
+// one or more could not check (Nagios's UNKNOWN): a cron job or a wrapper
+// tells "all fine" (0), "something fails" (1) and "cannot see" (3) apart.
+const exitCannotCheck = 3
+
+// cannotCheckReason is the reason in a cannot-check alert text, "[경고]
+// oom 점검 불가: 시스템 저널을 읽을 수 없습니다." → "시스템 저널을 읽을 수 없습니다".
+func cannotCheckReason(r check.Result) string {
+	_, reason, ok := strings.Cut(r.Firing, "점검 불가: ")
+	if !ok {
+		return "점검 불가"
+	}
+	return strings.TrimSuffix(reason, ".")
 }
