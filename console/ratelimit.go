@@ -19,7 +19,10 @@ import (
 // themselves: a name under attack never keeps its owner out, at worst it
 // costs an owner who mistyped a few seconds. Every attempt counts as a
 // failure until it succeeds, so parallel requests cannot slip through
-// one opening; a success clears its address.
+// one opening. A success takes back only the failures its address made
+// for that same name (the owner who mistyped starts over), never those
+// for other names: an attacker who holds an account of their own cannot
+// clear their address by logging into it between guesses.
 const (
 	freeAddrFails  = 3
 	maxAddrDelay   = 15 * time.Minute
@@ -58,11 +61,15 @@ type limiter struct {
 	mu    sync.Mutex
 	addrs map[string]*throttle
 	names map[string]*throttle
+	pairs map[string]*throttle // address+name: the address's failures for that name
 }
 
 func newLimiter(now func() time.Time) *limiter {
-	return &limiter{now: now, addrs: map[string]*throttle{}, names: map[string]*throttle{}}
+	return &limiter{now: now, addrs: map[string]*throttle{}, names: map[string]*throttle{}, pairs: map[string]*throttle{}}
 }
+
+// pairKey is the key of an address's failures for one name.
+func pairKey(ak, nk string) string { return ak + "\x00" + nk }
 
 // addrKey is the address throttled: an IPv6 address's /64, which one
 // host usually holds whole.
@@ -102,6 +109,12 @@ func (l *limiter) attempt(addr, name string) (wait time.Duration, ok bool) {
 	}
 	a.fails++
 	a.last, a.until = now, now.Add(delay(a.fails, freeAddrFails, maxAddrDelay))
+	p := l.get(l.pairs, pairKey(ak, nk), now)
+	if p == nil {
+		p = l.put(l.pairs, pairKey(ak, nk), now)
+	}
+	p.fails++
+	p.last = now
 	if n == nil {
 		n = l.put(l.names, nk, now)
 	}
@@ -114,12 +127,26 @@ func (l *limiter) attempt(addr, name string) (wait time.Duration, ok bool) {
 }
 
 // succeeded records that the attempt from addr for name was right: the
-// address starts over, and the attempt no longer counts against the name.
+// address's failures for that name (this attempt among them) are taken
+// back — the address starts over unless it failed for other names — and
+// the attempt no longer counts against the name.
 func (l *limiter) succeeded(addr, name string) {
 	ak, nk := addrKey(addr), strings.ToLower(name)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.addrs, ak)
+	pk := pairKey(ak, nk)
+	mine := 1 // this attempt, counted when it began
+	if p := l.pairs[pk]; p != nil {
+		mine = max(mine, p.fails)
+		delete(l.pairs, pk)
+	}
+	if a := l.addrs[ak]; a != nil {
+		if a.fails -= mine; a.fails <= 0 {
+			delete(l.addrs, ak)
+		} else {
+			a.until = a.last.Add(delay(a.fails, freeAddrFails, maxAddrDelay))
+		}
+	}
 	if n := l.names[nk]; n != nil && n.fails > 0 {
 		n.fails--
 	}

@@ -162,10 +162,29 @@ func TestLimiterDelays(t *testing.T) {
 			t.Fatalf("attempt %d refused after its wait", freeAddrFails+i+1)
 		}
 	}
-	// A success clears the address.
-	l.succeeded("192.0.2.1", "nobody")
-	if _, ok := try("192.0.2.1", "kim"); !ok {
-		t.Fatal("refused after a success")
+	// A success for another name does not clear the address (an attacker
+	// with an account of their own cannot reset it between guesses).
+	clock.Add(16 * time.Second) // the wait after eight failures
+	if _, ok := try("192.0.2.1", "mallory"); !ok {
+		t.Fatal("the insider's own login refused after the wait")
+	}
+	l.succeeded("192.0.2.1", "mallory")
+	if wait, ok := try("192.0.2.1", "kim"); ok || wait <= 0 {
+		t.Fatalf("a guess right after the insider's own login: ok=%v wait=%v, want a wait", ok, wait)
+	}
+	// The owner who mistyped their own name's password starts over once
+	// they get it right.
+	for range 5 {
+		clock.Add(maxAddrDelay)
+		try("192.0.2.9", "lee")
+	}
+	clock.Add(maxAddrDelay)
+	if _, ok := try("192.0.2.9", "lee"); !ok {
+		t.Fatal("the owner's attempt refused after the wait")
+	}
+	l.succeeded("192.0.2.9", "lee")
+	if _, ok := try("192.0.2.9", "kim"); !ok {
+		t.Fatal("refused after the owner's success")
 	}
 	// Another address is not slowed by this one.
 	if _, ok := try("192.0.2.2", "x"); !ok {
