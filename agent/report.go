@@ -29,8 +29,11 @@ type Report struct {
 
 // Result is one check result of a Report.
 type Result struct {
-	Check      string    `json:"check"`
-	OK         bool      `json:"ok"`
+	Check string `json:"check"`
+	OK    bool   `json:"ok"`
+	// Unknown: the check could not look (its journal, file, /proc or
+	// command was unreadable on the host); OK is false then.
+	Unknown    bool      `json:"unknown,omitempty"`
 	At         time.Time `json:"at"`
 	DurationMS int64     `json:"duration_ms,omitempty"`
 	Firing     string    `json:"firing,omitempty"`
@@ -87,7 +90,7 @@ func (r *Report) Validate(now time.Time) ([]check.Result, error) {
 			at = now // a clock running ahead must not date results in the future
 		}
 		out = append(out, check.Result{
-			Check: x.Check, Host: r.Host, OK: x.OK, At: at,
+			Check: x.Check, Host: r.Host, OK: x.OK && !x.Unknown, Unknown: x.Unknown, At: at,
 			Duration: time.Duration(max(x.DurationMS, 0)) * time.Millisecond,
 			Firing:   text(x.Firing), Resolved: text(x.Resolved), Detail: text(x.Detail),
 			Severity: sev,
@@ -122,7 +125,7 @@ func text(s string) string {
 // FromCheck is a check.Result in a Report.
 func FromCheck(c check.Result) Result {
 	return Result{
-		Check: c.Check, OK: c.OK, At: c.At, DurationMS: c.Duration.Milliseconds(),
+		Check: c.Check, OK: c.OK, Unknown: c.Unknown, At: c.At, DurationMS: c.Duration.Milliseconds(),
 		Firing: c.Firing, Resolved: c.Resolved, Detail: c.Detail, Severity: string(c.Severity),
 	}
 }
