@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -118,15 +119,22 @@ func TestSecretsStayInConfig(t *testing.T) {
 	g2 := aligotest.New(t, aligotest.WithCredentials(aligotest.DefaultUserID, fileKey.value))
 	var hookMu sync.Mutex
 	hookCalls, hookFail := 0, true
+	relayed := map[string]int{} // text|receiver → copies the relay took
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
+		var p struct {
+			Text      string   `json:"text"`
+			Receivers []string `json:"receivers"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&p)
 		hookMu.Lock()
+		defer hookMu.Unlock()
 		hookCalls++
-		failing := hookFail
-		hookMu.Unlock()
-		if failing {
+		if hookFail {
 			http.Error(w, "relay down for maintenance", http.StatusBadGateway)
 			return
+		}
+		for _, rc := range p.Receivers {
+			relayed[key(p.Text, rc)]++
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"id":"relay-1"}`))
@@ -181,6 +189,11 @@ func TestSecretsStayInConfig(t *testing.T) {
 		{Mode: aligotest.IPNotAllowed}, {Mode: aligotest.Timeout, Delay: time.Minute}, {Mode: aligotest.UnregisteredSender},
 	}
 	l := newLedger("secrets")
+	l.extra = func() map[string]int {
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		return maps.Clone(relayed)
+	}
 	per := report.Pick(400*time.Millisecond, 3*time.Second)
 	for i, f := range outages {
 		g1.SetFailure(f)
@@ -342,6 +355,7 @@ func TestSecretsStayInConfig(t *testing.T) {
 		{"figure", "value"},
 		{"POSTs during the outage", fmt.Sprintf("%d (%s)", l.posts(), l.answerList())},
 		{"gateway calls: aligo-env, aligo-file, relay", fmt.Sprintf("%d, %d, %d", g1Sends, g2Sends, calls)},
+		{"deliveries acknowledged / delivered after the outage (any gateway)", fmt.Sprintf("%d / %d", tl.expected, tl.delivered)},
 		{"WARN/ERROR lines munja logged", strconv.Itoa(serveErrors)},
 		{"output searched", fmt.Sprintf("%d sources, %d KiB", len(ev.sources), totalKiB(&ev))},
 		{"API GET routes from openapi.json (status)", strings.Join(okRoutes, ", ")},

@@ -43,6 +43,9 @@ type ack struct {
 type ledger struct {
 	prefix string
 	seq    atomic.Int64
+	// extra, when set, adds what gateways other than the Aligo fakes
+	// accepted (text|receiver → copies).
+	extra func() map[string]int
 
 	mu      sync.Mutex
 	acked   map[string]ack    // text → acknowledgement
@@ -115,6 +118,8 @@ func (l *ledger) count(text, answer string) {
 func errKind(err error) string {
 	var ne net.Error
 	switch {
+	case errors.Is(err, context.Canceled):
+		return "cut when the traffic stopped"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):
@@ -259,6 +264,11 @@ func key(text, receiver string) string { return text + "|" + receiver }
 // copies counts what the fakes accepted for this ledger's texts.
 func (l *ledger) copies(fakes ...*aligotest.Server) map[string]int {
 	got := map[string]int{}
+	if l.extra != nil {
+		for k, n := range l.extra() {
+			got[k] += n
+		}
+	}
 	tag := "[" + l.prefix + "] "
 	for _, f := range fakes {
 		for _, d := range f.Delivered() {
