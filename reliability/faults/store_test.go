@@ -14,8 +14,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -137,6 +139,7 @@ func setWriteVersion(t *testing.T, path string, s *server, v byte) byte {
 // window is what a scenario saw while its store fault lasted.
 type window struct {
 	posts    int
+	early    int           // POSTs refused (503) while /healthz still said ok
 	sawDown  bool          // /healthz said "store not writable"
 	downIn   time.Duration // after this long
 	last     health        // that answer (or the last one)
@@ -149,13 +152,16 @@ func faultWindow(l *ledger, s *server, hold time.Duration) window {
 	var w window
 	start := time.Now()
 	for time.Since(start) < hold {
-		l.post(context.Background(), s.base(), pair())
-		w.posts++
 		if !w.sawDown {
 			w.last = healthz(s)
 			if notWritable(w.last) {
 				w.sawDown, w.downIn = true, time.Since(start)
 			}
+		}
+		code := l.post(context.Background(), s.base(), pair())
+		w.posts++
+		if !w.sawDown && code == http.StatusServiceUnavailable {
+			w.early++
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -242,8 +248,8 @@ func TestStoreReadOnly(t *testing.T) {
 	if tl.lost > 0 {
 		problems = append(problems, fmt.Sprintf("%d acknowledged deliveries lost, e.g. %s", tl.lost, strings.Join(tl.lostSample, ", ")))
 	}
-	if tl.dups > 0 {
-		problems = append(problems, fmt.Sprintf("%d deliveries went out twice", tl.dups))
+	if bound := dispatchConcurrency * len(pair()); tl.dups > bound {
+		problems = append(problems, fmt.Sprintf("%d deliveries went out twice: more than the %d of the batches in flight when the store stopped taking writes", tl.dups, bound))
 	}
 	recovery := time.Since(restored)
 	selfRow := "no: still not writable after " + ms(tookUp)
@@ -266,7 +272,7 @@ func TestStoreReadOnly(t *testing.T) {
 		{"deliveries acknowledged in all", strconv.Itoa(tl.expected)},
 		{"delivered", strconv.Itoa(tl.delivered)},
 		{"**lost**", strconv.Itoa(tl.lost)},
-		{"duplicates", strconv.Itoa(tl.dups)},
+		{"duplicates (bound: 4 batches in flight × 2 receivers = 8)", strconv.Itoa(tl.dups)},
 		{"all delivered after the restore in", recovery.Round(100 * time.Millisecond).String()},
 	}
 	report.Section(t, "faults-4a-read-only", "Faults 4a: the SQLite database turns read-only", fmt.Sprintf(`
@@ -281,8 +287,10 @@ for the few milliseconds this takes, so none of its writes lands in between), an
 healthy again. For %[2]s a message is posted every 100 ms and /healthz is polled. Then the byte is set
 back; if munja does not write again by itself within %[3]s it is restarted (SIGTERM). %[1]d more
 messages are posted and munja drains. Checked: nothing acknowledged while read-only, every such POST
-answered 503 with Retry-After, /healthz says "store not writable", munja keeps running, and every
-acknowledged message is delivered once.
+answered 503 with Retry-After, /healthz says "store not writable", munja keeps running, every
+acknowledged message is delivered, and duplicates stay within the batches in flight when the store
+stopped taking writes (a batch the gateway took whose outcome cannot be written is sent again after
+the restart: at-least-once, and munja logs it).
 
 SQLite itself keeps a connection that read a write version above 2 read-only until the connection is
 closed (shown with a bare database/sql connection as well), so after this fault munja's open
@@ -403,8 +411,8 @@ func TestStoreDiskFull(t *testing.T) {
 	if tl.lost > 0 {
 		problems = append(problems, fmt.Sprintf("%d acknowledged deliveries lost, e.g. %s", tl.lost, strings.Join(tl.lostSample, ", ")))
 	}
-	if tl.dups > 0 {
-		problems = append(problems, fmt.Sprintf("%d deliveries went out twice", tl.dups))
+	if bound := dispatchConcurrency * len(pair()); tl.dups > bound {
+		problems = append(problems, fmt.Sprintf("%d deliveries went out twice: more than the %d of the batches in flight when the store stopped taking writes", tl.dups, bound))
 	}
 	recovery := time.Since(freed)
 	rows := [][]string{
@@ -416,13 +424,14 @@ func TestStoreDiskFull(t *testing.T) {
 		{"acknowledged while full (each must be delivered)", strconv.Itoa(ackedWhileFull)},
 		{"answers until space was freed (all phases)", answersWhileFull},
 		{"/healthz while full", w.healthRow()},
+		{"POSTs refused (503) before /healthz said so", strconv.Itoa(w.early)},
 		{"munja still running while full", strconv.FormatBool(w.survived)},
 		{"/healthz 200 again after space was freed", ms(tookUp)},
 		{"acknowledged after space was freed", fmt.Sprintf("%d of %d", ackedAfter, n)},
 		{"deliveries acknowledged in all", strconv.Itoa(tl.expected)},
 		{"delivered", strconv.Itoa(tl.delivered)},
 		{"**lost**", strconv.Itoa(tl.lost)},
-		{"duplicates", strconv.Itoa(tl.dups)},
+		{"duplicates (bound: 4 batches in flight × 2 receivers = 8)", strconv.Itoa(tl.dups)},
 		{"all delivered after space was freed in", recovery.Round(100 * time.Millisecond).String()},
 	}
 	report.Section(t, "faults-4b-disk-full", "Faults 4b: the disk under SQLite fills up", fmt.Sprintf(`
@@ -434,8 +443,9 @@ gateway. %[1]d messages are acknowledged while the gateway answers 500 (they wai
 a file fills the disk to the last byte and the gateway is healthy again. For %[2]s a message is posted
 every 100 ms and /healthz is polled. Then the file is removed, %[1]d more messages are posted, and
 munja drains. Checked: every POST is answered 202 or 503 with Retry-After, /healthz says "store not
-writable", munja keeps running and writes again by itself, and every acknowledged message — also one
-acknowledged while the disk was full — is delivered once.
+writable", munja keeps running and writes again by itself, every acknowledged message — also one
+acknowledged while the disk was full — is delivered, and duplicates stay within the batches in flight
+when the store stopped taking writes.
 
 %[3]s
 %[4]s`, n, hold, report.Table(rows), result(problems)))
@@ -525,9 +535,145 @@ munja what a restart does to it: two `+"`munja serve`"+` replicas on one schema,
 %s apart, every PostgreSQL session of both munja processes — pool, leader and presence connections,
 found by their client ports — is ended with `+"`pg_terminate_backend`"+`. Then munja drains. Checked:
 nothing acknowledged is lost, both replicas keep running, and duplicates stay within the batches in
-flight at each cut.
+flight at each cut (a loose bound: no replica stops here). A replica whose presence session is cut is
+taken for dead by the other, which hands its claims back while it still sends them: the log rows
+below count it, and 4d isolates it.
 
 %s
 %s`, rounds, pause[0], pause[1], report.Table(rows), result(problems)))
+	fail(t, problems)
+}
+
+// TestPostgresPresenceLost is scenario 4d: one replica of two loses its
+// PostgreSQL sessions (a network blip, a proxy or an idle-session killer
+// ending them) while it holds claims, and keeps running. It is not dead, so
+// the other replica must not send what it claimed.
+func TestPostgresPresenceLost(t *testing.T) {
+	shortParallel(t)
+	pg := postgresSchema(t)
+	admin := pg.conn(t)
+	fake := aligotest.New(t)
+	// Takes each send at once and answers 300 ms later: a replica works
+	// through what it claimed for several seconds.
+	fake.SetFailure(aligotest.Failure{Mode: aligotest.LateAnswer, Delay: 300 * time.Millisecond})
+	var servers []*server
+	for _, name := range []string{"replica-a", "replica-b"} {
+		dir := t.TempDir()
+		port := freePort(t)
+		cfg := writeConfig(t, dir, conf{port: port, database: pg.dsn, providers: []string{aligoYAML("aligo", fake, "5s")}})
+		servers = append(servers, newServer(t, name, cfg, port))
+	}
+	a, b := servers[0], servers[1]
+	a.start()
+	l := newLedger("presence")
+	n := report.Pick(200, 1000)
+	jobs := make(chan struct{}, n)
+	for range n {
+		jobs <- struct{}{}
+	}
+	close(jobs)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range jobs {
+				l.post(context.Background(), a.base(), pair())
+			}
+		})
+	}
+	wg.Wait()
+	// replica-a claims everything (it has work for several seconds), then
+	// replica-b starts with nothing to claim: it stays idle and looks for
+	// stopped replicas' claims every 5 s.
+	ctx := context.Background()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var queued int
+		if err := admin.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE status = 'queued'`).Scan(&queued); err != nil {
+			t.Fatal(err)
+		}
+		if queued == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica-a has not claimed its %d queued deliveries in 30 s", queued)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.start()
+	held := map[string]int{}
+	rows, err := admin.Query(ctx, `SELECT claimed_by, count(*) FROM deliveries WHERE status = 'sending' GROUP BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var owner string
+		var c int
+		if err := rows.Scan(&owner, &c); err != nil {
+			t.Fatal(err)
+		}
+		held[owner] = c
+	}
+	rows.Close()
+	ended := pg.terminateBackends(t, admin, a.pid())
+	cut := time.Now()
+	tl, drained := drain(t, l, report.Pick(60*time.Second, 3*time.Minute), servers, fake)
+	var reaped, stale int
+	for _, s := range servers {
+		reaped += strings.Count(s.out.String(), "a replica stopped while sending")
+		stale += strings.Count(s.out.String(), "outcomes not recorded: another dispatcher claimed these deliveries again")
+	}
+	var heldList []string
+	for owner, c := range held {
+		if owner == "" {
+			owner = "(no owner)"
+		}
+		heldList = append(heldList, fmt.Sprintf("%s…: %d", owner[:min(len(owner), 6)], c))
+	}
+	sort.Strings(heldList)
+	var problems []string
+	if tl.lost > 0 {
+		problems = append(problems, fmt.Sprintf("%d acknowledged deliveries lost, e.g. %s", tl.lost, strings.Join(tl.lostSample, ", ")))
+	}
+	for _, s := range servers {
+		if !s.running() {
+			problems = append(problems, s.name+" exited")
+		}
+	}
+	bound := dispatchConcurrency * len(pair())
+	if tl.dups > bound {
+		problems = append(problems, fmt.Sprintf("%d deliveries went out twice (most copies %d) although no replica stopped: "+
+			"replica-b took replica-a for dead when replica-a's presence lock went with its PostgreSQL session, handed its "+
+			"claims back (%d log lines) and sent them while replica-a, alive, sent them too (%d outcomes dropped as stale). "+
+			"A live replica's claims must not be released (store/postgres/presence.go ReleaseDeadClaims; the bound here is "+
+			"the %d deliveries of the batches in flight at the cut)", tl.dups, tl.maxCopies, reaped, stale, bound))
+	}
+	rowsOut := [][]string{
+		{"figure", "value"},
+		{"messages posted to replica-a (2 receivers each)", fmt.Sprintf("%d (%s)", n, l.answerList())},
+		{"deliveries claimed (sending) at the cut, by owner", strings.Join(heldList, ", ")},
+		{"replica-a sessions ended", strconv.Itoa(ended)},
+		{"deliveries acknowledged", strconv.Itoa(tl.expected)},
+		{"delivered", strconv.Itoa(tl.delivered)},
+		{"**lost**", strconv.Itoa(tl.lost)},
+		{"**duplicates** (most copies)", fmt.Sprintf("%d (%d)", tl.dups, tl.maxCopies)},
+		{"bound checked (4 batches in flight × 2 receivers)", strconv.Itoa(bound)},
+		{"log: claims handed back as if a replica had stopped", strconv.Itoa(reaped)},
+		{"log: outcomes dropped as stale (claimed again meanwhile)", strconv.Itoa(stale)},
+		{"drained after the cut in", fmt.Sprintf("%s (%s after posting ended)", time.Since(cut).Round(100*time.Millisecond), drained.Round(100*time.Millisecond))},
+	}
+	report.Section(t, "faults-4d-postgres-presence", "Faults 4d: a live replica loses its PostgreSQL sessions", fmt.Sprintf(`
+Command: `+"`go test -count=1 -run '^TestPostgresPresenceLost$' ./reliability/faults/ -args -full`"+`
+(short version: without `+"`-full`"+`).
+
+Two `+"`munja serve`"+` replicas on one PostgreSQL schema, one fake Aligo gateway that takes each send at
+once and answers 300 ms later. %d messages (two receivers each) are posted to replica-a, which claims
+them all and has several seconds of work; then replica-b starts, with nothing left to claim. Then every
+PostgreSQL session of replica-a — pool, leader and presence connections — is ended with
+`+"`pg_terminate_backend`"+`, as a network blip, a proxy or a PostgreSQL restart would; replica-a keeps
+running and reconnects. Checked: nothing acknowledged
+is lost, and nothing goes out twice beyond the batches in flight at the cut: replica-a is alive, so
+replica-b must not send what replica-a claimed.
+
+%s
+%s`, n, report.Table(rowsOut), result(problems)))
 	fail(t, problems)
 }
