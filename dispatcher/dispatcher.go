@@ -31,7 +31,7 @@ type Options struct {
 	Now       func() time.Time
 
 	CallTimeout  time.Duration // per gateway call (default 10s)
-	Lease        time.Duration // claim lease (default max(2m, 4 × CallTimeout × providers))
+	Lease        time.Duration // claim lease (default max(2m, twice the longest a batch can be in flight))
 	ClaimLimit   int           // deliveries per claim (default 2000)
 	Concurrency  int           // gateway calls in flight (default 4)
 	Poll         time.Duration // idle re-check when nothing woke it (default 1s)
@@ -90,7 +90,7 @@ func New(opt Options) *Dispatcher {
 		opt.LookupWait = opt.CallTimeout
 	}
 	if opt.Lease <= 0 {
-		opt.Lease = max(2*time.Minute, 4*opt.CallTimeout*time.Duration(max(1, len(opt.Providers))))
+		opt.Lease = max(2*time.Minute, 2*inFlight(opt))
 	}
 	if opt.ClaimLimit <= 0 {
 		opt.ClaimLimit = 2000
@@ -159,6 +159,14 @@ func (d *Dispatcher) Wake() {
 // gone (a store.ClaimReaper: PostgreSQL).
 const reapEvery = 5 * time.Second
 
+// inFlight is the longest one batch can be in flight: for each provider a
+// call and, when it gets no answer, the lookups that settle it (settle).
+// A claim younger than this may belong to a replica that is still sending.
+func inFlight(opt Options) time.Duration {
+	per := opt.CallTimeout + lookupTries*(opt.LookupWait+opt.CallTimeout)
+	return time.Duration(max(1, len(opt.Providers)))*per + 5*time.Second
+}
+
 // reap hands back the claims of replicas that are gone, when the store can
 // tell, at most every reapEvery; it reports whether any came back.
 func (d *Dispatcher) reap(ctx context.Context, last *time.Time) bool {
@@ -167,7 +175,7 @@ func (d *Dispatcher) reap(ctx context.Context, last *time.Time) bool {
 		return false
 	}
 	*last = time.Now()
-	n, err := r.ReleaseDeadClaims(ctx, d.opt.Now())
+	n, err := r.ReleaseDeadClaims(ctx, d.opt.Now(), inFlight(d.opt))
 	if err != nil {
 		if ctx.Err() == nil {
 			d.opt.Log.Warn("cannot hand back the claims of stopped replicas; their lease will", "err", err)

@@ -385,12 +385,16 @@ type Leaser interface {
 }
 
 // ClaimReaper is a store shared by replicas that can tell when one of
-// them is gone (PostgreSQL: its presence lock ended with its session):
-// ReleaseDeadClaims hands the deliveries that replica had claimed back to
-// the queue, due at now, instead of leaving them "sending" until their
-// lease runs out. Dispatchers call it every few seconds.
+// them may be gone (PostgreSQL: its presence lock ended with its session):
+// ReleaseDeadClaims hands back to the queue, due at now, the deliveries
+// such a replica claimed longer than inFlight ago, instead of leaving them
+// "sending" until their lease runs out. inFlight is the longest a batch can
+// legitimately be in flight: a replica that only lost its session (a
+// network blip) and is still sending finishes or abandons its batches
+// within it, so nothing it still sends is handed back. Dispatchers call it
+// every few seconds.
 type ClaimReaper interface {
-	ReleaseDeadClaims(ctx context.Context, now time.Time) (int, error)
+	ReleaseDeadClaims(ctx context.Context, now time.Time, inFlight time.Duration) (int, error)
 }
 
 // Lease is a leadership held: Lost is closed once it is no longer held

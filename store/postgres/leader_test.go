@@ -136,14 +136,20 @@ func TestDeadReplicaClaimsReleased(t *testing.T) {
 		t.Fatalf("claim: %v %d", err, len(claims))
 	}
 	// A alive: B releases nothing.
-	if n, err := b.ReleaseDeadClaims(ctx, now); err != nil || n != 0 {
+	if n, err := b.ReleaseDeadClaims(ctx, now.Add(time.Hour), time.Second); err != nil || n != 0 {
 		t.Fatalf("release while the claimer lives: %d %v", n, err)
 	}
-	// A dies (its sessions end without a word): B hands its claims back.
+	// A dies (its sessions end without a word). Its claims are not handed
+	// back while a batch could still be in flight (A may only have lost its
+	// connections), then they are.
 	a.Close()
+	time.Sleep(200 * time.Millisecond)
+	if n, err := b.ReleaseDeadClaims(ctx, now.Add(30*time.Second), time.Minute); err != nil || n != 0 {
+		t.Fatalf("released %d claims younger than a batch can be in flight (%v)", n, err)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		n, err := b.ReleaseDeadClaims(ctx, now)
+		n, err := b.ReleaseDeadClaims(ctx, now.Add(2*time.Minute), time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +161,7 @@ func TestDeadReplicaClaimsReleased(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	again, err := b.ClaimDeliveries(ctx, now, 10, 2*time.Minute, store.ClaimFilter{})
+	again, err := b.ClaimDeliveries(ctx, now.Add(2*time.Minute), 10, 2*time.Minute, store.ClaimFilter{})
 	if err != nil || len(again) != 2 || again[0].Delivery.Attempts != 2 {
 		t.Fatalf("claim after release: %v %+v", err, again)
 	}

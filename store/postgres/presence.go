@@ -58,18 +58,21 @@ func (db *DB) owner(ctx context.Context) string {
 	return id
 }
 
-// ReleaseDeadClaims implements store.ClaimReaper: every delivery claimed by
-// a replica whose presence lock is free (the replica is gone) goes back to
-// the queue, due at now. A replica that is alive holds its lock, so its
-// claims are never touched.
-func (db *DB) ReleaseDeadClaims(ctx context.Context, now time.Time) (int, error) {
+// ReleaseDeadClaims implements store.ClaimReaper: every delivery claimed
+// more than inFlight ago by a replica whose presence lock is free goes back
+// to the queue, due at now. A free lock means the replica's session ended:
+// usually the replica is gone, but it may only have lost its connections
+// and still be sending, which is why a claim must also be older than any
+// batch can be in flight.
+func (db *DB) ReleaseDeadClaims(ctx context.Context, now time.Time, inFlight time.Duration) (int, error) {
 	db.presenceMu.Lock()
 	me := db.ownerID
 	db.presenceMu.Unlock()
 	released := 0
 	err := db.withConn(ctx, func(c *pgx.Conn) error {
+		before := defaults.TruncMS(now.Add(-inFlight))
 		rows, err := c.Query(ctx, `SELECT DISTINCT claimed_by FROM deliveries
-			WHERE status = 'sending' AND claimed_by <> '' AND claimed_by <> $1`, me)
+			WHERE status = 'sending' AND claimed_by <> '' AND claimed_by <> $1 AND updated_at <= $2`, me, before)
 		if err != nil {
 			return err
 		}
@@ -87,7 +90,7 @@ func (db *DB) ReleaseDeadClaims(ctx context.Context, now time.Time) (int, error)
 			}
 			tag, err := c.Exec(ctx, `UPDATE deliveries SET status = 'queued', next_attempt_at = $2, updated_at = $2,
 				last_error = 'claimed by a replica that stopped; sent again (it may have gone out once already)'
-				WHERE status = 'sending' AND claimed_by = $1`, o, defaults.TruncMS(now))
+				WHERE status = 'sending' AND claimed_by = $1 AND updated_at <= $3`, o, defaults.TruncMS(now), before)
 			if _, uerr := c.Exec(ctx, `SELECT pg_advisory_unlock(`+leaderKey+`)`, presenceName(o)); uerr != nil && err == nil {
 				err = uerr
 			}
