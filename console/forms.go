@@ -269,7 +269,7 @@ func decodeContactForm(v url.Values, tr trFunc) (contactForm, formErrs) {
 	for _, g := range groups {
 		g, ok := cleanLine(g)
 		switch {
-		case !ok:
+		case !ok || strings.Contains(g, ","): // a comma separates new_groups: no group has one
 			errs.set("groups", tr("err.bad_chars"))
 		case g == "" || seen[g]:
 		case utf8.RuneCountInString(g) > maxGroupRunes:
