@@ -177,7 +177,7 @@ func TestKillLoopPostgres(t *testing.T) {
 	for _, name := range []string{"replica-a", "replica-b"} {
 		dir := t.TempDir()
 		port := freePort(t)
-		cfg := writeConfig(t, dir, conf{port: port, database: pg.dsn, providers: []string{aligoYAML("aligo", fake, "5s")}})
+		cfg := writeConfig(t, dir, conf{port: port, database: pg.dsn, providers: []string{aligoYAML("aligo", fake, "1s")}})
 		s := newServer(t, name, cfg, port)
 		s.start()
 		servers = append(servers, s)
@@ -185,9 +185,10 @@ func TestKillLoopPostgres(t *testing.T) {
 	k := &killLoop{servers: servers, fake: fake, ledger: newLedger("pg-kill"),
 		kills: report.Pick(3, 25), pause: report.Pick([2]time.Duration{300 * time.Millisecond, time.Second},
 			[2]time.Duration{time.Second, 6 * time.Second})}
-	// A killed replica's claims come back when another notices its
-	// presence lock is free (every 5 s), or after the 2-minute lease.
-	k.run(t, 4, report.Pick(45*time.Second, 4*time.Minute))
+	// A killed replica's claims come back when another sees its presence
+	// lock free (it looks every 5 s) and no batch of them can still be in
+	// flight (10 s with the 1 s timeout), or after the 2-minute lease.
+	k.run(t, 4, report.Pick(60*time.Second, 4*time.Minute))
 	reaped, back := k.logged("a replica stopped while sending", "deliveries")
 	killsOf := []string{}
 	for _, s := range servers {
@@ -203,11 +204,13 @@ Command: `+"`go test -count=1 -run '^TestKillLoopPostgres$' ./reliability/faults
 version: without `+"`-full`"+`).
 
 Two `+"`munja serve`"+` replicas on one PostgreSQL schema (a schema made for the run on the local
-server), one fake Aligo gateway that takes each send at once and answers 20 ms later. Four clients POST to either replica at random
+server), one fake Aligo gateway that takes each send at once and answers 20 ms later (provider
+`+"`timeout: 1s`"+`). Four clients POST to either replica at random
 (the other when one does not answer), each message with a text of its own and two receivers. %d
 times, at a random moment (%s – %s apart), one replica picked at random gets SIGKILL and is started
 again at once; the other keeps serving and takes over the dead one's claims when it sees its presence
-lock free. Then the traffic stops and munja drains.
+lock free and no batch of them can still be in flight (10 s with this timeout). Then the traffic stops
+and munja drains.
 %s
 
 %s
