@@ -161,7 +161,9 @@ const reapEvery = 5 * time.Second
 
 // inFlight is the longest one batch can be in flight: for each provider a
 // call and, when it gets no answer, the lookups that settle it (settle).
-// A claim younger than this may belong to a replica that is still sending.
+// A live dispatcher starts a claimed batch within Lease/3 or hands it back
+// (DispatchOnce), so a claim younger than Lease/3 + inFlight may belong to
+// a replica that is still sending.
 func inFlight(opt Options) time.Duration {
 	per := opt.CallTimeout + lookupTries*(opt.LookupWait+opt.CallTimeout)
 	return time.Duration(max(1, len(opt.Providers)))*per + 5*time.Second
@@ -175,7 +177,7 @@ func (d *Dispatcher) reap(ctx context.Context, last *time.Time) bool {
 		return false
 	}
 	*last = time.Now()
-	n, err := r.ReleaseDeadClaims(ctx, d.opt.Now(), inFlight(d.opt))
+	n, err := r.ReleaseDeadClaims(ctx, d.opt.Now(), d.opt.Lease/3+inFlight(d.opt))
 	if err != nil {
 		if ctx.Err() == nil {
 			d.opt.Log.Warn("cannot hand back the claims of stopped replicas; their lease will", "err", err)
