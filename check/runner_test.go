@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -277,12 +278,16 @@ func TestRunnerAlignsRuns(t *testing.T) {
 		if len(res) < 4 {
 			t.Fatalf("%s: %d runs in 1.1 s at %s", name, len(res), every)
 		}
+		// Generous: a loaded machine starts some runs late (never early),
+		// so the median run, not each, must start near a boundary.
+		var offs []time.Duration
 		for _, x := range res[1:] {
 			start := x.At.Add(-x.Duration)
-			// Generous: a loaded machine starts runs late, never early.
-			if off := start.Sub(start.Truncate(every)); off > 60*time.Millisecond {
-				t.Errorf("%s: a run started %s after a %s boundary", name, off, every)
-			}
+			offs = append(offs, start.Sub(start.Truncate(every)))
+		}
+		slices.Sort(offs)
+		if med := offs[len(offs)/2]; med > 60*time.Millisecond {
+			t.Errorf("%s: runs started a median %s after a %s boundary (all: %v)", name, med, every, offs)
 		}
 	}
 }
