@@ -534,17 +534,19 @@ func TestLateAnswerIsNotSentTwice(t *testing.T) {
 	f := newFixture(t, 1, dispatcher.Options{})
 	var mu sync.Mutex
 	outcomes := map[string]int{}
-	f.d = dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), CallTimeout: 300 * time.Millisecond,
+	// Calls get 1 s (a loaded CI machine makes a healthy lookup slow);
+	// the gateway answers sends after 3 s.
+	f.d = dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), CallTimeout: time.Second,
 		LookupWait: 100 * time.Millisecond, RetryInitial: 10 * time.Millisecond, RetryMax: 10 * time.Millisecond, Now: time.Now,
 		Uncertain: func(_, outcome string, n int) { mu.Lock(); outcomes[outcome] += n; mu.Unlock() }})
-	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.LateAnswer, Delay: time.Second})
+	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.LateAnswer, Delay: 3 * time.Second})
 	var ids []int64
 	for i := range 20 {
 		ids = append(ids, f.submit("[경고] httpd 프로세스가 동작하지 않습니다.", fmt.Sprintf("0105555%04d", i)).ID)
 	}
 	// Dispatch as munja serve would (retries due again after 10 ms) until
 	// every delivery is final.
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		f.dispatch()
 		done := true
@@ -612,7 +614,7 @@ func TestHangingGatewayIsSkipped(t *testing.T) {
 	clock := time.Now()
 	var mu sync.Mutex
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-	f.d = dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), CallTimeout: 200 * time.Millisecond,
+	f.d = dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), CallTimeout: time.Second,
 		LookupWait: 10 * time.Millisecond, Now: now})
 	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.Timeout, Delay: time.Minute})
 	start := time.Now()
@@ -636,7 +638,9 @@ func TestHangingGatewayIsSkipped(t *testing.T) {
 	if n := sendsTo(f.fakes[0]); n != 1 {
 		t.Errorf("the hanging gateway got %d sends, want 1 (then marked down)", n)
 	}
-	if took := time.Since(start); took > 3*time.Second {
+	// One call and one lookup time out (2 s); every call to it would take
+	// 10 × 2 s.
+	if took := time.Since(start); took > 8*time.Second {
 		t.Errorf("10 messages took %s with a hanging first gateway", took)
 	}
 	if ps := f.d.Providers(); ps[0].Up || !ps[1].Up || ps[0].Failures != 1 {
