@@ -585,12 +585,12 @@ func TestUncertainNotAcceptedIsSentAgain(t *testing.T) {
 	f := newFixture(t, 1, dispatcher.Options{})
 	var mu sync.Mutex
 	outcomes := map[string]int{}
-	f.d = dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), CallTimeout: 300 * time.Millisecond,
+	f.d = dispatcher.New(dispatcher.Options{Store: f.st, Providers: providersOf(t, f), CallTimeout: time.Second,
 		LookupWait: 50 * time.Millisecond, RetryInitial: time.Millisecond, RetryMax: time.Millisecond, Now: time.Now,
 		Uncertain: func(_, outcome string, n int) { mu.Lock(); outcomes[outcome] += n; mu.Unlock() }})
 	f.fakes[0].SetFailure(aligotest.Failure{Mode: aligotest.Timeout, Delay: 5 * time.Second, Count: 1})
 	m := f.submit("재전송", "01011112222")
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for f.message(m.ID).Deliveries[0].Status != sms.StatusSent && time.Now().Before(deadline) {
 		f.dispatch()
 		time.Sleep(5 * time.Millisecond)
