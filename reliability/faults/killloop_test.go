@@ -186,9 +186,10 @@ func TestKillLoopPostgres(t *testing.T) {
 		kills: report.Pick(3, 25), pause: report.Pick([2]time.Duration{300 * time.Millisecond, time.Second},
 			[2]time.Duration{time.Second, 6 * time.Second})}
 	// A killed replica's claims come back when another sees its presence
-	// lock free (it looks every 5 s) and no batch of them can still be in
-	// flight (10 s with the 1 s timeout), or after the 2-minute lease.
-	k.run(t, 4, report.Pick(60*time.Second, 4*time.Minute))
+	// lock free (it looks every 5 s) and none of them can still be sent by
+	// it: a third of the 2-minute lease to start a batch plus the longest
+	// batch (10 s with the 1 s timeout), 50 s after the claim.
+	k.run(t, 4, report.Pick(90*time.Second, 4*time.Minute))
 	reaped, back := k.logged("a replica stopped while sending", "deliveries")
 	killsOf := []string{}
 	for _, s := range servers {
@@ -209,8 +210,9 @@ server), one fake Aligo gateway that takes each send at once and answers 20 ms l
 (the other when one does not answer), each message with a text of its own and two receivers. %d
 times, at a random moment (%s – %s apart), one replica picked at random gets SIGKILL and is started
 again at once; the other keeps serving and takes over the dead one's claims when it sees its presence
-lock free and no batch of them can still be in flight (10 s with this timeout). Then the traffic stops
-and munja drains.
+lock free and none of them can still be sent by it (50 s after the claim with this timeout: a third
+of the 2-minute lease to start a batch, plus 10 s for a call and its lookups). Then the traffic stops
+and munja drains: what the dead replicas held comes back only then, hence the drain time.
 %s
 
 %s
