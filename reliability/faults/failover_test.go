@@ -209,8 +209,13 @@ func TestGatewayFailover(t *testing.T) {
 					p = append(p, fmt.Sprintf("%s: %d deliveries went out twice (no process was killed; munja resent %.0f receivers of unanswered calls it could not ask about, %.0f found, %.0f not found)",
 						k.name, tl.dups, resent, foundN, notFound))
 				}
-				if calls == 0 {
+				// The short version's 3 s outage can, on a loaded machine,
+				// see gateway 1 already marked down by a slow call just
+				// before it; the long one must have exercised it.
+				if calls == 0 && report.Full() {
 					p = append(p, k.name+": no call reached gateway 1 during its outage; the scenario tested nothing")
+				} else if calls == 0 {
+					t.Logf("%s: no call reached gateway 1 during its outage (short version on a loaded machine)", k.name)
 				}
 				fail(t, p)
 				found[i] = p
