@@ -123,19 +123,27 @@ func (e *Engine) planNext(now time.Time) time.Time {
 // 'Out of memory' 탐지됨.", not two in one interval. It only regroups the
 // items decide found due.
 func foldRecoveries(byReason map[Reason][]ref, incs map[string]*incident) {
-	type key struct{ check, host, to string }
+	// Only across kinds (cannot check ↔ failing): a failing check that
+	// recovers and fails again keeps its two messages, as before.
+	type key struct{ check, host, to, kind string }
 	firsts := map[key]bool{}
 	for _, r := range byReason[ReasonFirst] {
 		if inc := incs[r.ID]; inc != nil {
-			firsts[key{inc.Check, inc.Host, r.To}] = true
+			firsts[key{inc.Check, inc.Host, r.To, inc.Kind}] = true
 		}
 	}
 	if len(firsts) == 0 {
 		return
 	}
+	other := func(kind string) string {
+		if kind == KindCannotCheck {
+			return KindFailing
+		}
+		return KindCannotCheck
+	}
 	var moved, kept []ref
 	for _, r := range byReason[ReasonResolved] {
-		if inc := incs[r.ID]; inc != nil && firsts[key{inc.Check, inc.Host, r.To}] {
+		if inc := incs[r.ID]; inc != nil && firsts[key{inc.Check, inc.Host, r.To, other(inc.Kind)}] {
 			moved = append(moved, r)
 		} else {
 			kept = append(kept, r)
