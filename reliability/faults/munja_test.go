@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -32,8 +33,17 @@ var (
 	buildErr  error
 )
 
-// TestMain removes the binary built by munjaBinary at the end.
+// TestMain lets the short scenarios run eight at a time unless -parallel
+// is given (they wait on real time — a dead replica's claims, outages,
+// restarts — far more than they compute: the short package takes some
+// 17 CPU seconds), and removes the binary built by munjaBinary at the end.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		_ = flag.Set("test.parallel", "8")
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
