@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -31,16 +30,7 @@ func runCLIPath(t *testing.T, cfg, key, path string, args ...string) cliResult {
 		}
 	}
 	cmd.Env = append(env, "TEST_ALIGO_KEY="+key, "PATH="+path)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return cliResult{code, so.String(), se.String()}
+	return runCmd(t, cmd)
 }
 
 // noJournalPath is a PATH on which the system journal cannot be read: this

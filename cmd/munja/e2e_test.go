@@ -306,16 +306,7 @@ func runCLI(t *testing.T, cfg, key, stdin string, args ...string) cliResult {
 	cmd := exec.CommandContext(ctx, munjaBinary(t), append([]string{"--config", cfg}, args...)...)
 	cmd.Env = append(os.Environ(), "TEST_ALIGO_KEY="+key)
 	cmd.Stdin = strings.NewReader(stdin)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return cliResult{code, so.String(), se.String()}
+	return runCmd(t, cmd)
 }
 
 // TestSendWhileServeRuns: `munja send` on the database of a running serve
@@ -332,4 +323,19 @@ func TestSendWhileServeRuns(t *testing.T) {
 	if n := len(gatewayTexts(fake)); n != 1 {
 		t.Fatalf("gateway got %d sends, want 1", n)
 	}
+}
+
+// runCmd runs a prepared munja command and collects its exit code and output.
+func runCmd(t *testing.T, cmd *exec.Cmd) cliResult {
+	t.Helper()
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return cliResult{code, so.String(), se.String()}
 }
