@@ -57,6 +57,7 @@ type Store interface {
 	Tokens
 	Audit
 	AlertState
+	CheckHistory
 	Close() error
 }
 

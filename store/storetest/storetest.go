@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tokens", testTokens},
 		{"Audit", testAudit},
 		{"AlertState", testAlertState},
+		{"CheckHistory", testCheckHistory},
 		{"Contacts", testContacts},
 		{"ListContacts", testListContacts},
 		{"Groups", testGroups},
