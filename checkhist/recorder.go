@@ -1,0 +1,201 @@
+// Package checkhist keeps what checks found over time: it sums results into
+// a sample per check and minute plus every change of status
+// (store.CheckHistory), and reads them back as uptimes, chart points and a
+// status timeline for the console and the API.
+package checkhist
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/internal/tick"
+	"github.com/munja-sms/munja/store"
+)
+
+// FlushEvery is how often a Recorder writes what it gathered: a crash loses
+// at most this much history (never an alert: the alert engine keeps its
+// own state).
+const FlushEvery = 10 * time.Second
+
+// DefaultRetention is how long check history is kept unless configured.
+const DefaultRetention = 90 * 24 * time.Hour
+
+type key struct{ check, host string }
+
+// Recorder gathers results in memory and writes them every FlushEvery. It
+// is safe for concurrent use; Observe never waits on the store.
+type Recorder struct {
+	st        store.CheckHistory
+	localHost string
+	log       *slog.Logger
+
+	mu      sync.Mutex
+	samples map[key]*store.CheckSample // minute deltas since the last flush, per check
+	pending []store.CheckSample        // minutes a check moved on from, not yet written
+	changes []store.CheckChange
+	status  map[key]string // last status seen; "" until known
+	loaded  bool           // status holds the stored last changes
+
+	flushMu sync.Mutex
+}
+
+// New returns a Recorder writing to st. Results whose Host is localHost are
+// this host's ("" in the store), as the alert engine counts them.
+func New(st store.CheckHistory, localHost string, log *slog.Logger) *Recorder {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Recorder{st: st, localHost: localHost, log: log,
+		samples: map[key]*store.CheckSample{}, status: map[key]string{}}
+}
+
+// Status is the history status of a result.
+func Status(r check.Result) string {
+	switch {
+	case r.Unknown:
+		return store.CheckCannotCheck
+	case r.OK:
+		return store.CheckOK
+	}
+	return store.CheckFailing
+}
+
+// Observe adds one result.
+func (r *Recorder) Observe(res check.Result) {
+	host := res.Host
+	if host == r.localHost {
+		host = ""
+	}
+	at := res.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	at = at.UTC()
+	minute := at.Truncate(time.Minute)
+	k := key{res.Check, host}
+	status := Status(res)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.samples[k]
+	if s != nil && !s.At.Equal(minute) {
+		r.pending = append(r.pending, *s)
+		s = nil
+	}
+	if s == nil {
+		s = &store.CheckSample{Check: res.Check, Host: host, At: minute}
+		r.samples[k] = s
+	}
+	switch status {
+	case store.CheckOK:
+		s.OK++
+	case store.CheckFailing:
+		s.Failing++
+	default:
+		s.Unknown++
+	}
+	if res.Duration > 0 && !res.Unknown {
+		s.Add(store.CheckSample{LatencyN: 1, LatencySum: res.Duration, LatencyMax: res.Duration})
+	}
+	if r.status[k] != status {
+		r.status[k] = status
+		r.changes = append(r.changes, store.CheckChange{Check: res.Check, Host: host, At: at, Status: status, Detail: res.Detail})
+	}
+}
+
+// load fills status with the stored last change of each check, so that a
+// restart does not record a change that did not happen; changes observed
+// before it finished are kept only where they differ from what was stored.
+func (r *Recorder) load(ctx context.Context) error {
+	last, err := r.st.LastCheckChanges(ctx)
+	if err != nil {
+		return err
+	}
+	stored := make(map[key]string, len(last))
+	for _, c := range last {
+		stored[key{c.Check, c.Host}] = c.Status
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[key]bool{}
+	kept := r.changes[:0]
+	for _, c := range r.changes {
+		k := key{c.Check, c.Host}
+		if !seen[k] {
+			seen[k] = true
+			if stored[k] == c.Status {
+				continue // the status it already had
+			}
+		}
+		kept = append(kept, c)
+	}
+	r.changes = kept
+	for k, s := range stored {
+		if _, ok := r.status[k]; !ok {
+			r.status[k] = s
+		}
+	}
+	r.loaded = true
+	return nil
+}
+
+// Flush writes what was gathered. What could not be written is kept for the
+// next flush (bounded: see keepMax).
+func (r *Recorder) Flush(ctx context.Context) error {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	r.mu.Lock()
+	loaded := r.loaded
+	r.mu.Unlock()
+	if !loaded {
+		if err := r.load(ctx); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	samples := r.pending
+	for _, s := range r.samples {
+		samples = append(samples, *s)
+	}
+	changes := r.changes
+	r.pending, r.changes = nil, nil
+	clear(r.samples)
+	r.mu.Unlock()
+
+	err := r.st.AddCheckHistory(ctx, samples, changes)
+	if err != nil {
+		// Put it back in front of what came meanwhile; an outage longer
+		// than keepMax minutes of samples drops the oldest.
+		r.mu.Lock()
+		r.pending = append(samples, r.pending...)
+		if n := len(r.pending) - keepMax; n > 0 {
+			r.pending = r.pending[n:]
+		}
+		r.changes = append(changes, r.changes...)
+		if n := len(r.changes) - keepMax; n > 0 {
+			r.changes = r.changes[n:]
+		}
+		r.mu.Unlock()
+	}
+	return err
+}
+
+// keepMax bounds what a Recorder holds while the store refuses writes.
+const keepMax = 100_000
+
+// Run flushes every FlushEvery until ctx ends, then once more.
+func (r *Recorder) Run(ctx context.Context) {
+	tick.Every(ctx, FlushEvery, func() {
+		if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("check history not written; kept for the next try", "err", err)
+		}
+	})
+	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.Flush(final); err != nil {
+		r.log.Warn("check history: last write failed", "err", err)
+	}
+}
