@@ -170,6 +170,14 @@ func (sp *apiSpec) validate(v any, s *schema, at string) []string {
 		if _, ok := v.(bool); !ok {
 			return []string{fmt.Sprintf("%s: %T, want boolean", at, v)}
 		}
+	case "number":
+		if _, ok := v.(float64); !ok {
+			return []string{fmt.Sprintf("%s: %T, want number", at, v)}
+		}
+	case "null":
+		if v != nil {
+			return []string{fmt.Sprintf("%s: %T, want null", at, v)}
+		}
 	}
 	if len(s.Enum) > 0 && !slices.Contains(s.Enum, v) {
 		errs = append(errs, fmt.Sprintf("%s: %v not in %v", at, v, s.Enum))

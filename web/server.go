@@ -103,6 +103,7 @@ func New(opt Options) *Server {
 	s.api("POST /sms/aligo_send.php", "send", s.compatSend)
 	s.api("POST /api/v1/alertmanager", "send", s.alertmanager)
 	s.bookRoutes()
+	s.historyRoutes()
 	if opt.Monitor != nil {
 		s.monitorRoutes()
 	}
