@@ -54,7 +54,10 @@ type Watcher interface {
 // Deps is what a check constructor may use.
 type Deps struct {
 	Host string // this host's name
-	// State keeps heartbeat pings (key "heartbeat/NAME", value RFC3339Nano time).
+	// State keeps what a check must not forget across restarts: heartbeat
+	// pings (key "heartbeat/NAME", value RFC3339Nano time) and a log
+	// check's matches within its window ("log/NAME"). Nil (munja agent):
+	// kept in memory only.
 	State StateStore
 	Log   *slog.Logger
 	Now   func() time.Time

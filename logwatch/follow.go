@@ -35,6 +35,22 @@ type FollowOptions struct {
 	Problem func(err error)
 	// Now stamps delivered lines (default time.Now).
 	Now func() time.Time
+	// Resume is where an earlier Follow of path stopped: the Position
+	// FollowAt passed with the last line it delivered (nil: none). The
+	// first open then reads what was written meanwhile instead of starting
+	// at the end: from Resume's offset when path is still that file (same
+	// device and inode) and at least that long; from its start when path
+	// is another file (rotated meanwhile) or shorter (truncated). When more
+	// than MaxBacklog bytes would be read that way, following starts at
+	// the end after all, as without Resume.
+	Resume *Position
+	// MaxBacklog bounds what Resume reads (default 64 MiB).
+	MaxBacklog int64
+	// Opened, when set, is called when a file at path is opened, with the
+	// Position reading starts from; until the next call, lines of other
+	// Positions come from a file rotated away. It is called from Follow's
+	// goroutine.
+	Opened func(pos Position)
 
 	pollOnly bool // tests: do without inotify
 }
@@ -45,16 +61,30 @@ type FollowOptions struct {
 // the slice is only valid during the call.
 //
 // Following starts at the end of the file: lines already complete are not
-// delivered. A file that appears later (missing at the start, or created
-// after a rename) is read from its start. Rotation is survived without
-// losing or repeating lines: when path is renamed away and a new file
-// created, the old file is read to its end (and for RotateGrace after its
-// last write), then the new file from its start; when the file shrinks
-// below the read offset (copytruncate), it is read again from its start. A
-// partial last line left in a file that is rotated away or truncated is
-// delivered as it is. inotify delivers appends within milliseconds; the
+// delivered (unless opts.Resume says where an earlier Follow stopped). A
+// file that appears later (missing at the start, or created after a
+// rename) is read from its start. Rotation is survived without losing or
+// repeating lines: when path is renamed away and a new file created, the
+// old file is read to its end (and for RotateGrace after its last write),
+// then the new file from its start; when the file shrinks below the read
+// offset (copytruncate), it is read again from its start. A partial last
+// line left in a file that is rotated away or truncated is delivered as it
+// is. inotify delivers appends within milliseconds; the
 // file is also checked every Poll.
 func Follow(ctx context.Context, path string, opts FollowOptions, fn func(line []byte, at time.Time)) error {
+	return FollowAt(ctx, path, opts, func(line []byte, at time.Time, _ Position) { fn(line, at) })
+}
+
+// Position is how far a followed file has been read: the file (device
+// and inode) and the offset just after a delivered line. Saved, it lets a
+// later Follow resume there (FollowOptions.Resume).
+type Position struct {
+	Dev, Ino uint64
+	Offset   int64
+}
+
+// FollowAt is Follow, passing with each line the Position just after it.
+func FollowAt(ctx context.Context, path string, opts FollowOptions, fn func(line []byte, at time.Time, pos Position)) error {
 	pollSet := opts.Poll > 0
 	if !pollSet {
 		opts.Poll = 250 * time.Millisecond
@@ -67,6 +97,9 @@ func Follow(ctx context.Context, path string, opts FollowOptions, fn func(line [
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxBacklog <= 0 {
+		opts.MaxBacklog = 64 << 20
 	}
 	fl := &follower{path: path, opts: opts, fn: fn, buf: make([]byte, 64<<10)}
 	if !opts.pollOnly {
@@ -116,7 +149,7 @@ type tailFile struct {
 type follower struct {
 	path   string
 	opts   FollowOptions
-	fn     func([]byte, time.Time)
+	fn     func([]byte, time.Time, Position)
 	buf    []byte
 	notify *notifier
 
@@ -179,7 +212,7 @@ func (fl *follower) step() error {
 			return nil
 		}
 	}
-	t, err := fl.open(fl.first && !fl.opts.FromStart)
+	t, err := fl.open(fl.first)
 	if err != nil { // e.g. not readable yet: retried on the next wake-up
 		fl.report(fmt.Errorf("log file %s: %w", fl.path, err))
 		return nil
@@ -187,15 +220,19 @@ func (fl *follower) step() error {
 	fl.first = false
 	fl.cur = t
 	fl.report(nil)
+	if fl.opts.Opened != nil {
+		fl.opts.Opened(Position{Dev: t.dev, Ino: t.ino, Offset: t.off})
+	}
 	if err := fl.readAll(t); err != nil {
 		return fmt.Errorf("read %s: %w", fl.path, err)
 	}
 	return nil
 }
 
-// open opens path, positioned at its start, or at its end: after the last
-// complete line, so that a line being written is delivered once complete.
-func (fl *follower) open(atEnd bool) (*tailFile, error) {
+// open opens path, positioned at its start; or, on the first open, at
+// its end (after the last complete line, so that a line being written is
+// delivered once complete) or where opts.Resume says.
+func (fl *follower) open(first bool) (*tailFile, error) {
 	f, err := os.Open(fl.path)
 	if err != nil {
 		return nil, err
@@ -207,20 +244,31 @@ func (fl *follower) open(atEnd bool) (*tailFile, error) {
 	}
 	t := &tailFile{f: f, wd: -1, lastData: time.Now()}
 	t.dev, t.ino = fileID(fi)
-	if atEnd && fi.Size() > 0 {
-		if t.off, t.skip, err = lineEnd(f, fi.Size(), fl.opts.MaxLine); err == nil {
-			_, err = f.Seek(t.off, io.SeekStart)
+	from, atEnd := int64(0), first && !fl.opts.FromStart
+	if r := fl.opts.Resume; first && r != nil {
+		same := r.Dev == t.dev && r.Ino == t.ino && fi.Size() >= r.Offset
+		if same {
+			from = r.Offset
 		}
-		if err == nil && t.off > 0 {
+		atEnd = fi.Size()-from > fl.opts.MaxBacklog
+	}
+	switch {
+	case atEnd && fi.Size() > 0:
+		t.off, t.skip, err = lineEnd(f, fi.Size(), fl.opts.MaxLine)
+	case !atEnd:
+		t.off = from
+	}
+	if err == nil && t.off > 0 {
+		if _, err = f.Seek(t.off, io.SeekStart); err == nil {
 			fp := make([]byte, min(t.off, fpLen))
 			if _, err = f.ReadAt(fp, t.off-int64(len(fp))); err == nil {
 				t.fp = fp
 			}
 		}
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
 	if fl.notify != nil {
 		t.wd = fl.notify.watchFile(f, fl.path)
@@ -308,13 +356,14 @@ func (fl *follower) unchanged(t *tailFile) bool {
 
 func (fl *follower) consume(t *tailFile, data []byte) {
 	maxLine := fl.opts.MaxLine
+	end := t.off - int64(len(data)) // the offset of data[0]
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			if !t.skip {
 				t.pending = append(t.pending, data...)
 				if len(t.pending) >= maxLine {
-					fl.deliver(t.pending[:maxLine])
+					fl.deliver(t, t.pending[:maxLine], end+int64(len(data)))
 					t.pending, t.skip = t.pending[:0], true
 				}
 			}
@@ -322,6 +371,7 @@ func (fl *follower) consume(t *tailFile, data []byte) {
 		}
 		line := data[:i]
 		data = data[i+1:]
+		end += int64(i) + 1
 		if t.skip {
 			t.skip = false
 			continue
@@ -333,17 +383,20 @@ func (fl *follower) consume(t *tailFile, data []byte) {
 		if len(line) > maxLine {
 			line = line[:maxLine]
 		}
-		fl.deliver(line)
+		fl.deliver(t, line, end)
 		t.pending = t.pending[:0]
 	}
 }
 
-func (fl *follower) deliver(line []byte) { fl.fn(line, fl.opts.Now()) }
+// deliver passes a line of t that ends at offset end.
+func (fl *follower) deliver(t *tailFile, line []byte, end int64) {
+	fl.fn(line, fl.opts.Now(), Position{Dev: t.dev, Ino: t.ino, Offset: end})
+}
 
 // flushPending delivers a partial line that will never be completed.
 func (fl *follower) flushPending(t *tailFile) {
 	if len(t.pending) > 0 && !t.skip {
-		fl.deliver(t.pending)
+		fl.deliver(t, t.pending, t.off)
 	}
 	t.pending, t.skip = t.pending[:0], false
 }

@@ -60,9 +60,26 @@ type logCheck struct {
 	journalOpts []logwatch.JournalOption // tests: a fake journalctl
 	followOpts  logwatch.FollowOptions
 
+	// The window kept across restarts (state.go): nil state keeps it in
+	// memory only (munja agent has no store).
+	state    check.StateStore
+	key      string // StateKey(name)
+	config   string // fingerprint of the config
+	loadMu   sync.Mutex
+	loaded   bool               // guarded by loadMu
+	resume   *logwatch.Position // where the saved state says the file was read up to
+	saveMu   sync.Mutex         // one write at a time
+	saveWake chan struct{}      // wakes Watch's saver
+
 	mu           sync.Mutex
 	hits         []time.Time // match times within the window, oldest first
 	lastLine     string
+	version      uint64            // counts changes of hits and lastLine
+	savedVersion uint64            // the version last written
+	pos          logwatch.Position // after the last line read from the file
+	savedPos     logwatch.Position // the position last written
+	savedAt      time.Time         // when the state was last written
+	followed     bool              // Watch has followed the file: a late restore must not move it back
 	watching     int
 	firing       bool      // the state last reported (by Run or Watch)
 	problem      error     // why the log cannot be read, nil when it can
@@ -173,6 +190,7 @@ func New(cfg config.Check, d check.Deps) (check.Checker, error) {
 	c := &logCheck{
 		t: t, m: m, log: d.Log, pattern: cfg.Pattern, path: cfg.Path, unit: cfg.Unit,
 		window: cfg.Window.D(), count: max(cfg.Count, 1), grace: cfg.Interval.D(),
+		state: d.State, key: StateKey(cfg.Name), config: fingerprint(cfg), saveWake: make(chan struct{}, 1),
 	}
 	if c.grace <= 0 {
 		c.grace = check.DefaultInterval
@@ -197,8 +215,11 @@ func New(cfg config.Check, d check.Deps) (check.Checker, error) {
 func (c *logCheck) Name() string { return c.t.Name() }
 
 // Watch follows the log until ctx ends, emitting a failing Result as soon
-// as a matching line makes the check fail.
+// as a matching line makes the check fail. A file is read on from where
+// the saved state says an earlier Watch stopped (lines written while munja
+// was stopped are read then); the journal from its end.
 func (c *logCheck) Watch(ctx context.Context, emit func(check.Result)) error {
+	c.restore(ctx)
 	c.mu.Lock()
 	c.watching++
 	c.mu.Unlock()
@@ -207,16 +228,38 @@ func (c *logCheck) Watch(ctx context.Context, emit func(check.Result)) error {
 		c.watching--
 		c.mu.Unlock()
 	}()
-	onLine := func(line []byte, _ time.Time) {
-		if !c.m.Match(line) {
+	sctx, stopSaver := context.WithCancel(ctx)
+	saverDone := make(chan struct{})
+	go func() {
+		defer close(saverDone)
+		c.saver(sctx)
+	}()
+	defer func() {
+		stopSaver()
+		<-saverDone
+		c.saveFinal(ctx)
+	}()
+	matched := func(line []byte) {
+		start := time.Now()
+		fires := c.observe(line)
+		if !fires {
+			c.requestSave()
 			return
 		}
-		start := time.Now()
-		if c.observe(line) {
-			emit(c.result(start))
+		// Saved before the alert goes out: after a restart the check
+		// must still be failing.
+		if err := c.save(ctx); err != nil {
+			c.log.Warn("log check window not saved before alerting", "check", c.Name(), "err", err)
+			c.requestSave()
 		}
+		emit(c.result(start))
 	}
 	if c.path == "" {
+		onLine := func(line []byte, _ time.Time) {
+			if c.m.Match(line) {
+				matched(line)
+			}
+		}
 		opts := append([]logwatch.JournalOption{logwatch.WithStarted(func() { c.look(nil, true) })}, c.journalOpts...)
 		err := logwatch.FollowJournal(ctx, c.unit, onLine, opts...)
 		if err != nil {
@@ -224,9 +267,50 @@ func (c *logCheck) Watch(ctx context.Context, emit func(check.Result)) error {
 		}
 		return err
 	}
+	// cur is the position after the last line read from the file now at
+	// path (a rotated-away file being read to its end leaves it alone).
+	// It is published to c.pos, which is saved, with every match (so that
+	// a match is never read twice), every publishEvery lines and when
+	// following ends; lines read again after a crash do not match.
+	var cur logwatch.Position
+	lines := 0
+	publish := func() {
+		c.mu.Lock()
+		c.pos = cur
+		c.mu.Unlock()
+	}
+	onLine := func(line []byte, _ time.Time, pos logwatch.Position) {
+		if pos.Ino == cur.Ino && pos.Dev == cur.Dev {
+			cur = pos
+		}
+		if c.m.Match(line) {
+			publish()
+			matched(line)
+			return
+		}
+		if lines++; lines%publishEvery == 0 {
+			publish()
+		}
+	}
 	opts := c.followOpts
 	opts.Problem = func(err error) { c.look(err, false) }
-	return logwatch.Follow(ctx, c.path, opts, onLine)
+	opts.Opened = func(pos logwatch.Position) {
+		cur = pos
+		publish()
+	}
+	c.mu.Lock()
+	c.followed = true
+	opts.Resume, c.resume = c.resume, nil // a later Watch goes on from c.pos
+	if opts.Resume == nil && c.pos.Ino != 0 {
+		pos := c.pos
+		opts.Resume = &pos
+	}
+	c.mu.Unlock()
+	err := logwatch.FollowAt(ctx, c.path, opts, onLine)
+	if cur.Ino != 0 {
+		publish()
+	}
+	return err
 }
 
 // observe records a matching line; it reports whether the check just
@@ -241,6 +325,7 @@ func (c *logCheck) observe(line []byte) bool {
 		c.hits = append(c.hits[:0], c.hits[len(c.hits)-maxHits:]...)
 	}
 	c.lastLine = text
+	c.version++
 	if c.firing || c.inWindowLocked(now) < c.count {
 		return false
 	}
@@ -325,6 +410,8 @@ func (c *logCheck) inWindowLocked(now time.Time) int {
 // the window.
 func (c *logCheck) Run(ctx context.Context) check.Result {
 	start := time.Now()
+	c.restore(ctx)
+	c.savePosition()
 	c.probe(ctx)
 	return c.result(start)
 }
