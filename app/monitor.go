@@ -124,12 +124,15 @@ func (a *App) runChecks(ctx context.Context, m *Monitor) {
 			}
 		}
 	}
-	agents := agent.NewTracker(m.Engine.Observe, known, nil)
+	// Every result goes to the engine and to the check history.
+	observe, flushed := a.recordHistory(ctx, m.Engine.Observe)
+	defer flushed()
+	agents := agent.NewTracker(observe, known, nil)
 	a.Agents.Set(agents)
 	defer a.Agents.Set(nil)
 	go agents.Run(ctx)
 	if len(m.Checks) > 0 {
-		check.NewRunner(m.Checks, a.Log.With("part", "check")).Run(ctx, m.Engine.Observe)
+		check.NewRunner(m.Checks, a.Log.With("part", "check")).Run(ctx, observe)
 	}
 	<-done
 }

@@ -55,6 +55,8 @@ func Default() *Config {
 			Repeat:    Duration(time.Hour),
 			Resolved:  &resolved,
 			Flapping:  Flapping{Window: Duration(10 * time.Minute), Changes: 4},
+			// checkhist.DefaultRetention
+			HistoryRetention: Duration(90 * 24 * time.Hour),
 		},
 	}
 }

@@ -153,6 +153,9 @@ type Alerting struct {
 	Silences   []Silence      `yaml:"silences"`
 	Escalation []Escalation   `yaml:"escalation"`
 	Templates  AlertTemplates `yaml:"templates"`
+	// HistoryRetention is how long check history (a sample per check and
+	// minute, every change of status) is kept; 0 keeps it for ever.
+	HistoryRetention Duration `yaml:"history_retention"`
 }
 
 type Flapping struct {

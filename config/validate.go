@@ -100,6 +100,9 @@ func (c *Config) validateTop(v *validator) {
 	if c.Retention < 0 {
 		v.add("retention", "must not be negative")
 	}
+	if c.Alerting.HistoryRetention < 0 {
+		v.add("alerting.history_retention", "must not be negative")
+	}
 	if c.Timezone == "" {
 		v.add("timezone", "required (e.g. Asia/Seoul)")
 	} else if _, err := time.LoadLocation(c.Timezone); err != nil {
