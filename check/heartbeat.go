@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/munja-sms/munja/config"
@@ -46,11 +47,20 @@ func LastHeartbeat(ctx context.Context, st StateStore, name string) (time.Time, 
 	return t, nil
 }
 
+// heartbeatSinceKey holds when the heartbeat check name started waiting
+// for its first ping (RFC 3339), so that a restart does not give a check
+// that was never pinged its grace again. Check names have no '/', so it
+// is nobody's HeartbeatKey.
+func heartbeatSinceKey(name string) string { return HeartbeatKey(name) + "/since" }
+
 type heartbeatCheck struct {
-	t       *Texts
-	grace   time.Duration
-	state   StateStore
-	started time.Time
+	t     *Texts
+	grace time.Duration
+	state StateStore
+
+	mu      sync.Mutex
+	started time.Time // when the check started waiting for its first ping
+	known   bool      // started was looked up in (or written to) the store
 }
 
 // ValidateHeartbeat checks the keys of a type heartbeat check at path.
@@ -64,8 +74,9 @@ func ValidateHeartbeat(cfg config.Check, path string) []error {
 
 // NewHeartbeat builds a type heartbeat check (a dead man's switch): it
 // fails when no ping (RecordHeartbeat, read from d.State) arrived within
-// grace. Until the first ping the grace counts from the check's creation,
-// so a freshly configured heartbeat does not fire at once.
+// grace. Until the first ping the grace counts from the check's first
+// run, so a freshly configured heartbeat does not fire at once; that time
+// is kept in d.State, so a restart does not start the grace again.
 func NewHeartbeat(cfg config.Check, d Deps) (Checker, error) {
 	if errs := ValidateHeartbeat(cfg, "check "+cfg.Name); len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -93,7 +104,7 @@ func (c *heartbeatCheck) Run(ctx context.Context) Result {
 	now := c.t.Now()
 	since := last
 	if last.IsZero() {
-		since = c.started
+		since = c.waitingSince(ctx)
 	}
 	age := max(now.Sub(since), 0)
 	fields["Last"], fields["Age"] = last, age
@@ -109,4 +120,28 @@ func (c *heartbeatCheck) Run(ctx context.Context) Result {
 		o.Detail = fmt.Sprintf("last ping %s, %s ago (grace %s)", last.UTC().Format(time.RFC3339), formatDuration(age), grace)
 	}
 	return c.t.Result(start, o)
+}
+
+// waitingSince is when the check started waiting for its first ping: the
+// time kept in the store by an earlier run (of this process or one before
+// a restart), else this check's creation, written there.
+func (c *heartbeatCheck) waitingSince(ctx context.Context) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.known {
+		return c.started
+	}
+	key := heartbeatSinceKey(c.Name())
+	v, err := c.state.GetState(ctx, key)
+	switch {
+	case err == nil:
+		if t, perr := time.Parse(time.RFC3339Nano, string(v)); perr == nil && t.Before(c.started) {
+			c.started = t
+		}
+		c.known = true
+	case errors.Is(err, store.ErrNotFound):
+		// A failed write is tried again on the next run.
+		c.known = c.state.PutState(ctx, key, []byte(c.started.UTC().Format(time.RFC3339Nano))) == nil
+	}
+	return c.started
 }
