@@ -99,6 +99,35 @@ func TestRecorderSumsMinutesAndKeepsChanges(t *testing.T) {
 	}
 }
 
+func TestPeriodicFlushWritesEndedMinutesOnce(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	r := New(st, "", nil)
+	r.Observe(result("web", "", t0.Add(10*time.Second), true, false, 0))
+	r.Observe(result("web", "", t0.Add(50*time.Second), false, false, 0))
+	r.Observe(result("slow", "", t0.Add(5*time.Second), true, false, 0)) // runs every 5 minutes
+	r.Observe(result("web", "", t0.Add(70*time.Second), false, false, 0))
+	if err := r.FlushEnded(ctx, t0.Add(80*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	samples, _ := st.CheckSamples(ctx, "web", "", t0, t0.Add(time.Hour))
+	if len(samples) != 1 || samples[0].Total() != 2 {
+		t.Errorf("the minute that ended, not the running one: %+v", samples)
+	}
+	if s, _ := st.CheckSamples(ctx, "slow", "", t0, t0.Add(time.Hour)); len(s) != 1 {
+		t.Errorf("a check that ran once in a minute that ended: %+v", s)
+	}
+	if ch, _ := st.CheckChanges(ctx, "web", "", t0, t0.Add(time.Hour)); len(ch) != 2 {
+		t.Errorf("changes are written at once: %+v", ch)
+	}
+	if err := r.Flush(ctx); err != nil { // at stop: the running minute too
+		t.Fatal(err)
+	}
+	if s, _ := st.CheckSamples(ctx, "web", "", t0, t0.Add(time.Hour)); len(s) != 2 || s[1].Failing != 1 {
+		t.Errorf("after the last flush: %+v", s)
+	}
+}
+
 type failingStore struct {
 	store.CheckHistory
 	fail bool

@@ -15,9 +15,9 @@ import (
 	"github.com/munja-sms/munja/store"
 )
 
-// FlushEvery is how often a Recorder writes what it gathered: a crash loses
-// at most this much history (never an alert: the alert engine keeps its
-// own state).
+// FlushEvery is how often a Recorder writes changes of status and the
+// minutes that ended: a crash loses at most the running minute and this
+// much of history (never an alert: the alert engine keeps its own state).
 const FlushEvery = 10 * time.Second
 
 // DefaultRetention is how long check history is kept unless configured.
@@ -31,6 +31,7 @@ type Recorder struct {
 	st        store.CheckHistory
 	localHost string
 	log       *slog.Logger
+	now       func() time.Time
 
 	mu      sync.Mutex
 	samples map[key]*store.CheckSample // minute deltas since the last flush, per check
@@ -48,7 +49,7 @@ func New(st store.CheckHistory, localHost string, log *slog.Logger) *Recorder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Recorder{st: st, localHost: localHost, log: log,
+	return &Recorder{st: st, localHost: localHost, log: log, now: time.Now,
 		samples: map[key]*store.CheckSample{}, status: map[key]string{}}
 }
 
@@ -142,9 +143,20 @@ func (r *Recorder) load(ctx context.Context) error {
 	return nil
 }
 
-// Flush writes what was gathered. What could not be written is kept for the
-// next flush (bounded: see keepMax).
-func (r *Recorder) Flush(ctx context.Context) error {
+// Flush writes everything gathered, the minutes still running too (a
+// minute written in parts adds up in the store).
+func (r *Recorder) Flush(ctx context.Context) error { return r.flush(ctx, time.Time{}) }
+
+// FlushEnded is one of Run's periodic writes at now: the changes and the
+// minutes that ended before now's.
+func (r *Recorder) FlushEnded(ctx context.Context, now time.Time) error {
+	return r.flush(ctx, now.UTC().Truncate(time.Minute))
+}
+
+// flush writes the changes and the samples of minutes before until (all of
+// them when until is zero). What could not be written is kept for the next
+// flush (bounded: see keepMax).
+func (r *Recorder) flush(ctx context.Context, until time.Time) error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
 	r.mu.Lock()
@@ -157,13 +169,18 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	samples := r.pending
-	for _, s := range r.samples {
-		samples = append(samples, *s)
+	for k, s := range r.samples {
+		if until.IsZero() || s.At.Before(until) {
+			samples = append(samples, *s)
+			delete(r.samples, k)
+		}
 	}
 	changes := r.changes
 	r.pending, r.changes = nil, nil
-	clear(r.samples)
 	r.mu.Unlock()
+	if len(samples) == 0 && len(changes) == 0 {
+		return nil
+	}
 
 	err := r.st.AddCheckHistory(ctx, samples, changes)
 	if err != nil {
@@ -186,10 +203,12 @@ func (r *Recorder) Flush(ctx context.Context) error {
 // keepMax bounds what a Recorder holds while the store refuses writes.
 const keepMax = 100_000
 
-// Run flushes every FlushEvery until ctx ends, then once more.
+// Run writes, every FlushEvery until ctx ends, the changes and the minutes
+// that have ended (each minute is written once, an insert: no row is
+// rewritten every few seconds), then everything once more.
 func (r *Recorder) Run(ctx context.Context) {
 	tick.Every(ctx, FlushEvery, func() {
-		if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
+		if err := r.FlushEnded(ctx, r.now()); err != nil && ctx.Err() == nil {
 			r.log.Warn("check history not written; kept for the next try", "err", err)
 		}
 	})
