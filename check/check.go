@@ -31,7 +31,10 @@ type Result struct {
 	Resolved string
 	// Detail is technical context for the console/logs (never sent by SMS
 	// unless a template asks), e.g. "no process named httpd (0 < min 1)".
-	Detail   string
+	Detail string
+	// DetailKo is Detail in Korean, for operators (the Korean console),
+	// e.g. "httpd 프로세스 없음 (0개, 최소 1개)". Every check fills both.
+	DetailKo string `json:"detail_ko,omitempty"`
 	Severity config.Severity
 	Duration time.Duration
 }

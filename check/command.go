@@ -118,9 +118,10 @@ func (c *commandCheck) Run(ctx context.Context) Result {
 	output := strings.TrimSpace(string(out.b))
 	fields := map[string]any{"ExitCode": -1, "Output": output, "TimedOut": false}
 	o := Outcome{Fields: fields, Resolved: fmt.Sprintf("[복구] %s 명령 점검이 정상입니다.", c.t.Name())}
-	failed := func(why, detail string) Outcome {
+	failed := func(why, detail, detailKo string) Outcome {
 		o.Firing = fmt.Sprintf("[경고] %s 명령 점검 실패 (%s)", c.t.Name(), why)
 		o.Detail = detail + outputTail(output)
+		o.DetailKo = detailKo + outputTail(output)
 		return o
 	}
 
@@ -128,11 +129,13 @@ func (c *commandCheck) Run(ctx context.Context) Result {
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) && (cmd.ProcessState == nil || !cmd.ProcessState.Exited()):
 		fields["TimedOut"] = true
-		return c.t.Result(start, failed("시간 초과", fmt.Sprintf("killed after %s", c.timeout)))
+		return c.t.Result(start, failed("시간 초과", fmt.Sprintf("killed after %s", c.timeout),
+			fmt.Sprintf("시간 초과: %s 후 강제 종료", DurationKo(c.timeout))))
 	case errors.As(err, &exitErr):
 		ws, _ := exitErr.Sys().(syscall.WaitStatus)
 		if ws.Signaled() {
-			return c.t.Result(start, failed("signal "+ws.Signal().String(), fmt.Sprintf("killed by signal %s", ws.Signal())))
+			return c.t.Result(start, failed("signal "+ws.Signal().String(), fmt.Sprintf("killed by signal %s", ws.Signal()),
+				fmt.Sprintf("시그널로 종료됨 (%s)", ws.Signal())))
 		}
 		fields["ExitCode"] = exitErr.ExitCode()
 	case err != nil:
@@ -153,13 +156,17 @@ func (c *commandCheck) Run(ctx context.Context) Result {
 		return c.t.Result(start, c.t.CannotCheck(ReasonCommandNotFound(what), fmt.Errorf("sh: exit status 127 (command not found)%s", outputTail(output)), fields))
 	}
 	if code != c.exitCode {
-		return c.t.Result(start, failed(fmt.Sprintf("exit %d", code), fmt.Sprintf("exit status %d, want %d", code, c.exitCode)))
+		return c.t.Result(start, failed(fmt.Sprintf("exit %d", code), fmt.Sprintf("exit status %d, want %d", code, c.exitCode),
+			fmt.Sprintf("종료 코드 %d (기대 %d)", code, c.exitCode)))
 	}
 	if c.re != nil && !c.re.MatchString(output) {
-		return c.t.Result(start, failed("출력 불일치", fmt.Sprintf("output does not match /%s/", c.re)))
+		return c.t.Result(start, failed("출력 불일치", fmt.Sprintf("output does not match /%s/", c.re),
+			fmt.Sprintf("출력이 /%s/와 맞지 않음", c.re)))
 	}
 	o.OK = true
-	o.Detail = fmt.Sprintf("exit status %d in %s", code, time.Since(start).Round(time.Millisecond)) + outputTail(output)
+	took := time.Since(start)
+	o.Detail = fmt.Sprintf("exit status %d in %s", code, took.Round(time.Millisecond)) + outputTail(output)
+	o.DetailKo = fmt.Sprintf("종료 코드 %d, %s", code, latencyKo(took)) + outputTail(output)
 	return c.t.Result(start, o)
 }
 

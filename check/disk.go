@@ -119,9 +119,10 @@ func (c *diskCheck) outcome(u diskUsage, fields map[string]any) Outcome {
 	free := FormatSize(u.avail)
 	fields["UsedPercent"], fields["Free"], fields["FreeText"] = pct, u.avail, free
 	o := Outcome{
-		OK:     true,
-		Fields: fields,
-		Detail: fmt.Sprintf("%s: %d%% used, %s (%d bytes) available", c.mount, pct, free, u.avail),
+		OK:       true,
+		Fields:   fields,
+		Detail:   fmt.Sprintf("%s: %d%% used, %s (%d bytes) available", c.mount, pct, free, u.avail),
+		DetailKo: fmt.Sprintf("디스크 %s 사용률 %d%%, 여유 %s", c.mount, pct, free),
 	}
 	if c.maxUsed > 0 {
 		o.Resolved = fmt.Sprintf("[복구] %s 디스크 사용률이 정상입니다 (%d%%).", c.mount, pct)
@@ -132,10 +133,12 @@ func (c *diskCheck) outcome(u diskUsage, fields map[string]any) Outcome {
 	case c.maxUsed > 0 && float64(pct) > c.maxUsed:
 		o.OK = false
 		o.Detail += fmt.Sprintf(" (> max %s%%)", formatFloat(c.maxUsed))
+		o.DetailKo = fmt.Sprintf("디스크 %s 사용률 %d%% (한도 %s%%), 여유 %s", c.mount, pct, formatFloat(c.maxUsed), free)
 		o.Firing = fmt.Sprintf("[경고] %s 디스크 사용률 %d%% (기준 %s%%)", c.mount, pct, formatFloat(c.maxUsed))
 	case c.minFree > 0 && u.avail < c.minFree:
 		o.OK = false
 		o.Detail += fmt.Sprintf(" (< min free %s)", c.minFreeStr)
+		o.DetailKo = fmt.Sprintf("디스크 %s 여유 %s (최소 %s), 사용률 %d%%", c.mount, free, c.minFreeStr, pct)
 		o.Firing = fmt.Sprintf("[경고] %s 디스크 여유 공간 %s (기준 %s)", c.mount, free, c.minFreeStr)
 	}
 	return o

@@ -116,8 +116,10 @@ func (c *heartbeatCheck) Run(ctx context.Context) Result {
 	}
 	if last.IsZero() {
 		o.Detail = fmt.Sprintf("no ping since the check started %s ago (grace %s)", formatDuration(age), grace)
+		o.DetailKo = fmt.Sprintf("점검 시작 후 %s 동안 수신 없음 (허용 %s)", DurationKo(age), DurationKo(c.grace))
 	} else {
 		o.Detail = fmt.Sprintf("last ping %s, %s ago (grace %s)", last.UTC().Format(time.RFC3339), formatDuration(age), grace)
+		o.DetailKo = fmt.Sprintf("마지막 수신 %s 전 (허용 %s)", DurationKo(age), DurationKo(c.grace))
 	}
 	return c.t.Result(start, o)
 }

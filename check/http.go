@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -119,10 +120,13 @@ func (c *httpCheck) Run(ctx context.Context) Result {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	fields := map[string]any{"URL": c.url, "Status": 0, "Latency": time.Duration(0), "CertDays": -1, "Reason": ""}
-	var reasons, details []string
-	fail := func(reason, detail string) {
+	// reasons are short, for the message; details say more, in English
+	// and in Korean.
+	var reasons, details, detailsKo []string
+	fail := func(reason, detail, detailKo string) {
 		reasons = append(reasons, reason)
 		details = append(details, detail)
+		detailsKo = append(detailsKo, detailKo)
 	}
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
@@ -132,29 +136,32 @@ func (c *httpCheck) Run(ctx context.Context) Result {
 	req.Header.Set("User-Agent", "munja-check")
 	resp, err := c.client.Do(req)
 	if err != nil {
-		fail(requestFailure(ctx, err), err.Error())
-		return c.t.Result(start, c.outcome(fields, reasons, details))
+		why := requestFailure(ctx, err)
+		fail(why, err.Error(), fmt.Sprintf("%s (%v)", why, err))
+		return c.t.Result(start, c.outcome(fields, reasons, details, detailsKo))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
 	latency := time.Since(start)
 	fields["Status"], fields["Latency"] = resp.StatusCode, latency
 	if err != nil {
-		fail("응답 읽기 실패", fmt.Sprintf("reading body: %v", err))
+		fail("응답 읽기 실패", fmt.Sprintf("reading body: %v", err), fmt.Sprintf("응답 읽기 실패 (%v)", err))
 	}
 
 	if !c.statusOK(resp.StatusCode) {
-		fail(fmt.Sprintf("HTTP %d", resp.StatusCode), fmt.Sprintf("status %d not in %s", resp.StatusCode, c.statusText()))
+		fail(fmt.Sprintf("HTTP %d", resp.StatusCode), fmt.Sprintf("status %d not in %s", resp.StatusCode, c.statusText()),
+			fmt.Sprintf("HTTP %d (기대 %s)", resp.StatusCode, c.statusTextKo()))
 	}
 	if c.contains != "" && !bytes.Contains(body, []byte(c.contains)) {
-		fail(fmt.Sprintf("응답에 '%s' 없음", c.contains), fmt.Sprintf("body does not contain %q", c.contains))
+		fail(fmt.Sprintf("응답에 '%s' 없음", c.contains), fmt.Sprintf("body does not contain %q", c.contains),
+			fmt.Sprintf("응답 본문에 '%s' 없음", c.contains))
 	}
 	if c.re != nil && !c.re.Match(body) {
-		fail("응답 내용 불일치", fmt.Sprintf("body does not match /%s/", c.re))
+		fail("응답 내용 불일치", fmt.Sprintf("body does not match /%s/", c.re), fmt.Sprintf("응답 본문이 /%s/와 맞지 않음", c.re))
 	}
 	if c.maxLatency > 0 && latency > c.maxLatency {
-		fail(fmt.Sprintf("응답 지연 %s (기준 %s)", roundLatency(latency), formatDuration(c.maxLatency)),
-			fmt.Sprintf("latency %s > max %s", latency.Round(time.Millisecond), c.maxLatency))
+		reason := fmt.Sprintf("응답 지연 %s (기준 %s)", roundLatency(latency), formatDuration(c.maxLatency))
+		fail(reason, fmt.Sprintf("latency %s > max %s", latency.Round(time.Millisecond), c.maxLatency), reason)
 	}
 	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
 		cert := earliestExpiry(resp.TLS.PeerCertificates)
@@ -166,19 +173,25 @@ func (c *httpCheck) Run(ctx context.Context) Result {
 				reason = "인증서 만료됨"
 			}
 			fail(reason, fmt.Sprintf("certificate %q expires %s, in %d days (< %d)",
-				cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.RFC3339), days, c.certDays))
+				cert.Subject.CommonName, cert.NotAfter.UTC().Format(time.RFC3339), days, c.certDays),
+				fmt.Sprintf("인증서 '%s' %s 만료, %d일 남음 (기준 %d일)",
+					cert.Subject.CommonName, cert.NotAfter.UTC().Format("2006-01-02"), days, c.certDays))
 		}
 	}
 	if len(reasons) == 0 {
 		details = append(details, fmt.Sprintf("HTTP %d in %s", resp.StatusCode, latency.Round(time.Millisecond)))
+		detailsKo = append(detailsKo, fmt.Sprintf("HTTP %d 정상", resp.StatusCode))
 	}
-	return c.t.Result(start, c.outcome(fields, reasons, details))
+	// The latency closes the Korean detail: "HTTP 503 (기대 200), 120ms".
+	detailsKo[len(detailsKo)-1] += ", " + latencyKo(latency)
+	return c.t.Result(start, c.outcome(fields, reasons, details, detailsKo))
 }
 
-func (c *httpCheck) outcome(fields map[string]any, reasons, details []string) Outcome {
+func (c *httpCheck) outcome(fields map[string]any, reasons, details, detailsKo []string) Outcome {
 	o := Outcome{
 		OK:       len(reasons) == 0,
 		Detail:   strings.Join(details, "; "),
+		DetailKo: strings.Join(detailsKo, "; "),
 		Fields:   fields,
 		Resolved: fmt.Sprintf("[복구] %s 웹 점검이 정상입니다.", c.t.Name()),
 	}
@@ -217,6 +230,19 @@ func (c *httpCheck) statusText() string {
 		return "200-399"
 	}
 	return fmt.Sprint(c.status)
+}
+
+// statusTextKo is the statuses expected, as the Korean detail shows them:
+// "200-399", "200", "200, 204".
+func (c *httpCheck) statusTextKo() string {
+	if len(c.status) == 0 {
+		return "200-399"
+	}
+	s := make([]string, len(c.status))
+	for i, code := range c.status {
+		s[i] = strconv.Itoa(code)
+	}
+	return strings.Join(s, ", ")
 }
 
 func earliestExpiry(certs []*x509.Certificate) *x509.Certificate {

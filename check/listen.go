@@ -78,9 +78,17 @@ func (c *listenCheck) Run(ctx context.Context) Result {
 		Firing:   fmt.Sprintf("[경고] %s 포트가 열려있지 않습니다.", label),
 		Resolved: fmt.Sprintf("[복구] %s 포트가 다시 열렸습니다.", label),
 		Detail:   fmt.Sprintf("%s port %d is listening", proto, c.port),
+		DetailKo: fmt.Sprintf("%s 포트 LISTEN 중", label),
+	}
+	if c.udp {
+		o.DetailKo = fmt.Sprintf("%s 포트 수신 소켓 있음", label)
 	}
 	if !found {
 		o.Detail = fmt.Sprintf("no %s socket listening on port %d", proto, c.port)
+		o.DetailKo = fmt.Sprintf("%s 포트 LISTEN 없음", label)
+		if c.udp {
+			o.DetailKo = fmt.Sprintf("%s 포트 수신 소켓 없음", label)
+		}
 	}
 	return c.t.Result(start, o)
 }

@@ -17,6 +17,9 @@ import (
 // {{.CPUs}} (CPUs usable by munja, for templates that want a per-core view).
 var loadFields = map[string]any{"Load": 0.0, "MaxLoad": 0.0, "Period": "", "CPUs": 0}
 
+// periodKo is load_period in Korean.
+var periodKo = map[string]string{"1m": "1분", "5m": "5분", "15m": "15분"}
+
 // loadPeriods maps load_period to its field in /proc/loadavg.
 var loadPeriods = map[string]int{"": 0, "1m": 0, "5m": 1, "15m": 2}
 
@@ -76,8 +79,12 @@ func (c *loadCheck) Run(ctx context.Context) Result {
 		OK:       load <= c.maxLoad,
 		Fields:   fields,
 		Detail:   fmt.Sprintf("load average (%s) %.2f, max %s, %d CPUs", c.period, load, formatFloat(c.maxLoad), runtime.NumCPU()),
+		DetailKo: fmt.Sprintf("부하 평균(%s) %.2f, 한도 %s, CPU %d개", periodKo[c.period], load, formatFloat(c.maxLoad), runtime.NumCPU()),
 		Firing:   fmt.Sprintf("[경고] %s %.2f (기준 %s)", label, load, formatFloat(c.maxLoad)),
 		Resolved: fmt.Sprintf("[복구] %s이 정상입니다 (%.2f).", label, load),
+	}
+	if !o.OK {
+		o.DetailKo = fmt.Sprintf("부하 평균(%s) %.2f (한도 %s), CPU %d개", periodKo[c.period], load, formatFloat(c.maxLoad), runtime.NumCPU())
 	}
 	return c.t.Result(start, o)
 }

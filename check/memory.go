@@ -64,11 +64,13 @@ func (c *memoryCheck) Run(ctx context.Context) Result {
 		OK:       float64(pct) <= c.maxUsed,
 		Fields:   fields,
 		Detail:   fmt.Sprintf("memory %d%% used (%s of %s available)", pct, FormatSize(avail), FormatSize(total)),
+		DetailKo: fmt.Sprintf("메모리 사용률 %d%%, 가용 %s / 전체 %s", pct, FormatSize(avail), FormatSize(total)),
 		Firing:   fmt.Sprintf("[경고] 메모리 사용률 %d%% (기준 %s%%)", pct, formatFloat(c.maxUsed)),
 		Resolved: fmt.Sprintf("[복구] 메모리 사용률이 정상입니다 (%d%%).", pct),
 	}
 	if !o.OK {
 		o.Detail += fmt.Sprintf(" (> max %s%%)", formatFloat(c.maxUsed))
+		o.DetailKo = fmt.Sprintf("메모리 사용률 %d%% (한도 %s%%), 가용 %s / 전체 %s", pct, formatFloat(c.maxUsed), FormatSize(avail), FormatSize(total))
 	}
 	return c.t.Result(start, o)
 }

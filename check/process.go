@@ -177,7 +177,7 @@ func (c *processCheck) textsOf(ids []procID) rendered {
 
 func (c *processCheck) outcome(n int, fields map[string]any) Outcome {
 	o := Outcome{OK: true, Fields: fields}
-	what := c.describe()
+	what, whatKo := c.describe(), c.describeKo()
 	counted := c.min > 1 || c.max > 0
 	o.Resolved = fmt.Sprintf("[복구] %s 프로세스가 다시 동작합니다.", c.label)
 	if counted {
@@ -187,17 +187,21 @@ func (c *processCheck) outcome(n int, fields map[string]any) Outcome {
 	case n == 0:
 		o.OK = false
 		o.Detail = fmt.Sprintf("no process %s (0 < min %d)", what, c.min)
+		o.DetailKo = fmt.Sprintf("%s 프로세스 없음 (0개, 최소 %d개)", whatKo, c.min)
 		o.Firing = fmt.Sprintf("[경고] %s 프로세스가 동작하지 않습니다.", c.label)
 	case n < c.min:
 		o.OK = false
 		o.Detail = fmt.Sprintf("%d processes %s (< min %d): pids %v", n, what, c.min, fields["PIDs"])
+		o.DetailKo = fmt.Sprintf("%s 프로세스 %d개 (최소 %d개): PID %v", whatKo, n, c.min, fields["PIDs"])
 		o.Firing = fmt.Sprintf("[경고] %s 프로세스 수가 부족합니다 (%d개, 최소 %d개).", c.label, n, c.min)
 	case c.max > 0 && n > c.max:
 		o.OK = false
 		o.Detail = fmt.Sprintf("%d processes %s (> max %d): pids %v", n, what, c.max, fields["PIDs"])
+		o.DetailKo = fmt.Sprintf("%s 프로세스 %d개 (최대 %d개): PID %v", whatKo, n, c.max, fields["PIDs"])
 		o.Firing = fmt.Sprintf("[경고] %s 프로세스 수가 너무 많습니다 (%d개, 최대 %d개).", c.label, n, c.max)
 	default:
 		o.Detail = fmt.Sprintf("%d processes %s: pids %v", n, what, fields["PIDs"])
+		o.DetailKo = fmt.Sprintf("%s 프로세스 %d개 동작 중: PID %v", whatKo, n, fields["PIDs"])
 	}
 	return o
 }
@@ -214,6 +218,18 @@ func (c *processCheck) describe() string {
 		parts = append(parts, "matching /"+c.cmdline.String()+"/")
 	}
 	return strings.Join(parts, " ")
+}
+
+// describeKo names what the check looks for in Korean, before "프로세스":
+// the process name, else the command line pattern or the pidfile.
+func (c *processCheck) describeKo() string {
+	switch {
+	case c.process != "":
+		return c.process
+	case c.cmdline != nil:
+		return "명령줄이 /" + c.cmdline.String() + "/에 맞는"
+	}
+	return "PID 파일(" + c.pidfile + ")의"
 }
 
 func pidsOf(ids []procID) []int {

@@ -171,6 +171,7 @@ func execute(ctx context.Context, s Scheduled, log *slog.Logger) (Result, <-chan
 				log.Error("check panicked", "check", s.Name(), "panic", p, "stack", string(debug.Stack()))
 				// munja's own failure to look: cannot check.
 				res = Result{Check: s.Name(), Unknown: true, Detail: fmt.Sprintf("cannot check: check panicked: %v", p),
+					DetailKo: fmt.Sprintf("%s (panic: %v)", CannotCheckDetailKo(ReasonInternal), p),
 					Firing:   CannotCheckText(s.Name(), ReasonInternal),
 					Resolved: SeesAgainText(s.Name())}
 			}
@@ -215,6 +216,7 @@ func overdueResult(s Scheduled, start time.Time) Result {
 		Firing:   fmt.Sprintf("[경고] %s 점검이 %s 안에 끝나지 않았습니다.", s.Name(), formatDuration(s.Timeout)),
 		Resolved: fmt.Sprintf("[복구] %s 점검이 정상입니다.", s.Name()),
 		Detail:   fmt.Sprintf("check did not return within its timeout of %s", s.Timeout),
+		DetailKo: fmt.Sprintf("점검이 제한 시간 %s 안에 끝나지 않음", DurationKo(s.Timeout)),
 		Severity: config.DefaultSeverity,
 		Duration: time.Since(start),
 	}

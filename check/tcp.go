@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/munja-sms/munja/config"
@@ -81,9 +82,29 @@ func (c *tcpCheck) Run(ctx context.Context) Result {
 	}
 	if err != nil {
 		o.Detail = fmt.Sprintf("connect %s: %v", c.address, err)
+		o.DetailKo = fmt.Sprintf("%s 연결 실패: %s", c.address, dialFailureKo(err))
 	} else {
 		conn.Close()
 		o.Detail = fmt.Sprintf("connected to %s in %s", c.address, latency.Round(time.Microsecond))
+		o.DetailKo = fmt.Sprintf("%s 연결 성공, %s", c.address, latencyKo(latency))
 	}
 	return c.t.Result(start, o)
+}
+
+// dialFailureKo says in Korean why a connection failed, with the error.
+func dialFailureKo(err error) string {
+	var dnsErr *net.DNSError
+	var netErr net.Error
+	why := "연결 오류"
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		why = "연결 거부됨"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		why = "시간 초과"
+	case errors.As(err, &dnsErr):
+		why = "이름을 찾을 수 없음"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		why = "호스트에 닿을 수 없음"
+	}
+	return fmt.Sprintf("%s (%v)", why, err)
 }

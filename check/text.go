@@ -17,8 +17,9 @@ import (
 // Texts renders one check's alert texts. cfg.Message and cfg.Resolved, when
 // set, replace the type's default texts; they are Go text/template with the
 // fields {{.Name}} (check name), {{.Host}} (this host), {{.Detail}}
-// (technical detail of the run) plus the fields each type documents beside
-// its constructor. A Texts is safe for concurrent use.
+// (technical detail of the run, in English), {{.DetailKo}} (the same in
+// Korean) plus the fields each type documents beside its constructor. A
+// Texts is safe for concurrent use.
 type Texts struct {
 	name, host       string
 	severity         config.Severity
@@ -63,7 +64,7 @@ func parseTemplate(key, text string) (*template.Template, error) {
 // time). Errors are prefixed with path, e.g. "checks[0].message: …".
 func ValidateTemplates(cfg config.Check, path string, fields map[string]any) []error {
 	var errs []error
-	data := templateData("", "", "", fields)
+	data := templateData("", "", "", "", fields)
 	for _, kt := range []struct{ key, text string }{{"message", cfg.Message}, {"resolved", cfg.Resolved}} {
 		tpl, err := parseTemplate(kt.key, kt.text)
 		if err != nil {
@@ -80,14 +81,15 @@ func ValidateTemplates(cfg config.Check, path string, fields map[string]any) []e
 	return errs
 }
 
-func templateData(name, host, detail string, fields map[string]any) map[string]any {
-	data := make(map[string]any, len(fields)+3)
+func templateData(name, host, detail, detailKo string, fields map[string]any) map[string]any {
+	data := make(map[string]any, len(fields)+4)
 	for k, v := range fields {
 		data[k] = v
 	}
 	data["Name"] = name
 	data["Host"] = host
 	data["Detail"] = detail
+	data["DetailKo"] = detailKo
 	return data
 }
 
@@ -103,7 +105,9 @@ type Outcome struct {
 	// Unknown: the run could not look (see Result.Unknown); made by
 	// CannotCheck.
 	Unknown bool
-	Detail  string
+	// Detail says what the run found in English, DetailKo in Korean
+	// (Result.Detail, Result.DetailKo).
+	Detail, DetailKo string
 	// Firing and Resolved are the type's default texts; a configured
 	// template replaces them. Firing is only used when !OK.
 	Firing, Resolved string
@@ -119,8 +123,8 @@ func (t *Texts) Result(start time.Time, o Outcome) Result {
 // times. A check whose runs find the same thing may keep one and skip
 // rendering (see processCheck).
 type rendered struct {
-	ok, unknown              bool
-	detail, firing, resolved string
+	ok, unknown                        bool
+	detail, detailKo, firing, resolved string
 }
 
 // renderOutcome renders o's texts: the configured templates, else the
@@ -129,16 +133,16 @@ type rendered struct {
 // (a blind check must never page "httpd is down").
 func (t *Texts) renderOutcome(o Outcome) rendered {
 	if o.Unknown {
-		return rendered{unknown: true, detail: o.Detail, firing: o.Firing, resolved: o.Resolved}
+		return rendered{unknown: true, detail: o.Detail, detailKo: o.DetailKo, firing: o.Firing, resolved: o.Resolved}
 	}
 	if t.firing != nil || t.resolved != nil {
-		data := templateData(t.name, t.host, o.Detail, o.Fields)
+		data := templateData(t.name, t.host, o.Detail, o.DetailKo, o.Fields)
 		if !o.OK {
 			o.Firing = t.render(t.firing, data, o.Firing)
 		}
 		o.Resolved = t.render(t.resolved, data, o.Resolved)
 	}
-	r := rendered{ok: o.OK, detail: o.Detail, resolved: o.Resolved}
+	r := rendered{ok: o.OK, detail: o.Detail, detailKo: o.DetailKo, resolved: o.Resolved}
 	if !o.OK {
 		r.firing = o.Firing
 	}
@@ -153,6 +157,7 @@ func (t *Texts) resultOf(start time.Time, r rendered) Result {
 		Unknown:  r.unknown,
 		At:       t.now(),
 		Detail:   r.detail,
+		DetailKo: r.detailKo,
 		Severity: t.severity,
 		Duration: time.Since(start),
 		Firing:   r.firing,
@@ -183,6 +188,7 @@ func (t *Texts) CannotCheck(reason string, err error, fields map[string]any) Out
 	return Outcome{
 		Unknown:  true,
 		Detail:   "cannot check: " + err.Error(),
+		DetailKo: CannotCheckDetailKo(reason),
 		Firing:   CannotCheckText(t.name, reason),
 		Resolved: SeesAgainText(t.name),
 		Fields:   fields,
@@ -194,6 +200,10 @@ func (t *Texts) CannotCheck(reason string, err error, fields map[string]any) Out
 func CannotCheckText(name, reason string) string {
 	return fmt.Sprintf("[경고] %s 점검 불가: %s.", name, reason)
 }
+
+// CannotCheckDetailKo is the Korean detail of a run that cannot check for
+// reason, e.g. "점검 불가: 시스템 저널을 읽을 수 없습니다".
+func CannotCheckDetailKo(reason string) string { return "점검 불가: " + reason }
 
 // SeesAgainText is the recovery of check name once it can check again:
 // "[복구] oom 점검이 다시 동작합니다."
@@ -248,6 +258,14 @@ func reasonOf(err error, reason, what string) string {
 // check.
 func procReason(err error) string { return reasonOf(err, ReasonProc, "/proc") }
 
+// latencyKo writes a measured time for a Korean detail: 260µs, 12ms, 1.2s.
+func latencyKo(d time.Duration) string {
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond).String()
+	}
+	return roundLatency(d)
+}
+
 // formatDuration writes d the way config durations are written: 5m, 90s,
 // 1h30m, 2d (no trailing zero units).
 func formatDuration(d time.Duration) string {
@@ -265,4 +283,30 @@ func formatDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// DurationKo writes d the way Korean operators read it: "5분", "1분 30초",
+// "1시간 30분", "2일"; below a second "850ms", below a millisecond "0초".
+func DurationKo(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	if d < time.Millisecond {
+		return "0초"
+	}
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	d = d.Round(time.Second)
+	var parts []string
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "일"}, {time.Hour, "시간"}, {time.Minute, "분"}, {time.Second, "초"}} {
+		if n := d / u.d; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d%s", n, u.name))
+			d -= n * u.d
+		}
+	}
+	return strings.Join(parts, " ")
 }

@@ -438,6 +438,7 @@ func (c *logCheck) result(start time.Time) check.Result {
 		Firing:   fmt.Sprintf("[경고] 시스템 로그에서 '%s' 탐지됨.", c.pattern),
 		Resolved: fmt.Sprintf("[복구] 시스템 로그에서 '%s' 더 이상 탐지되지 않습니다.", c.pattern),
 		Detail:   c.detail(n, line, watching, problem),
+		DetailKo: c.detailKo(n, line, watching, problem),
 	}
 	c.setFiring(failing)
 	return c.t.Result(start, o)
@@ -464,6 +465,31 @@ func (c *logCheck) detail(n int, line string, watching bool, problem error) stri
 	}
 	if !watching {
 		b.WriteString("; not following the log (lines are seen while munja serve or agent runs)")
+	}
+	return b.String()
+}
+
+// detailKo is detail in Korean: "'Out of memory' 1회 탐지 (5분 내, 1회부터
+// 경고)".
+func (c *logCheck) detailKo(n int, line string, watching bool, problem error) string {
+	var b strings.Builder
+	switch {
+	case n >= maxHits:
+		fmt.Fprintf(&b, "'%s' %d회 이상 탐지", c.pattern, n)
+	case n > 0:
+		fmt.Fprintf(&b, "'%s' %d회 탐지", c.pattern, n)
+	default:
+		fmt.Fprintf(&b, "'%s' 탐지 없음", c.pattern)
+	}
+	fmt.Fprintf(&b, " (%s 내, %d회부터 경고)", check.DurationKo(c.window), c.count)
+	if n > 0 {
+		fmt.Fprintf(&b, "; 마지막 줄: %s", line)
+	}
+	if problem != nil {
+		fmt.Fprintf(&b, "; 로그를 읽지 못함 (%v)", problem)
+	}
+	if !watching {
+		b.WriteString("; 로그를 따라 읽고 있지 않음 (munja serve나 agent가 실행 중일 때만 읽습니다)")
 	}
 	return b.String()
 }
