@@ -39,6 +39,7 @@ type Result struct {
 	Firing     string    `json:"firing,omitempty"`
 	Resolved   string    `json:"resolved,omitempty"`
 	Detail     string    `json:"detail,omitempty"`
+	DetailKo   string    `json:"detail_ko,omitempty"` // Detail in Korean
 	Severity   string    `json:"severity,omitempty"`
 }
 
@@ -92,7 +93,7 @@ func (r *Report) Validate(now time.Time) ([]check.Result, error) {
 		out = append(out, check.Result{
 			Check: x.Check, Host: r.Host, OK: x.OK && !x.Unknown, Unknown: x.Unknown, At: at,
 			Duration: time.Duration(max(x.DurationMS, 0)) * time.Millisecond,
-			Firing:   text(x.Firing), Resolved: text(x.Resolved), Detail: text(x.Detail),
+			Firing:   text(x.Firing), Resolved: text(x.Resolved), Detail: text(x.Detail), DetailKo: text(x.DetailKo),
 			Severity: sev,
 		})
 	}
@@ -126,6 +127,6 @@ func text(s string) string {
 func FromCheck(c check.Result) Result {
 	return Result{
 		Check: c.Check, OK: c.OK, Unknown: c.Unknown, At: c.At, DurationMS: c.Duration.Milliseconds(),
-		Firing: c.Firing, Resolved: c.Resolved, Detail: c.Detail, Severity: string(c.Severity),
+		Firing: c.Firing, Resolved: c.Resolved, Detail: c.Detail, DetailKo: c.DetailKo, Severity: string(c.Severity),
 	}
 }

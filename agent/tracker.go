@@ -29,8 +29,10 @@ type host struct {
 }
 
 // DefaultGrace applies to hosts known from before a restart until they
-// report again.
-const DefaultGrace = time.Minute
+// report again: their report interval is not known then, and an agent
+// reporting every minute (grace 3m) must not be paged because the server
+// restarted between two of its reports.
+const DefaultGrace = 3 * time.Minute
 
 // NewTracker returns a Tracker feeding observe (the alert engine's
 // Observe). known are hosts seen before (from the engine's state) with
@@ -121,6 +123,7 @@ func alive(hostName string, now time.Time) check.Result {
 		Firing:   "[경고] munja agent 보고가 없습니다.",
 		Resolved: "[복구] munja agent 보고가 다시 들어옵니다.",
 		Detail:   "agent reported",
+		DetailKo: "agent 보고 수신",
 	}
 }
 
@@ -128,5 +131,6 @@ func silentResult(hostName string, now time.Time, silent time.Duration) check.Re
 	r := alive(hostName, now)
 	r.OK = false
 	r.Detail = fmt.Sprintf("no report for %s (host down, network cut, or agent stopped)", silent.Round(time.Second))
+	r.DetailKo = fmt.Sprintf("%s 동안 보고 없음 (호스트 다운, 네트워크 단절 또는 agent 중지)", check.DurationKo(silent))
 	return r
 }
