@@ -293,7 +293,7 @@ func (e *Engine) body(reason Reason, incs []*incident, omitted int) string {
 				t = resolvedText(inc)
 			}
 		}
-		a := TemplateAlert{Check: inc.Check, Host: e.hostName(inc.Host), Text: t, Detail: inc.Detail, Severity: inc.Severity}
+		a := TemplateAlert{Check: inc.Check, Host: e.hostName(inc.Host), Text: t, Detail: inc.Detail, DetailKo: inc.DetailKo, Severity: inc.Severity}
 		data.Alerts = append(data.Alerts, a)
 		if remote {
 			t = "[" + a.Host + "] " + t

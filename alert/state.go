@@ -109,9 +109,9 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		open := inc != nil && !inc.closed()
 		switch {
 		case st.Status == StateFiring && open:
-			if r.Firing != "" && inc.Text != r.Firing || inc.Detail != r.Detail {
+			if r.Firing != "" && inc.Text != r.Firing || inc.Detail != r.Detail || inc.DetailKo != r.DetailKo {
 				inc.Text = cmp.Or(r.Firing, inc.Text)
-				inc.Detail = r.Detail
+				inc.Detail, inc.DetailKo = r.Detail, r.DetailKo
 				e.markDirty(incidentKey(inc.ID))
 			}
 		case st.Fails >= cfg.failures:
@@ -167,9 +167,9 @@ func (e *Engine) observeSight(st *checkState, cfg checkCfg, r check.Result, now 
 		}
 		switch {
 		case open:
-			if r.Firing != "" && blind.Text != r.Firing || blind.Detail != r.Detail {
+			if r.Firing != "" && blind.Text != r.Firing || blind.Detail != r.Detail || blind.DetailKo != r.DetailKo {
 				blind.Text = cmp.Or(r.Firing, blind.Text)
-				blind.Detail = r.Detail
+				blind.Detail, blind.DetailKo = r.Detail, r.DetailKo
 				e.markDirty(incidentKey(blind.ID))
 			}
 		case st.Unknowns >= cfg.failures:
@@ -204,7 +204,7 @@ func (e *Engine) openBlind(st *checkState, cfg checkCfg, r check.Result, now tim
 		Incident: Incident{
 			ID: e.newIncidentID(now), Kind: KindCannotCheck, Check: st.Check, Host: st.Host, Severity: sev,
 			Text:   cmp.Or(r.Firing, check.CannotCheckText(st.Check, "점검 대상을 볼 수 없습니다")),
-			Detail: r.Detail, Started: now,
+			Detail: r.Detail, DetailKo: r.DetailKo, Started: now,
 		},
 		ResolvedText: cmp.Or(r.Resolved, check.SeesAgainText(st.Check)),
 	}
@@ -234,7 +234,7 @@ func (e *Engine) fire(st *checkState, cfg checkCfg, r check.Result, now time.Tim
 	flapping := e.flip(st, now)
 	if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
 		// Kept open across flips while flapping.
-		inc.Text, inc.Detail = cmp.Or(r.Firing, inc.Text), r.Detail
+		inc.Text, inc.Detail, inc.DetailKo = cmp.Or(r.Firing, inc.Text), r.Detail, r.DetailKo
 		e.startFlapping(inc, flapping, now)
 		e.markDirty(incidentKey(inc.ID))
 		return
@@ -242,7 +242,7 @@ func (e *Engine) fire(st *checkState, cfg checkCfg, r check.Result, now time.Tim
 	sev := cmp.Or(cfg.severity, r.Severity).OrDefault()
 	inc := &incident{Incident: Incident{
 		ID: e.newIncidentID(now), Check: st.Check, Host: st.Host, Severity: sev,
-		Text: r.Firing, Detail: r.Detail, Started: now,
+		Text: r.Firing, Detail: r.Detail, DetailKo: r.DetailKo, Started: now,
 	}}
 	e.startFlapping(inc, flapping, now)
 	e.incidents[inc.ID] = inc

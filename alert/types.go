@@ -129,6 +129,7 @@ type Incident struct {
 	Severity config.Severity `json:"severity"`
 	Text     string          `json:"text"` // latest firing text
 	Detail   string          `json:"detail,omitempty"`
+	DetailKo string          `json:"detail_ko,omitempty"` // Detail in Korean
 	Started  time.Time       `json:"started"`
 	Resolved time.Time       `json:"resolved,omitzero"` // zero while open
 	// Note explains a silent close, e.g. "check removed from config".
@@ -178,6 +179,7 @@ type TemplateAlert struct {
 	Check    string
 	Host     string
 	Text     string
-	Detail   string
+	Detail   string // in English
+	DetailKo string // in Korean
 	Severity config.Severity
 }
