@@ -92,7 +92,7 @@ func TestTrackerPagesSilentHosts(t *testing.T) {
 	clock := func() time.Time { return now }
 	// db01 reported 10 minutes before a restart and never since.
 	tr := NewTracker(obs.observe, map[string]time.Time{"db01": now.Add(-10 * time.Minute)}, clock)
-	tr.Report("web01", 30*time.Second, []check.Result{{Check: "httpd", Host: "web01", OK: true, At: now}})
+	tr.Report("web01", 30*time.Second, nil, []check.Result{{Check: "httpd", Host: "web01", OK: true, At: now}})
 	got := obs.take()
 	if len(got) != 2 || got[0].Check != "httpd" || got[1].Check != LivenessCheck || !got[1].OK || got[1].Host != "web01" {
 		t.Fatalf("report observed %+v", got)
@@ -119,7 +119,7 @@ func TestTrackerPagesSilentHosts(t *testing.T) {
 	if !web01Down {
 		t.Fatal("web01 silent past its grace, not paged")
 	}
-	tr.Report("web01", 30*time.Second, nil)
+	tr.Report("web01", 30*time.Second, nil, nil)
 	if got := obs.take(); len(got) != 1 || !got[0].OK || got[0].Resolved != "[복구] munja agent 보고가 다시 들어옵니다." {
 		t.Fatalf("report after silence: %+v", got)
 	}
@@ -167,7 +167,8 @@ func TestClientRetriesAndSends(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, Options{Server: srv.URL + "/", Token: "tok", Host: "web01",
-			Checks: []check.Scheduled{{Checker: c, Interval: time.Second}}})
+			Checks:    []check.Scheduled{{Checker: c, Interval: time.Second}},
+			DependsOn: map[string][]string{"disk": {"host:nas01"}}})
 	}()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -190,7 +191,8 @@ func TestClientRetriesAndSends(t *testing.T) {
 	}
 	first := reports[0]
 	if first.Host != "web01" || first.IntervalSeconds != 1 || len(first.Results) != 1 ||
-		first.Results[0].Check != "disk" || first.Results[0].OK || first.Results[0].Firing != "[경고] disk" {
+		first.Results[0].Check != "disk" || first.Results[0].OK || first.Results[0].Firing != "[경고] disk" ||
+		len(first.DependsOn["disk"]) != 1 || first.DependsOn["disk"][0] != "host:nas01" {
 		t.Errorf("first report %+v", first)
 	}
 	if fails.Load() >= 0 {

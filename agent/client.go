@@ -25,6 +25,10 @@ type Options struct {
 	Token  string // API token with scope send (agent.token)
 	Host   string // this host's name in messages
 	Checks []check.Scheduled
+	// DependsOn is each check's depends_on (DependsOf the config), sent
+	// with every report so that the server holds a check's alerts while
+	// one it depends on fails.
+	DependsOn map[string][]string
 	// Interval is how often to report when no check has a result to send
 	// (a heartbeat; default: the shortest check interval, else 10 s).
 	Interval time.Duration
@@ -125,7 +129,7 @@ func (c *client) loop(ctx context.Context) {
 // not replaced by a newer result meanwhile.
 func (c *client) send(ctx context.Context) error {
 	c.mu.Lock()
-	rep := Report{Host: c.opt.Host, IntervalSeconds: max(1, int(c.opt.Interval/time.Second))}
+	rep := Report{Host: c.opt.Host, IntervalSeconds: max(1, int(c.opt.Interval/time.Second)), DependsOn: c.opt.DependsOn}
 	sent := make(map[string]time.Time, len(c.pending))
 	for name, r := range c.pending {
 		if len(rep.Results) == MaxResults {

@@ -25,6 +25,11 @@ type Report struct {
 	// 15 s) pass without a report.
 	IntervalSeconds int      `json:"interval_seconds"`
 	Results         []Result `json:"results"`
+	// DependsOn is, for each of the host's checks that has one, its
+	// depends_on as in the agent's config: other checks of the host, or
+	// "host:NAME". Sent with every report; the latest replaces what the
+	// server knew.
+	DependsOn map[string][]string `json:"depends_on,omitempty"`
 }
 
 // Result is one check result of a Report.
@@ -50,6 +55,7 @@ const (
 	maxName     = 100
 	maxText     = 1000
 	maxInterval = 24 * 60 * 60
+	maxDepends  = 100 // depends_on entries of one check
 )
 
 // LivenessCheck is the check name under which the server records whether
@@ -97,7 +103,51 @@ func (r *Report) Validate(now time.Time) ([]check.Result, error) {
 			Severity: sev,
 		})
 	}
+	if err := validDepends(r.DependsOn); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// validDepends checks a report's depends_on: names as check names are,
+// host:NAME as host names are. Cycles are the server's to ignore (a
+// dependency in a cycle holds nothing): the agent's config refuses them.
+func validDepends(deps map[string][]string) error {
+	if len(deps) > MaxResults {
+		return &FieldError{"depends_on", fmt.Sprintf("at most %d checks", MaxResults)}
+	}
+	for name, list := range deps {
+		field := "depends_on." + name
+		if err := validName(name, maxName); err != nil {
+			return &FieldError{"depends_on", fmt.Sprintf("a check name: %v", err)}
+		}
+		if len(list) > maxDepends {
+			return &FieldError{field, fmt.Sprintf("at most %d entries", maxDepends)}
+		}
+		for i, dep := range list {
+			if h, ok := strings.CutPrefix(dep, config.HostDependency); ok {
+				dep = h
+			}
+			if err := validName(dep, max(maxName, maxHost)); err != nil {
+				return &FieldError{fmt.Sprintf("%s[%d]", field, i), err.Error()}
+			}
+		}
+	}
+	return nil
+}
+
+// DependsOf is what a report says the checks of cfgs depend on.
+func DependsOf(cfgs []config.Check) map[string][]string {
+	var out map[string][]string
+	for _, c := range cfgs {
+		if len(c.DependsOn) > 0 {
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[c.Name] = c.DependsOn
+		}
+	}
+	return out
 }
 
 // Grace is how long the server waits for the next report before paging.

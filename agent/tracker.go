@@ -16,6 +16,7 @@ import (
 // of that host) while a host is overdue, and Report resolves it.
 type Tracker struct {
 	observe func(check.Result)
+	depends func(host string, deps map[string][]string)
 	now     func() time.Time
 
 	mu    sync.Mutex
@@ -49,8 +50,15 @@ func NewTracker(observe func(check.Result), known map[string]time.Time, now func
 	return t
 }
 
-// Report takes a validated report's results.
-func (t *Tracker) Report(hostName string, grace time.Duration, results []check.Result) {
+// OnDepends sets where Report passes what a host's checks depend on (the
+// alert engine's SetDepends). Call it before the tracker takes reports.
+func (t *Tracker) OnDepends(f func(host string, deps map[string][]string)) {
+	t.depends = f
+}
+
+// Report takes a validated report: what the host's checks depend on (its
+// depends_on), then its results.
+func (t *Tracker) Report(hostName string, grace time.Duration, deps map[string][]string, results []check.Result) {
 	now := t.now()
 	t.mu.Lock()
 	h := t.hosts[hostName]
@@ -60,6 +68,9 @@ func (t *Tracker) Report(hostName string, grace time.Duration, results []check.R
 	}
 	h.last, h.grace, h.down = now, grace, false
 	t.mu.Unlock()
+	if t.depends != nil {
+		t.depends(hostName, deps)
+	}
 	for _, r := range results {
 		t.observe(r)
 	}

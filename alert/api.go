@@ -35,6 +35,7 @@ func (e *Engine) Checks() []CheckStatus {
 			cs.Incident = inc.ID
 		}
 		cs.Silenced, _ = e.silenced(st.Check, e.hostName(st.Host), now)
+		cs.SuppressedBy = e.suppressedBy(st)
 		out = append(out, cs)
 	}
 	for name := range e.cc.checks {
@@ -62,7 +63,7 @@ func (e *Engine) Incidents(openOnly bool) []Incident {
 		if openOnly && inc.closed() {
 			continue
 		}
-		out = append(out, inc.public())
+		out = append(out, e.public(inc))
 	}
 	slices.SortFunc(out, func(a, b Incident) int {
 		if c := b.Started.Compare(a.Started); c != 0 {
@@ -81,11 +82,22 @@ func (e *Engine) Incident(id string) (Incident, error) {
 	if inc == nil {
 		return Incident{}, fmt.Errorf("incident %q: %w", id, store.ErrNotFound)
 	}
-	return inc.public(), nil
+	return e.public(inc), nil
+}
+
+// public is the Incident of inc as shown; an open one is suppressed by
+// the checks that hold it now. Caller holds e.mu.
+func (e *Engine) public(inc *incident) Incident {
+	p := inc.public()
+	if st := e.stateOf(inc); st != nil && !inc.closed() {
+		p.SuppressedBy = e.heldBy(node{st.Check, st.Host})
+	}
+	return p
 }
 
 func (i *incident) public() Incident {
 	p := i.Incident
+	p.SuppressedBy = slices.Clone(i.SuppressedBy)
 	p.Notifications = slices.Clone(i.Notifications)
 	for k := range p.Notifications {
 		p.Notifications[k].Recipients = slices.Clone(p.Notifications[k].Recipients)
@@ -111,6 +123,7 @@ func (e *Engine) Forget(ctx context.Context, host string) (int, error) {
 				n++
 			}
 		}
+		e.forgetDepends(host)
 	}
 	e.mu.Unlock()
 	if n == 0 {

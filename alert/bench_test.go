@@ -40,7 +40,7 @@ func BenchmarkFlush(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := e.evaluate(ctx); err != nil {
+		if _, err := e.evaluate(ctx, false); err != nil {
 			b.Fatal(err)
 		}
 	}

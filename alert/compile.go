@@ -14,6 +14,7 @@ import (
 	// which must work on hosts without /usr/share/zoneinfo.
 	_ "time/tzdata"
 
+	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/config"
 )
 
@@ -42,6 +43,9 @@ type compiled struct {
 	resolvedT  *template.Template
 	checks     map[string]checkCfg
 	order      map[string]int // check name → position in the config
+	// settle bounds how long a dependent's first alert waits for a check
+	// not in the config (an agent's) to be looked at again; see notBefore.
+	settle time.Duration
 }
 
 type checkCfg struct {
@@ -51,6 +55,11 @@ type checkCfg struct {
 	successes  int
 	recipients []string
 	severity   config.Severity // override; "" = from the result
+	dependsOn  []string        // as written: check names, "host:NAME"
+	// settle is the longest this check may take to report again (its
+	// interval and timeout, and a little): a dependent's first alert
+	// waits at most this long for it to be looked at; see notBefore.
+	settle time.Duration
 }
 
 type escStep struct {
@@ -132,8 +141,13 @@ func compile(c *config.Config) (*compiled, error) {
 	if cc.resolvedT, err = parseTemplate("resolved", a.Templates.Resolved); err != nil {
 		return nil, fmt.Errorf("alerting.templates.resolved: %w", err)
 	}
+	cc.settle = settleTime(0, 0, a.Interval.D())
 	for _, ch := range c.Checks {
-		b, err := json.Marshal(ch)
+		// What a check depends on is not part of its state: changing it
+		// keeps the check's open incident.
+		hashed := ch
+		hashed.DependsOn = nil
+		b, err := json.Marshal(hashed)
 		if err != nil {
 			return nil, fmt.Errorf("checks %q: %w", ch.Name, err)
 		}
@@ -145,6 +159,8 @@ func compile(c *config.Config) (*compiled, error) {
 			successes:  cc.successes,
 			recipients: cc.recipients,
 			severity:   ch.Severity,
+			dependsOn:  ch.DependsOn,
+			settle:     settleTime(ch.Interval.D(), ch.Timeout.D(), a.Interval.D()),
 		}
 		if ch.Failures > 0 {
 			k.failures = ch.Failures
@@ -167,7 +183,26 @@ func (c *compiled) check(name string) checkCfg {
 	if k, ok := c.checks[name]; ok {
 		return k
 	}
-	return checkCfg{failures: c.failures, successes: c.successes, recipients: c.recipients}
+	return checkCfg{failures: c.failures, successes: c.successes, recipients: c.recipients, settle: c.settle}
+}
+
+// settleSlack covers the runner's alignment to whole seconds and an
+// agent's push once a second.
+const settleSlack = 2 * time.Second
+
+// settleTime is how long a check of this interval and timeout (0 = the
+// defaults, as check/checks resolves them) may take to report again.
+func settleTime(interval, timeout, defaultInterval time.Duration) time.Duration {
+	if interval <= 0 {
+		interval = defaultInterval
+	}
+	if interval <= 0 {
+		interval = check.DefaultInterval
+	}
+	if timeout <= 0 {
+		timeout = min(check.DefaultTimeout, interval)
+	}
+	return interval + timeout + settleSlack
 }
 
 // position orders alerts of one message like the config lists the checks

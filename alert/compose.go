@@ -29,7 +29,7 @@ type outMsg struct {
 // collect runs decide for every unfinished incident and returns the items
 // due now by reason, and the next time a decision may change. Caller holds
 // e.mu.
-func (e *Engine) collect(now time.Time) (map[Reason][]ref, time.Time) {
+func (e *Engine) collect(now time.Time, final bool) (map[Reason][]ref, time.Time) {
 	var next time.Time
 	incs := make([]*incident, 0, len(e.incidents))
 	for _, inc := range e.incidents {
@@ -50,8 +50,11 @@ func (e *Engine) collect(now time.Time) (map[Reason][]ref, time.Time) {
 		return strings.Compare(a.ID, b.ID)
 	})
 	byReason := map[Reason][]ref{}
+	clear(e.awaiting)
 	for _, inc := range incs {
-		d := decide(*inc, e.effective(inc, now), now)
+		cfg := e.effective(inc, now)
+		e.hold(inc, &cfg, now, final)
+		d := decide(*inc, cfg, now)
 		if d.Done {
 			inc.Done = true
 			e.markDirty(incidentKey(inc.ID))
@@ -83,8 +86,8 @@ func (e *Engine) flushAt(reason Reason, refs []ref) time.Time {
 
 // plan turns what is due into messages: per reason, the alerts due to each
 // recipient go out in one message. Caller holds e.mu.
-func (e *Engine) plan(now time.Time) ([]outMsg, time.Time) {
-	byReason, next := e.collect(now)
+func (e *Engine) plan(now time.Time, final bool) ([]outMsg, time.Time) {
+	byReason, next := e.collect(now, final)
 	foldRecoveries(byReason, e.incidents)
 	var msgs []outMsg
 	for _, reason := range reasonOrder {
@@ -104,8 +107,8 @@ func (e *Engine) plan(now time.Time) ([]outMsg, time.Time) {
 // planNext returns the next future time anything becomes due, ignoring
 // items due now (those are being sent or wait for the retry interval).
 // Caller holds e.mu.
-func (e *Engine) planNext(now time.Time) time.Time {
-	byReason, next := e.collect(now)
+func (e *Engine) planNext(now time.Time, final bool) time.Time {
+	byReason, next := e.collect(now, final)
 	foldRecoveries(byReason, e.incidents)
 	for reason, refs := range byReason {
 		if at := e.flushAt(reason, refs); at.After(now) {

@@ -24,6 +24,10 @@ type incident struct {
 	ResolvedTo map[string]time.Time `json:"resolved_to,omitempty"`
 	// Done: nothing more will ever be sent for this incident.
 	Done bool `json:"done,omitempty"`
+	// HeldBy is who held its alerts last (SuppressedBy while it was held);
+	// Released is when that hold ended. See Engine.noteHold.
+	HeldBy   []string  `json:"held_by,omitempty"`
+	Released time.Time `json:"released,omitzero"`
 }
 
 type escSent struct {
@@ -84,6 +88,13 @@ type effectiveCfg struct {
 	SilencedUntil time.Time
 	Quiet         map[string]quietHours
 	Loc           *time.Location
+	// HeldBy lists the checks the incident's check depends on that fail
+	// or cannot check now: its alerts wait for them, its recovery does not.
+	HeldBy []string
+	// FirstNotBefore delays the first alert until the checks it depends on
+	// (or, after a hold, the check itself) were looked at again; zero =
+	// no wait.
+	FirstNotBefore time.Time
 }
 
 // item is one message due to one recipient about one incident.
@@ -155,6 +166,12 @@ func decide(inc incident, cfg effectiveCfg, now time.Time) decision {
 		return d
 	}
 
+	if len(cfg.HeldBy) > 0 {
+		// One page for one cause: the dependency's own alert says it. The
+		// engine evaluates again when the dependency's state changes.
+		return d
+	}
+
 	if inc.Flapping {
 		for _, to := range cfg.Recipients {
 			if _, sent := inc.Flap[to]; !sent {
@@ -169,7 +186,11 @@ func decide(inc incident, cfg effectiveCfg, now time.Time) decision {
 		last, sent := inc.Fired[to]
 		switch {
 		case !sent:
-			add(ReasonFirst, to, inc.Started, -1)
+			due := inc.Started
+			if cfg.FirstNotBefore.After(due) {
+				due = cfg.FirstNotBefore
+			}
+			add(ReasonFirst, to, due, -1)
 		case cfg.Repeat > 0 && !acked:
 			add(ReasonRepeat, to, last.Add(cfg.Repeat), -1)
 		}

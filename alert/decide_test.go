@@ -27,6 +27,12 @@ func TestDecide(t *testing.T) {
 	noRepeat.Repeat = 0
 	noResolved := base
 	noResolved.Resolved = false
+	held := base
+	held.HeldBy = []string{"web-port"}
+	heldEsc := withEsc
+	heldEsc.HeldBy = []string{"host:web01"}
+	waiting := base
+	waiting.FirstNotBefore = start.Add(12 * time.Second)
 
 	open := func(mod ...func(*incident)) incident {
 		inc := incident{Incident: Incident{ID: "i1", Check: "httpd", Severity: "warning", Started: start}}
@@ -152,6 +158,29 @@ func TestDecide(t *testing.T) {
 			want{done: true}},
 		{"sees again, resolved messages off: done", open(blind, fired(start, phoneA), resolvedAt(start.Add(time.Minute))), noResolved, start.Add(time.Minute),
 			want{done: true}},
+		// depends_on: a check that depends on a failing one holds its alerts, never its recovery.
+		{"held: no first alert", open(), held, start.Add(time.Hour),
+			want{}},
+		{"held: no reminder", open(fired(start, phoneA, "group:ops")), held, start.Add(3 * time.Hour),
+			want{}},
+		{"held: no escalation", open(fired(start, phoneA, "group:ops")), heldEsc, start.Add(time.Hour),
+			want{}},
+		{"held: no flapping message", open(flapping), held, start.Add(time.Minute),
+			want{}},
+		{"held cannot check: no alert", open(blind), held, start,
+			want{}},
+		{"held, recovered, never paged: nothing, done", open(resolvedAt(start.Add(time.Minute))), held, start.Add(time.Minute),
+			want{done: true}},
+		{"held, recovered after paging: recovery sent", open(fired(start, phoneA), resolvedAt(start.Add(time.Hour))), held, start.Add(time.Hour),
+			want{items: []string{"resolved:" + phoneA}}},
+		{"released: overdue reminder goes out", open(fired(start, phoneA, "group:ops")), base, start.Add(3 * time.Hour),
+			want{items: []string{"repeat:" + phoneA, "repeat:group:ops"}}},
+		{"first alert waits for the dependency to be looked at", open(), waiting, start.Add(5 * time.Second),
+			want{next: start.Add(12 * time.Second)}},
+		{"first alert after the wait", open(), waiting, start.Add(12 * time.Second),
+			want{items: []string{"first:" + phoneA, "first:group:ops"}}},
+		{"the wait holds no reminder", open(fired(start, phoneA, "group:ops")), waiting, start.Add(time.Hour),
+			want{items: []string{"repeat:" + phoneA, "repeat:group:ops"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

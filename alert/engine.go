@@ -4,7 +4,9 @@
 // fires, a reminder per alerting.repeat until acknowledged, escalations to
 // alerting.escalation, and one "[복구]" message to everyone paged. Alerts
 // due together (within group_wait) share one message; flapping checks send
-// one warning; silences and per-group quiet hours hold messages back.
+// one warning; silences and per-group quiet hours hold messages back, and
+// depends_on holds a check's alerts while a check it depends on fails
+// (depends.go).
 //
 // "Should we notify now?" is the pure function decide; the Engine applies
 // it on a timer, hands messages to a Notifier (the durable outbox) and
@@ -55,6 +57,11 @@ type Engine struct {
 	dirty           map[string]bool        // keys to write or delete
 	lightDirty      map[string]bool        // check keys with new history only
 	lastHistorySave time.Time
+	hostCheck       string                         // Options.HostCheck
+	hostDeps        map[string]map[string][]string // agent host → check → depends_on, as reported
+	// awaiting: check keys whose next result a first alert waits for
+	// (notBefore); rebuilt by every collect.
+	awaiting map[string]bool
 }
 
 // New builds an engine. Call Load before feeding it results.
@@ -86,6 +93,12 @@ func New(opts Options) (*Engine, error) {
 		tokens:     map[string]*ackToken{},
 		dirty:      map[string]bool{},
 		lightDirty: map[string]bool{},
+		hostCheck:  opts.HostCheck,
+		hostDeps:   map[string]map[string][]string{},
+		awaiting:   map[string]bool{},
+	}
+	if e.hostCheck == "" {
+		e.hostCheck = defaultHostCheck
 	}
 	if e.publicURL == "" {
 		e.publicURL = strings.TrimRight(opts.Config.Server.PublicURL, "/")
@@ -105,6 +118,9 @@ func New(opts Options) (*Engine, error) {
 	e.lastHistorySave = e.clock.Now()
 	return e, nil
 }
+
+// defaultHostCheck is agent.LivenessCheck, which alert cannot import.
+const defaultHostCheck = "agent"
 
 // Observe feeds one check result to the engine. It only updates memory and
 // wakes Run; it never blocks on the store or the notifier.
@@ -161,7 +177,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // notifier and all state, result history included, is saved. `munja check --notify` uses it instead of Run.
 // It returns the notifier's or the store's error, if any.
 func (e *Engine) Flush(ctx context.Context) error {
-	_, err := e.evaluate(ctx)
+	_, err := e.evaluate(ctx, true)
 	// A short-lived process (cron mode) also keeps the result history.
 	if serr := e.saveKeys(ctx, true); err == nil {
 		err = serr
@@ -170,7 +186,7 @@ func (e *Engine) Flush(ctx context.Context) error {
 }
 
 func (e *Engine) tick(ctx context.Context) time.Time {
-	next, err := e.evaluate(ctx)
+	next, err := e.evaluate(ctx, false)
 	if err != nil {
 		next = earliest(next, e.clock.Now().Add(e.retry))
 	}
@@ -178,8 +194,10 @@ func (e *Engine) tick(ctx context.Context) time.Time {
 }
 
 // evaluate is one pass: time-based transitions, decisions, notifications,
-// persistence. It returns when it next has something to do.
-func (e *Engine) evaluate(ctx context.Context) (time.Time, error) {
+// persistence. It returns when it next has something to do. final says no
+// evaluation follows soon (Flush, after a run of every check): a first
+// alert does not wait for the checks it depends on to be looked at again.
+func (e *Engine) evaluate(ctx context.Context, final bool) (time.Time, error) {
 	e.tickMu.Lock()
 	defer e.tickMu.Unlock()
 	now := e.clock.Now()
@@ -188,11 +206,11 @@ func (e *Engine) evaluate(ctx context.Context) (time.Time, error) {
 	next := e.endFlapping(now)
 	var msgs []outMsg
 	if now.Before(e.holdUntil) {
-		next = earliest(next, e.planNext(now))
+		next = earliest(next, e.planNext(now, final))
 		next = earliest(next, e.holdUntil)
 	} else {
 		var due time.Time
-		msgs, due = e.plan(now)
+		msgs, due = e.plan(now, final)
 		next = earliest(next, due)
 	}
 	e.prune(now)
@@ -228,7 +246,7 @@ func (e *Engine) evaluate(ctx context.Context) (time.Time, error) {
 		}
 		// Recording changed what is due next (reminders, escalation).
 		e.mu.Lock()
-		next = earliest(next, e.planNext(now))
+		next = earliest(next, e.planNext(now, final))
 		e.mu.Unlock()
 	}
 	if notifyErr != nil {

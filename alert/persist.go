@@ -55,6 +55,10 @@ func (e *Engine) value(key string) ([]byte, error) {
 		if t := e.tokens[strings.TrimPrefix(key, prefixToken)]; t != nil {
 			v = t
 		}
+	case strings.HasPrefix(key, prefixDeps):
+		if h, ok := hostOfDepsKey(key); ok && e.hostDeps[h] != nil {
+			v = e.hostDeps[h]
+		}
 	}
 	if v == nil {
 		return nil, nil
@@ -126,10 +130,11 @@ func (e *Engine) saveKeys(ctx context.Context, history bool) error {
 	return nil
 }
 
-// Load restores checks, incidents, silences and ack links from the store,
-// then applies the current config: checks whose settings changed start
-// afresh, checks no longer configured are dropped (their open incident is
-// closed without a message). Call it once before Observe and Run.
+// Load restores checks, incidents, silences, ack links and what agents'
+// checks depend on from the store, then applies the current config: checks
+// whose settings changed start afresh, checks no longer configured are
+// dropped (their open incident is closed without a message). Call it once
+// before Observe and Run.
 func (e *Engine) Load(ctx context.Context) error {
 	all, err := e.state.ListState(ctx, prefixAll)
 	if err != nil {
@@ -158,6 +163,12 @@ func (e *Engine) Load(ctx context.Context) error {
 			t := &ackToken{}
 			if err = json.Unmarshal(v, t); err == nil {
 				e.tokens[strings.TrimPrefix(k, prefixToken)] = t
+			}
+		case strings.HasPrefix(k, prefixDeps):
+			var deps map[string][]string
+			h, ok := hostOfDepsKey(k)
+			if err = json.Unmarshal(v, &deps); err == nil && ok && len(deps) > 0 {
+				e.hostDeps[h] = deps
 			}
 		}
 		if err != nil {

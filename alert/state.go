@@ -57,7 +57,8 @@ func checkKey(name, host string) string {
 
 // observe feeds one result into the check's state machine. It reports
 // whether something that must be persisted and acted on changed (a
-// transition); history-only updates return false. Caller holds e.mu.
+// transition), or a first alert waits for this result (notBefore);
+// history-only updates return false. Caller holds e.mu.
 func (e *Engine) observe(r check.Result, now time.Time) bool {
 	host := r.Host
 	if host == e.cc.localHost {
@@ -143,6 +144,10 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 	} else {
 		e.lightDirty[key] = true
 	}
+	if e.awaiting[key] {
+		delete(e.awaiting, key)
+		return true
+	}
 	return changed
 }
 
@@ -189,6 +194,7 @@ func (e *Engine) observeSight(st *checkState, cfg checkCfg, r check.Result, now 
 			st.Sees, changed = st.Sees+1, true
 		}
 		if st.Sees >= cfg.successes {
+			e.noteHeldAtClose(blind, st)
 			e.closeIncident(blind, now, "")
 			st.Blind, st.Sees, changed = "", 0, true
 			e.log.Info("alert resolved: the check can look again", "check", st.Check, "host", st.Host, "incident", blind.ID)
@@ -272,6 +278,7 @@ func (e *Engine) resolve(st *checkState, r check.Result, now time.Time) {
 	if inc.Flapping {
 		return
 	}
+	e.noteHeldAtClose(inc, st)
 	e.closeIncident(inc, now, "")
 	st.Incident = ""
 	e.log.Info("alert resolved", "check", st.Check, "host", st.Host, "incident", inc.ID)
@@ -324,6 +331,7 @@ func (e *Engine) endFlapping(now time.Time) time.Time {
 			e.log.Info("alert stopped flapping, still firing", "check", st.Check, "incident", inc.ID)
 			continue
 		}
+		e.noteHeldAtClose(inc, st)
 		e.closeIncident(inc, now, "")
 		st.Incident = ""
 		e.log.Info("alert stopped flapping, resolved", "check", st.Check, "incident", inc.ID)

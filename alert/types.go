@@ -59,6 +59,12 @@ type Options struct {
 	// Observe is ignored, and acknowledging or silencing answers
 	// ErrReadOnly, since the replica running the engine would not see it.
 	ReadOnly bool
+	// HostCheck is the check under which the server records whether an
+	// agent's host reports (agent.LivenessCheck; default "agent"). While
+	// it fails on a host, the alerts of that host's other checks are held:
+	// the host-down alert is the one page. "host:NAME" in depends_on names
+	// it too.
+	HostCheck string
 }
 
 // Errors returned by the engine. Unknown incidents wrap store.ErrNotFound.
@@ -110,6 +116,11 @@ type CheckStatus struct {
 	Incident string
 	Flapping bool
 	Silenced bool
+	// SuppressedBy lists, while the check fails or cannot check, the
+	// checks it depends on that fail or cannot check now ("web-port",
+	// "host:web01"): its alerts are held for theirs, its recoveries are
+	// not.
+	SuppressedBy []string
 }
 
 // SentNotification records one message sent for an incident.
@@ -137,6 +148,11 @@ type Incident struct {
 	AckedBy  string    `json:"acked_by,omitempty"`
 	AckedAt  time.Time `json:"acked_at,omitzero"`
 	Flapping bool      `json:"flapping,omitempty"`
+	// SuppressedBy: while open, the checks it depends on that fail or
+	// cannot check now, holding its alerts (first, reminders, escalation);
+	// once resolved, those that held it when it resolved, or held its
+	// first alert so that nothing was ever sent for it.
+	SuppressedBy []string `json:"suppressed_by,omitempty"`
 	// Notifications holds the most recent messages (at most 50);
 	// NotificationCount counts all of them.
 	Notifications     []SentNotification `json:"sent,omitempty"`

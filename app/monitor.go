@@ -67,6 +67,7 @@ func (a *App) newEngine(ctx context.Context, readOnly bool) (*alert.Engine, erro
 	eng, err := alert.New(alert.Options{
 		Config: a.Config, State: a.Store, Notifier: outboxNotifier{a.Outbox, log},
 		Log: log, PublicURL: a.Config.Server.PublicURL, ReadOnly: readOnly,
+		HostCheck: agent.LivenessCheck,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("alert engine: %w", err)
@@ -128,6 +129,7 @@ func (a *App) runChecks(ctx context.Context, m *Monitor) {
 	observe, flushed := a.recordHistory(ctx, m.Engine.Observe)
 	defer flushed()
 	agents := agent.NewTracker(observe, known, nil)
+	agents.OnDepends(m.Engine.SetDepends)
 	a.Agents.Set(agents)
 	defer a.Agents.Set(nil)
 	go agents.Run(ctx)

@@ -91,6 +91,11 @@ type Check struct {
 	Failures   int      `yaml:"failures"` // override alerting.failures
 	Successes  int      `yaml:"successes"`
 	Recipients []string `yaml:"recipients"` // override alerting.recipients
+	// DependsOn names checks of the same host (or "host:NAME", an agent's
+	// host) whose failure holds this check's alerts, never its recoveries.
+	// Not part of the check's identity: changing it keeps the check's
+	// state and open incident (the alert engine leaves it out of its hash).
+	DependsOn []string `yaml:"depends_on" json:",omitempty"`
 
 	// process
 	Process  string `yaml:"process"` // exact name, like pgrep -x

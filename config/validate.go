@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -186,6 +187,90 @@ func (c *Config) validateChecks(v *validator) {
 		}
 		validRecipients(v, path+".recipients", ch.Recipients)
 	}
+	c.validateDepends(v)
+}
+
+// HostDependency starts a depends_on entry naming an agent's host
+// ("host:web01"): the check's alerts are held while that host's agent does
+// not report.
+const HostDependency = "host:"
+
+// validateDepends checks checks[*].depends_on: each entry names another
+// check of this file (the same host's) or host:NAME, once; and no check
+// depends on itself through others, since a cycle would hold the alerts of
+// the root cause too.
+func (c *Config) validateDepends(v *validator) {
+	index := map[string]int{}
+	for i, ch := range c.Checks {
+		if _, dup := index[ch.Name]; !dup && ch.Name != "" {
+			index[ch.Name] = i
+		}
+	}
+	reported := map[string]bool{} // cycles, by their sorted check names
+	for i, ch := range c.Checks {
+		seen := map[string]bool{}
+		for j, dep := range ch.DependsOn {
+			p := joinIndex(joinIndex("checks", i)+".depends_on", j)
+			host, isHost := strings.CutPrefix(dep, HostDependency)
+			_, known := index[dep]
+			switch {
+			case strings.TrimSpace(dep) == "":
+				v.add(p, "required (a check name, or host:NAME for an agent's host)")
+			case seen[dep]:
+				v.add(p, "duplicate %q", dep)
+			case isHost:
+				if strings.TrimSpace(host) == "" || strings.ContainsAny(host, "/ \t\r\n") {
+					v.add(p, "invalid host %q after \"host:\" (an agent's host name)", host)
+				}
+			case dep == ch.Name:
+				v.add(p, "cycle %s -> %s (a check cannot depend on itself)", dep, dep)
+			case !known:
+				v.add(p, "unknown check %q (depends_on names checks of this file, or host:NAME)", dep)
+			default:
+				path := c.dependsPath(index, dep, ch.Name)
+				if path == nil {
+					break
+				}
+				cycle := append([]string{ch.Name}, path...)
+				key := slices.Clone(cycle[1:])
+				slices.Sort(key)
+				if k := strings.Join(key, "\x00"); !reported[k] {
+					reported[k] = true
+					v.add(p, "cycle %s (a cycle would hold the root cause's alert too)", strings.Join(cycle, " -> "))
+				}
+			}
+			seen[dep] = true
+		}
+	}
+}
+
+// dependsPath returns the shortest chain of depends_on from check from to
+// check to (from first, to last), or nil when there is none.
+func (c *Config) dependsPath(index map[string]int, from, to string) []string {
+	prev := map[string]string{from: ""}
+	queue := []string{from}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if n == to {
+			var path []string
+			for ; n != ""; n = prev[n] {
+				path = append(path, n)
+			}
+			slices.Reverse(path)
+			return path
+		}
+		for _, d := range c.Checks[index[n]].DependsOn {
+			if _, ok := index[d]; !ok {
+				continue
+			}
+			if _, ok := prev[d]; !ok {
+				prev[d] = n
+				queue = append(queue, d)
+			}
+		}
+	}
+	return nil
 }
 
 func (c *Config) validateAlerting(v *validator) {

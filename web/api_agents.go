@@ -41,7 +41,7 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request, _ Caller) {
 	if t == nil {
 		return
 	}
-	t.Report(rep.Host, rep.Grace(), results)
+	t.Report(rep.Host, rep.Grace(), rep.DependsOn, results)
 	writeJSON(w, s.opt.Log, http.StatusAccepted, map[string]any{"host": rep.Host, "accepted": len(results)})
 }
 

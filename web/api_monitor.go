@@ -83,6 +83,9 @@ type checkJSON struct {
 	Flapping bool                 `json:"flapping,omitempty"`
 	Silenced bool                 `json:"silenced,omitempty"`
 	History  []alert.HistoryPoint `json:"history"`
+	// SuppressedBy: while it fails, the checks it depends on that fail too
+	// (depends_on; "host:NAME" for a silent agent), holding its alerts.
+	SuppressedBy []string `json:"suppressed_by,omitempty"`
 }
 
 func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, _ Caller) {
@@ -95,7 +98,7 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, _ Caller) {
 		out = append(out, checkJSON{
 			Check: c.Check, Host: c.Host, State: c.State, Since: timePtr(c.Since, s.opt.Location),
 			Detail: c.Last.Detail, Incident: c.Incident, Flapping: c.Flapping, Silenced: c.Silenced,
-			History: append([]alert.HistoryPoint{}, c.History...),
+			History: append([]alert.HistoryPoint{}, c.History...), SuppressedBy: c.SuppressedBy,
 		})
 	}
 	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"checks": out})

@@ -43,7 +43,7 @@ var registry = map[string]kind{
 }
 
 // commonKeys may be set on a check of any type.
-var commonKeys = []string{"name", "type", "interval", "timeout", "message", "resolved", "severity", "failures", "successes", "recipients"}
+var commonKeys = []string{"name", "type", "interval", "timeout", "message", "resolved", "severity", "failures", "successes", "recipients", "depends_on"}
 
 // Types returns the known check types, sorted.
 func Types() []string {

@@ -50,7 +50,8 @@ func cmdAgent(e *env, args []string) int {
 	log.Info("munja agent running", "server", cfg.Agent.Server, "host", host, "checks", len(scheduled))
 	if err := agent.Run(e.ctx, agent.Options{
 		Server: cfg.Agent.Server, Token: cfg.Agent.Token.Reveal(), Host: host, Checks: scheduled,
-		Interval: cfg.Alerting.Interval.D(), Log: log.With("part", "agent"),
+		DependsOn: agent.DependsOf(cfg.Checks),
+		Interval:  cfg.Alerting.Interval.D(), Log: log.With("part", "agent"),
 	}); err != nil {
 		fmt.Fprintln(e.stderr, "munja agent:", err)
 		return 1
