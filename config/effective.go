@@ -65,7 +65,7 @@ func (c *Config) Line(path string) int { return c.src.line(path) }
 // Redacted is the effective config as YAML, every secret shown as <secret>.
 func (c *Config) Redacted() ([]byte, error) {
 	eff := *c
-	eff.SMS.Providers = c.EffectiveProviders()
+	eff.SMS.Providers = redactOptions(c.EffectiveProviders())
 	out, err := yaml.Marshal(&eff)
 	if err != nil {
 		return nil, fmt.Errorf("config: marshal: %w", err)

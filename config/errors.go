@@ -203,11 +203,28 @@ func fieldOrder(p string) []int {
 func structField(t reflect.Type, name string) (int, reflect.Type) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if f.IsExported() && yamlName(f) == name {
+		if f.IsExported() && !inline(f) && yamlName(f) == name {
 			return i, f.Type
 		}
 	}
 	return 1 << 20, nil
+}
+
+// inline reports whether f is a ",inline" field (Provider.Options).
+func inline(f reflect.StructField) bool {
+	_, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	return opts == "inline"
+}
+
+// hasInlineMap reports whether struct t keeps the keys it does not name in
+// an inline map, for its owner to check (Provider.Options).
+func hasInlineMap(t reflect.Type) bool {
+	for i := range t.NumField() {
+		if f := t.Field(i); inline(f) && f.Type.Kind() == reflect.Map {
+			return true
+		}
+	}
+	return false
 }
 
 // yamlName is a field's key in YAML: its yaml tag, or its lowercased name.

@@ -21,7 +21,7 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatalf("example does not validate:\n%v", err)
 	}
 	p := c.SMS.Providers[0]
-	if p.Name != "aligo" || p.UserID != "munja-test" || p.Key.Reveal() != "example-key-value" || p.BaseURL != "https://apis.aligo.in" || p.TestMode {
+	if p.Name != "aligo" || p.Option("user_id") != "munja-test" || p.Option("key") != "example-key-value" || p.BaseURL != "https://apis.aligo.in" || p.TestMode {
 		t.Errorf("provider = %+v", p)
 	}
 	if c.DryRun() {

@@ -92,9 +92,10 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes a munja.yaml document: ${VAR}, ${VAR:-default} and $$ are
-// expanded in values from env; unknown keys are refused; key_file,
-// secret_file and token_file are read with readFile into key, secret and
-// token, and then cleared (nil env or readFile mean os.LookupEnv and
+// expanded in values from env; unknown keys are refused (a provider's own
+// keys by its package, see Provider.Decode); agent.token_file is read with
+// readFile into token and then cleared, a provider's KEY_file options when
+// it decodes them (nil env or readFile mean os.LookupEnv and
 // os.ReadFile); anything unset keeps its default.
 // Problems are returned as Errors with lines; Parse does not Validate.
 func Parse(data []byte, env func(string) (string, bool), readFile func(string) ([]byte, error)) (*Config, error) {
@@ -186,14 +187,19 @@ func (p *parser) decodeError(err error) error {
 	return es
 }
 
-// readSecrets fills key, secret and token from their *_file keys and clears
-// those keys: after Parse the secret is in X, as if it had been written there.
+// readSecrets fills agent.token from token_file and clears that key: after
+// Parse the secret is in token, as if it had been written there. Gateways
+// read their own KEY_file options when they decode them.
 func (p *parser) readSecrets(c *Config) {
 	for i := range c.SMS.Providers {
 		pr := &c.SMS.Providers[i]
 		base := joinIndex("sms.providers", i)
-		p.secretFile(base, "key", &pr.Key, &pr.KeyFile)
-		p.secretFile(base, "secret", &pr.Secret, &pr.SecretFile)
+		// The gateway reads its own KEY_file options (Provider.Decode).
+		pr.readFile = p.readFile
+		pr.lines = make(map[string]int, len(pr.Options))
+		for k := range pr.Options {
+			pr.lines[k] = p.src.line(joinKey(base, k))
+		}
 	}
 	p.secretFile("agent", "token", &c.Agent.Token, &c.Agent.TokenFile)
 }

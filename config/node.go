@@ -241,6 +241,9 @@ func (p *parser) checkKeys(n *yaml.Node, t reflect.Type, path string, seen map[v
 				continue
 			}
 			_, ft := structField(t, k.Value)
+			if ft == nil && hasInlineMap(t) {
+				continue // its owner's (Provider.Decode)
+			}
 			if ft == nil || k.Value == "-" {
 				p.errs = append(p.errs, FieldError{Path: path, Line: k.Line, Msg: unknownKey(k.Value, t)})
 				continue
@@ -275,7 +278,7 @@ func unknownKey(key string, t reflect.Type) string {
 	best, bestDist := "", 3
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
+		if !f.IsExported() || inline(f) {
 			continue
 		}
 		name := yamlName(f)

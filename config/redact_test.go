@@ -38,8 +38,10 @@ agent:
   token: SECRET-TOKEN-6
 `, env)
 	secrets := []string{"SECRET-FROM-FILE-1", "SECRET-ENV-2", "SECRET-HEADER-3", "SECRET-INLINE-4", "SECRET-HEADER-5", "SECRET-TOKEN-6", "SECRET"}
-	// The secrets are really there, for Reveal.
-	if c.SMS.Providers[1].Key.Reveal() != "SECRET-FROM-FILE-1" || c.SMS.Providers[2].Headers["Authorization"].Reveal() != "Bearer SECRET-HEADER-3" {
+	// The secrets are really there, for the gateway to decode.
+	g1, _ := decodeGateway(t, c.SMS.Providers[1], "sms.providers[1]")
+	g2, _ := decodeGateway(t, c.SMS.Providers[2], "sms.providers[2]")
+	if g1.Key.Reveal() != "SECRET-FROM-FILE-1" || g2.Headers["Authorization"].Reveal() != "Bearer SECRET-HEADER-3" {
 		t.Fatal("secrets not loaded")
 	}
 
@@ -60,7 +62,8 @@ agent:
 		"%+v":       fmt.Sprintf("%+v", *c),
 		"%#v":       fmt.Sprintf("%#v", *c),
 		"%v slice":  fmt.Sprintf("%v", c.SMS.Providers),
-		"%v map":    fmt.Sprintf("%v", c.SMS.Providers[2].Headers),
+		"%v map":    fmt.Sprintf("%v", g2.Headers),
+		"%v opts":   fmt.Sprintf("%v", c.SMS.Providers[0].Options),
 		"%#v ptr":   fmt.Sprintf("%#v", c),
 		"slog text": text.String(),
 		"slog json": jsonOut.String(),
@@ -83,11 +86,13 @@ agent:
 	if err := yaml.Unmarshal(red, &back); err != nil {
 		t.Fatalf("Redacted is not YAML: %v\n%s", err, red)
 	}
-	if back.SMS.Providers[0].Key.Reveal() != "<secret>" || back.SMS.Providers[2].Headers["X-Other"].Reveal() != "<secret>" ||
-		back.Agent.Token.Reveal() != "<secret>" || back.SMS.Providers[2].Secret.Reveal() != "<secret>" {
+	b0, _ := decodeGateway(t, back.SMS.Providers[0], "sms.providers[0]")
+	b2, _ := decodeGateway(t, back.SMS.Providers[2], "sms.providers[2]")
+	if b0.Key.Reveal() != "<secret>" || b2.Headers["X-Other"].Reveal() != "<secret>" ||
+		back.Agent.Token.Reveal() != "<secret>" || b2.Secret.Reveal() != "<secret>" {
 		t.Errorf("Redacted secrets not masked:\n%s", red)
 	}
-	if back.SMS.Providers[0].UserID != "munja" || back.Server.Listen != DefaultListen || back.Retention.String() != "400d" {
+	if back.SMS.Providers[0].Option("user_id") != "munja" || back.Server.Listen != DefaultListen || back.Retention.String() != "400d" {
 		t.Errorf("Redacted lost values:\n%s", red)
 	}
 }

@@ -45,26 +45,23 @@ type SMS struct {
 	LowBalance int `yaml:"low_balance"`
 }
 
-// Provider is one gateway account. Type-specific keys are validated by the
-// provider's own package (provider.ValidateConfig).
+// Provider is one gateway account: the keys every gateway has, and Options,
+// the keys of its type, which the gateway's own package declares, decodes
+// and validates (Provider.Decode: unknown keys refused, KEY_file secrets).
 type Provider struct {
 	Name     string   `yaml:"name"`
-	Type     string   `yaml:"type"` // aligo | webhook | dryrun (more with later gateways)
+	Type     string   `yaml:"type"` // a type in provider/providers' registry
 	Sender   string   `yaml:"sender"`
 	BaseURL  string   `yaml:"base_url"`
 	TestMode bool     `yaml:"test_mode"`
 	Timeout  Duration `yaml:"timeout"` // per gateway call (default 10s)
 
-	// aligo
-	UserID  string `yaml:"user_id"`
-	Key     Secret `yaml:"key"`
-	KeyFile string `yaml:"key_file"`
+	// Options are the type's own keys (aligo: user_id, key; webhook: url,
+	// headers, secret; …), as written.
+	Options Options `yaml:",inline"`
 
-	// webhook
-	URL        string            `yaml:"url"`
-	Headers    map[string]Secret `yaml:"headers"`
-	Secret     Secret            `yaml:"secret"` // HMAC-SHA256 signature of the body, X-Munja-Signature
-	SecretFile string            `yaml:"secret_file"`
+	lines    map[string]int               // line of each option in the file, for errors
+	readFile func(string) ([]byte, error) // for KEY_file options; nil = os.ReadFile
 }
 
 type Limits struct {

@@ -172,7 +172,7 @@ server:
 	providerV := func(c *Config) []error {
 		var errs []error
 		for i, p := range c.SMS.Providers {
-			if p.Type == "aligo" && p.Key.IsZero() {
+			if p.Type == "aligo" && p.Option("key") == "" {
 				errs = append(errs, FieldError{Path: fmt.Sprintf("sms.providers[%d].key", i), Msg: "required"})
 			}
 		}
@@ -197,8 +197,8 @@ server:
 		`alerting.recipients[0]: invalid phone number "nope" (digits, +, - and spaces; or group:NAME)`,
 		"checks[0].url: required for type http",
 		"checks[0].status: x",
-		"sms.providers[0].user_id: required", // both fall back to the provider's line; then field order
-		"sms.providers[0].key: required",
+		"sms.providers[0].key: required", // both fall back to the provider's line; a gateway's own keys then keep the order they were reported in
+		"sms.providers[0].user_id: required",
 		`log.level: must be debug, info, warn or error, not "loud"`,
 		`server.listen: invalid address "x" (want host:port, e.g. 127.0.0.1:8080 or :8080)`,
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/sms"
@@ -212,7 +213,7 @@ func TestSettingsNeverShowSecrets(t *testing.T) {
 	h.cfg.SMS.Providers = nil
 	h.cfg.SMS.Providers = append(h.cfg.SMS.Providers, h.cfg.EffectiveProviders()...)
 	p := &h.cfg.SMS.Providers[0]
-	p.Key, p.UserID, p.BaseURL = "sekrit-key-123", "acct", "https://user:pw@apis.aligo.in/x?key=sekrit-q"
+	p.Options, p.BaseURL = config.Opts("key", "sekrit-key-123", "user_id", "acct"), "https://user:pw@apis.aligo.in/x?key=sekrit-q"
 	h.addUser("root", auth.RoleAdmin, adminPW)
 	c := h.client()
 	c.login("root", adminPW)

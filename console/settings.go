@@ -61,8 +61,8 @@ func (c *Console) providerViews() []providerView {
 			}
 		}
 		v.Endpoint = endpoint(pc.BaseURL, true)
-		if pc.URL != "" {
-			v.Endpoint = endpoint(pc.URL, false)
+		if u := pc.Option("url"); u != "" { // webhook
+			v.Endpoint = endpoint(u, false)
 		}
 		if i < len(c.opt.Providers) {
 			p := c.opt.Providers[i]

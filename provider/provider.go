@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/munja-sms/munja/config"
@@ -139,3 +140,28 @@ type Factory func(cfg config.Provider, hc *http.Client, log *slog.Logger) (Provi
 // Validator checks a provider's type-specific keys; path is e.g.
 // "sms.providers[0]". It returns every problem found.
 type Validator func(cfg config.Provider, path string) []error
+
+// DecodeConfig reads cfg's own keys into opts (a pointer to the gateway's
+// options struct: see config.Provider.Decode, which refuses keys the
+// struct does not have and reads KEY_file secrets) and checks the keys
+// every gateway shares: base_url an http(s) URL, timeout not negative.
+// Errors name the key path under path, e.g. "sms.providers[1].api_secret".
+func DecodeConfig(cfg config.Provider, path string, opts any) []error {
+	errs := cfg.Decode(path, opts)
+	if cfg.BaseURL != "" {
+		if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, config.FieldError{Path: path + ".base_url", Msg: fmt.Sprintf("must be an http(s) URL, got %q", cfg.BaseURL)})
+		}
+	}
+	if cfg.Timeout < 0 {
+		errs = append(errs, config.FieldError{Path: path + ".timeout", Msg: "must not be negative"})
+	}
+	return errs
+}
+
+// MissingSecret reports whether the secret key is neither set (v) nor given
+// as key_file (whose problems DecodeConfig reports).
+func MissingSecret(cfg config.Provider, v config.Secret, key string) bool {
+	_, file := cfg.Options[key+"_file"]
+	return v.IsZero() && !file
+}

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -58,21 +57,34 @@ func New(cfg config.Provider, hc *http.Client, log *slog.Logger) (provider.Provi
 	return NewClient(cfg, hc, log)
 }
 
+// Options are the keys of an aligo entry beyond the common ones.
+type Options struct {
+	UserID string        `yaml:"user_id"` // the Aligo login ID
+	Key    config.Secret `yaml:"key"`     // API key (or key_file)
+}
+
+// options decodes and checks cfg's keys; path is e.g. "sms.providers[0]".
+func options(cfg config.Provider, path string) (Options, []error) {
+	var o Options
+	errs := provider.DecodeConfig(cfg, path, &o)
+	bad := func(key, msg string) { errs = append(errs, config.FieldError{Path: path + "." + key, Msg: msg}) }
+	if strings.TrimSpace(o.UserID) == "" {
+		bad("user_id", "required (your Aligo login ID)")
+	}
+	if provider.MissingSecret(cfg, o.Key, "key") {
+		bad("key", "required (API key from the Aligo console, or key_file)")
+	}
+	if s := cfg.Sender; s != "" && (len(s) > 16 || strings.Trim(s, "0123456789-") != "") {
+		bad("sender", fmt.Sprintf("must be a registered number (digits, at most 16), got %q", s))
+	}
+	return o, errs
+}
+
 // NewClient is New returning the concrete type, for List.
 func NewClient(cfg config.Provider, hc *http.Client, log *slog.Logger) (*Client, error) {
-	if errs := Validate(cfg, "aligo"); len(errs) > 0 {
+	o, errs := options(cfg, "aligo")
+	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
-	}
-	key := cfg.Key
-	if key.IsZero() && cfg.KeyFile != "" {
-		b, err := os.ReadFile(cfg.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("aligo: reading key_file: %w", err)
-		}
-		key = config.Secret(strings.TrimSpace(string(b)))
-		if key.IsZero() {
-			return nil, fmt.Errorf("aligo: key_file %s is empty", cfg.KeyFile)
-		}
 	}
 	if hc == nil {
 		hc = &http.Client{}
@@ -83,8 +95,8 @@ func NewClient(cfg config.Provider, hc *http.Client, log *slog.Logger) (*Client,
 	c := &Client{
 		name:    cfg.Name,
 		base:    strings.TrimRight(cfg.BaseURL, "/"),
-		userID:  cfg.UserID,
-		key:     key,
+		userID:  o.UserID,
+		key:     o.Key,
 		sender:  cfg.Sender,
 		test:    cfg.TestMode,
 		timeout: cfg.Timeout.D(),
@@ -105,38 +117,7 @@ func NewClient(cfg config.Provider, hc *http.Client, log *slog.Logger) (*Client,
 
 // Validate checks the aligo keys of cfg; path is e.g. "sms.providers[0]".
 func Validate(cfg config.Provider, path string) []error {
-	var errs []error
-	bad := func(key, msg string) { errs = append(errs, config.FieldError{Path: path + "." + key, Msg: msg}) }
-	if strings.TrimSpace(cfg.UserID) == "" {
-		bad("user_id", "required (your Aligo login ID)")
-	}
-	switch {
-	case cfg.Key.IsZero() && cfg.KeyFile == "":
-		bad("key", "required (API key from the Aligo console, or key_file)")
-	case !cfg.Key.IsZero() && cfg.KeyFile != "":
-		bad("key_file", "set either key or key_file, not both")
-	}
-	if cfg.BaseURL != "" {
-		u, err := url.Parse(cfg.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("base_url", fmt.Sprintf("must be an http(s) URL, got %q", cfg.BaseURL))
-		}
-	}
-	if s := cfg.Sender; s != "" && (len(s) > 16 || strings.Trim(s, "0123456789-") != "") {
-		bad("sender", fmt.Sprintf("must be a registered number (digits, at most 16), got %q", s))
-	}
-	if cfg.Timeout < 0 {
-		bad("timeout", "must not be negative")
-	}
-	if cfg.URL != "" {
-		bad("url", "not used by type aligo (did you mean base_url?)")
-	}
-	if len(cfg.Headers) > 0 {
-		bad("headers", "not used by type aligo")
-	}
-	if !cfg.Secret.IsZero() || cfg.SecretFile != "" {
-		bad("secret", "not used by type aligo")
-	}
+	_, errs := options(cfg, path)
 	return errs
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -145,25 +146,37 @@ func TestBatchLimits(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	ok := config.Provider{Type: "aligo", UserID: "me", Key: "k"}
+	keyFile := filepath.Join(t.TempDir(), "aligo.key")
+	if err := os.WriteFile(keyFile, []byte("k\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	set := func(kv ...any) func(*config.Provider) {
+		return func(c *config.Provider) {
+			for k, v := range config.Opts(kv...) {
+				c.Options[k] = v
+			}
+		}
+	}
 	tests := []struct {
 		name  string
 		edit  func(*config.Provider)
 		paths []string
 	}{
 		{"ok", func(*config.Provider) {}, nil},
-		{"key_file instead of key", func(c *config.Provider) { c.Key = ""; c.KeyFile = "/run/secrets/aligo" }, nil},
-		{"missing user_id and key", func(c *config.Provider) { c.UserID = ""; c.Key = "" }, []string{"p.user_id", "p.key"}},
-		{"key and key_file", func(c *config.Provider) { c.KeyFile = "/x" }, []string{"p.key_file"}},
+		{"key_file instead of key", func(c *config.Provider) { delete(c.Options, "key"); set("key_file", keyFile)(c) }, nil},
+		{"missing user_id and key", func(c *config.Provider) { delete(c.Options, "key"); delete(c.Options, "user_id") }, []string{"p.user_id", "p.key"}},
+		{"key and key_file", set("key_file", keyFile), []string{"p.key_file"}},
+		{"unreadable key_file", func(c *config.Provider) { delete(c.Options, "key"); set("key_file", keyFile+".missing")(c) }, []string{"p.key_file"}},
 		{"ftp base_url", func(c *config.Provider) { c.BaseURL = "ftp://apis.aligo.in" }, []string{"p.base_url"}},
 		{"hostless base_url", func(c *config.Provider) { c.BaseURL = "https://" }, []string{"p.base_url"}},
 		{"http base_url ok", func(c *config.Provider) { c.BaseURL = "http://127.0.0.1:8080" }, nil},
 		{"bad sender", func(c *config.Provider) { c.Sender = "+82 2 1234" }, []string{"p.sender"}},
-		{"webhook keys", func(c *config.Provider) { c.URL = "https://x"; c.Secret = "s" }, []string{"p.url", "p.secret"}},
+		{"webhook keys", set("url", "https://x", "secret", "s"), []string{"p.secret", "p.url"}},
+		{"a typo", set("userid", "me"), []string{"p.userid"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := ok
+			cfg := config.Provider{Type: "aligo", Options: config.Opts("user_id", "me", "key", "k")}
 			tt.edit(&cfg)
 			errs := Validate(cfg, "p")
 			if len(errs) != len(tt.paths) {
@@ -188,12 +201,13 @@ func TestKeyFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(gw.Key+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Key, cfg.KeyFile = "", path
+	delete(cfg.Options, "key")
+	cfg.Options["key_file"] = config.Opts("f", path)["f"]
 	c, _ := newClient(t, cfg)
 	if _, err := c.Remain(context.Background()); err != nil {
 		t.Errorf("key from key_file: %v", err)
 	}
-	cfg.KeyFile = path + ".missing"
+	cfg.Options["key_file"] = config.Opts("f", path+".missing")["f"]
 	if _, err := NewClient(cfg, nil, nil); err == nil {
 		t.Error("missing key_file accepted")
 	}

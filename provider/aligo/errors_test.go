@@ -28,7 +28,7 @@ func canned(t *testing.T, status int, ctype, body string) *Client {
 		_, _ = w.Write([]byte(body))
 	}))
 	t.Cleanup(srv.Close)
-	c, _ := newClient(t, config.Provider{UserID: "me", Key: testKey, Sender: "0212345678", BaseURL: srv.URL})
+	c, _ := newClient(t, config.Provider{Options: config.Opts("user_id", "me", "key", testKey), Sender: "0212345678", BaseURL: srv.URL})
 	return c
 }
 
@@ -184,7 +184,7 @@ func TestTransportErrors(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		url := srv.URL
 		srv.Close()
-		c, _ := newClient(t, config.Provider{UserID: "me", Key: testKey, Sender: "0212345678", BaseURL: url})
+		c, _ := newClient(t, config.Provider{Options: config.Opts("user_id", "me", "key", testKey), Sender: "0212345678", BaseURL: url})
 		_, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1)})
 		assertCode(t, err, "network", false)
 		if strings.Contains(err.Error(), testKey) {

@@ -37,24 +37,13 @@ func New(cfg config.Provider, _ *http.Client, log *slog.Logger) (provider.Provid
 	return &Provider{name: name, log: log}, nil
 }
 
-// Validate reports keys that belong to real gateways; path is e.g.
+// Validate refuses every key beyond the common ones (a real gateway's
+// keys on a dryrun entry are a mistake) and base_url; path is e.g.
 // "sms.providers[0]".
 func Validate(cfg config.Provider, path string) []error {
-	var errs []error
-	for _, k := range []struct {
-		key string
-		set bool
-	}{
-		{"user_id", cfg.UserID != ""},
-		{"key", !cfg.Key.IsZero() || cfg.KeyFile != ""},
-		{"base_url", cfg.BaseURL != ""},
-		{"url", cfg.URL != ""},
-		{"headers", len(cfg.Headers) > 0},
-		{"secret", !cfg.Secret.IsZero() || cfg.SecretFile != ""},
-	} {
-		if k.set {
-			errs = append(errs, config.FieldError{Path: path + "." + k.key, Msg: "not used by type dryrun"})
-		}
+	errs := provider.DecodeConfig(cfg, path, &struct{}{})
+	if cfg.BaseURL != "" {
+		errs = append(errs, config.FieldError{Path: path + ".base_url", Msg: "not used by type dryrun"})
 	}
 	return errs
 }

@@ -83,8 +83,9 @@ func TestValidate(t *testing.T) {
 	if errs := Validate(config.Provider{Type: "dryrun", Name: "x", Sender: "0212345678"}, "p"); len(errs) != 0 {
 		t.Errorf("clean config: %v", errs)
 	}
-	errs := Validate(config.Provider{Type: "dryrun", UserID: "me", URL: "http://x"}, "sms.providers[1]")
-	if len(errs) != 2 || errs[0].Error() != "sms.providers[1].user_id: not used by type dryrun" || !strings.HasPrefix(errs[1].Error(), "sms.providers[1].url:") {
+	errs := Validate(config.Provider{Type: "dryrun", Options: config.Opts("user_id", "me", "url", "http://x")}, "sms.providers[1]")
+	if len(errs) != 2 || !strings.HasPrefix(errs[0].Error(), `sms.providers[1].url: unknown key "url" for type dryrun`) ||
+		!strings.HasPrefix(errs[1].Error(), "sms.providers[1].user_id:") {
 		t.Errorf("errors %v", errs)
 	}
 }

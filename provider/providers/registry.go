@@ -1,7 +1,8 @@
 // Package providers is the one place that knows every gateway: a map from
-// config type name to the package's Factory and Validator. Adding a gateway
-// is its package plus one line in registry. (It cannot live in package
-// provider: the gateway packages import provider.)
+// config type name to the package's Factory, Validator and Options (its
+// own config keys, which it decodes itself: config.Provider.Decode). Adding
+// a gateway is its package plus one line in registry. (It cannot live in
+// package provider: the gateway packages import provider.)
 package providers
 
 import (
@@ -22,12 +23,16 @@ import (
 type entry struct {
 	New      provider.Factory
 	Validate provider.Validator
+	// Options is the gateway's options struct (its keys beyond the
+	// common ones), for the tests that keep every gateway's secrets
+	// masked in the effective config.
+	Options any
 }
 
 var registry = map[string]entry{
-	"aligo":   {aligo.New, aligo.Validate},
-	"dryrun":  {dryrun.New, dryrun.Validate},
-	"webhook": {webhook.New, webhook.Validate},
+	"aligo":   {aligo.New, aligo.Validate, aligo.Options{}},
+	"dryrun":  {dryrun.New, dryrun.Validate, struct{}{}},
+	"webhook": {webhook.New, webhook.Validate, webhook.Options{}},
 }
 
 // Types lists the known provider types, sorted.

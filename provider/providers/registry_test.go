@@ -37,7 +37,7 @@ func TestNewInOrder(t *testing.T) {
 	primary.Name = "primary"
 	cfgs := []config.Provider{
 		primary,
-		{Name: "relay", Type: "webhook", URL: "http://127.0.0.1:1/hook"},
+		{Name: "relay", Type: "webhook", Options: config.Opts("url", "http://127.0.0.1:1/hook")},
 		{Name: "last", Type: "dryrun"},
 	}
 	ps, err := New(cfgs, &http.Client{}, nil)
@@ -64,7 +64,7 @@ func TestNewErrors(t *testing.T) {
 	if err == nil || err.Error() != `sms.providers[1].type: unknown provider type "solapi" (known: aligo, dryrun, webhook)` {
 		t.Errorf("unknown type: %v", err)
 	}
-	_, err = New([]config.Provider{{Name: "a", Type: "aligo", Key: "k3y-never-shown"}}, nil, nil)
+	_, err = New([]config.Provider{{Name: "a", Type: "aligo", Options: config.Opts("key", "k3y-never-shown")}}, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "sms.providers[0] (a)") || !strings.Contains(err.Error(), "user_id") || strings.Contains(err.Error(), "k3y-never-shown") {
 		t.Errorf("bad aligo: %v", err)
 	}
@@ -73,9 +73,9 @@ func TestNewErrors(t *testing.T) {
 func TestValidate(t *testing.T) {
 	c := &config.Config{}
 	c.SMS.Providers = []config.Provider{
-		{Name: "ok", Type: "aligo", UserID: "me", Key: "k"},
+		{Name: "ok", Type: "aligo", Options: config.Opts("user_id", "me", "key", "k")},
 		{Name: "x", Type: "x"},
-		{Name: "nokey", Type: "aligo", UserID: "me"},
+		{Name: "nokey", Type: "aligo", Options: config.Opts("user_id", "me")},
 		{Name: "hook", Type: "webhook"},
 		{Name: "dry", Type: "dryrun"},
 		{Name: "none"},

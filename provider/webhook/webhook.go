@@ -27,7 +27,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -66,18 +65,39 @@ type Provider struct {
 	log     *slog.Logger
 }
 
+// Options are the keys of a webhook entry beyond the common ones.
+type Options struct {
+	URL     string                   `yaml:"url"`     // the endpoint that receives the JSON
+	Headers map[string]config.Secret `yaml:"headers"` // sent with every call (Authorization …)
+	Secret  config.Secret            `yaml:"secret"`  // HMAC-SHA256 of the body, X-Munja-Signature (or secret_file)
+}
+
+// options decodes and checks cfg's keys; path is e.g. "sms.providers[0]".
+func options(cfg config.Provider, path string) (Options, []error) {
+	var o Options
+	errs := provider.DecodeConfig(cfg, path, &o)
+	bad := func(key, msg string) { errs = append(errs, config.FieldError{Path: path + "." + key, Msg: msg}) }
+	if o.URL == "" {
+		bad("url", "required (the endpoint that receives the JSON)")
+	} else if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("url", fmt.Sprintf("must be an http(s) URL, got %q", o.URL))
+	}
+	for name := range o.Headers {
+		if name == "" || strings.ContainsAny(name, " :\r\n") {
+			bad("headers", fmt.Sprintf("invalid header name %q", name))
+		}
+	}
+	if cfg.BaseURL != "" {
+		bad("base_url", "not used by type webhook (did you mean url?)")
+	}
+	return o, errs
+}
+
 // New builds a webhook provider; it has the provider.Factory signature.
 func New(cfg config.Provider, hc *http.Client, log *slog.Logger) (provider.Provider, error) {
-	if errs := Validate(cfg, "webhook"); len(errs) > 0 {
+	o, errs := options(cfg, "webhook")
+	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
-	}
-	secret := cfg.Secret
-	if secret.IsZero() && cfg.SecretFile != "" {
-		b, err := os.ReadFile(cfg.SecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("webhook: reading secret_file: %w", err)
-		}
-		secret = config.Secret(strings.TrimSpace(string(b)))
 	}
 	if hc == nil {
 		hc = &http.Client{}
@@ -86,7 +106,7 @@ func New(cfg config.Provider, hc *http.Client, log *slog.Logger) (provider.Provi
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Provider{
-		name: cfg.Name, url: cfg.URL, headers: cfg.Headers, secret: secret, sender: cfg.Sender,
+		name: cfg.Name, url: o.URL, headers: o.Headers, secret: o.Secret, sender: cfg.Sender,
 		test: cfg.TestMode, timeout: cfg.Timeout.D(), hc: hc, log: log,
 	}
 	if p.name == "" {
@@ -100,33 +120,7 @@ func New(cfg config.Provider, hc *http.Client, log *slog.Logger) (provider.Provi
 
 // Validate checks the webhook keys of cfg; path is e.g. "sms.providers[0]".
 func Validate(cfg config.Provider, path string) []error {
-	var errs []error
-	bad := func(key, msg string) { errs = append(errs, config.FieldError{Path: path + "." + key, Msg: msg}) }
-	if cfg.URL == "" {
-		bad("url", "required (the endpoint that receives the JSON)")
-	} else if u, err := url.Parse(cfg.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("url", fmt.Sprintf("must be an http(s) URL, got %q", cfg.URL))
-	}
-	if !cfg.Secret.IsZero() && cfg.SecretFile != "" {
-		bad("secret_file", "set either secret or secret_file, not both")
-	}
-	for name := range cfg.Headers {
-		if name == "" || strings.ContainsAny(name, " :\r\n") {
-			bad("headers", fmt.Sprintf("invalid header name %q", name))
-		}
-	}
-	if cfg.Timeout < 0 {
-		bad("timeout", "must not be negative")
-	}
-	if cfg.UserID != "" {
-		bad("user_id", "not used by type webhook")
-	}
-	if !cfg.Key.IsZero() || cfg.KeyFile != "" {
-		bad("key", "not used by type webhook")
-	}
-	if cfg.BaseURL != "" {
-		bad("base_url", "not used by type webhook (did you mean url?)")
-	}
+	_, errs := options(cfg, path)
 	return errs
 }
 

@@ -74,8 +74,8 @@ var batch = provider.Batch{Sender: "0212345678", Text: "[경고] httpd 다운", 
 func TestSendPayloadAndSignature(t *testing.T) {
 	r := newReceiver(t, 200, `{"id":"abc-1"}`)
 	p := build(t, config.Provider{
-		Name: "relay", URL: r.srv.URL + "/hook", Secret: "hmac-secret", TestMode: true,
-		Headers: map[string]config.Secret{"Authorization": "Bearer tok123"},
+		Name: "relay", TestMode: true,
+		Options: config.Opts("url", r.srv.URL+"/hook", "secret", "hmac-secret", "headers", map[string]string{"Authorization": "Bearer tok123"}),
 	})
 	res, err := p.Send(context.Background(), batch)
 	if err != nil {
@@ -121,7 +121,7 @@ func TestSignKnownVector(t *testing.T) {
 
 func TestNoSignatureWithoutSecret(t *testing.T) {
 	r := newReceiver(t, 204, "")
-	p := build(t, config.Provider{URL: r.srv.URL, Sender: "0299998888"})
+	p := build(t, config.Provider{Options: config.Opts("url", r.srv.URL), Sender: "0299998888"})
 	b := batch
 	b.Sender = ""
 	res, err := p.Send(context.Background(), b)
@@ -163,7 +163,7 @@ func TestAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := newReceiver(t, tt.status, tt.answer)
-		p := build(t, config.Provider{URL: r.srv.URL})
+		p := build(t, config.Provider{Options: config.Opts("url", r.srv.URL)})
 		res, err := p.Send(context.Background(), batch)
 		if (err != nil) != tt.wantErr || provider.IsPermanent(err) != tt.permanent || res.MessageID != tt.id {
 			t.Errorf("HTTP %d %q: %+v %v", tt.status, tt.answer, res, err)
@@ -177,7 +177,7 @@ func TestAnswers(t *testing.T) {
 
 func TestSecretsNotEchoed(t *testing.T) {
 	r := newReceiver(t, 401, "bad token: Bearer tok123 / sig key hmac-secret")
-	p := build(t, config.Provider{URL: r.srv.URL, Secret: "hmac-secret", Headers: map[string]config.Secret{"Authorization": "Bearer tok123"}})
+	p := build(t, config.Provider{Options: config.Opts("url", r.srv.URL, "secret", "hmac-secret", "headers", map[string]string{"Authorization": "Bearer tok123"})})
 	_, err := p.Send(context.Background(), batch)
 	if err == nil || strings.Contains(err.Error(), "tok123") || strings.Contains(err.Error(), "hmac-secret") {
 		t.Errorf("err %v", err)
@@ -187,7 +187,7 @@ func TestSecretsNotEchoed(t *testing.T) {
 func TestTransportErrors(t *testing.T) {
 	r := newReceiver(t, 200, "")
 	r.delay = time.Minute
-	p := build(t, config.Provider{URL: r.srv.URL, Timeout: config.Duration(200 * time.Millisecond)})
+	p := build(t, config.Provider{Options: config.Opts("url", r.srv.URL), Timeout: config.Duration(200 * time.Millisecond)})
 	_, err := p.Send(context.Background(), batch)
 	var pe *provider.Error
 	if !errors.As(err, &pe) || pe.Code != "timeout" || pe.Permanent {
@@ -196,7 +196,7 @@ func TestTransportErrors(t *testing.T) {
 
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()
-	p = build(t, config.Provider{URL: srv.URL})
+	p = build(t, config.Provider{Options: config.Opts("url", srv.URL)})
 	if _, err := p.Send(context.Background(), batch); !errors.As(err, &pe) || pe.Code != "network" || pe.Permanent {
 		t.Errorf("network: %v", err)
 	}
@@ -210,7 +210,7 @@ func TestTransportErrors(t *testing.T) {
 
 func TestBatchLimits(t *testing.T) {
 	r := newReceiver(t, 200, "")
-	p := build(t, config.Provider{URL: r.srv.URL})
+	p := build(t, config.Provider{Options: config.Opts("url", r.srv.URL)})
 	for _, n := range []int{0, 1001} {
 		if _, err := p.Send(context.Background(), provider.Batch{Text: "x", Receivers: make([]sms.Phone, n)}); !provider.IsPermanent(err) {
 			t.Errorf("%d receivers: %v", n, err)
@@ -227,7 +227,7 @@ func TestSecretFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("from-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := build(t, config.Provider{URL: r.srv.URL, SecretFile: path})
+	p := build(t, config.Provider{Options: config.Opts("url", r.srv.URL, "secret_file", path)})
 	if _, err := p.Send(context.Background(), batch); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestSecretFile(t *testing.T) {
 	if !Verify("from-file", body, h.Get(SignatureHeader)) {
 		t.Error("secret_file not used for the signature")
 	}
-	if _, err := New(config.Provider{URL: r.srv.URL, SecretFile: path + ".missing"}, nil, nil); err == nil {
+	if _, err := New(config.Provider{Options: config.Opts("url", r.srv.URL, "secret_file", path+".missing")}, nil, nil); err == nil {
 		t.Error("missing secret_file accepted")
 	}
 }
@@ -246,13 +246,13 @@ func TestValidate(t *testing.T) {
 		cfg   config.Provider
 		paths []string
 	}{
-		{"ok", config.Provider{URL: "https://relay.example/sms"}, nil},
+		{"ok", config.Provider{Options: config.Opts("url", "https://relay.example/sms")}, nil},
 		{"missing url", config.Provider{}, []string{"p.url"}},
-		{"relative url", config.Provider{URL: "/sms"}, []string{"p.url"}},
-		{"ftp url", config.Provider{URL: "ftp://x/y"}, []string{"p.url"}},
-		{"secret twice", config.Provider{URL: "http://x", Secret: "a", SecretFile: "/b"}, []string{"p.secret_file"}},
-		{"bad header", config.Provider{URL: "http://x", Headers: map[string]config.Secret{"X Bad": "v"}}, []string{"p.headers"}},
-		{"aligo keys", config.Provider{URL: "http://x", UserID: "me", Key: "k", BaseURL: "http://y"}, []string{"p.user_id", "p.key", "p.base_url"}},
+		{"relative url", config.Provider{Options: config.Opts("url", "/sms")}, []string{"p.url"}},
+		{"ftp url", config.Provider{Options: config.Opts("url", "ftp://x/y")}, []string{"p.url"}},
+		{"secret twice", config.Provider{Options: config.Opts("url", "http://x", "secret", "a", "secret_file", "/b")}, []string{"p.secret_file"}},
+		{"bad header", config.Provider{Options: config.Opts("url", "http://x", "headers", map[string]string{"X Bad": "v"})}, []string{"p.headers"}},
+		{"aligo keys", config.Provider{Options: config.Opts("url", "http://x", "user_id", "me", "key", "k"), BaseURL: "http://y"}, []string{"p.key", "p.user_id", "p.base_url"}},
 	}
 	for _, tt := range tests {
 		errs := Validate(tt.cfg, "p")

@@ -159,8 +159,7 @@ func (s *Server) ProviderConfig() config.Provider {
 	return config.Provider{
 		Name:    "aligo",
 		Type:    "aligo",
-		UserID:  s.UserID,
-		Key:     config.Secret(s.Key),
+		Options: config.Opts("user_id", s.UserID, "key", s.Key),
 		Sender:  s.Sender,
 		BaseURL: s.URL(),
 	}
