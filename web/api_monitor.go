@@ -79,6 +79,7 @@ type checkJSON struct {
 	State    string               `json:"state"`
 	Since    *time.Time           `json:"since,omitempty"`
 	Detail   string               `json:"detail,omitempty"`
+	DetailKo string               `json:"detail_ko,omitempty"` // the detail in Korean
 	Incident string               `json:"incident,omitempty"`
 	Flapping bool                 `json:"flapping,omitempty"`
 	Silenced bool                 `json:"silenced,omitempty"`
@@ -97,7 +98,7 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, _ Caller) {
 	for _, c := range eng.Checks() {
 		out = append(out, checkJSON{
 			Check: c.Check, Host: c.Host, State: c.State, Since: timePtr(c.Since, s.opt.Location),
-			Detail: c.Last.Detail, Incident: c.Incident, Flapping: c.Flapping, Silenced: c.Silenced,
+			Detail: c.Last.Detail, DetailKo: c.Last.DetailKo, Incident: c.Incident, Flapping: c.Flapping, Silenced: c.Silenced,
 			History: append([]alert.HistoryPoint{}, c.History...), SuppressedBy: c.SuppressedBy,
 		})
 	}
