@@ -14,6 +14,7 @@ import (
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
 )
 
 // TestCatalogs checks that both languages have the same keys with the same
@@ -77,6 +78,15 @@ func TestCatalogs(t *testing.T) {
 	// Keys built at run time from a value.
 	for _, s := range []string{alert.StateUnknown, alert.StateOK, alert.StatePending, alert.StateFiring, alert.StateCannotCheck, "flapping", "silenced"} {
 		used["state."+s] = true
+	}
+	for _, s := range []string{store.CheckOK, store.CheckFailing, store.CheckCannotCheck, statusNoData} {
+		used["timeline."+s] = true
+	}
+	for _, r := range chartRanges {
+		used["range."+r.Key] = true
+	}
+	for _, u := range []string{"days", "hours", "minutes", "seconds"} {
+		used["dur."+u] = true
 	}
 	for _, r := range auth.Roles() {
 		used["role."+r] = true

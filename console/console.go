@@ -60,6 +60,7 @@ type Console struct {
 	assets  map[string]string // static file → version hash
 	limiter *limiter
 	cop     *http.CrossOriginProtection
+	uptimes uptimes24h // the dashboard's, cached
 }
 
 // handler is a console handler; q carries the signed-in user and language.
@@ -152,7 +153,9 @@ func (c *Console) register() {
 
 	c.handle("GET /checks", roleViewer, c.checksPage)
 	c.handle("GET /checks/{name}", roleViewer, c.checkPage)
+	c.handle("GET /hosts", roleViewer, c.hostsPage)
 	c.handle("GET /incidents/{id}", roleViewer, c.incidentPage)
+	c.handle("GET /incidents/{id}/sent", roleViewer, c.sentMessage)
 	c.handle("POST /incidents/{id}/ack", ackRole, c.incidentAck)
 	c.handle("POST /silences", roleOperator, c.silenceCreate)
 	c.handle("POST /silences/{id}/delete", roleOperator, c.silenceDelete)

@@ -11,7 +11,8 @@ import (
 
 type checkView struct {
 	alert.CheckStatus
-	Bars []alert.HistoryPoint
+	Bars   []alert.HistoryPoint // the last recentBars results
+	Uptime *uptimeView          // over 24 hours; nil when not looked up
 }
 
 type dashboardData struct {
@@ -34,14 +35,6 @@ func (c *Console) silenceDefaults() silenceDefaults {
 	return silenceDefaults{Date: t.Format("2006-01-02"), Time: t.Format("15:04")}
 }
 
-func checkViews(list []alert.CheckStatus) []checkView {
-	out := make([]checkView, len(list))
-	for i, st := range list {
-		out[i] = checkView{CheckStatus: st, Bars: st.History}
-	}
-	return out
-}
-
 // midnight is the start of today in the configured time zone.
 func (c *Console) midnight() time.Time {
 	now := c.opt.Now().In(c.loc)
@@ -53,7 +46,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, q *request) 
 	d := dashboardData{PerDay: c.opt.Config.SMS.Limits.PerDay, Silence: c.silenceDefaults()}
 	if e := c.alerts(); e != nil {
 		d.Monitoring = true
-		d.Checks = checkViews(e.Checks())
+		d.Checks = c.checkViews(q.Lang, e.Checks(), c.dayUptimesOrNil(ctx))
 		d.Open = e.Incidents(true)
 		d.Silences = e.Silences()
 	}

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/config"
@@ -27,7 +29,7 @@ func (c *Console) checksPage(w http.ResponseWriter, r *http.Request, q *request)
 	d := checksData{Silence: c.silenceDefaults()}
 	if e := c.alerts(); e != nil {
 		d.Monitoring = true
-		d.Checks = checkViews(e.Checks())
+		d.Checks = c.checkViews(q.Lang, e.Checks(), c.dayUptimesOrNil(r.Context()))
 		for _, inc := range e.Incidents(false) {
 			if inc.Open() {
 				d.Open = append(d.Open, inc)
@@ -47,32 +49,67 @@ type checkData struct {
 	Status     checkView
 	Config     *config.Check
 	History    []alert.HistoryPoint // newest first
-	Incidents  []alert.Incident
+	Hist       checkHistory
+	Incidents  []incidentRow
 	Silence    silenceDefaults
 	Back       string
 }
 
+// incidentRow is an incident on the check page: how long it lasted and
+// the messages it sent.
+type incidentRow struct {
+	alert.Incident
+	Duration string
+	Sent     []sentLink // newest first
+	More     int        // messages sent but not listed
+}
+
+// sentLink is one message sent for an incident, linked to it in the
+// history (through /incidents/{id}/sent, which finds it).
+type sentLink struct {
+	alert.SentNotification
+	Href string
+}
+
+// maxSentShown and maxCheckIncidents bound the check page's incident table.
+const (
+	maxSentShown      = 5
+	maxCheckIncidents = 50
+)
+
 func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, q *request) {
 	d := checkData{Name: r.PathValue("name"), Host: r.URL.Query().Get("host"), Silence: c.silenceDefaults()}
+	rng, ok := parseRange(r.URL.Query().Get("range"))
+	if !ok {
+		c.fail(w, r, q, http.StatusBadRequest, "err.range", rangeKeys())
+		return
+	}
 	d.Back = "/checks/" + url.PathEscape(d.Name)
 	if d.Host != "" {
 		d.Back += "?host=" + url.QueryEscape(d.Host)
 	}
-	for i := range c.opt.Config.Checks {
-		if c.opt.Config.Checks[i].Name == d.Name {
-			d.Config = &c.opt.Config.Checks[i]
+	if d.Host == "" { // the config describes this host's checks only
+		for i := range c.opt.Config.Checks {
+			if c.opt.Config.Checks[i].Name == d.Name {
+				d.Config = &c.opt.Config.Checks[i]
+			}
 		}
 	}
 	if e := c.alerts(); e != nil {
 		d.Monitoring = true
-		for _, st := range checkViews(e.Checks()) {
+		var mine []alert.CheckStatus
+		for _, st := range e.Checks() {
 			if st.Check == d.Name && st.Host == d.Host {
-				d.Status, d.Found = st, true
+				mine = append(mine, st)
 			}
 		}
+		if len(mine) > 0 {
+			d.Status, d.Found = c.checkViews(q.Lang, mine, nil)[0], true
+		}
+		now := c.opt.Now()
 		for _, inc := range e.Incidents(false) {
-			if inc.Check == d.Name && inc.Host == d.Host {
-				d.Incidents = append(d.Incidents, inc)
+			if inc.Check == d.Name && inc.Host == d.Host && len(d.Incidents) < maxCheckIncidents {
+				d.Incidents = append(d.Incidents, c.incidentRow(q.Lang, inc, now))
 			}
 		}
 	}
@@ -80,9 +117,32 @@ func (c *Console) checkPage(w http.ResponseWriter, r *http.Request, q *request) 
 		c.fail(w, r, q, http.StatusNotFound, "err.not_found")
 		return
 	}
+	var err error
+	if d.Hist, err = c.loadHistory(r.Context(), q.Lang, d.Name, d.Host, d.Config, rng, d.Back); err != nil {
+		c.internal(w, r, q, err)
+		return
+	}
 	d.History = slices.Clone(d.Status.History)
 	slices.Reverse(d.History)
 	c.render(w, r, q, "check", "check.title", "checks", d)
+}
+
+func (c *Console) incidentRow(lang string, inc alert.Incident, now time.Time) incidentRow {
+	end := inc.Resolved
+	if inc.Open() {
+		end = now
+	}
+	row := incidentRow{Incident: inc, Duration: c.fmtDur(lang, end.Sub(inc.Started))}
+	for i := len(inc.Notifications) - 1; i >= 0; i-- {
+		if len(row.Sent) == maxSentShown {
+			break
+		}
+		n := inc.Notifications[i]
+		row.Sent = append(row.Sent, sentLink{SentNotification: n,
+			Href: "/incidents/" + url.PathEscape(inc.ID) + "/sent?at=" + strconv.FormatInt(n.At.UnixMilli(), 10)})
+	}
+	row.More = max(inc.NotificationCount, len(inc.Notifications)) - len(row.Sent)
+	return row
 }
 
 type incidentData struct {

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/munja-sms/munja/store"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
 )
 
 var (

@@ -1,0 +1,275 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/munja-sms/munja/auth"
+	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/sms"
+	"github.com/munja-sms/munja/store"
+)
+
+// minuteFn says what a check found in the minute k minutes before the
+// clock's minute: how many results of each outcome and their latency.
+type minuteFn func(k int) (s store.CheckSample, skip bool)
+
+// writeHistory stores a sample per minute for the minutes k = 0 … n-1
+// before end (minute-aligned), in batches, plus changes.
+func writeHistory(t testing.TB, st store.CheckHistory, name, host string, end time.Time, n int, f minuteFn, changes ...store.CheckChange) {
+	t.Helper()
+	var batch []store.CheckSample
+	flush := func(ch []store.CheckChange) {
+		if err := st.AddCheckHistory(t.Context(), batch, ch); err != nil {
+			t.Fatal(err)
+		}
+		batch = batch[:0]
+	}
+	for k := n - 1; k >= 0; k-- {
+		s, skip := f(k)
+		if skip {
+			continue
+		}
+		s.Check, s.Host, s.At = name, host, end.Add(-time.Duration(k)*time.Minute)
+		batch = append(batch, s)
+		if len(batch) == 20000 {
+			flush(nil)
+		}
+	}
+	for i := range changes {
+		changes[i].Check, changes[i].Host = name, host
+	}
+	flush(changes)
+}
+
+func ok1(lat time.Duration) store.CheckSample {
+	s := store.CheckSample{OK: 1}
+	if lat > 0 {
+		s.LatencyN, s.LatencySum, s.LatencyMax = 1, lat, lat
+	}
+	return s
+}
+
+// webHistory is 30 days of an http check: a result a minute over the
+// last 25 hours, ten results every ten minutes before (as little to write
+// as the tests can do with: SQLite under the race detector is slow); an
+// hour without data, failures and a result that could not check in the
+// last day, 100 failing minutes two days ago and 1,200 twenty days ago.
+func webHistory(k int) (store.CheckSample, bool) {
+	n := 1
+	if k >= 1500 {
+		if k%10 != 0 {
+			return store.CheckSample{}, true
+		}
+		n = 10
+	}
+	var s store.CheckSample
+	switch {
+	case k >= 500 && k < 560:
+		return s, true
+	case k >= 100 && k <= 102, k >= 3000 && k < 3100, k >= 28800 && k < 30000:
+		s.Failing = n
+	case k == 200:
+		s.Unknown = n
+	case k == 50:
+		s = ok1(900 * time.Millisecond)
+	default:
+		s = ok1(40 * time.Millisecond)
+		s.OK, s.LatencyN, s.LatencySum = n, n, time.Duration(n)*s.LatencySum
+	}
+	return s, false
+}
+
+func webChanges(end time.Time) []store.CheckChange {
+	at := func(k int) time.Time { return end.Add(-time.Duration(k) * time.Minute) }
+	return []store.CheckChange{
+		{At: at(50000), Status: store.CheckOK, Detail: "HTTP 200"},
+		{At: at(30000 - 1), Status: store.CheckFailing, Detail: "HTTP 503"},
+		{At: at(28800 - 1), Status: store.CheckOK, Detail: "HTTP 200"},
+		{At: at(3100 - 1), Status: store.CheckFailing, Detail: "connection refused"},
+		{At: at(3000 - 1), Status: store.CheckOK, Detail: "HTTP 200"},
+		{At: at(200), Status: store.CheckCannotCheck, Detail: "DNS lookup failed"},
+		{At: at(199), Status: store.CheckOK, Detail: "HTTP 200"},
+		{At: at(102), Status: store.CheckFailing, Detail: "HTTP 502"},
+		{At: at(99), Status: store.CheckOK, Detail: "HTTP 200"},
+	}
+}
+
+// historyHarness is a harness whose console clock stands still half a
+// minute into a minute, with the http check "web" and (withWeb) its 30
+// days of history.
+func historyHarness(t *testing.T, withWeb bool) (*harness, *client, time.Time) {
+	t.Helper()
+	end := time.Now().Truncate(time.Minute)
+	now := end.Add(30 * time.Second)
+	clock := now
+	h := newHarness(t, harnessOpts{engine: true, now: func() time.Time { return clock }})
+	h.cfg.Checks = append(h.cfg.Checks, config.Check{Name: "web", Type: "http", URL: "http://127.0.0.1:1/"})
+	if withWeb {
+		writeHistory(t, h.st, "web", "", end, 30*24*60, webHistory, webChanges(end)...)
+	}
+	h.addUser("v", auth.RoleViewer, adminPW)
+	c := h.client()
+	c.login("v", adminPW)
+	return h, c, now
+}
+
+var spanRowRE = regexp.MustCompile(`<tr class="span-row" data-status="([a-z_]+)">.*?<td class="nowrap">([^<]*)</td><td class="muted">`)
+
+// spans lists the status periods of a check page as "status duration".
+func spans(body string) []string {
+	var out []string
+	for _, m := range spanRowRE.FindAllStringSubmatch(body, -1) {
+		out = append(out, m[1]+" "+m[2])
+	}
+	return out
+}
+
+func TestCheckPageUptimeTimelineLatency(t *testing.T) {
+	_, c, _ := historyHarness(t, true)
+	r := c.get("/checks/web").mustStatus(t, http.StatusOK)
+	// 24 h: 1,380 results (an hour without data), 3 failing, 1 could not
+	// check (counted against the uptime); 7 d and 30 d add the older
+	// failures. Rounded down.
+	r.mustContain(t, "24시간 가동률", "99.71%", "결과 1,380회: 정상 1,376 · 실패 3 · 점검 불가 1",
+		"7일 가동률", "98.96%", "30일 가동률", "96.97%", "결과 43,140회")
+	// The timeline over the default 24 hours, newest period first.
+	want := []string{"ok 1시간 39분", "failing 3분", "ok 1시간 37분", "cannot_check 1분", "ok 4시간 59분", "nodata 1시간", "ok 14시간 40분"}
+	if got := spans(r.body); strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("timeline spans\n got %q\nwant %q", got, want)
+	}
+	r.mustContain(t, `<svg class="timeline"`, `class="tl-failing"`, `class="tl-cannot_check"`, `class="tl-nodata"`,
+		`id="range-24h" class="on"`, "HTTP 502", "상태 타임라인 ")
+	// The latency chart of an http check: average and maximum in words.
+	r.mustContain(t, `<svg class="latency"`, `class="lat-avg"`, `class="lat-max"`, `id="latency-max">900 ms</b>`, `id="latency-avg">41 ms</b>`,
+		"응답 시간 ", "평균 41 ms, 최대 900 ms")
+	if n := strings.Count(r.body, `<rect class="tl-`); n != 1+len(want) { // and the background
+		t.Errorf("%d timeline rectangles, want %d", n, len(want))
+	}
+
+	// Other ranges.
+	r = c.get("/checks/web?range=7d").mustStatus(t, http.StatusOK).mustContain(t, `id="range-7d" class="on"`, "connection refused")
+	if got := spans(r.body); len(got) < 9 || got[len(got)-2] != "failing 1시간 40분" {
+		t.Errorf("7 days: %q", got)
+	}
+	r = c.get("/checks/web?range=30d").mustStatus(t, http.StatusOK).mustContain(t, "HTTP 503")
+	if got := spans(r.body); !strings.Contains(strings.Join(got, ","), "failing 20시간") {
+		t.Errorf("30 days: %q", got)
+	}
+	r = c.get("/checks/web?range=1h").mustStatus(t, http.StatusOK)
+	if got := spans(r.body); len(got) != 1 || got[0] != "ok 1시간" {
+		t.Errorf("1 hour: %q", got)
+	}
+	c.get("/checks/web?range=6h").mustStatus(t, http.StatusOK)
+
+	// A bad range is refused, naming the good ones.
+	for _, bad := range []string{"2h", "24H", "-1h", "1h1", strings.Repeat("x", 5000), "30d%00", "<b>"} {
+		r := c.get("/checks/web?range="+url.QueryEscape(bad)).mustStatus(t, http.StatusBadRequest)
+		r.mustContain(t, "기간(range)은 1h, 6h, 24h, 7d, 30d 중 하나여야 합니다.")
+		if strings.Contains(r.body, "<b>") {
+			t.Fatal("range echoed unescaped")
+		}
+	}
+
+	// English.
+	c.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}}).mustStatus(t, http.StatusSeeOther)
+	c.get("/checks/web").mustContain(t, "Uptime, 24 hours", "99.71%", "1,380 results: 1,376 ok · 3 failing · 1 cannot check",
+		"Status timeline", "average 41 ms, maximum 900 ms", "1h 39m")
+	c.get("/checks/web?range=x").mustStatus(t, http.StatusBadRequest).mustContain(t, "The range must be one of 1h, 6h, 24h, 7d, 30d.")
+}
+
+func TestCheckPageLatencyOnlyWhereMeasured(t *testing.T) {
+	h, c, now := historyHarness(t, true)
+	end := now.Truncate(time.Minute)
+	// A process check: no latency chart even if its results took time.
+	writeHistory(t, h.st, "httpd", "", end, 120, func(int) (store.CheckSample, bool) { return ok1(time.Millisecond), false })
+	r := c.get("/checks/httpd").mustStatus(t, http.StatusOK).mustContain(t, `<svg class="timeline"`, "100%")
+	if strings.Contains(r.body, `id="latency"`) {
+		t.Error("a process check has a latency chart")
+	}
+	// An http check with no history yet: the chart says there is none.
+	h.cfg.Checks = append(h.cfg.Checks, config.Check{Name: "new", Type: "tcp", Address: "127.0.0.1:1"})
+	c.get("/checks/new").mustStatus(t, http.StatusOK).mustContain(t, `id="latency"`, "이 기간에 잰 응답 시간이 없습니다.", "기록 없음",
+		"이 기간의 점검 결과가 아직 없습니다.")
+
+	// An agent's checks: a chart when their results carry a latency.
+	for _, name := range []string{"api", "disk"} {
+		h.engine.Observe(check.Result{Check: name, Host: "web01", OK: true, At: time.Now()})
+	}
+	writeHistory(t, h.st, "api", "web01", end, 60, func(int) (store.CheckSample, bool) { return ok1(120 * time.Millisecond), false })
+	writeHistory(t, h.st, "disk", "web01", end, 60, func(int) (store.CheckSample, bool) { return ok1(0), false })
+	c.get("/checks/api?host=web01").mustStatus(t, http.StatusOK).mustContain(t, `<svg class="latency"`, "120 ms")
+	if r := c.get("/checks/disk?host=web01").mustStatus(t, http.StatusOK); strings.Contains(r.body, `id="latency"`) {
+		t.Error("an agent's check without latencies has a chart")
+	}
+	// The local check's config does not describe an agent's check of the
+	// same name.
+	h.engine.Observe(check.Result{Check: "web", Host: "web01", OK: true, At: time.Now()})
+	if r := c.get("/checks/web?host=web01").mustStatus(t, http.StatusOK); strings.Contains(r.body, "http://127.0.0.1:1/") ||
+		strings.Contains(r.body, `<td>http</td>`) || strings.Contains(r.body, "99.71%") {
+		t.Error("web@web01 shows the local web check's config or history")
+	}
+}
+
+func TestCheckPageIncidents(t *testing.T) {
+	h, c, _ := historyHarness(t, false)
+	inc := h.engine.Incidents(true)[0]
+	if len(inc.Notifications) != 1 {
+		t.Fatalf("notifications %+v", inc.Notifications)
+	}
+	sent := inc.Notifications[0]
+	op := h.client()
+	h.addUser("op", auth.RoleOperator, adminPW)
+	op.login("op", adminPW)
+	op.post("/incidents/"+url.PathEscape(inc.ID)+"/ack", nil).mustStatus(t, http.StatusSeeOther)
+
+	r := c.get("/checks/httpd").mustStatus(t, http.StatusOK)
+	r.mustContain(t, `id="check-incidents"`, `data-id="`+inc.ID+`"`, "진행 중", `<span class="acked">op</span>`, "최초 알림", "받는 곳 1", httpdDown)
+	href := hrefOf(r.body, `>`+c.h.con.fmtTime(sent.At)+`</a> 최초 알림`)
+	if !strings.HasPrefix(href, "/incidents/") || !strings.Contains(href, "/sent?at=") {
+		t.Fatalf("sent link %q", href)
+	}
+	// No message stored fits: that day's history, saying so.
+	loc := c.get(href).mustStatus(t, http.StatusSeeOther).header.Get("Location")
+	day := sent.At.In(h.cfg.Location()).Format("2006-01-02")
+	if loc != "/history?from="+day+"&to="+day+"&ok=sent_unknown" {
+		t.Fatalf("no message: %q", loc)
+	}
+	c.get(loc).mustContain(t, "그날의 발송 내역")
+	// The message the engine sent, and a decoy to someone else just before.
+	for _, m := range []*sms.Message{
+		{Text: httpdDown, Source: "alert", CreatedAt: sent.At.Add(-2 * time.Second), Deliveries: []sms.Delivery{{Phone: "01099998888"}}},
+		{Text: "[web01] " + httpdDown, Source: "alert", CreatedAt: sent.At.Add(-time.Second), Deliveries: []sms.Delivery{{Phone: "01012345678"}}},
+		{Text: "다른 알림", Source: "alert", CreatedAt: sent.At.Add(-500 * time.Millisecond), Deliveries: []sms.Delivery{{Phone: "01012345678"}}},
+	} {
+		m.Kind = sms.KindSMS
+		if err := h.st.CreateMessage(h.ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The link finds the message to the incident's recipient carrying its text.
+	loc = c.get(href).mustStatus(t, http.StatusSeeOther).header.Get("Location")
+	ms, _ := h.st.ListMessages(h.ctx, store.MessageFilter{Text: "[web01]"})
+	if len(ms) != 1 || loc != "/messages/"+strconv.FormatInt(ms[0].ID, 10) {
+		t.Fatalf("sent link went to %q", loc)
+	}
+	c.get("/incidents/"+url.PathEscape(inc.ID)+"/sent?at=1").mustStatus(t, http.StatusNotFound)
+	c.get("/incidents/"+url.PathEscape(inc.ID)+"/sent?at=x").mustStatus(t, http.StatusBadRequest)
+	c.get("/incidents/nope/sent?at=1").mustStatus(t, http.StatusNotFound)
+
+	// A resolved incident: its duration.
+	h.engine.Observe(check.Result{Check: "httpd", OK: true, At: time.Now(), Resolved: "[복구] httpd 프로세스가 다시 동작합니다."})
+	if err := h.engine.Flush(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	r = c.get("/checks/httpd").mustContain(t, "복구</span>", `<td class="duration">`)
+	if strings.Contains(r.body, "진행 중") {
+		t.Error("a resolved incident shown as open")
+	}
+}
