@@ -1,6 +1,7 @@
 package console
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/agent"
 	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/config"
@@ -271,5 +273,192 @@ func TestCheckPageIncidents(t *testing.T) {
 	r = c.get("/checks/httpd").mustContain(t, "복구</span>", `<td class="duration">`)
 	if strings.Contains(r.body, "진행 중") {
 		t.Error("a resolved incident shown as open")
+	}
+}
+
+func TestDashboardBarsAndUptime(t *testing.T) {
+	start := time.Now()
+	clock := start
+	h := newHarness(t, harnessOpts{engine: true, now: func() time.Time { return clock }})
+	// web-port: 40 results, the 30 newest shown; httpd: a day of history,
+	// 144 of 1,440 minutes failing.
+	for i := range 40 {
+		h.engine.Observe(check.Result{Check: "web-port", OK: i%4 != 0, At: start.Add(time.Duration(i-40) * time.Second)})
+	}
+	end := start.Truncate(time.Minute)
+	writeHistory(t, h.st, "httpd", "", end, 1440, func(k int) (store.CheckSample, bool) {
+		if k%10 == 0 {
+			return store.CheckSample{Failing: 1}, false
+		}
+		return ok1(0), false
+	})
+	h.addUser("v", auth.RoleViewer, adminPW)
+	c := h.client()
+	c.login("v", adminPW)
+	r := c.get("/").mustStatus(t, http.StatusOK).mustContain(t, "24시간 가동률", `<span class="up-bad" title="결과 1,440회: 정상 1,296 · 실패 144 · 점검 불가 0">90.00%</span>`)
+	row := rowOf(t, r.body, `href="/checks/web-port"`)
+	if n := strings.Count(row, "<i class="); n != 30 {
+		t.Errorf("web-port shows %d results, want the last 30:\n%s", n, row)
+	}
+	if !strings.Contains(rowOf(t, r.body, `href="/checks/web-port"`), "기록 없음") {
+		t.Error("web-port has no history and no uptime")
+	}
+	c.get("/checks").mustContain(t, "90.00%", `href="/hosts"`)
+
+	// The uptimes are read once per 30 seconds.
+	writeHistory(t, h.st, "web-port", "", end, 60, func(int) (store.CheckSample, bool) { return ok1(0), false })
+	if strings.Contains(c.get("/").body, "100%") {
+		t.Error("the uptimes were read again within 30 seconds")
+	}
+	clock = start.Add(31 * time.Second)
+	row = rowOf(t, c.get("/").body, `href="/checks/web-port"`)
+	if !strings.Contains(row, ">100%</span>") {
+		t.Errorf("after 31 s the new uptime is not shown:\n%s", row)
+	}
+}
+
+// rowOf returns the table row holding s.
+func rowOf(t *testing.T, body, s string) string {
+	t.Helper()
+	i := strings.Index(body, s)
+	if i < 0 {
+		t.Fatalf("no %q in\n%s", s, body)
+	}
+	start := strings.LastIndex(body[:i], "<tr")
+	end := strings.Index(body[i:], "</tr>")
+	return body[start : i+end]
+}
+
+func TestHostsPage(t *testing.T) {
+	h := newHarness(t, harnessOpts{engine: true})
+	h.cfg.Host = "main01"
+	now := time.Now()
+	// web01 reports; db1 has gone silent.
+	for _, r := range []check.Result{
+		{Check: "api", Host: "web01", OK: true, At: now},
+		{Check: "disk", Host: "web01", Unknown: true, At: now, Detail: "cannot check: statfs /data: permission denied", DetailKo: "점검 불가: /data 권한 없음"},
+		{Check: agent.LivenessCheck, Host: "web01", OK: true, At: now.Add(-10 * time.Second), Detail: "agent reported"},
+		{Check: "mysql", Host: "db1", OK: true, At: now.Add(-10 * time.Minute)},
+		{Check: agent.LivenessCheck, Host: "db1", OK: true, At: now.Add(-10 * time.Minute)},
+		{Check: agent.LivenessCheck, Host: "db1", OK: false, At: now.Add(-9 * time.Minute), Detail: "no report for 1m0s (host down, network cut, or agent stopped)"},
+	} {
+		h.engine.Observe(r)
+	}
+	if err := h.engine.Flush(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Login required, like every page.
+	anon := h.client()
+	if r := anon.get("/hosts"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/login?next=%2Fhosts" {
+		t.Fatalf("anonymous /hosts: %d %q", r.status, r.header.Get("Location"))
+	}
+	h.addUser("v", auth.RoleViewer, adminPW)
+	c := h.client()
+	c.login("v", adminPW)
+	r := c.get("/hosts").mustStatus(t, http.StatusOK)
+	// This host first, then the agents' hosts by name.
+	i0, i1, i2 := strings.Index(r.body, `data-host=""`), strings.Index(r.body, `data-host="db1"`), strings.Index(r.body, `data-host="web01"`)
+	if i0 < 0 || i1 < i0 || i2 < i1 {
+		t.Fatalf("hosts out of order: %d %d %d\n%s", i0, i1, i2, r.body)
+	}
+	local, db1, web01 := r.body[i0:i1], r.body[i1:i2], r.body[i2:]
+	for _, s := range []string{"main01", "이 서버", `href="/checks/httpd"`, `href="/checks/web-port"`, "점검 2개 · 장애 1 · 점검 불가 0"} {
+		if !strings.Contains(local, s) {
+			t.Errorf("this host lacks %q", s)
+		}
+	}
+	for _, s := range []string{"보고 중", "마지막 보고 <span class=\"last-report\">" + h.con.fmtTime(now.Add(-10*time.Second)), `href="/checks/api?host=web01"`,
+		"점검 2개 · 장애 0 · 점검 불가 1", "점검 불가: /data 권한 없음", `href="/checks/agent?host=web01"`} {
+		if !strings.Contains(web01, s) {
+			t.Errorf("web01 lacks %q", s)
+		}
+	}
+	for _, s := range []string{"보고 끊김", h.con.fmtTime(now.Add(-10 * time.Minute)), "no report for 1m0s", `href="/checks/mysql?host=db1"`} {
+		if !strings.Contains(db1, s) {
+			t.Errorf("db1 lacks %q", s)
+		}
+	}
+	// The liveness check is the host's line, not one of its checks.
+	if strings.Contains(web01, `class="check-row">`+"\n"+`  <td><a href="/checks/agent`) || strings.Count(web01, "/checks/agent?host=web01") != 1 {
+		t.Error("the agent's liveness check listed among its checks")
+	}
+	if strings.Contains(local, "@") {
+		t.Error("host names repeated in the hosts page's rows")
+	}
+	c.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}}).mustStatus(t, http.StatusSeeOther)
+	c.get("/hosts").mustContain(t, "reporting", "not reporting", "this server", "2 checks · 0 failing · 1 cannot check",
+		"cannot check: statfs /data: permission denied")
+}
+
+// TestLivenessCheckName: the console's name for the agents' liveness
+// check is agent.LivenessCheck (console may not import agent).
+func TestLivenessCheckName(t *testing.T) {
+	if livenessCheck != agent.LivenessCheck {
+		t.Fatalf("livenessCheck %q, agent.LivenessCheck %q", livenessCheck, agent.LivenessCheck)
+	}
+}
+
+// TestKoreanDetail: the Korean console shows a result's Korean detail
+// where there is one, the English one shows Detail.
+func TestKoreanDetail(t *testing.T) {
+	h := newHarness(t, harnessOpts{engine: true})
+	h.engine.Observe(check.Result{Check: "httpd", OK: false, At: time.Now(), Firing: httpdDown,
+		Detail: "no process named httpd (0 < min 1)", DetailKo: "httpd 프로세스 없음 (0개, 최소 1개)"})
+	if err := h.engine.Flush(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.addUser("v", auth.RoleViewer, adminPW)
+	c := h.client()
+	c.login("v", adminPW)
+	inc := "/incidents/" + url.PathEscape(h.engine.Incidents(true)[0].ID)
+	for _, lang := range []string{"ko", "en"} {
+		c.post("/lang", url.Values{"lang": {lang}, "next": {"/"}}).mustStatus(t, http.StatusSeeOther)
+		want, not := "httpd 프로세스 없음 (0개, 최소 1개)", "no process named httpd (0 &lt; min 1)"
+		if lang == "en" {
+			want, not = not, want
+		}
+		for _, p := range []string{"/", "/checks", "/checks/httpd", "/hosts", inc} {
+			r := c.get(p).mustContain(t, want)
+			if strings.Contains(r.body, not) {
+				t.Errorf("%s %s shows %q", lang, p, not)
+			}
+		}
+	}
+}
+
+// TestHistoryEscaped: check names, hosts and details reach the SVG titles,
+// aria labels and tables escaped.
+func TestHistoryEscaped(t *testing.T) {
+	h := newHarness(t, harnessOpts{engine: true})
+	const name, host = `x"><script>alert(1)</script>`, `h<img src=x onerror=alert(2)>`
+	const detail = `</title><script>alert(3)</script><title>`
+	h.engine.Observe(check.Result{Check: name, Host: host, OK: false, At: time.Now(), Detail: detail, Firing: "<b>down</b>"})
+	if err := h.engine.Flush(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now().Truncate(time.Minute)
+	writeHistory(t, h.st, name, host, end, 90, func(k int) (store.CheckSample, bool) {
+		if k < 30 {
+			return store.CheckSample{Failing: 1, LatencyN: 1, LatencySum: time.Millisecond, LatencyMax: time.Millisecond}, false
+		}
+		return ok1(time.Millisecond), false
+	}, store.CheckChange{At: end.Add(-30 * time.Minute), Status: store.CheckFailing, Detail: detail})
+	h.addUser("v", auth.RoleViewer, adminPW)
+	c := h.client()
+	c.login("v", adminPW)
+	page := "/checks/" + url.PathEscape(name) + "?host=" + url.QueryEscape(host)
+	r := c.get(page).mustStatus(t, http.StatusOK).mustContain(t, `<svg class="timeline"`, `<svg class="latency"`,
+		"&lt;/title&gt;&lt;script&gt;alert(3)&lt;/script&gt;")
+	for _, p := range []string{page, "/", "/hosts", "/checks"} {
+		body := c.get(p).mustStatus(t, http.StatusOK).body
+		for _, raw := range []string{"<script>alert", "<img src=x", "</title><script>", "<b>down</b>"} {
+			if strings.Contains(body, raw) {
+				t.Errorf("%s: %q unescaped", p, raw)
+			}
+		}
+	}
+	// The range links keep the host, escaped.
+	if href := html.UnescapeString(hrefOf(r.body, `id="range-7d"`)); href != "/checks/"+url.PathEscape(name)+"?host="+url.QueryEscape(host)+"&range=7d" {
+		t.Errorf("range link %q", href)
 	}
 }

@@ -138,6 +138,14 @@ func (c *Console) funcs(lang string) template.FuncMap {
 		"t":  func(key string) string { return c.t(lang, key) },
 		"tf": func(key string, args ...any) string { return c.tf(lang, key, args...) },
 		"tm": c.fmtTime,
+		// detail is a check's detail in the page's language: the Korean
+		// one (check.Result.DetailKo) when there is one.
+		"detail": func(en, ko string) string {
+			if lang == langKO && ko != "" {
+				return ko
+			}
+			return en
+		},
 		"phone": func(v any) string {
 			if s, ok := v.(string); ok {
 				return sms.Phone(s).Display()
