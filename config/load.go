@@ -33,15 +33,17 @@ func Default() *Config {
 	resolved := true
 	return &Config{
 		Server: Server{
-			Listen:          DefaultListen,
-			ShutdownTimeout: Duration(10 * time.Second),
+			Listen:            DefaultListen,
+			ShutdownTimeout:   Duration(10 * time.Second),
+			HeartbeatInterval: Duration(time.Minute),
 		},
 		Database:  DefaultDatabase,
 		Retention: Duration(400 * 24 * time.Hour),
 		Timezone:  DefaultTimezone,
 		Log:       Log{Level: "info", Format: "text"},
 		SMS: SMS{
-			Limits: Limits{PerDay: 1000, PerRecipientPerHour: 30},
+			Limits:    Limits{PerDay: 1000, PerRecipientPerHour: 30},
+			DownAfter: Duration(5 * time.Minute),
 			Retry: Retry{
 				Initial:     Duration(2 * time.Second),
 				Max:         Duration(5 * time.Minute),

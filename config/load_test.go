@@ -54,6 +54,8 @@ func TestDefault(t *testing.T) {
 	}{
 		{"server.listen", c.Server.Listen, "127.0.0.1:8080"},
 		{"server.shutdown_timeout", c.Server.ShutdownTimeout.D(), 10 * time.Second},
+		{"server.heartbeat_url", c.Server.HeartbeatURL.Reveal(), ""},
+		{"server.heartbeat_interval", c.Server.HeartbeatInterval.D(), time.Minute},
 		{"database", c.Database, "munja.db"},
 		{"retention", c.Retention.D(), 400 * 24 * time.Hour},
 		{"timezone", c.Timezone, "Asia/Seoul"},
@@ -71,6 +73,7 @@ func TestDefault(t *testing.T) {
 		{"sms.retry.initial", c.SMS.Retry.Initial.D(), 2 * time.Second},
 		{"sms.retry.max", c.SMS.Retry.Max.D(), 5 * time.Minute},
 		{"sms.retry.give_up_after", c.SMS.Retry.GiveUpAfter.D(), 24 * time.Hour},
+		{"sms.down_after", c.SMS.DownAfter.D(), 5 * time.Minute},
 		{"providers", len(c.SMS.Providers), 0},
 		{"dry run", c.DryRun(), true},
 	}

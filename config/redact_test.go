@@ -16,6 +16,8 @@ func TestSecretsNeverShown(t *testing.T) {
 	keyFile := writeFile(t, dir, "key", "SECRET-FROM-FILE-1\n")
 	env := map[string]string{"ALIGO_KEY": "SECRET-ENV-2", "HOOK_AUTH": "Bearer SECRET-HEADER-3"}
 	c := mustParse(t, `
+server:
+  heartbeat_url: https://hc-ping.com/SECRET-PUSH-7
 sms:
   providers:
     - name: aligo
@@ -37,7 +39,7 @@ agent:
   server: http://127.0.0.1:8080
   token: SECRET-TOKEN-6
 `, env)
-	secrets := []string{"SECRET-FROM-FILE-1", "SECRET-ENV-2", "SECRET-HEADER-3", "SECRET-INLINE-4", "SECRET-HEADER-5", "SECRET-TOKEN-6", "SECRET"}
+	secrets := []string{"SECRET-FROM-FILE-1", "SECRET-ENV-2", "SECRET-HEADER-3", "SECRET-INLINE-4", "SECRET-HEADER-5", "SECRET-TOKEN-6", "SECRET-PUSH-7", "SECRET"}
 	// The secrets are really there, for the gateway to decode.
 	g1, _ := decodeGateway(t, c.SMS.Providers[1], "sms.providers[1]")
 	g2, _ := decodeGateway(t, c.SMS.Providers[2], "sms.providers[2]")
@@ -89,7 +91,7 @@ agent:
 	b0, _ := decodeGateway(t, back.SMS.Providers[0], "sms.providers[0]")
 	b2, _ := decodeGateway(t, back.SMS.Providers[2], "sms.providers[2]")
 	if b0.Key.Reveal() != "<secret>" || b2.Headers["X-Other"].Reveal() != "<secret>" ||
-		back.Agent.Token.Reveal() != "<secret>" || b2.Secret.Reveal() != "<secret>" {
+		back.Agent.Token.Reveal() != "<secret>" || b2.Secret.Reveal() != "<secret>" || back.Server.HeartbeatURL.Reveal() != "<secret>" {
 		t.Errorf("Redacted secrets not masked:\n%s", red)
 	}
 	if back.SMS.Providers[0].Option("user_id") != "munja" || back.Server.Listen != DefaultListen || back.Retention.String() != "400d" {

@@ -28,6 +28,12 @@ type Server struct {
 	TrustedNetworks []string `yaml:"trusted_networks"`
 	TrustedProxies  []string `yaml:"trusted_proxies"`
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"` // in-flight gateway calls get this long on SIGTERM (default 10s)
+	// HeartbeatURL is called (GET) every HeartbeatInterval while munja is
+	// healthy, so that a monitor outside (Healthchecks.io, an Uptime Kuma
+	// push monitor, another munja's /api/v1/heartbeat/NAME) notices when
+	// munja or its host is dead. A Secret: push URLs carry their token.
+	HeartbeatURL      Secret   `yaml:"heartbeat_url"`
+	HeartbeatInterval Duration `yaml:"heartbeat_interval"` // default 1m
 }
 
 type Log struct {
@@ -43,6 +49,10 @@ type SMS struct {
 	// LowBalance alerts alerting.recipients once when a provider's balance
 	// buys fewer SMS than this (0 = off).
 	LowBalance int `yaml:"low_balance"`
+	// DownAfter: a provider that has failed every call this long is paged
+	// to alerting.recipients through the other providers (default 5m; 0 =
+	// off).
+	DownAfter Duration `yaml:"down_after"`
 }
 
 // Provider is one gateway account: the keys every gateway has, and Options,

@@ -84,6 +84,15 @@ func (c *Config) validateServer(v *validator) {
 	if s.ShutdownTimeout < 0 {
 		v.add("server.shutdown_timeout", "must not be negative")
 	}
+	if !s.HeartbeatURL.IsZero() {
+		// The URL is a secret (a push URL carries its token): never echoed.
+		if u, err := url.Parse(strings.TrimSpace(s.HeartbeatURL.Reveal())); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add("server.heartbeat_url", "must be an http:// or https:// URL with a host (e.g. https://hc-ping.com/UUID)")
+		}
+		if s.HeartbeatInterval < Duration(time.Second) {
+			v.add("server.heartbeat_interval", "must be at least 1s (default 1m)")
+		}
+	}
 }
 
 func (c *Config) validateTop(v *validator) {
@@ -148,6 +157,9 @@ func (c *Config) validateSMS(v *validator) {
 	}
 	if s.LowBalance < 0 {
 		v.add("sms.low_balance", "must not be negative (0 = off)")
+	}
+	if s.DownAfter != 0 && s.DownAfter < Duration(10*time.Second) {
+		v.add("sms.down_after", "must be at least 10s (0 = off; default 5m)")
 	}
 	if s.Retry.Initial <= 0 {
 		v.add("sms.retry.initial", "must be positive")

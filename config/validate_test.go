@@ -140,6 +140,20 @@ func TestValidateRules(t *testing.T) {
 		}},
 		{"agent server", "agent:\n  server: 10.0.0.1:8080\n", []string{`agent.server: invalid URL "10.0.0.1:8080" (want http:// or https://host…)`}},
 		{"agent ok", "agent:\n  server: https://munja.example.com\n  token: t\n", nil},
+		{"heartbeat ok", "server:\n  heartbeat_url: https://hc-ping.com/0c3d2a6e-6f5b-4c1e-9a67-0d1f2e3a4b5c\n  heartbeat_interval: 30s\n", nil},
+		{"heartbeat munja", "server:\n  heartbeat_url: http://token:T0KEN@10.0.0.2:8080/api/v1/heartbeat/munja-a\n", nil},
+		// The URL is a secret (a push token): the error does not repeat it.
+		{"heartbeat url", "server:\n  heartbeat_url: hc-ping.com/SECRET-UUID\n  heartbeat_interval: 500ms\n", []string{
+			"server.heartbeat_url: must be an http:// or https:// URL with a host (e.g. https://hc-ping.com/UUID)",
+			"server.heartbeat_interval: must be at least 1s (default 1m)",
+		}},
+		{"heartbeat scheme", "server:\n  heartbeat_url: ftp://example.com/SECRET\n", []string{
+			"server.heartbeat_url: must be an http:// or https:// URL with a host (e.g. https://hc-ping.com/UUID)",
+		}},
+		{"heartbeat interval unused", "server:\n  heartbeat_interval: 0s\n", nil},
+		{"down after", "sms:\n  down_after: 5s\n", []string{"sms.down_after: must be at least 10s (0 = off; default 5m)"}},
+		{"down after off", "sms:\n  down_after: 0s\n", nil},
+		{"down after ok", "sms:\n  down_after: 2m\n", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
