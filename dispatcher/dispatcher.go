@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/internal/tick"
@@ -59,6 +60,10 @@ type Dispatcher struct {
 	health StoreHealth
 
 	gateways *breaker // each provider's health (health.go)
+
+	// turned is when Run's loop last came round (Unix ns; 0 while Run is
+	// not running), for Running.
+	turned atomic.Int64
 }
 
 // When the store refuses a write, Run tries again after storeRetryInitial,
@@ -147,6 +152,14 @@ func (d *Dispatcher) storeWorked() {
 	d.health = StoreHealth{Writable: true, Since: time.Now()}
 }
 
+// Running reports whether Run is running and its loop came round within
+// the claim lease: a round that takes longer is stuck (its claims go back
+// to the queue). munja's outgoing heartbeat is sent only while it is.
+func (d *Dispatcher) Running() bool {
+	t := d.turned.Load()
+	return t != 0 && time.Since(time.Unix(0, t)) < d.opt.Lease
+}
+
 // Wake makes Run look for work now instead of at its next poll.
 func (d *Dispatcher) Wake() {
 	select {
@@ -204,7 +217,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	failures := 0        // rounds in a row that failed
 	readFailing := false // NextDue fails (logged once)
 	var lastReap time.Time
+	defer d.turned.Store(0)
 	for {
+		d.turned.Store(time.Now().UnixNano())
 		if d.reap(ctx, &lastReap) {
 			claim = true
 		}
@@ -402,21 +417,28 @@ func (d *Dispatcher) batches(claims []store.Claim) []job {
 	return jobs
 }
 
-// send tries each provider in order for the job's receivers, splitting them
-// into the provider's batch size, and returns one update per delivery.
+// send tries each provider in order (but the one an alert avoids: route.go)
+// for the job's receivers, splitting them into the provider's batch size,
+// and returns one update per delivery.
 func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
 	pending := j.deliveries
 	var updates []store.DeliveryUpdate
 	var reasons []string
 	permanentOnly := true
-	for i, p := range d.opt.Providers {
+	providers := d.route(j.msg)
+	if len(providers) == 0 {
+		// The alert that the only provider is down (configured when there
+		// were others): there is no other way to send it.
+		reasons = append(reasons, "no provider other than "+Avoided(j.msg)+", which this alert is about")
+	}
+	for i, p := range providers {
 		if len(pending) == 0 {
 			break
 		}
 		// A provider marked down is skipped until its trial call is due
 		// (health.go) while a later one can take the batch; the last
 		// resort is called anyway: there is no other way to deliver.
-		if !d.gateways.allow(p.Name(), d.opt.Now()) && d.gateways.anyUp(d.opt.Providers[i+1:], d.opt.Now()) {
+		if !d.gateways.allow(p.Name(), d.opt.Now()) && d.gateways.anyUp(providers[i+1:], d.opt.Now()) {
 			reasons = append(reasons, p.Name()+": marked down after failing calls")
 			continue
 		}
@@ -486,13 +508,7 @@ func (d *Dispatcher) call(ctx context.Context, p provider.Provider, m sms.Messag
 	if d.opt.Observe != nil {
 		d.opt.Observe(p.Name(), len(ds), err, time.Since(start))
 	}
-	if d.gateways.record(p.Name(), err, d.opt.Now()) {
-		if err != nil {
-			d.opt.Log.Warn("gateway marked down: batches go to the next provider until a trial call works", "provider", p.Name(), "err", err)
-		} else {
-			d.opt.Log.Info("gateway works again", "provider", p.Name())
-		}
-	}
+	d.noteChange(p.Name(), d.gateways.record(p.Name(), err, d.opt.Now()), err)
 	if err != nil {
 		return nil, err
 	}

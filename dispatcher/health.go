@@ -1,6 +1,7 @@
 package dispatcher
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -10,7 +11,9 @@ import (
 
 // Circuit breaker: a gateway that hangs costs every batch a full call
 // timeout (and an uncertain call a lookup on top), so one that timed out,
-// or failed breakerFailures times in a row, is marked down for a while and
+// or failed breakerFailures times in a row (a refusal of the account — a
+// bad key, an unregistered IP — counts: it fails every call until an
+// operator fixes it), is marked down for a while and
 // batches go straight to the next provider that is up. When the while is
 // over, one batch tries it (a trial call): success brings it back, failure
 // marks it down again for twice as long (up to breakerMaxDown). A provider
@@ -32,9 +35,19 @@ type ProviderState struct {
 	// Failures is the number of calls in a row that failed.
 	Failures int
 	// FailingSince is the first failure of the current run (zero when the
-	// last call worked).
+	// last call worked); LastFailure its latest, LastError why.
 	FailingSince time.Time
+	LastFailure  time.Time
+	LastError    error
 	LastSuccess  time.Time
+}
+
+// LastCall is when the provider was last called (or probed).
+func (s ProviderState) LastCall() time.Time {
+	if s.LastSuccess.After(s.LastFailure) {
+		return s.LastSuccess
+	}
+	return s.LastFailure
 }
 
 type breaker struct {
@@ -89,17 +102,27 @@ func (b *breaker) anyUp(ps []provider.Provider, now time.Time) bool {
 // record notes the outcome of a call to name; it returns true when this
 // call marked the provider down or brought it back (a state change).
 func (b *breaker) record(name string, err error, now time.Time) (changed bool) {
+	return b.note(name, err, now, false)
+}
+
+// note records a call's outcome (record) or a probe's: a probe is no
+// batch, so it neither ends a trial in flight nor, failing, pushes the
+// next trial further away.
+func (b *breaker) note(name string, err error, now time.Time, probe bool) (changed bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	h := b.state[name]
 	if h == nil {
 		return false
 	}
-	h.trial = false
-	if err == nil || provider.IsPermanent(err) {
-		// A permanent refusal is an answer: the gateway is up.
+	if !probe {
+		h.trial = false
+	}
+	if _, account := provider.AccountFailure(err); err == nil || (provider.IsPermanent(err) && !account) {
+		// A permanent refusal of the request (an invalid number) is an
+		// answer: the gateway is up.
 		changed = !h.Up
-		h.Up, h.Failures, h.FailingSince, h.downFor = true, 0, time.Time{}, 0
+		h.Up, h.Failures, h.FailingSince, h.LastError, h.downFor = true, 0, time.Time{}, nil, 0
 		if err == nil {
 			h.LastSuccess = now
 		}
@@ -109,7 +132,10 @@ func (b *breaker) record(name string, err error, now time.Time) (changed bool) {
 		h.FailingSince = now
 	}
 	h.Failures++
+	h.LastFailure, h.LastError = now, err
 	switch {
+	case !h.Up && probe: // still down; the trial keeps its time
+		return false
 	case !h.Up: // a failed trial
 		h.downFor = min(2*h.downFor, breakerMaxDown)
 	case timedOut(err) || h.Failures >= breakerFailures:
@@ -119,6 +145,47 @@ func (b *breaker) record(name string, err error, now time.Time) (changed bool) {
 	}
 	h.DownUntil = now.Add(h.downFor)
 	return changed
+}
+
+// Probe asks provider name whether it answers, when it can be asked
+// without sending anything (a provider.Balancer: Aligo's /remain/), and
+// records the outcome in its health like a call's: a failure counts (and
+// marks it down as calls do), an answer brings it back. A probe is how a
+// failing gateway's state stays known while nothing is sent through it
+// (the gateway-down alert, selfwatch); it takes no trial and does not
+// delay one. It reports whether the provider was asked; a probe cut short
+// by ctx records nothing. A gateway that answers the probe but refuses
+// every send is judged by its sends alone while there are some.
+func (d *Dispatcher) Probe(ctx context.Context, name string) bool {
+	for _, p := range d.opt.Providers {
+		if p.Name() != name {
+			continue
+		}
+		bp, ok := p.(provider.Balancer)
+		if !ok {
+			return false
+		}
+		cctx, cancel := context.WithTimeout(ctx, d.opt.CallTimeout)
+		_, err := bp.Remain(cctx)
+		cancel()
+		if ctx.Err() != nil {
+			return false
+		}
+		d.noteChange(p.Name(), d.gateways.note(name, err, d.opt.Now(), true), err)
+		return true
+	}
+	return false
+}
+
+// noteChange logs a provider marked down or back up.
+func (d *Dispatcher) noteChange(name string, changed bool, err error) {
+	switch {
+	case !changed:
+	case err != nil:
+		d.opt.Log.Warn("gateway marked down: batches go to the next provider until a trial call works", "provider", name, "err", err)
+	default:
+		d.opt.Log.Info("gateway works again", "provider", name)
+	}
 }
 
 // timedOut reports whether err is a call that got no answer in time.

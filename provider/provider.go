@@ -99,7 +99,16 @@ type Error struct {
 	// connection cut while reading the answer, a proxy's 504): the gateway
 	// may have accepted it. Ask it (Looker) before sending again.
 	Uncertain bool
-	Err       error // underlying error, if any
+	// Account, when set, says the gateway refused the account, not this
+	// request (a bad key, this server's IP not registered, the API not
+	// enabled, no balance, a base_url that answers 4xx): every call fails
+	// until an operator fixes it. It holds the reason in a few Korean
+	// words for the gateway-down alert ("인증 실패", "발송 IP 미등록").
+	// The dispatcher counts such a failure against the gateway's health
+	// like an outage; a request-level refusal (an invalid number, an
+	// unregistered sender) is an answer and does not.
+	Account string
+	Err     error // underlying error, if any
 }
 
 func (e *Error) Error() string {
@@ -124,6 +133,16 @@ func (e *Error) Unwrap() error { return e.Err }
 func IsPermanent(err error) bool {
 	var pe *Error
 	return errors.As(err, &pe) && pe.Permanent
+}
+
+// AccountFailure returns the short reason of an account-level refusal
+// (Error.Account) and whether err is one.
+func AccountFailure(err error) (string, bool) {
+	var pe *Error
+	if errors.As(err, &pe) && pe.Account != "" {
+		return pe.Account, true
+	}
+	return "", false
 }
 
 // IsUncertain reports whether err is a gateway call whose outcome is

@@ -34,21 +34,24 @@ const (
 func (c *Client) gatewayError(code int64, msg string) *provider.Error {
 	msg = c.redact(msg)
 	e := &provider.Error{Provider: c.name, Code: strconv.FormatInt(code, 10), Message: msg, Permanent: true}
+	// Account marks what refuses every request of the account (the
+	// gateway-down alert pages it); an unregistered sender is the
+	// message's own (another sender may be registered).
 	switch {
 	case code == -101 && strings.Contains(msg, "-IP"):
-		e.Korean, e.English = koIP, enIP
+		e.Korean, e.English, e.Account = koIP, enIP, "발송 IP 미등록"
 	case strings.Contains(msg, "발신번호"):
 		// Checked before the plain -101 case: the code Aligo uses for an
 		// unregistered sender is not documented, only the wording.
 		e.Korean, e.English = koSnd, enSnd
 	case code == -101:
-		e.Korean, e.English = koKey, enKey
+		e.Korean, e.English, e.Account = koKey, enKey, "인증 실패"
 	case code == -102:
-		e.Korean, e.English = koAPI, enAPI
+		e.Korean, e.English, e.Account = koAPI, enAPI, "API 사용 미신청"
 	case code == -201 || strings.Contains(msg, "잔액") || strings.Contains(msg, "포인트"):
 		// UNCERTAIN: -201 as "insufficient balance" comes from one
 		// third-party client, not from Aligo; the wording is the safer signal.
-		e.Korean, e.English = koBal, enBal
+		e.Korean, e.English, e.Account = koBal, enBal, "잔액 부족"
 	default:
 		e.Korean = "Aligo 오류: " + msg
 		e.English = "Aligo rejected the request: " + msg
@@ -107,6 +110,7 @@ func (c *Client) statusError(status int, body []byte) *provider.Error {
 		return e
 	}
 	e.Permanent = true
+	e.Account = fmt.Sprintf("HTTP %d 응답 (base_url 확인)", status)
 	e.Korean = fmt.Sprintf("Aligo가 HTTP %d로 응답했습니다 (base_url 확인)", status)
 	e.English = fmt.Sprintf("Aligo answered HTTP %d (check base_url)", status)
 	return e

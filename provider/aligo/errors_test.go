@@ -250,3 +250,43 @@ func TestFakeFailureModes(t *testing.T) {
 		t.Errorf("partial: %+v %v", res, err)
 	}
 }
+
+// TestAccountFailures: what refuses every request of the account carries a
+// short Korean reason (the dispatcher counts it against the gateway's
+// health, the gateway-down alert names it); what refuses one request does
+// not.
+func TestAccountFailures(t *testing.T) {
+	const html = "text/html; charset=UTF-8"
+	tests := []struct {
+		name    string
+		status  int
+		body    string
+		account string
+	}{
+		{"IP", 200, `{"result_code":-101,"message":"인증오류입니다.-IP"}`, "발송 IP 미등록"},
+		{"bad key", 200, `{"result_code":"-101","message":"인증오류입니다."}`, "인증 실패"},
+		{"API not enabled", 200, `{"result_code":-102,"message":"API 인증오류입니다."}`, "API 사용 미신청"},
+		{"balance", 200, `{"result_code":-999,"message":"잔액이 부족합니다."}`, "잔액 부족"},
+		{"HTTP 404", 404, `not found`, "HTTP 404 응답 (base_url 확인)"},
+		{"sender", 200, `{"result_code":-101,"message":"등록되지 않은 발신번호입니다."}`, ""},
+		{"all rejected", 200, `{"result_code":"1","message":"success","msg_id":"5","success_cnt":0,"error_cnt":2,"msg_type":"SMS"}`, ""},
+		{"other negative", 200, `{"result_code":-109,"message":"알 수 없는 오류"}`, ""},
+		{"HTTP 503", 503, `<h1>Service Unavailable</h1>`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := canned(t, tt.status, html, tt.body)
+			_, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(2)})
+			got, ok := provider.AccountFailure(err)
+			if got != tt.account || ok != (tt.account != "") {
+				t.Errorf("AccountFailure(%v) = %q, %v; want %q", err, got, ok, tt.account)
+			}
+		})
+	}
+	// /remain/ says the same of the account as /send/.
+	c := canned(t, 200, html, `{"result_code":-101,"message":"인증오류입니다."}`)
+	_, err := c.Remain(context.Background())
+	if r, _ := provider.AccountFailure(err); r != "인증 실패" {
+		t.Errorf("Remain with a bad key: %v (account %q)", err, r)
+	}
+}

@@ -219,6 +219,12 @@ func (p *Provider) statusError(status int, body []byte) *provider.Error {
 		return e
 	}
 	e.Permanent = true
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		e.Account = fmt.Sprintf("인증 실패 (HTTP %d)", status)
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		e.Account = fmt.Sprintf("HTTP %d 응답 (url 확인)", status)
+	}
 	e.English = fmt.Sprintf("webhook refused the message with HTTP %d", status)
 	e.Korean = fmt.Sprintf("웹훅이 HTTP %d로 메시지를 거부했습니다", status)
 	return e

@@ -172,6 +172,12 @@ func TestAnswers(t *testing.T) {
 		if tt.wantErr && (!errors.As(err, &pe) || pe.Code != "HTTP "+strconv.Itoa(tt.status) || pe.Korean == "") {
 			t.Errorf("HTTP %d: error %+v", tt.status, pe)
 		}
+		// 401/403 (credentials) and 404/405 (the url) refuse every
+		// message: they count against the gateway's health.
+		_, account := provider.AccountFailure(err)
+		if want := tt.status == 401 || tt.status == 403 || tt.status == 404; account != want {
+			t.Errorf("HTTP %d: account failure %v, want %v", tt.status, account, want)
+		}
 	}
 }
 
