@@ -140,6 +140,11 @@ func TestValidate(t *testing.T) {
 	ok := func(opts ...any) config.Provider {
 		return config.Provider{Name: "tw", Type: "twilio", Sender: "+15017122661", Options: config.Opts(opts...)}
 	}
+	with := func(f func(*config.Provider)) config.Provider {
+		c := ok("account_sid", sid, "auth_token", "t")
+		f(&c)
+		return c
+	}
 	tests := []struct {
 		name string
 		cfg  config.Provider
@@ -147,18 +152,16 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", ok("account_sid", sid, "auth_token", "t"), nil},
 		{"token from file", ok("account_sid", sid, "auth_token_file", tokenFile), nil},
-		{"sender with separators", func() config.Provider { c := ok("account_sid", sid, "auth_token", "t"); c.Sender = "+1 (501) 712-2661"; return c }(), nil},
+		{"sender with separators", with(func(c *config.Provider) { c.Sender = "+1 (501) 712-2661" }), nil},
 		{"nothing", config.Provider{Type: "twilio"}, []string{
 			"p.account_sid: required", "p.auth_token: required", "p.sender: required for twilio"}},
 		{"bad sid", ok("account_sid", "SK0123", "auth_token", "t"), []string{"p.account_sid: must be an Account SID"}},
-		{"korean sender", func() config.Provider { c := ok("account_sid", sid, "auth_token", "t"); c.Sender = "010-1234-5678"; return c }(),
+		{"korean sender", with(func(c *config.Provider) { c.Sender = "010-1234-5678" }),
 			[]string{`p.sender: must be a number in E.164 (+ country code and number, e.g. +15017122661), got "010-1234-5678" (did you mean "+821012345678"?)`}},
-		{"test mode", func() config.Provider { c := ok("account_sid", sid, "auth_token", "t"); c.TestMode = true; return c }(),
-			[]string{"p.test_mode: Twilio has no test mode"}},
+		{"test mode", with(func(c *config.Provider) { c.TestMode = true }), []string{"p.test_mode: Twilio has no test mode"}},
 		{"unknown key", ok("account_sid", sid, "auth_token", "t", "api_key", "x"), []string{`p.api_key: unknown key "api_key" for type twilio`}},
 		{"missing token file", ok("account_sid", sid, "auth_token_file", filepath.Join(dir, "none")), []string{"p.auth_token_file: cannot read"}},
-		{"bad base_url", func() config.Provider { c := ok("account_sid", sid, "auth_token", "t"); c.BaseURL = "api.twilio.com"; return c }(),
-			[]string{"p.base_url: must be an http(s) URL"}},
+		{"bad base_url", with(func(c *config.Provider) { c.BaseURL = "api.twilio.com" }), []string{"p.base_url: must be an http(s) URL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
