@@ -233,7 +233,9 @@ func TestDeliveryReports(t *testing.T) {
 // TestWrongSecretFailsOver: a wrong secret key is permanent for NHN; the
 // batch goes to the next provider at once instead of being retried.
 func TestWrongSecretFailsOver(t *testing.T) {
-	p := newPipeline(t, func(c *config.Provider) { c.Options = config.Opts("app_key", nhntest.DefaultAppKey, "secret_key", "wrong") }, dispatcher.Options{})
+	p := newPipeline(t, func(c *config.Provider) {
+		c.Options = config.Opts("app_key", nhntest.DefaultAppKey, "secret_key", "wrong")
+	}, dispatcher.Options{})
 	id := p.submit("x", "01011112222")
 	p.dispatch()
 	if d := p.deliveries(id)[0]; d.Status != sms.StatusSent || d.Provider != "aligo" {
