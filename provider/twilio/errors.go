@@ -33,7 +33,10 @@ const (
 // statusError classifies a non-2xx answer. e is Twilio's envelope (zero
 // when the body was not one: a proxy's page). recipient reports a refusal
 // of the receiver alone (the others in a batch would be fine; munja sends
-// one per call, so it is that delivery's final failure).
+// one per call, so it is that delivery's final failure). Account marks
+// what refuses every send of this configuration: the credentials, the
+// account's geo permissions, the configured sender (every send uses it),
+// an account or base_url Twilio does not know.
 func (c *Client) statusError(status int, e apiError, body []byte, post bool) (pe *provider.Error, recipient bool) {
 	code := int64(e.Code)
 	pe = &provider.Error{Provider: c.name, Code: fmt.Sprintf("HTTP %d", status), Message: c.redact(e.Message)}
@@ -48,6 +51,7 @@ func (c *Client) statusError(status int, e apiError, body []byte, post bool) (pe
 	case status == http.StatusUnauthorized || code == codeAuth:
 		set(true, "Twilio 인증 실패: auth_token(과 account_sid)을 확인하세요",
 			"authentication failed: Twilio refused the credentials — check auth_token (and account_sid)")
+		pe.Account = "인증 실패"
 	case code == codeInvalidTo:
 		set(true, "Twilio: 올바른 전화번호가 아닙니다", "Twilio: not a valid phone number")
 		return pe, true
@@ -69,13 +73,16 @@ func (c *Client) statusError(status int, e apiError, body []byte, post bool) (pe
 	case code == codeRegion:
 		set(true, "Twilio 계정에서 이 국가로의 발송이 허용되어 있지 않습니다 (Twilio 콘솔의 Messaging Geo permissions에서 대한민국 허용)",
 			"the Twilio account may not send SMS to this country: enable South Korea in the console's Messaging geo permissions")
+		pe.Account = "국가 발송 미허용 (Geo permissions)"
 	case code == codeBadFrom || code == codeFromNotSMS || code == codeFromAccount1 || code == codeFromAccount2:
 		set(true, "Twilio가 발신번호를 거부했습니다: 이 계정의 문자 발송 가능한 Twilio 번호인지 sender를 확인하세요",
 			"Twilio refused the sender number — check sender: it must be an SMS-capable Twilio number of this account")
+		pe.Account = "발신번호 거부 (sender 확인)"
 	case status == http.StatusNotFound || code == codeNotFound:
 		if post {
 			set(true, "Twilio가 이 계정을 찾지 못했습니다: account_sid와 base_url을 확인하세요",
 				"Twilio does not know this account or path — check account_sid and base_url")
+			pe.Account = "HTTP 404 응답 (account_sid, base_url 확인)"
 		} else {
 			set(true, "Twilio에 해당 메시지가 없습니다", "Twilio has no such message")
 		}
@@ -84,6 +91,7 @@ func (c *Client) statusError(status int, e apiError, body []byte, post bool) (pe
 	default:
 		set(true, fmt.Sprintf("Twilio가 HTTP %d로 응답했습니다 (base_url 확인)", status),
 			fmt.Sprintf("Twilio answered HTTP %d (check base_url)", status))
+		pe.Account = fmt.Sprintf("HTTP %d 응답 (base_url 확인)", status)
 	}
 	return pe, false
 }

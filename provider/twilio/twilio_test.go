@@ -107,7 +107,7 @@ func TestWrongAuthToken(t *testing.T) {
 	start := time.Now()
 	_, err := c.Send(context.Background(), batch("x"))
 	var pe *provider.Error
-	if !errors.As(err, &pe) || !pe.Permanent || pe.Uncertain || pe.Code != "20003" {
+	if !errors.As(err, &pe) || !pe.Permanent || pe.Uncertain || pe.Code != "20003" || pe.Account != "인증 실패" {
 		t.Fatalf("err %#v, want a permanent 20003", err)
 	}
 	if !strings.Contains(err.Error(), "check auth_token") || !strings.HasPrefix(err.Error(), "twilio: ") || !strings.Contains(pe.Korean, "auth_token") {
@@ -286,16 +286,17 @@ func TestErrorClassification(t *testing.T) {
 		uncertain bool
 		code      string
 		want      string
+		account   bool // refuses every send of the account
 	}{
-		{"503 page", twiliotest.Failure{Mode: twiliotest.HTTPStatus}, false, false, "HTTP 503", "server error"},
-		{"500 json", twiliotest.Failure{Mode: twiliotest.HTTPStatus, Status: 500}, false, false, "20500", "server error"},
-		{"proxy 504", twiliotest.Failure{Mode: twiliotest.HTTPStatus, Status: 504}, false, true, "HTTP 504", "server error"},
-		{"rate limit", twiliotest.Failure{Mode: twiliotest.RateLimit}, false, false, "20429", "rate limit"},
-		{"garbage", twiliotest.Failure{Mode: twiliotest.Garbage}, false, false, "bad response", "cannot decode"},
+		{"503 page", twiliotest.Failure{Mode: twiliotest.HTTPStatus}, false, false, "HTTP 503", "server error", false},
+		{"500 json", twiliotest.Failure{Mode: twiliotest.HTTPStatus, Status: 500}, false, false, "20500", "server error", false},
+		{"proxy 504", twiliotest.Failure{Mode: twiliotest.HTTPStatus, Status: 504}, false, true, "HTTP 504", "server error", false},
+		{"rate limit", twiliotest.Failure{Mode: twiliotest.RateLimit}, false, false, "20429", "rate limit", false},
+		{"garbage", twiliotest.Failure{Mode: twiliotest.Garbage}, false, false, "bad response", "cannot decode", false},
 		{"region", twiliotest.Failure{Mode: twiliotest.APIError, Code: 21408, Message: "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: +821012345678."},
-			true, false, "21408", "geo permissions"},
-		{"other 400", twiliotest.Failure{Mode: twiliotest.APIError, Code: 21999, Message: "Something new"}, true, false, "21999", "Something new"},
-		{"other 403", twiliotest.Failure{Mode: twiliotest.APIError, Status: 403, Code: 20008, Message: "Resource not accessible with Test Account Credentials"}, true, false, "20008", "Test Account"},
+			true, false, "21408", "geo permissions", true},
+		{"other 400", twiliotest.Failure{Mode: twiliotest.APIError, Code: 21999, Message: "Something new"}, true, false, "21999", "Something new", false},
+		{"other 403", twiliotest.Failure{Mode: twiliotest.APIError, Status: 403, Code: 20008, Message: "Resource not accessible with Test Account Credentials"}, true, false, "20008", "Test Account", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,8 +308,9 @@ func TestErrorClassification(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("err %v", err)
 			}
-			if pe.Permanent != tt.permanent || pe.Uncertain != tt.uncertain || pe.Code != tt.code || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("%v: permanent %v uncertain %v code %q", err, pe.Permanent, pe.Uncertain, pe.Code)
+			if pe.Permanent != tt.permanent || pe.Uncertain != tt.uncertain || pe.Code != tt.code || !strings.Contains(err.Error(), tt.want) ||
+				(pe.Account != "") != tt.account {
+				t.Errorf("%v: permanent %v uncertain %v code %q account %q", err, pe.Permanent, pe.Uncertain, pe.Code, pe.Account)
 			}
 			if pe.Korean == "" || pe.English == "" {
 				t.Errorf("no operator text: %#v", pe)
@@ -325,7 +327,7 @@ func TestSenderRefused(t *testing.T) {
 	cfg.Sender = "+15005550009"
 	c, _ := newClient(t, cfg)
 	_, err := c.Send(context.Background(), batch("x"))
-	if !provider.IsPermanent(err) || !strings.Contains(err.Error(), "check sender") || !strings.Contains(err.Error(), "21606") {
+	if _, account := provider.AccountFailure(err); !account || !provider.IsPermanent(err) || !strings.Contains(err.Error(), "check sender") || !strings.Contains(err.Error(), "21606") {
 		t.Errorf("err %v", err)
 	}
 }
