@@ -17,6 +17,7 @@ import (
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/aligo"
 	"github.com/munja-sms/munja/provider/dryrun"
+	"github.com/munja-sms/munja/provider/twilio"
 	"github.com/munja-sms/munja/provider/webhook"
 )
 
@@ -32,6 +33,7 @@ type entry struct {
 var registry = map[string]entry{
 	"aligo":   {aligo.New, aligo.Validate, aligo.Options{}},
 	"dryrun":  {dryrun.New, dryrun.Validate, struct{}{}},
+	"twilio":  {twilio.New, twilio.Validate, twilio.Options{}},
 	"webhook": {webhook.New, webhook.Validate, webhook.Options{}},
 }
 
