@@ -1,0 +1,155 @@
+package sens
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/munja-sms/munja/provider"
+)
+
+// statusError classifies a non-2xx answer (api-call-lgc-errorhandling:
+// the API gateway answers {"error":{"errorCode","message","details"}} —
+// 401/200 Authentication Failed, 401/210 Permission Denied, 404/300, 429
+// /400–420, 413/430, 503/500 Endpoint Error, 504/510 Endpoint Timeout,
+// 500/900; SENS itself answers {"status","errorMessage","errors"}).
+// Authentication and request errors are permanent; 5xx, 408 and 429 are
+// retried, a 504 (the gateway gave up waiting for SENS) being uncertain.
+//
+// UNCONFIRMED: the gateway's details for a timestamp out of range versus a
+// wrong signature. The answer's Date header tells them apart: a refusal
+// while munja's clock is more than 5 minutes from the gateway's is the
+// clock's fault, not the keys'.
+func (c *Client) statusError(status int, date string, raw []byte) *provider.Error {
+	var eb errorBody
+	_ = json.Unmarshal(raw, &eb)
+	text := c.redact(eb.text())
+	gwCode := ""
+	if eb.Error != nil {
+		gwCode = string(eb.Error.ErrorCode)
+	}
+	e := &provider.Error{Provider: c.name, Code: fmt.Sprintf("HTTP %d", status), Message: text, Permanent: true}
+	if gwCode != "" {
+		e.Code += "/" + gwCode
+	}
+	if e.Message == "" {
+		e.Message = snippet(c.redact(string(raw)))
+	}
+	lower := strings.ToLower(text)
+	set := func(ko, en string) { e.Korean, e.English = ko, en }
+	switch {
+	case status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests:
+		e.Permanent = false
+		e.Uncertain = status == http.StatusGatewayTimeout
+		set(fmt.Sprintf("SENS 서버 오류 또는 호출 제한 (HTTP %d, 다시 시도합니다)", status),
+			fmt.Sprintf("SENS server error or rate limit (HTTP %d, will retry)", status))
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		if off, ok := c.clockOff(date); ok || strings.Contains(lower, "timestamp") {
+			set(fmt.Sprintf("SENS 인증 실패: 이 서버의 시계가 게이트웨이와 %s 차이 납니다 (5분 넘게 차이 나면 거부됩니다) — 시계(NTP)를 맞추세요", off),
+				fmt.Sprintf("authentication failed: this host's clock is %s off the gateway's (SENS refuses more than 5 minutes) — fix the clock (NTP)", off))
+			break
+		}
+		if gwCode == "210" || strings.Contains(lower, "permission") {
+			set("SENS 권한 없음: access_key의 계정(서브 계정)에 SENS 사용 권한이 없습니다 — access_key의 권한을 확인하세요",
+				"permission denied: the account of access_key (a sub account?) may not use SENS — check access_key's permissions")
+			break
+		}
+		set("SENS 인증 실패: 서명이 맞지 않습니다 — secret_key와 access_key를 확인하세요",
+			"authentication failed: the signature does not match — check secret_key and access_key")
+	case status == http.StatusNotFound:
+		set("SENS가 404로 응답했습니다 — service_id(와 base_url)를 확인하세요",
+			"SENS answered 404 — check service_id (and base_url)")
+	case strings.Contains(lower, "(from)") || strings.Contains(lower, "sender") || strings.Contains(lower, "calling number") || strings.Contains(text, "발신"):
+		set("발신번호가 SENS에 등록되어 있지 않거나 올바르지 않습니다 (발신번호 사전등록 필요): "+text,
+			"the sender number is not registered in the SENS console or not valid (발신번호 사전등록): "+text)
+	default:
+		set(fmt.Sprintf("SENS가 요청을 거부했습니다 (HTTP %d): %s", status, text),
+			fmt.Sprintf("SENS refused the request (HTTP %d): %s", status, text))
+	}
+	return e
+}
+
+// clockOff reports how far munja's clock is from the answer's Date, when
+// that is more than MaxSkew.
+func (c *Client) clockOff(date string) (time.Duration, bool) {
+	t, err := http.ParseTime(date)
+	if err != nil {
+		return 0, false
+	}
+	off := c.now().Sub(t)
+	if off < 0 {
+		off = -off
+	}
+	return off.Round(time.Second), off > MaxSkew
+}
+
+// transportError classifies a failure before a usable answer arrived. All
+// of them are retryable: SENS may well accept the same request later.
+func (c *Client) transportError(ctx context.Context, err error, wrote bool) *provider.Error {
+	e := &provider.Error{Provider: c.name, Err: err, Uncertain: wrote}
+	var ne net.Error
+	timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
+	switch {
+	case timeout && wrote:
+		e.Code = "timeout"
+		e.Korean = "SENS가 요청을 받은 뒤 제때 응답하지 않았습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
+		e.English = "SENS got the request but did not answer in time (munja asks whether it was accepted before sending again)"
+	case timeout:
+		e.Code = "timeout"
+		e.Korean = "SENS 응답 시간 초과 (다시 시도합니다)"
+		e.English = "SENS did not answer in time (will retry)"
+	case errors.Is(err, context.Canceled):
+		e.Code = "canceled"
+		e.Korean = "SENS 호출이 취소되었습니다"
+		e.English = "the SENS call was cancelled"
+	case wrote:
+		e.Code = "network"
+		e.Korean = "요청을 보낸 뒤 SENS와의 연결이 끊겼습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
+		e.English = "the connection to SENS broke after the request was sent (munja asks whether it was accepted before sending again)"
+	default:
+		e.Code = "network"
+		e.Korean = "SENS에 연결할 수 없습니다 (다시 시도합니다)"
+		e.English = "cannot reach SENS (will retry)"
+	}
+	return e
+}
+
+// decodeError is a 2xx answer that is not SENS's JSON. Retryable.
+func (c *Client) decodeError(body []byte, err error) *provider.Error {
+	return &provider.Error{
+		Provider: c.name,
+		Code:     "bad response",
+		Message:  snippet(c.redact(string(body))),
+		Korean:   "SENS 응답을 해석할 수 없습니다 (다시 시도합니다)",
+		English:  "cannot decode the SENS response (will retry)",
+		Err:      err,
+	}
+}
+
+// requestError is a batch this client refuses before calling SENS.
+func (c *Client) requestError(code, ko, en string) *provider.Error {
+	return &provider.Error{Provider: c.name, Code: code, Korean: ko, English: en, Permanent: true}
+}
+
+// redact removes the secret key from text that came back from the network.
+func (c *Client) redact(s string) string {
+	if k := c.secret.Reveal(); k != "" {
+		s = strings.ReplaceAll(s, k, "<secret>")
+	}
+	return s
+}
+
+// snippet is the start of a body for an error message, on one line.
+func snippet(b string) string {
+	s := strings.Join(strings.Fields(b), " ")
+	if len(s) > 200 {
+		s = strings.ToValidUTF8(s[:200], "") + "…"
+	}
+	return s
+}
