@@ -26,6 +26,7 @@ import (
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/providers"
+	"github.com/munja-sms/munja/selfwatch"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/postgres"
@@ -44,6 +45,9 @@ type App struct {
 	Outbox     *outbox.Outbox
 	Dispatcher *dispatcher.Dispatcher
 	Balance    *balance.Watch
+	// Gateways pages a provider that failed every call for
+	// sms.down_after through the others (run by `munja serve`).
+	Gateways *selfwatch.Gateways
 
 	// Shown is the alert engine the API and console show and act on (this
 	// process's own, or a read-only view of a PostgreSQL leader's); Agents
@@ -58,10 +62,14 @@ type App struct {
 	Web     *web.Server
 	Console *console.Console
 	Metrics *Metrics
+	// Heartbeat calls server.heartbeat_url while munja is healthy (nil
+	// when it is not set).
+	Heartbeat *selfwatch.Heartbeat
 
 	ln      net.Listener
 	srv     *http.Server
 	certs   *CertReloader           // with server.tls_cert
+	probe   *writeProbe             // store writable? (/healthz, console, heartbeat)
 	leading atomic.Pointer[Monitor] // the monitor run as leader of a shared store (monitor.go)
 }
 
@@ -161,6 +169,10 @@ func (a *App) build() error {
 		Store: a.Store, Providers: ps, LowBalance: cfg.SMS.LowBalance, Outbox: a.Outbox,
 		Recipients: cfg.Alerting.Recipients, AlertsHere: a.alertsHere, Log: a.Log.With("part", "balance"),
 	})
+	a.Gateways = selfwatch.NewGateways(selfwatch.GatewayOptions{
+		Store: a.Store, Outbox: a.Outbox, Dispatcher: a.Dispatcher, DownAfter: cfg.SMS.DownAfter.D(),
+		Recipients: cfg.Alerting.Recipients, AlertsHere: a.alertsHere, Log: a.Log.With("part", "selfwatch"),
+	})
 	return nil
 }
 
@@ -199,6 +211,17 @@ func (a *App) buildServer() error {
 	}
 	a.Metrics = NewMetrics(a)
 	probe := &writeProbe{state: a.Store, health: a.Dispatcher.StoreHealth, dsn: cfg.Database, log: a.Log.With("part", "health")}
+	a.probe = probe
+	if !cfg.Server.HeartbeatURL.IsZero() {
+		hb, err := selfwatch.NewHeartbeat(selfwatch.HeartbeatOptions{
+			URL: cfg.Server.HeartbeatURL.Reveal(), Interval: cfg.Server.HeartbeatInterval.D(),
+			Healthy: a.healthy, Log: a.Log.With("part", "heartbeat"),
+		})
+		if err != nil {
+			return err
+		}
+		a.Heartbeat = hb
+	}
 	con, err := console.New(console.Options{
 		Store: a.Store, Outbox: a.Outbox, Providers: a.Providers, Balance: a.Balance, Monitor: a.Shown,
 		Config: cfg, Log: a.Log.With("part", "console"), StoreWritable: probe.check,

@@ -60,6 +60,23 @@ func (p *writeProbe) check(ctx context.Context) error {
 	return p.public(p.err)
 }
 
+// fresh is check with a write made now, whatever the last probe's age.
+func (p *writeProbe) fresh(ctx context.Context) error {
+	p.mu.Lock()
+	p.at = time.Time{}
+	p.mu.Unlock()
+	return p.check(ctx)
+}
+
+// healthy is what the outgoing heartbeat (server.heartbeat_url) vouches
+// for: the dispatcher's loop running and the store taking a write now.
+func (a *App) healthy(ctx context.Context) error {
+	if !a.Dispatcher.Running() {
+		return errors.New("the dispatcher is not running")
+	}
+	return a.probe.fresh(ctx)
+}
+
 // public is err with the database setting cut out of its text.
 func (p *writeProbe) public(err error) error {
 	if err == nil {

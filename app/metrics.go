@@ -15,6 +15,7 @@ import (
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/balance"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/selfwatch"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 )
@@ -131,7 +132,9 @@ type stateCollector struct {
 	checkUnknown                   *prometheus.Desc
 	balance, balanceAt             *prometheus.Desc
 	providerUp, providerFailures   *prometheus.Desc
-	providerLastOK                 *prometheus.Desc
+	providerLastOK, providerOutage *prometheus.Desc
+	heartbeatOK, heartbeatFailures *prometheus.Desc
+	heartbeatSkipped               *prometheus.Desc
 	deliveryStatuses               []sms.Status
 }
 
@@ -157,6 +160,14 @@ func newStateCollector(a *App) *stateCollector {
 			"Gateway calls in a row that failed (0 after a call that worked).", []string{"provider"}, nil),
 		providerLastOK: prometheus.NewDesc("munja_provider_last_success_timestamp_seconds",
 			"When a gateway call last worked (Unix time); absent before the first.", []string{"provider"}, nil),
+		providerOutage: prometheus.NewDesc("munja_provider_outage",
+			"1 while the provider is in an outage: it failed every call for sms.down_after (paged through the other providers when there are any), until a call works; else 0.", []string{"provider"}, nil),
+		heartbeatOK: prometheus.NewDesc("munja_heartbeat_last_success_timestamp_seconds",
+			"When the call to server.heartbeat_url last worked (Unix time); absent before the first.", nil, nil),
+		heartbeatFailures: prometheus.NewDesc("munja_heartbeat_failures_total",
+			"Calls to server.heartbeat_url that failed (no answer in time, or not 2xx).", nil, nil),
+		heartbeatSkipped: prometheus.NewDesc("munja_heartbeat_skipped_total",
+			"Calls to server.heartbeat_url not made because munja was unhealthy (store not writable, dispatcher not running).", nil, nil),
 		deliveryStatuses: []sms.Status{sms.StatusQueued, sms.StatusSending, sms.StatusSent, sms.StatusReserved,
 			sms.StatusDelivered, sms.StatusFailed, sms.StatusCanceled},
 	}
@@ -165,7 +176,7 @@ func newStateCollector(a *App) *stateCollector {
 // Describe implements prometheus.Collector.
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.deliveries, c.checkUp, c.checkUnknown, c.incidents, c.balance, c.balanceAt,
-		c.providerUp, c.providerFailures, c.providerLastOK} {
+		c.providerUp, c.providerFailures, c.providerLastOK, c.providerOutage, c.heartbeatOK, c.heartbeatFailures, c.heartbeatSkipped} {
 		ch <- d
 	}
 }
@@ -177,7 +188,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	c.collectDeliveries(ctx, ch)
 	c.collectMonitor(ch)
 	c.collectBalances(ctx, ch)
-	c.collectProviders(ch)
+	c.collectProviders(ctx, ch)
+	c.collectHeartbeat(ch)
 }
 
 // gauge sends one sample; a label value the format cannot carry (invalid
@@ -242,7 +254,7 @@ func (c *stateCollector) collectBalances(ctx context.Context, ch chan<- promethe
 	}
 }
 
-func (c *stateCollector) collectProviders(ch chan<- prometheus.Metric) {
+func (c *stateCollector) collectProviders(ctx context.Context, ch chan<- prometheus.Metric) {
 	for _, p := range c.a.Dispatcher.Providers() {
 		up := 0.0
 		if p.Up {
@@ -253,5 +265,33 @@ func (c *stateCollector) collectProviders(ch chan<- prometheus.Metric) {
 		if !p.LastSuccess.IsZero() {
 			c.gauge(ch, c.providerLastOK, float64(p.LastSuccess.Unix()), p.Name)
 		}
+		// From the store: on PostgreSQL replicas, the leader's verdict.
+		if out, err := selfwatch.LoadGateway(ctx, c.a.Store, p.Name); err != nil {
+			c.a.Log.Warn("metrics: stored gateway outage", "provider", p.Name, "err", err)
+		} else {
+			c.gauge(ch, c.providerOutage, b2f(out.Down), p.Name)
+		}
 	}
+}
+
+func (c *stateCollector) collectHeartbeat(ch chan<- prometheus.Metric) {
+	if c.a.Heartbeat == nil {
+		return
+	}
+	st := c.a.Heartbeat.Stats()
+	if !st.LastSuccess.IsZero() {
+		c.gauge(ch, c.heartbeatOK, float64(st.LastSuccess.Unix()))
+	}
+	for d, v := range map[*prometheus.Desc]int64{c.heartbeatFailures: st.Failures, c.heartbeatSkipped: st.Skipped} {
+		if m, err := prometheus.NewConstMetric(d, prometheus.CounterValue, float64(v)); err == nil {
+			ch <- m
+		}
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -129,7 +129,8 @@ func TestMetrics(t *testing.T) {
 		`munja_messages_accepted_total{source="cli"}`:                    0,
 		`munja_gateway_calls_total{provider="aligo",result="ok"}`:        3,
 		`munja_provider_up{provider="aligo"}`:                            1,
-		`munja_provider_consecutive_failures{provider="aligo"}`:          0,
+		`munja_provider_outage{provider="aligo"}`:                        0,
+		`munja_provider_consecutive_failures{provider="aligo"}`:          2, // the 503, then the bad key (a refused account counts)
 		`munja_gateway_calls_total{provider="aligo",result="retryable"}`: 1,
 		`munja_gateway_calls_total{provider="aligo",result="permanent"}`: 1,
 		`munja_gateway_call_seconds_count{provider="aligo"}`:             5,

@@ -72,6 +72,10 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	a.Log.Info("munja serving", "addr", a.Addr(), "tls", tlsOn, "database", redactDSN(a.Config.Database),
 		"providers", providerNames(a.Providers), "dryrun", a.Config.DryRun(), "checks", len(a.Monitor.Checks))
+	if len(a.Config.SMS.Providers) == 1 && a.Config.SMS.DownAfter > 0 {
+		a.Log.Warn("only one provider in sms.providers: if its gateway goes down, munja cannot page anyone about it (add a second provider, e.g. another account or a webhook)",
+			"provider", a.Config.SMS.Providers[0].Name)
+	}
 	<-runCtx.Done()
 
 	a.shutdown(ctx, servers, dispatched)
@@ -188,6 +192,10 @@ func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 	wg.Go(func() { a.runMonitor(ctx, a.Monitor) })
 	wg.Go(func() { a.Dispatcher.RunReports(ctx, 5*time.Minute) })
 	wg.Go(func() { a.Balance.Run(ctx, 10*time.Minute) })
+	wg.Go(func() { a.Gateways.Run(ctx) })
+	if a.Heartbeat != nil {
+		wg.Go(func() { a.Heartbeat.Run(ctx) })
+	}
 	wg.Go(func() { RunPrune(ctx, a, 24*time.Hour) })
 	// Start-up (config, migrations, first checks) leaves garbage the heap
 	// would otherwise keep resident for good: give it back once settled.

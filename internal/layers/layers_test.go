@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"outbox":          {"sms", "store"},
 	"dispatcher":      {"provider", "sms", "store", "internal/tick"},
 	"balance":         {"outbox", "provider", "store", "internal/tick"},
+	"selfwatch":       {"dispatcher", "outbox", "provider", "store"},
 	"check":           {"config", "store", "internal/tick"},
 	"check/...":       {"check", "check/...", "config", "logwatch", "store"},
 	"alert":           {"check", "config", "sms", "store"},
