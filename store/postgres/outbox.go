@@ -30,8 +30,9 @@ const commitTimeout = 30 * time.Second
 
 // create is one CreateLimited call waiting for the group committer.
 type create struct {
-	m   *sms.Message
-	lim store.Limits
+	m    *sms.Message
+	lim  store.Limits
+	once store.Once
 }
 
 // newCommitter returns the group committer of CreateMessage.
@@ -78,14 +79,64 @@ func (db *DB) CreateLimited(ctx context.Context, m *sms.Message, lim store.Limit
 	return db.creates.Submit(ctx, &create{m: m, lim: lim})
 }
 
+// CreateOnce implements store.Messages. The key's row is claimed first in
+// the insert's transaction: a replica claiming the same key waits for this
+// transaction to end and then finds the key taken (or free again, after a
+// rollback).
+func (db *DB) CreateOnce(ctx context.Context, m *sms.Message, lim store.Limits, once store.Once) error {
+	return db.creates.Submit(ctx, &create{m: m, lim: lim, once: once})
+}
+
+// claimKey records a key for a message about to be stored, unless a message
+// created at or after $3 holds it already (then it returns no row).
+const claimKey = `INSERT INTO message_keys (key, message_id, created_at) VALUES ($1, NULL, $2)
+ON CONFLICT (key) DO UPDATE SET message_id = NULL, created_at = EXCLUDED.created_at
+WHERE message_keys.created_at < $3
+RETURNING true`
+
+// claimKeys claims the keys of cs in tx, in key order so that two batches
+// never wait for each other's keys in a cycle, or returns the
+// *store.DuplicateError naming the message that holds one.
+func claimKeys(ctx context.Context, tx pgx.Tx, cs []*create, out []defaults.Created) error {
+	order := make([]int, 0, len(cs))
+	for i, c := range cs {
+		if c.once.Key != "" {
+			order = append(order, i)
+		}
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(cs[a].once.Key, cs[b].once.Key) })
+	for _, i := range order {
+		once := cs[i].once
+		var ok bool
+		err := tx.QueryRow(ctx, claimKey, once.Key, out[i].CreatedAt, defaults.TruncMS(once.Since)).Scan(&ok)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("claim message key: %w", err)
+		}
+		var id *int64
+		if err := tx.QueryRow(ctx, `SELECT message_id FROM message_keys WHERE key = $1`, once.Key).Scan(&id); err != nil {
+			return fmt.Errorf("read message key: %w", err)
+		}
+		de := &store.DuplicateError{Key: once.Key}
+		if id != nil {
+			de.MessageID = *id
+		}
+		return de
+	}
+	return nil
+}
+
 // budgetLock serializes limited inserts across connections (per schema,
 // like the leader locks).
 const budgetLock = `SELECT pg_advisory_xact_lock(hashtextextended('munja budget ' || current_schema(), 0))`
 
 // insertMessages stores the messages of cs in one transaction, each within
 // its limits, the inserts pipelined in one round trip, and once it is
-// committed fills them in. A message refused by its limits fails the batch
-// (the group committer then stores the others one by one).
+// committed fills them in. A message refused by its limits, or whose key
+// (CreateOnce) is taken, fails the batch (the group committer then stores
+// the others one by one).
 func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 	out := make([]defaults.Created, len(cs))
 	dropped := make([][]sms.Phone, len(cs))
@@ -94,6 +145,16 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 		limited = limited || c.lim.On()
 	}
 	err := db.tx(ctx, func(tx pgx.Tx) error {
+		now := time.Now()
+		for i, c := range cs {
+			out[i] = defaults.Message(c.m, now)
+		}
+		// Keys first (before the budget lock, in every transaction): a
+		// duplicate is answered as one even when the limits would now
+		// refuse it.
+		if err := claimKeys(ctx, tx, cs, out); err != nil {
+			return err
+		}
 		phones := make([][]sms.Phone, len(cs))
 		for i, c := range cs {
 			phones[i] = make([]sms.Phone, len(c.m.Deliveries))
@@ -121,8 +182,7 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 		var b pgx.Batch
 		for i, c := range cs {
 			m := c.m
-			cr := defaults.Message(m, time.Now())
-			out[i] = cr
+			cr := out[i]
 			head := []any{m.Text, m.Title, string(m.Kind), m.Sender, m.Test, ts(cr.At), m.Source, m.CreatedBy, cr.CreatedAt}
 			if len(phones[i]) == 0 {
 				b.Queue(insertMessage, head...)
@@ -143,11 +203,26 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 			}
 			out[i] = cr
 		}
-		return br.Close()
+		if err := br.Close(); err != nil {
+			return err
+		}
+		for i, c := range cs {
+			if c.once.Key == "" {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE message_keys SET message_id = $2 WHERE key = $1`, c.once.Key, out[i].ID); err != nil {
+				return fmt.Errorf("record message key: %w", err)
+			}
+		}
+		return nil
 	})
 	var le *store.LimitError
 	if errors.As(err, &le) {
 		return le
+	}
+	var de *store.DuplicateError
+	if errors.As(err, &de) {
+		return de
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: create message: %w", err)

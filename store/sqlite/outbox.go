@@ -28,8 +28,9 @@ var errClosed = errors.New("sqlite: store is closed")
 
 // create is one CreateLimited call waiting for the group committer.
 type create struct {
-	m   *sms.Message
-	lim store.Limits
+	m    *sms.Message
+	lim  store.Limits
+	once store.Once
 }
 
 // newCommitter returns the group committer of CreateMessage.
@@ -60,15 +61,54 @@ func (db *DB) CreateLimited(ctx context.Context, m *sms.Message, lim store.Limit
 	return db.creates.Submit(ctx, &create{m: m, lim: lim})
 }
 
+// CreateOnce implements store.Messages. The key is claimed in the insert's
+// write transaction, which no other process's can interleave with.
+func (db *DB) CreateOnce(ctx context.Context, m *sms.Message, lim store.Limits, once store.Once) error {
+	return db.creates.Submit(ctx, &create{m: m, lim: lim, once: once})
+}
+
+// claimKeySQL records a key for a message about to be stored, unless a
+// message created at or after ?3 holds it already (then no row changes).
+const claimKeySQL = `INSERT INTO message_keys (key, message_id, created_at) VALUES (?1, NULL, ?2)
+ON CONFLICT (key) DO UPDATE SET message_id = NULL, created_at = excluded.created_at
+WHERE message_keys.created_at < ?3`
+
+// claimKey claims c's key in tx, or returns the *store.DuplicateError
+// naming the message that holds it.
+func claimKey(ctx context.Context, tx *sql.Tx, c *create) error {
+	created := defaults.Message(c.m, time.Now()).CreatedAt
+	res, err := tx.ExecContext(ctx, claimKeySQL, c.once.Key, created.UnixMilli(), c.once.Since.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("sqlite: claim message key: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var id sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT message_id FROM message_keys WHERE key = ?`, c.once.Key).Scan(&id); err != nil {
+		return fmt.Errorf("sqlite: read message key: %w", err)
+	}
+	return &store.DuplicateError{Key: c.once.Key, MessageID: id.Int64}
+}
+
 // insertMessages stores the messages of cs and their deliveries in one
 // synced transaction, each within its limits, and, once it is committed,
-// fills them in. A message refused by its limits fails the batch (the
-// group committer then stores the others one by one) and nothing of it is
-// stored.
+// fills them in. A message refused by its limits, or whose key
+// (CreateOnce) is taken, fails the batch (the group committer then stores
+// the others one by one) and nothing of it is stored.
 func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 	results := make([]defaults.Created, len(cs))
 	dropped := make([][]sms.Phone, len(cs))
 	err := db.syncedWriteTx(ctx, func(tx *sql.Tx) error {
+		// Keys first: a duplicate is answered as one even when the limits
+		// would now refuse it.
+		for _, c := range cs {
+			if c.once.Key != "" {
+				if err := claimKey(ctx, tx, c); err != nil {
+					return err
+				}
+			}
+		}
 		var u *store.Usage
 		for i, c := range cs {
 			phones := recipients(c.m)
@@ -89,6 +129,12 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 				return err
 			}
 			results[i] = r
+			if c.once.Key != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE message_keys SET message_id = ?, created_at = ? WHERE key = ?`,
+					r.ID, r.CreatedAt.UnixMilli(), c.once.Key); err != nil {
+					return fmt.Errorf("sqlite: record message key: %w", err)
+				}
+			}
 		}
 		return nil
 	})

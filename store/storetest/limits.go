@@ -12,9 +12,9 @@ import (
 	"github.com/munja-sms/munja/store"
 )
 
-// RunLimits runs the limits contract. open must return two handles on one
-// new, empty database (two replicas, or the CLI beside `munja serve`); it
-// closes them when the subtest ends.
+// RunLimits runs the limits contract, and CreateOnce's across handles.
+// open must return two handles on one new, empty database (two replicas,
+// or the CLI beside `munja serve`); it closes them when the subtest ends.
 func RunLimits(t *testing.T, open func(t *testing.T) (store.Store, store.Store)) {
 	for _, tc := range []struct {
 		name string
@@ -23,6 +23,7 @@ func RunLimits(t *testing.T, open func(t *testing.T) (store.Store, store.Store))
 		{"Refusals", testLimitRefusals},
 		{"DropLimited", testLimitDrop},
 		{"ExactAcrossHandles", testLimitsExactAcrossHandles},
+		{"OnceAcrossHandles", testOnceAcrossHandles},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

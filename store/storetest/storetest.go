@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CountDeliveriesByStatus", testCountDeliveriesByStatus},
 		{"NextDue", testNextDue},
 		{"PruneMessages", testPruneMessages},
+		{"CreateOnce", testCreateOnce},
 		{"Tokens", testTokens},
 		{"Audit", testAudit},
 		{"AlertState", testAlertState},
