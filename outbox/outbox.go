@@ -31,7 +31,17 @@ type Request struct {
 	// instead of refusing the message (alerts: one exhausted phone must not
 	// hold everyone's page). They are listed in the message's Dropped.
 	DropLimited bool
+	// Once names a request that may be sent again (a webhook retried after
+	// its answer was lost): while a message stored under the same key was
+	// created at most OnceWindow before now, Submit stores nothing and
+	// returns a *DuplicateError naming it. Empty: every request is stored.
+	Once       string
+	OnceWindow time.Duration
 }
+
+// DuplicateError is Submit's answer to a request whose message is already
+// stored (Request.Once).
+type DuplicateError = store.DuplicateError
 
 // LimitError is a refusal by sms.limits (decided by the store, in the
 // transaction that would have stored the message).
@@ -84,8 +94,9 @@ func New(opt Options) *Outbox {
 
 // Submit validates req and stores it. The returned message has its ID and
 // one queued delivery per distinct recipient. Errors are *sms.FieldError,
-// *sms.CharError, *sms.PhoneError (bad input), *LimitError (refused) or a
-// store failure (nothing was accepted).
+// *sms.CharError, *sms.PhoneError (bad input), *LimitError (refused),
+// *DuplicateError (already stored, see Request.Once) or a store failure
+// (nothing was accepted).
 func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) {
 	phones, err := o.recipients(ctx, req)
 	if err != nil {
@@ -134,10 +145,20 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 	for _, p := range phones {
 		m.Deliveries = append(m.Deliveries, sms.Delivery{Phone: p})
 	}
-	if err := o.opt.Store.CreateLimited(ctx, m, o.limits(now, req.DropLimited)); err != nil {
+	lim := o.limits(now, req.DropLimited)
+	if req.Once != "" {
+		err = o.opt.Store.CreateOnce(ctx, m, lim, store.Once{Key: req.Once, Since: now.Add(-req.OnceWindow)})
+	} else {
+		err = o.opt.Store.CreateLimited(ctx, m, lim)
+	}
+	if err != nil {
 		var le *LimitError
 		if errors.As(err, &le) {
 			return nil, le
+		}
+		var de *DuplicateError
+		if errors.As(err, &de) {
+			return nil, de
 		}
 		return nil, fmt.Errorf("store message: %w", err)
 	}

@@ -294,3 +294,29 @@ func TestLimitsHoldAcrossProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestSubmitOnce: a request sent again within its window stores nothing,
+// wakes nobody and names the first message; after the window it is stored.
+func TestSubmitOnce(t *testing.T) {
+	st := openStore(t)
+	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	woke := 0
+	ob := outbox.New(outbox.Options{Store: st, Now: func() time.Time { return now }, Wake: func() { woke++ }})
+	req := outbox.Request{To: []string{"01012345678"}, Text: "[경고] HighLoad", Source: "alertmanager", Once: "k", OnceWindow: 10 * time.Minute}
+	first, err := ob.Submit(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(10 * time.Minute)
+	var de *outbox.DuplicateError
+	if m, err := ob.Submit(context.Background(), req); !errors.As(err, &de) || de.MessageID != first.ID || m != nil {
+		t.Fatalf("again within the window: %v, %v", m, err)
+	}
+	now = now.Add(time.Millisecond)
+	if _, err := ob.Submit(context.Background(), req); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+	if n := count(t, st); n != 2 || woke != 2 {
+		t.Fatalf("%d messages stored, %d wake-ups; want 2 and 2", n, woke)
+	}
+}
