@@ -41,7 +41,7 @@ func (c *Client) gatewayError(status int, code int64, msg string) *provider.Erro
 			"this server's IP address is not allowed by the NHN Cloud SMS service (add it in the console)")
 	case code == -1003 || code == -1007 || code == -1008:
 		set("NHN Cloud 프로젝트 또는 계정 오류: "+msg+" — app_key와 프로젝트 상태를 확인하세요",
-			"NHN Cloud refused the project or member: "+msg+" — check app_key and the project's state")
+			"NHN Cloud refused the project or member — check app_key and the project's state")
 	case code == -2312:
 		set("발신번호가 NHN Cloud에 등록되어 있지 않습니다 (발신번호 사전등록 필요)",
 			"the sender number is not registered in the NHN Cloud console (발신번호 사전등록)")
@@ -57,22 +57,22 @@ func (c *Client) gatewayError(status int, code int64, msg string) *provider.Erro
 		set("수신번호가 없거나 올바르지 않습니다", "a recipient number is missing or invalid")
 	case code == -9995 || code == -9996 || code == -9997 || code == -9998:
 		set("NHN Cloud가 요청 형식을 거부했습니다 (base_url 확인): "+msg,
-			"NHN Cloud refused the request format (check base_url): "+msg)
+			"NHN Cloud refused the request format (check base_url)")
 	case code == -9999 || code == -2021:
 		// NHN's own system errors ("System error", "Failed insert queue"):
 		// the request was not taken, and a later one may be.
 		e.Permanent = false
-		set("NHN Cloud 시스템 오류 (다시 시도합니다): "+msg, "NHN Cloud system error (will retry): "+msg)
+		set("NHN Cloud 시스템 오류 (다시 시도합니다): "+msg, "NHN Cloud system error (will retry)")
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		set("NHN Cloud 인증 실패 — app_key와 secret_key를 확인하세요: "+msg,
-			"authentication failed — check app_key and secret_key: "+msg)
+			"authentication failed — check app_key and secret_key")
 	case status >= 500 || status == http.StatusTooManyRequests || status == http.StatusRequestTimeout:
 		e.Permanent = false
 		e.Uncertain = status == http.StatusGatewayTimeout
 		set(fmt.Sprintf("NHN Cloud 서버 오류 (HTTP %d, 다시 시도합니다): %s", status, msg),
-			fmt.Sprintf("NHN Cloud server error (HTTP %d, will retry): %s", status, msg))
+			fmt.Sprintf("NHN Cloud server error (HTTP %d, will retry)", status))
 	default:
-		set("NHN Cloud 오류: "+msg, "NHN Cloud rejected the request: "+msg)
+		set("NHN Cloud 오류: "+msg, "NHN Cloud rejected the request")
 	}
 	return e
 }

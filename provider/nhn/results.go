@@ -123,10 +123,14 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 	for _, p := range b.Receivers {
 		want[normPhone(string(p))] = true
 	}
+	start, end := since.Add(-lookupSkew), c.now().Add(lookupSkew)
+	if !end.After(start) {
+		return map[sms.Phone]string{}, nil // asked about a send that is yet to come
+	}
 	q := url.Values{
 		"senderGroupingKey": {m.group},
-		"startRequestDate":  {since.Add(-lookupSkew).In(kst).Format(dateLayout)},
-		"endRequestDate":    {c.now().Add(lookupSkew).In(kst).Format(dateLayout)},
+		"startRequestDate":  {start.In(kst).Format(dateLayout)},
+		"endRequestDate":    {end.In(kst).Format(dateLayout)},
 	}
 	rows, err := c.listAll(ctx, m.endpoint(), q)
 	if err != nil {

@@ -114,7 +114,7 @@ func TestLookupLateAnswer(t *testing.T) {
 	}{
 		"other text":       {provider.Batch{Text: "[복구] httpd", Receivers: phones(3)}, since},
 		"other recipients": {provider.Batch{Text: b.Text, Receivers: []sms.Phone{"01099998888"}}, since},
-		"later window":     {b, time.Now().Add(10 * time.Minute)},
+		"later window":     {b, time.Now().Add(3 * time.Minute)},
 		"as LMS":           {provider.Batch{Text: b.Text, Kind: sms.KindLMS, Receivers: phones(3)}, since},
 	} {
 		if got, err := c.Lookup(ctx, tc.b, tc.since); err != nil || len(got) != 0 {

@@ -66,10 +66,10 @@ func (c *Client) statusError(status int, date string, raw []byte) *provider.Erro
 			"SENS answered 404 — check service_id (and base_url)")
 	case strings.Contains(lower, "(from)") || strings.Contains(lower, "sender") || strings.Contains(lower, "calling number") || strings.Contains(text, "발신"):
 		set("발신번호가 SENS에 등록되어 있지 않거나 올바르지 않습니다 (발신번호 사전등록 필요): "+text,
-			"the sender number is not registered in the SENS console or not valid (발신번호 사전등록): "+text)
+			"the sender number is not registered in the SENS console or not valid (발신번호 사전등록)")
 	default:
 		set(fmt.Sprintf("SENS가 요청을 거부했습니다 (HTTP %d): %s", status, text),
-			fmt.Sprintf("SENS refused the request (HTTP %d): %s", status, text))
+			fmt.Sprintf("SENS refused the request (HTTP %d)", status))
 	}
 	return e
 }

@@ -115,10 +115,14 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 	}
 	text := normText(p.content)
 	out := map[sms.Phone]string{}
+	start, end := since.Add(-lookupSkew), c.now().Add(lookupSkew)
+	if !end.After(start) {
+		return out, nil // asked about a send that is yet to come
+	}
 	details := 0
 	q := url.Values{
-		"requestStartTime": {since.Add(-lookupSkew).In(kst).Format(searchLayout)},
-		"requestEndTime":   {c.now().Add(lookupSkew).In(kst).Format(searchLayout)},
+		"requestStartTime": {start.In(kst).Format(searchLayout)},
+		"requestEndTime":   {end.In(kst).Format(searchLayout)},
 		"type":             {string(p.kind)},
 		"pageSize":         {strconv.Itoa(searchPageSize)},
 	}

@@ -251,11 +251,19 @@ func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, e
 	if err := c.call(ctx, http.MethodPost, "/messages", nil, req, &r); err != nil {
 		return provider.Result{}, err
 	}
-	if r.RequestID == "" || (r.StatusName != "" && !strings.EqualFold(r.StatusName, "success")) {
-		return provider.Result{}, c.decodeError(nil, fmt.Errorf("send answered statusCode %q statusName %q without a requestId", r.StatusCode, r.StatusName))
+	return c.sendResult(r, p.kind, len(b.Receivers))
+}
+
+// sendResult turns an accepted send into a Result. SENS answers for the
+// request as a whole (no per-recipient results until Reports); a 2xx
+// without a requestId or with a statusName other than success is not an
+// acceptance munja can stand on, and is retried.
+func (c *Client) sendResult(r sendResponse, kind sms.Kind, n int) (provider.Result, error) {
+	if strings.TrimSpace(r.RequestID) == "" || (r.StatusName != "" && !strings.EqualFold(r.StatusName, "success")) {
+		return provider.Result{}, c.decodeError(nil, fmt.Errorf("send answered statusCode %q statusName %q requestId %q", r.StatusCode, r.StatusName, r.RequestID))
 	}
-	c.log.Debug("sens accepted", "request_id", r.RequestID, "receivers", len(b.Receivers))
-	return provider.Result{MessageID: r.RequestID, Kind: p.kind, Accepted: len(b.Receivers)}, nil
+	c.log.Debug("sens accepted", "request_id", r.RequestID, "receivers", n)
+	return provider.Result{MessageID: strings.TrimSpace(r.RequestID), Kind: kind, Accepted: n}, nil
 }
 
 // call signs and sends one request to /sms/v2/services/{serviceId}+path
