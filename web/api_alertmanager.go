@@ -3,11 +3,9 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -28,22 +26,27 @@ type alertmanagerPayload struct {
 	Alerts            []alertmanagerAlert `json:"alerts"`
 }
 
+// alertmanagerAlert is one alert of a notification, Alertmanager's or
+// Grafana's (a grafanaAlert is read into one).
 type alertmanagerAlert struct {
 	Status       string            `json:"status"` // firing | resolved
 	Labels       map[string]string `json:"labels"`
 	Annotations  map[string]string `json:"annotations"`
-	StartsAt     time.Time         `json:"startsAt"`
-	EndsAt       time.Time         `json:"endsAt"`
+	StartsAt     string            `json:"startsAt"` // RFC 3339, read by check
+	EndsAt       string            `json:"endsAt"`   // zero while firing
 	GeneratorURL string            `json:"generatorURL"`
 	Fingerprint  string            `json:"fingerprint"`
+
+	starts, ends time.Time // StartsAt and EndsAt, set by check
+	name         string    // the name in its line when not labels.alertname (Grafana's no-data alerts)
 }
 
 // alertmanager relays one Alertmanager notification as one message through
-// the outbox: one line per alert ("[경고] HighLoad (web01:9100): summary",
-// "[복구] …" when resolved), an SMS when it fits 90 bytes, else an LMS cut
-// at 2,000 bytes with "(외 N건)". Recipients come from the query (?to=,
-// ?group=, comma-separated or repeated), else alerting.recipients.
-// Alertmanager does the grouping, waiting and repeating; munja only pages.
+// the outbox (see page): one line per alert ("[경고] HighLoad (web01:9100):
+// summary", "[복구] …" when resolved), an SMS when it fits 90 bytes, else
+// an LMS cut at 2,000 bytes with "(외 N건)". The same notification sent
+// again within the dedupe window pages once. Alertmanager does the
+// grouping, waiting and repeating; munja only pages.
 func (s *Server) alertmanager(w http.ResponseWriter, r *http.Request, c Caller) {
 	var p alertmanagerPayload
 	if err := decodeLenient(r, &p); err != nil {
@@ -54,58 +57,71 @@ func (s *Server) alertmanager(w http.ResponseWriter, r *http.Request, c Caller) 
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	q := r.URL.Query()
-	to := splitAll(q["to"])
-	groups := splitAll(q["group"])
-	if len(to) == 0 && len(groups) == 0 {
-		to = s.opt.AlertRecipients
-	}
-	if len(to) == 0 && len(groups) == 0 {
-		writeError(w, s.opt.Log, badRequest("to", "no recipients: add ?to=NUMBER or ?group=NAME to the webhook URL, or set alerting.recipients"))
-		return
-	}
-	test := false
-	if v := q.Get("test"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			writeError(w, s.opt.Log, badRequest("test", "must be true or false"))
-			return
-		}
-		test = b
-	}
-	text, title := p.compose()
-	m, err := s.opt.Outbox.Submit(r.Context(), outbox.Request{
-		To: to, Groups: groups, Text: text, Title: title, Type: "auto", Test: test,
-		Source: "alertmanager", Actor: c.Name, DropLimited: true,
+	s.page(w, r, c, notification{
+		kind:      "alertmanager",
+		identity:  []string{p.Receiver, p.GroupKey},
+		status:    p.Status,
+		alerts:    p.Alerts,
+		truncated: p.TruncatedAlerts,
 	})
-	if err != nil {
-		writeError(w, s.opt.Log, err)
-		return
-	}
-	w.Header().Set("Location", fmt.Sprintf("/api/v1/messages/%d", m.ID))
-	writeJSON(w, s.opt.Log, http.StatusAccepted, s.messageJSON(m))
 }
 
 func (p *alertmanagerPayload) validate() error {
-	if p.Version != "4" {
+	switch {
+	case p.Version == "1":
+		return badRequest("version", `version "1" is Grafana's webhook: point Grafana's contact point at /api/v1/grafana (this path reads Alertmanager's, version 4)`)
+	case p.Version != "4":
 		return badRequest("version", fmt.Sprintf("version %q: munja reads Alertmanager webhook payload version 4", p.Version))
 	}
-	if len(p.Alerts) == 0 {
+	return checkAlerts(p.Alerts, p.TruncatedAlerts)
+}
+
+// checkAlerts checks the alerts of a notification (and the count of those
+// left out) and reads their times.
+func checkAlerts(alerts []alertmanagerAlert, truncated int) error {
+	if truncated < 0 {
+		return badRequest("truncatedAlerts", "truncatedAlerts must not be negative")
+	}
+	if len(alerts) == 0 {
 		return badRequest("alerts", "alerts is empty: nothing to send")
 	}
-	for i, a := range p.Alerts {
-		if a.Status != "firing" && a.Status != "resolved" {
-			return badRequest(fmt.Sprintf("alerts[%d].status", i), fmt.Sprintf("status %q: must be firing or resolved", a.Status))
+	for i := range alerts {
+		if err := alerts[i].check(fmt.Sprintf("alerts[%d]", i)); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// compose writes the message: firing alerts first, then resolved ones, one
-// line each, within the LMS limit; a title only when it will be an LMS.
-func (p *alertmanagerPayload) compose() (text, title string) {
+// check checks the alert's status and reads its times (an absent time is
+// zero); at is its field path.
+func (a *alertmanagerAlert) check(at string) error {
+	if a.Status != "firing" && a.Status != "resolved" {
+		return badRequest(at+".status", fmt.Sprintf("status %q: must be firing or resolved", a.Status))
+	}
+	for _, f := range []struct {
+		name string
+		raw  string
+		dst  *time.Time
+	}{{"startsAt", a.StartsAt, &a.starts}, {"endsAt", a.EndsAt, &a.ends}} {
+		if f.raw == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, f.raw)
+		if err != nil {
+			return badRequest(at+"."+f.name, fmt.Sprintf("%s %q: must be RFC 3339, e.g. 2026-11-25T09:00:00+09:00", f.name, f.raw))
+		}
+		*f.dst = t
+	}
+	return nil
+}
+
+// composeAlerts writes the message: firing alerts first, then resolved
+// ones, one line each, within the LMS limit; a title only when it will be
+// an LMS. truncated counts alerts the sender left out.
+func composeAlerts(alerts []alertmanagerAlert, truncated int) (text, title string) {
 	var firing, resolved []string
-	for _, a := range p.Alerts {
+	for _, a := range alerts {
 		if a.Status == "firing" {
 			firing = append(firing, a.line("[경고]"))
 		} else {
@@ -113,7 +129,7 @@ func (p *alertmanagerPayload) compose() (text, title string) {
 		}
 	}
 	lines := append(firing, resolved...)
-	omitted := p.TruncatedAlerts
+	omitted := truncated
 	// Keep whole lines while they fit with room for the "(외 N건)" note.
 	const room = sms.MaxLMSBytes - 16
 	used, kept := 0, 0
@@ -142,9 +158,9 @@ func (p *alertmanagerPayload) compose() (text, title string) {
 	}
 	switch {
 	case len(resolved) == 0:
-		title = fmt.Sprintf("[munja] 경고 %d건", len(firing)+p.TruncatedAlerts)
+		title = fmt.Sprintf("[munja] 경고 %d건", len(firing)+truncated)
 	case len(firing) == 0:
-		title = fmt.Sprintf("[munja] 복구 %d건", len(resolved)+p.TruncatedAlerts)
+		title = fmt.Sprintf("[munja] 복구 %d건", len(resolved)+truncated)
 	default:
 		title = fmt.Sprintf("[munja] 경고 %d건, 복구 %d건", len(firing), len(resolved))
 	}
@@ -153,7 +169,10 @@ func (p *alertmanagerPayload) compose() (text, title string) {
 
 // line is one alert: "[경고] alertname (instance): summary".
 func (a alertmanagerAlert) line(prefix string) string {
-	name := a.Labels["alertname"]
+	name := a.name
+	if name == "" {
+		name = a.Labels["alertname"]
+	}
 	if name == "" {
 		name = "alert"
 	}

@@ -26,7 +26,7 @@ func amAlert(status, name, instance, summary string) map[string]any {
 	}
 }
 
-func amBody(t *testing.T, status string, alerts ...map[string]any) string {
+func amBody(t testing.TB, status string, alerts ...map[string]any) string {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{
 		"version": "4", "groupKey": `{}:{alertname="HighLoad"}`, "status": status, "receiver": "munja",
@@ -127,6 +127,10 @@ func TestAlertmanagerBadInput(t *testing.T) {
 		{"version 3", "", strings.Replace(ok, `"version":"4"`, `"version":"3"`, 1), "version"},
 		{"no alerts", "", amBody(t, "firing"), "alerts"},
 		{"odd status", "", amBody(t, "firing", amAlert("pending", "A", "", "")), "alerts[0].status"},
+		{"bad start", "", strings.Replace(ok, "2026-11-25T09:00:00+09:00", "2026-11-25 09:00", 1), "alerts[0].startsAt"},
+		{"bad end", "", strings.Replace(ok, "0001-01-01T00:00:00Z", "never", 1), "alerts[0].endsAt"},
+		{"negative truncated", "", strings.Replace(ok, `"truncatedAlerts":0`, `"truncatedAlerts":-1`, 1), "truncatedAlerts"},
+		{"bad dedupe", "?dedupe=1d", ok, "dedupe"},
 		{"bad number", "?to=12345", ok, "to[0]"},
 		{"bad test flag", "?test=maybe", ok, "test"},
 		{"not JSON", "", "{", ""},

@@ -31,8 +31,8 @@ type Options struct {
 	DryRun         bool // no gateway configured: say so in responses
 	Now            func() time.Time
 	Checks         []config.Check // for heartbeat names
-	// AlertRecipients (alerting.recipients) receive Alertmanager
-	// notifications whose webhook URL names no ?to= or ?group=.
+	// AlertRecipients (alerting.recipients) receive Alertmanager and
+	// Grafana notifications whose webhook URL names no ?to= or ?group=.
 	AlertRecipients []string
 	PublicHost      string // host of server.public_url: accepted in Host for token-less calls
 	// Metrics, when set, is served at GET /metrics to callers with scope
@@ -102,6 +102,7 @@ func New(opt Options) *Server {
 	s.api("POST /api/v1/send", "send", s.compatSend)
 	s.api("POST /sms/aligo_send.php", "send", s.compatSend)
 	s.api("POST /api/v1/alertmanager", "send", s.alertmanager)
+	s.api("POST /api/v1/grafana", "send", s.grafana)
 	s.bookRoutes()
 	s.historyRoutes()
 	if opt.Monitor != nil {
