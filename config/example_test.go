@@ -37,7 +37,8 @@ func TestExampleConfig(t *testing.T) {
 	if c.Checks[1].Port != 80 || !c.Checks[2].Journal || c.Checks[2].Pattern != "Out of memory" || c.Checks[2].Window.String() != "5m0s" {
 		t.Errorf("check details = %+v / %+v", c.Checks[1], c.Checks[2])
 	}
-	if c.SMS.Sender != "0212345678" || c.SMS.Limits.PerDay != 1000 || c.Retention.String() != "400d" {
+	if c.SMS.Sender != "0212345678" || c.SMS.Limits.PerDay != 1000 || c.Retention.String() != "400d" ||
+		c.SMS.DownAfter.String() != "5m0s" || c.Server.HeartbeatInterval.String() != "1m0s" || !c.Server.HeartbeatURL.IsZero() {
 		t.Errorf("sms = %+v, retention %v", c.SMS, c.Retention)
 	}
 	if strings.Join(c.Alerting.Recipients, ",") != "01012345678,group:ops" || !*c.Alerting.Resolved {
