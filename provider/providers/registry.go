@@ -17,6 +17,8 @@ import (
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/aligo"
 	"github.com/munja-sms/munja/provider/dryrun"
+	"github.com/munja-sms/munja/provider/nhn"
+	"github.com/munja-sms/munja/provider/sens"
 	"github.com/munja-sms/munja/provider/twilio"
 	"github.com/munja-sms/munja/provider/webhook"
 )
@@ -33,6 +35,8 @@ type entry struct {
 var registry = map[string]entry{
 	"aligo":   {aligo.New, aligo.Validate, aligo.Options{}},
 	"dryrun":  {dryrun.New, dryrun.Validate, struct{}{}},
+	"nhn":     {nhn.New, nhn.Validate, nhn.Options{}},
+	"sens":    {sens.New, sens.Validate, sens.Options{}},
 	"twilio":  {twilio.New, twilio.Validate, twilio.Options{}},
 	"webhook": {webhook.New, webhook.Validate, webhook.Options{}},
 }
