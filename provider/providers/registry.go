@@ -19,6 +19,7 @@ import (
 	"github.com/munja-sms/munja/provider/dryrun"
 	"github.com/munja-sms/munja/provider/nhn"
 	"github.com/munja-sms/munja/provider/sens"
+	"github.com/munja-sms/munja/provider/solapi"
 	"github.com/munja-sms/munja/provider/twilio"
 	"github.com/munja-sms/munja/provider/webhook"
 )
@@ -34,9 +35,11 @@ type entry struct {
 
 var registry = map[string]entry{
 	"aligo":   {aligo.New, aligo.Validate, aligo.Options{}},
+	"coolsms": {solapi.NewCoolSMS, solapi.ValidateCoolSMS, solapi.Options{}},
 	"dryrun":  {dryrun.New, dryrun.Validate, struct{}{}},
 	"nhn":     {nhn.New, nhn.Validate, nhn.Options{}},
 	"sens":    {sens.New, sens.Validate, sens.Options{}},
+	"solapi":  {solapi.New, solapi.Validate, solapi.Options{}},
 	"twilio":  {twilio.New, twilio.Validate, twilio.Options{}},
 	"webhook": {webhook.New, webhook.Validate, webhook.Options{}},
 }
