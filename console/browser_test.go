@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/munja-sms/munja/agent"
 	"github.com/munja-sms/munja/auth"
+	"github.com/munja-sms/munja/check"
+	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/store"
 )
 
 // The browser tests drive the real console in Debian's headless Chromium
@@ -210,8 +215,13 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := newBrowser(t)
-	h := newHarness(t, harnessOpts{engine: true, dispatcher: true, perDay: 1000})
+	end := time.Now().Truncate(time.Minute)
+	now := end.Add(30 * time.Second)
+	h := newHarness(t, harnessOpts{engine: true, dispatcher: true, perDay: 1000, checks: historyChecks,
+		now: func() time.Time { return now }})
+	h.cfg.Host = "mon01"
 	h.addUser("kim", auth.RoleAdmin, adminPW)
+	seedHistory(t, h, end, true) // before the first page caches the uptimes
 	c := h.client()
 	c.login("kim", adminPW)
 	seedDemo(t, h, c)
@@ -247,6 +257,13 @@ func TestScreenshots(t *testing.T) {
 	shot("templates")
 	b.open("/checks")
 	shot("checks")
+	b.open("/checks/web")
+	shot("check")
+	b.open("/hosts")
+	shot("hosts")
+	b.do("phone", chromedp.EmulateViewport(390, 844))
+	b.open("/checks/web")
+	shot("check-mobile")
 	t.Logf("screenshots written to %s", dir)
 }
 
@@ -269,5 +286,164 @@ func seedDemo(t *testing.T, h *harness, c *client) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(c.get("/history").body, "발송됨") && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// historyChecks are the checks the history pages show besides the
+// harness's: an http check with 30 days of history.
+var historyChecks = []config.Check{{Name: "web", Type: "http", URL: "https://www.example.co.kr/health"}}
+
+// demoWeb is webHistory with a latency that rises and falls over the day.
+func demoWeb(k int) (store.CheckSample, bool) {
+	s, skip := webHistory(k)
+	if s.LatencyN > 0 && k != 50 {
+		wave := 1 + 0.3*math.Sin(2*math.Pi*float64(k)/1440) + 0.08*math.Sin(float64(k)/7)
+		s.LatencySum = time.Duration(float64(s.LatencySum) * wave)
+		s.LatencyMax = time.Duration(float64(s.LatencySum) / float64(s.LatencyN) * (1.5 + 0.3*math.Sin(float64(k)/11)))
+	}
+	return s, skip
+}
+
+// seedHistory writes the history the history pages show, ending at end
+// (the console's clock's minute), and has two agents report: web01 now,
+// db1 silent for nine minutes. full adds 30 days of httpd and web-port
+// and a week of web01's api (for the screenshots).
+func seedHistory(t *testing.T, h *harness, end time.Time, full bool) {
+	t.Helper()
+	writeHistory(t, h.st, "web", "", end, 30*24*60, demoWeb, webChanges(end)...)
+	now := time.Now()
+	for i := range 40 {
+		at := now.Add(time.Duration(i-40) * 15 * time.Second)
+		web := check.Result{Check: "web", OK: true, At: at, Duration: 40 * time.Millisecond, Detail: "HTTP 200, 40ms", DetailKo: "HTTP 200, 40ms",
+			Firing: "[경고] web 응답이 없습니다.", Resolved: "[복구] web 응답이 다시 옵니다."}
+		if i == 12 {
+			web.OK, web.Detail, web.DetailKo = false, "HTTP 502 (want 200), 12ms", "HTTP 502 (기대 200), 12ms"
+		}
+		h.engine.Observe(web)
+		h.engine.Observe(check.Result{Check: "api", Host: "web01", OK: true, At: at, Duration: 120 * time.Millisecond})
+		h.engine.Observe(check.Result{Check: "disk", Host: "web01", OK: i < 30 || i > 35, At: at, Detail: "/ 71% used", DetailKo: "/ 71% 사용"})
+		if i == 12 || i == 13 { // the alert and its recovery are sent
+			if err := h.engine.Flush(h.ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, r := range []check.Result{
+		{Check: agent.LivenessCheck, Host: "web01", OK: true, At: now.Add(-5 * time.Second), Detail: "agent reported", DetailKo: "에이전트 보고 받음"},
+		{Check: "mysql", Host: "db1", OK: true, At: now.Add(-10 * time.Minute)},
+		{Check: agent.LivenessCheck, Host: "db1", OK: true, At: now.Add(-10 * time.Minute)},
+		{Check: agent.LivenessCheck, Host: "db1", OK: false, At: now.Add(-9 * time.Minute),
+			Detail: "no report for 1m0s (host down, network cut, or agent stopped)", DetailKo: "1분째 보고 없음 (호스트 중단, 네트워크 단절 또는 에이전트 중지)"},
+	} {
+		h.engine.Observe(r)
+	}
+	if err := h.engine.Flush(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !full {
+		return
+	}
+	every10 := func(failFrom int) minuteFn {
+		return func(k int) (store.CheckSample, bool) {
+			switch {
+			case k < failFrom:
+				return store.CheckSample{Failing: 6}, false
+			case k%10 != 0:
+				return store.CheckSample{}, true
+			}
+			return store.CheckSample{OK: 60}, false
+		}
+	}
+	writeHistory(t, h.st, "httpd", "", end, 30*24*60, every10(3),
+		store.CheckChange{At: end.Add(-30 * 24 * time.Hour), Status: store.CheckOK}, store.CheckChange{At: end.Add(-2 * time.Minute), Status: store.CheckFailing, Detail: "no process named httpd"})
+	writeHistory(t, h.st, "web-port", "", end, 30*24*60, every10(0), store.CheckChange{At: end.Add(-30 * 24 * time.Hour), Status: store.CheckOK})
+	writeHistory(t, h.st, "api", "web01", end, 7*24*60, func(k int) (store.CheckSample, bool) {
+		if k%10 != 0 {
+			return store.CheckSample{}, true
+		}
+		s := ok1(time.Duration(100+(k*31)%60) * time.Millisecond)
+		return s, false
+	}, store.CheckChange{At: end.Add(-7 * 24 * time.Hour), Status: store.CheckOK})
+	writeHistory(t, h.st, "disk", "web01", end, 24*60, every10(0), store.CheckChange{At: end.Add(-24 * time.Hour), Status: store.CheckOK})
+}
+
+// evalNum evaluates a JavaScript expression giving a number.
+func (b *browser) evalNum(what, expr string) float64 {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](expr))
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// TestBrowserHistory opens the check page over 30 days of history, the
+// dashboard and the hosts page in Chromium: the SVG charts are drawn (with
+// a size), the uptimes are there as text, and a phone-wide screen does
+// not scroll sideways.
+func TestBrowserHistory(t *testing.T) {
+	ctx := newBrowser(t)
+	end := time.Now().Truncate(time.Minute)
+	now := end.Add(30 * time.Second)
+	h := newHarness(t, harnessOpts{engine: true, checks: historyChecks, now: func() time.Time { return now }})
+	h.addUser("kim", auth.RoleViewer, adminPW)
+	seedHistory(t, h, end, false)
+	b := &browser{t: t, ctx: ctx, url: h.srv.URL}
+	b.login("kim", adminPW)
+
+	b.open("/checks/web")
+	b.waitText("#uptimes", "99.71%")
+	b.waitText("#uptimes", "98.96%")
+	b.waitText("#uptimes", "96.97%")
+	checkCharts := func(width float64) {
+		t.Helper()
+		if n := b.evalNum("timeline rects", `document.querySelectorAll("svg.timeline rect").length`); n != 8 {
+			t.Errorf("%d timeline rectangles, want 8 (background and 7 periods)", int(n))
+		}
+		if w := b.evalNum("timeline width", `document.querySelector("svg.timeline").getBoundingClientRect().width`); w < width*0.6 || w > width {
+			t.Errorf("timeline %.0f px wide in a %.0f px window", w, width)
+		}
+		for _, sel := range []string{"svg.timeline rect.tl-failing", "svg.timeline rect.tl-cannot_check", "svg.timeline rect.tl-nodata",
+			"svg.latency path.lat-avg", "svg.latency path.lat-max"} {
+			js := `(() => { const r = document.querySelector(%q).getBoundingClientRect(); return r.width * r.height })()`
+			if area := b.evalNum(sel, fmt.Sprintf(js, sel)); area <= 0 {
+				t.Errorf("%s has no area on screen", sel)
+			}
+		}
+		if h := b.evalNum("latency height", `document.querySelector("svg.latency").getBoundingClientRect().height`); h < 150 {
+			t.Errorf("latency chart %.0f px high", h)
+		}
+		if sw := b.evalNum("page width", `document.documentElement.scrollWidth`); sw > width {
+			t.Errorf("the check page is %.0f px wide in a %.0f px window", sw, width)
+		}
+	}
+	checkCharts(1280)
+	b.waitText("#latency", "900 ms")
+	b.do("7 days", chromedp.Click(chromedp.CSS("#range-7d")), chromedp.WaitVisible(chromedp.CSS("#range-7d.on")))
+	b.waitText("#range-span", end.Add(30*time.Second-7*24*time.Hour).In(h.cfg.Location()).Format("2006-01-02 15:04"))
+
+	b.open("/")
+	b.waitText("#checks", "99.71%")
+	if n := b.evalNum("bars", `Math.max(...[...document.querySelectorAll("#checks .bars")].map(b => b.children.length))`); n != 30 {
+		t.Errorf("the longest bar holds %d results, want 30", int(n))
+	}
+	if w := b.evalNum("bar width", `document.querySelector("#checks .bars").getBoundingClientRect().width`); w <= 0 {
+		t.Error("bars not drawn")
+	}
+
+	b.open("/hosts")
+	if n := b.evalNum("hosts", `document.querySelectorAll("section.host").length`); n != 3 {
+		t.Errorf("%d hosts, want 3", int(n))
+	}
+	b.waitText(`section.host[data-host="web01"]`, "보고 중")
+	b.waitText(`section.host[data-host="db1"]`, "보고 끊김")
+
+	// A phone.
+	b.do("phone", chromedp.EmulateViewport(390, 844))
+	b.open("/checks/web")
+	checkCharts(390)
+	b.open("/hosts")
+	if sw := b.evalNum("hosts width", `document.documentElement.scrollWidth`); sw > 390 {
+		t.Errorf("the hosts page is %.0f px wide on a phone", sw)
 	}
 }

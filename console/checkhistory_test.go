@@ -462,3 +462,48 @@ func TestHistoryEscaped(t *testing.T) {
 		t.Errorf("range link %q", href)
 	}
 }
+
+// TestSuppressedShown: a check whose alerts are held by one it depends on
+// says so, linking to it, on the dashboard, the checks, check, hosts and
+// incident pages.
+func TestSuppressedShown(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.cfg.Checks[0].DependsOn = []string{"web-port"} // httpd
+	h.engine = h.newEngine()
+	h.monitor.Set(h.engine)
+	h.engine.Observe(check.Result{Check: "web-port", OK: false, At: time.Now(), Firing: "[경고] 80 포트가 열려있지 않습니다."})
+	h.engine.Observe(check.Result{Check: "httpd", OK: false, At: time.Now(), Firing: httpdDown})
+	if err := h.engine.Flush(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	var held []string
+	for _, st := range h.engine.Checks() {
+		if st.Check == "httpd" {
+			held = st.SuppressedBy
+		}
+	}
+	if len(held) != 1 || held[0] != "web-port" {
+		t.Fatalf("the engine does not hold httpd for web-port (SuppressedBy %q)", held)
+	}
+	h.addUser("v", auth.RoleViewer, adminPW)
+	c := h.client()
+	c.login("v", adminPW)
+	tag := `<span class="tag suppressed"><a href="/checks/web-port">web-port</a> 때문에 보류</span>`
+	var inc string
+	for _, i := range h.engine.Incidents(true) {
+		if i.Check == "httpd" {
+			inc = "/incidents/" + url.PathEscape(i.ID)
+		}
+	}
+	for _, p := range []string{"/", "/checks", "/checks/httpd", "/hosts", inc} {
+		c.get(p).mustStatus(t, http.StatusOK).mustContain(t, tag)
+	}
+	c.post("/lang", url.Values{"lang": {"en"}, "next": {"/"}}).mustStatus(t, http.StatusSeeOther)
+	c.get("/checks/httpd").mustContain(t, `<span class="tag suppressed">suppressed by <a href="/checks/web-port">web-port</a></span>`)
+
+	// An agent's host: linked to its liveness check.
+	if got := h.con.depLinks("web01", []string{"host:web01", "nginx"}); len(got) != 2 ||
+		got[0].Href != "/checks/agent?host=web01" || got[1].Href != "/checks/nginx?host=web01" {
+		t.Errorf("links %+v", got)
+	}
+}

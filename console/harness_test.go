@@ -51,6 +51,8 @@ type harnessOpts struct {
 	perDay     int
 	providers  []provider.Provider
 	now        func() time.Time // the console's clock; nil: time.Now
+	checks     []config.Check   // configured besides httpd and web-port
+	db         string           // the SQLite file to use; "": a new one
 }
 
 // notifier records what the alert engine wanted to send.
@@ -72,7 +74,11 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "munja.db"), nil)
+	db := o.db
+	if db == "" {
+		db = filepath.Join(t.TempDir(), "munja.db")
+	}
+	st, err := sqlite.Open(ctx, db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +88,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	cfg.SMS.Limits.PerDay = o.perDay
 	cfg.SMS.Limits.PerRecipientPerHour = 0
 	cfg.Checks = []config.Check{{Name: "httpd", Type: "process", Process: "httpd"}, {Name: "web-port", Type: "listen", Port: 80}}
+	cfg.Checks = append(cfg.Checks, o.checks...)
 	cfg.Alerting.Recipients = []string{"01012345678"}
 	log := slog.New(slog.DiscardHandler)
 	ps := o.providers

@@ -113,3 +113,25 @@ func lastReport(st alert.CheckStatus) time.Time {
 	}
 	return time.Time{}
 }
+
+// depLink is a check another one depends on (alert SuppressedBy), linked
+// to its page.
+type depLink struct{ Label, Href string }
+
+// depLinks links the names in a SuppressedBy of a check on host: a check
+// of the same host, or "host:NAME", an agent's host (its liveness check).
+func (c *Console) depLinks(host string, names []string) []depLink {
+	out := make([]depLink, 0, len(names))
+	for _, n := range names {
+		if h, ok := strings.CutPrefix(n, "host:"); ok {
+			out = append(out, depLink{Label: n, Href: "/checks/" + url.PathEscape(livenessCheck) + "?host=" + url.QueryEscape(h)})
+			continue
+		}
+		href := "/checks/" + url.PathEscape(n)
+		if host != "" {
+			href += "?host=" + url.QueryEscape(host)
+		}
+		out = append(out, depLink{Label: n, Href: href})
+	}
+	return out
+}

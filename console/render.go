@@ -164,6 +164,7 @@ func (c *Console) funcs(lang string) template.FuncMap {
 			return fmt.Sprint(v)
 		},
 		"asset":  func(name string) string { return "/static/" + name + "?v=" + c.assets[name] },
+		"deps":   c.depLinks,
 		"status": func(s sms.Status) string { return c.t(lang, "status."+string(s)) },
 		"count":  func(text, title string) byteCount { return c.countText(lang, text, title) },
 		"path":   url.PathEscape, // one path segment; after "?" html/template escapes by itself (no "query": "%" became "%25")
