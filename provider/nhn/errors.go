@@ -29,17 +29,24 @@ func (c *Client) gatewayError(status int, code int64, msg string) *provider.Erro
 	e := &provider.Error{Provider: c.name, Code: strconv.FormatInt(code, 10), Message: msg, Permanent: true}
 	lower := strings.ToLower(msg)
 	set := func(ko, en string) { e.Korean, e.English = ko, en }
+	// Account marks what refuses every call of the service (the
+	// gateway-down alert names it); a refused sender or recipient is the
+	// request's own.
 	switch {
 	case strings.Contains(lower, "secret"):
+		e.Account = "인증 실패"
 		set("NHN Cloud 인증 실패: 시크릿 키가 맞지 않습니다 — secret_key를 확인하세요 (콘솔의 URL & Appkey)",
 			"authentication failed: the secret key is not accepted — check secret_key (NHN Cloud console, URL & Appkey)")
 	case code == -1000 || code == -1001 || code == -1002:
+		e.Account = "인증 실패"
 		set("NHN Cloud 인증 실패: 앱키가 없거나 사용 종료되었습니다 — app_key를 확인하세요",
 			"authentication failed: the app key is invalid, unknown or disabled — check app_key")
 	case code == -1004 || strings.Contains(lower, "allow ip"):
+		e.Account = "발송 IP 미등록"
 		set("이 서버의 IP가 NHN Cloud SMS에 허용되어 있지 않습니다 (콘솔에서 발송 IP 등록 필요)",
 			"this server's IP address is not allowed by the NHN Cloud SMS service (add it in the console)")
 	case code == -1003 || code == -1007 || code == -1008:
+		e.Account = "프로젝트 오류"
 		set("NHN Cloud 프로젝트 또는 계정 오류: "+msg+" — app_key와 프로젝트 상태를 확인하세요",
 			"NHN Cloud refused the project or member — check app_key and the project's state")
 	case code == -2312:
@@ -56,6 +63,7 @@ func (c *Client) gatewayError(status int, code int64, msg string) *provider.Erro
 	case code == -2018 || code == -2019 || code == -2001:
 		set("수신번호가 없거나 올바르지 않습니다", "a recipient number is missing or invalid")
 	case code == -9995 || code == -9996 || code == -9997 || code == -9998:
+		e.Account = "요청 형식 오류 (base_url 확인)"
 		set("NHN Cloud가 요청 형식을 거부했습니다 (base_url 확인): "+msg,
 			"NHN Cloud refused the request format (check base_url)")
 	case code == -9999 || code == -2021:
@@ -64,6 +72,7 @@ func (c *Client) gatewayError(status int, code int64, msg string) *provider.Erro
 		e.Permanent = false
 		set("NHN Cloud 시스템 오류 (다시 시도합니다): "+msg, "NHN Cloud system error (will retry)")
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		e.Account = "인증 실패"
 		set("NHN Cloud 인증 실패 — app_key와 secret_key를 확인하세요: "+msg,
 			"authentication failed — check app_key and secret_key")
 	case status >= 500 || status == http.StatusTooManyRequests || status == http.StatusRequestTimeout:
@@ -132,10 +141,12 @@ func (c *Client) statusError(status int, body []byte) *provider.Error {
 		e.English = fmt.Sprintf("NHN Cloud server error (HTTP %d, will retry)", status)
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		e.Permanent = true
+		e.Account = "인증 실패"
 		e.Korean = fmt.Sprintf("NHN Cloud 인증 실패 (HTTP %d) — app_key와 secret_key를 확인하세요", status)
 		e.English = fmt.Sprintf("authentication failed (HTTP %d) — check app_key and secret_key", status)
 	default:
 		e.Permanent = true
+		e.Account = fmt.Sprintf("HTTP %d 응답 (base_url 확인)", status)
 		e.Korean = fmt.Sprintf("NHN Cloud가 HTTP %d로 응답했습니다 (base_url 확인)", status)
 		e.English = fmt.Sprintf("NHN Cloud answered HTTP %d (check base_url)", status)
 	}

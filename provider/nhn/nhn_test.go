@@ -210,8 +210,8 @@ func TestAuthentication(t *testing.T) {
 			_, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1)})
 			var pe *provider.Error
 			if !errors.As(err, &pe) || !pe.Permanent || pe.Uncertain || !strings.Contains(err.Error(), tt.want) ||
-				!strings.HasPrefix(err.Error(), "nhn: ") || pe.Korean == "" {
-				t.Fatalf("err %v, want permanent naming %q", err, tt.want)
+				!strings.HasPrefix(err.Error(), "nhn: ") || pe.Korean == "" || pe.Account != "인증 실패" {
+				t.Fatalf("err %v (account %q), want permanent naming %q", err, pe.Account, tt.want)
 			}
 			if strings.Contains(err.Error(), gw.SecretKey) || (tt.secret != " " && strings.Contains(err.Error(), tt.secret)) {
 				t.Errorf("a secret appeared in %v", err)
@@ -278,16 +278,18 @@ func TestFailureModes(t *testing.T) {
 		permanent bool
 		uncertain bool
 		english   string
+		account   string // the whole account refused
 	}{
-		{"503", nhntest.Failure{Mode: nhntest.HTTPStatus}, "HTTP 503", false, false, "will retry"},
-		{"500", nhntest.Failure{Mode: nhntest.HTTPStatus, Status: 500}, "HTTP 500", false, false, "will retry"},
-		{"429", nhntest.Failure{Mode: nhntest.HTTPStatus, Status: 429}, "HTTP 429", false, false, "will retry"},
-		{"504 from a proxy", nhntest.Failure{Mode: nhntest.HTTPStatus, Status: 504}, "HTTP 504", false, true, "will retry"},
-		{"maintenance page", nhntest.Failure{Mode: nhntest.Garbage}, "bad response", false, false, "decode"},
-		{"system error", nhntest.Failure{Mode: nhntest.SystemError}, "-9999", false, false, "system error"},
-		{"IP not allowed", nhntest.Failure{Mode: nhntest.IPNotAllowed}, "-1004", true, false, "IP address"},
-		{"unregistered sender", nhntest.Failure{Mode: nhntest.UnregisteredSender}, "-2312", true, false, "sender number is not registered"},
-		{"stall past the timeout", nhntest.Failure{Mode: nhntest.Timeout, Delay: time.Minute}, "timeout", false, true, "did not answer in time"},
+		{"503", nhntest.Failure{Mode: nhntest.HTTPStatus}, "HTTP 503", false, false, "will retry", ""},
+		{"500", nhntest.Failure{Mode: nhntest.HTTPStatus, Status: 500}, "HTTP 500", false, false, "will retry", ""},
+		{"429", nhntest.Failure{Mode: nhntest.HTTPStatus, Status: 429}, "HTTP 429", false, false, "will retry", ""},
+		{"504 from a proxy", nhntest.Failure{Mode: nhntest.HTTPStatus, Status: 504}, "HTTP 504", false, true, "will retry", ""},
+		{"404 page", nhntest.Failure{Mode: nhntest.HTTPStatus, Status: 404}, "HTTP 404", true, false, "check base_url", "HTTP 404 응답 (base_url 확인)"},
+		{"maintenance page", nhntest.Failure{Mode: nhntest.Garbage}, "bad response", false, false, "decode", ""},
+		{"system error", nhntest.Failure{Mode: nhntest.SystemError}, "-9999", false, false, "system error", ""},
+		{"IP not allowed", nhntest.Failure{Mode: nhntest.IPNotAllowed}, "-1004", true, false, "IP address", "발송 IP 미등록"},
+		{"unregistered sender", nhntest.Failure{Mode: nhntest.UnregisteredSender}, "-2312", true, false, "sender number is not registered", ""},
+		{"stall past the timeout", nhntest.Failure{Mode: nhntest.Timeout, Delay: time.Minute}, "timeout", false, true, "did not answer in time", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -301,7 +303,8 @@ func TestFailureModes(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("err %v (%T)", err, err)
 			}
-			if pe.Code != tt.code || pe.Permanent != tt.permanent || pe.Uncertain != tt.uncertain || !strings.Contains(pe.English, tt.english) || pe.Korean == "" {
+			if pe.Code != tt.code || pe.Permanent != tt.permanent || pe.Uncertain != tt.uncertain || !strings.Contains(pe.English, tt.english) ||
+				pe.Korean == "" || pe.Account != tt.account {
 				t.Errorf("error %+v", pe)
 			}
 			gw.SetFailure(nhntest.Failure{})

@@ -49,12 +49,17 @@ func (c *Client) statusError(status int, date string, raw []byte) *provider.Erro
 		set(fmt.Sprintf("SENS 서버 오류 또는 호출 제한 (HTTP %d, 다시 시도합니다)", status),
 			fmt.Sprintf("SENS server error or rate limit (HTTP %d, will retry)", status))
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		// Each of these refuses every call until fixed (Account: the
+		// gateway-down alert names it).
+		e.Account = "인증 실패"
 		if off, ok := c.clockOff(date); ok || strings.Contains(lower, "timestamp") {
+			e.Account = "시계 오차 5분 초과"
 			set(fmt.Sprintf("SENS 인증 실패: 이 서버의 시계가 게이트웨이와 %s 차이 납니다 (5분 넘게 차이 나면 거부됩니다) — 시계(NTP)를 맞추세요", off),
 				fmt.Sprintf("authentication failed: this host's clock is %s off the gateway's (SENS refuses more than 5 minutes) — fix the clock (NTP)", off))
 			break
 		}
 		if gwCode == "210" || strings.Contains(lower, "permission") {
+			e.Account = "권한 없음"
 			set("SENS 권한 없음: access_key의 계정(서브 계정)에 SENS 사용 권한이 없습니다 — access_key의 권한을 확인하세요",
 				"permission denied: the account of access_key (a sub account?) may not use SENS — check access_key's permissions")
 			break
@@ -62,6 +67,7 @@ func (c *Client) statusError(status int, date string, raw []byte) *provider.Erro
 		set("SENS 인증 실패: 서명이 맞지 않습니다 — secret_key와 access_key를 확인하세요",
 			"authentication failed: the signature does not match — check secret_key and access_key")
 	case status == http.StatusNotFound:
+		e.Account = "service_id 또는 base_url 오류"
 		set("SENS가 404로 응답했습니다 — service_id(와 base_url)를 확인하세요",
 			"SENS answered 404 — check service_id (and base_url)")
 	case strings.Contains(lower, "(from)") || strings.Contains(lower, "sender") || strings.Contains(lower, "calling number") || strings.Contains(text, "발신"):

@@ -194,12 +194,12 @@ func TestAuthentication(t *testing.T) {
 	tests := []struct {
 		name, accessKey, secret string
 		skew                    time.Duration
-		want                    string
+		want, account           string
 	}{
-		{"wrong secret_key", gw.AccessKey, "not-the-secret", 0, "check secret_key"},
-		{"wrong access_key", "OTHERACCESSKEY000000", gw.SecretKey, 0, "access_key"},
-		{"clock 6 minutes fast", gw.AccessKey, gw.SecretKey, 6 * time.Minute, "fix the clock"},
-		{"clock 6 minutes slow", gw.AccessKey, gw.SecretKey, -6 * time.Minute, "fix the clock"},
+		{"wrong secret_key", gw.AccessKey, "not-the-secret", 0, "check secret_key", "인증 실패"},
+		{"wrong access_key", "OTHERACCESSKEY000000", gw.SecretKey, 0, "access_key", "인증 실패"},
+		{"clock 6 minutes fast", gw.AccessKey, gw.SecretKey, 6 * time.Minute, "fix the clock", "시계 오차 5분 초과"},
+		{"clock 6 minutes slow", gw.AccessKey, gw.SecretKey, -6 * time.Minute, "fix the clock", "시계 오차 5분 초과"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,8 +211,8 @@ func TestAuthentication(t *testing.T) {
 			_, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1)})
 			var pe *provider.Error
 			if !errors.As(err, &pe) || !pe.Permanent || pe.Uncertain || !strings.Contains(err.Error(), tt.want) ||
-				!strings.HasPrefix(err.Error(), "sens: [HTTP 401/200]") || pe.Korean == "" {
-				t.Fatalf("err %v, want permanent naming %q", err, tt.want)
+				!strings.HasPrefix(err.Error(), "sens: [HTTP 401/200]") || pe.Korean == "" || pe.Account != tt.account {
+				t.Fatalf("err %v (account %q), want permanent naming %q", err, pe.Account, tt.want)
 			}
 			if strings.Contains(err.Error(), gw.SecretKey) || strings.Contains(err.Error(), tt.secret) {
 				t.Errorf("a secret appeared in %v", err)
@@ -241,7 +241,8 @@ func TestWrongServiceID(t *testing.T) {
 	cfg := gw.ProviderConfig()
 	cfg.Options["service_id"] = config.Opts("v", "ncp:sms:kr:1:other")["v"]
 	c, _ := newClient(t, cfg)
-	if _, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1)}); !provider.IsPermanent(err) || !strings.Contains(err.Error(), "check service_id") {
+	_, err := c.Send(context.Background(), provider.Batch{Text: "x", Receivers: phones(1)})
+	if reason, account := provider.AccountFailure(err); !provider.IsPermanent(err) || !strings.Contains(err.Error(), "check service_id") || !account || reason == "" {
 		t.Errorf("err %v", err)
 	}
 }
@@ -263,15 +264,16 @@ func TestFailureModes(t *testing.T) {
 		permanent bool
 		uncertain bool
 		english   string
+		account   string // the whole account refused
 	}{
-		{"503 endpoint error", senstest.Failure{Mode: senstest.HTTPStatus}, "HTTP 503/500", false, false, "will retry"},
-		{"500", senstest.Failure{Mode: senstest.HTTPStatus, Status: 500}, "HTTP 500/900", false, false, "will retry"},
-		{"504 endpoint timeout", senstest.Failure{Mode: senstest.HTTPStatus, Status: 504}, "HTTP 504/510", false, true, "will retry"},
-		{"429 rate limited", senstest.Failure{Mode: senstest.RateLimited}, "HTTP 429/420", false, false, "will retry"},
-		{"maintenance page", senstest.Failure{Mode: senstest.Garbage}, "bad response", false, false, "decode"},
-		{"permission denied", senstest.Failure{Mode: senstest.PermissionDenied}, "HTTP 401/210", true, false, "check access_key"},
-		{"unregistered sender", senstest.Failure{Mode: senstest.UnregisteredSender}, "HTTP 400", true, false, "sender number is not registered"},
-		{"stall past the timeout", senstest.Failure{Mode: senstest.Timeout, Delay: time.Minute}, "timeout", false, true, "did not answer in time"},
+		{"503 endpoint error", senstest.Failure{Mode: senstest.HTTPStatus}, "HTTP 503/500", false, false, "will retry", ""},
+		{"500", senstest.Failure{Mode: senstest.HTTPStatus, Status: 500}, "HTTP 500/900", false, false, "will retry", ""},
+		{"504 endpoint timeout", senstest.Failure{Mode: senstest.HTTPStatus, Status: 504}, "HTTP 504/510", false, true, "will retry", ""},
+		{"429 rate limited", senstest.Failure{Mode: senstest.RateLimited}, "HTTP 429/420", false, false, "will retry", ""},
+		{"maintenance page", senstest.Failure{Mode: senstest.Garbage}, "bad response", false, false, "decode", ""},
+		{"permission denied", senstest.Failure{Mode: senstest.PermissionDenied}, "HTTP 401/210", true, false, "check access_key", "권한 없음"},
+		{"unregistered sender", senstest.Failure{Mode: senstest.UnregisteredSender}, "HTTP 400", true, false, "sender number is not registered", ""},
+		{"stall past the timeout", senstest.Failure{Mode: senstest.Timeout, Delay: time.Minute}, "timeout", false, true, "did not answer in time", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,7 +287,8 @@ func TestFailureModes(t *testing.T) {
 			if !errors.As(err, &pe) {
 				t.Fatalf("err %v (%T)", err, err)
 			}
-			if pe.Code != tt.code || pe.Permanent != tt.permanent || pe.Uncertain != tt.uncertain || !strings.Contains(pe.English, tt.english) || pe.Korean == "" {
+			if pe.Code != tt.code || pe.Permanent != tt.permanent || pe.Uncertain != tt.uncertain || !strings.Contains(pe.English, tt.english) ||
+				pe.Korean == "" || pe.Account != tt.account {
 				t.Errorf("error %+v", pe)
 			}
 			gw.SetFailure(senstest.Failure{})
