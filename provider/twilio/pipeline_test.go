@@ -205,12 +205,10 @@ func TestPipelineWrongToken(t *testing.T) {
 	}
 }
 
-// TestPipelineUncertainIsResent: Twilio creates the Message but answers
-// after the call timeout. Twilio cannot be asked whether it took it (no
-// provider.Looker), so munja sends again: the recipient gets it twice,
-// and the metric counts it as "resent". This is the documented limit of
-// the twilio provider, not a goal.
-func TestPipelineUncertainIsResent(t *testing.T) {
+// TestPipelineUncertainIsFound: Twilio creates the Message but answers
+// after the call timeout. munja asks Twilio's list of Messages before
+// sending again, finds it, and records it as sent once: no duplicate.
+func TestPipelineUncertainIsFound(t *testing.T) {
 	p := newPipeline(t, false, func(_ *config.Provider, o *dispatcher.Options) {
 		o.CallTimeout = 300 * time.Millisecond
 		o.LookupWait = 10 * time.Millisecond
@@ -222,10 +220,10 @@ func TestPipelineUncertainIsResent(t *testing.T) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if n := len(p.tw.Messages()); n != 2 || p.counts["resent"] != 1 || p.counts["found"] != 0 {
-		t.Errorf("%d messages, outcomes %v: want the send made twice and counted resent", n, p.counts)
+	if n := len(p.tw.Messages()); n != 1 || p.counts["resent"] != 0 || p.counts["found"] != 1 {
+		t.Errorf("%d messages, outcomes %v: want the send made once and counted found", n, p.counts)
 	}
-	if sid, _ := twilio.SplitMessageID(ds[0].ProviderMsgID); sid != p.tw.Messages()[1].SID {
-		t.Errorf("recorded %q, want the second message", ds[0].ProviderMsgID)
+	if sid, _ := twilio.SplitMessageID(ds[0].ProviderMsgID); sid != p.tw.Messages()[0].SID {
+		t.Errorf("recorded %q, want the first message", ds[0].ProviderMsgID)
 	}
 }

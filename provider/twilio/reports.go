@@ -1,8 +1,11 @@
 package twilio
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -74,4 +77,49 @@ func (c *Client) stateText(m message) string {
 		s += " " + c.redact(msg)
 	}
 	return strings.TrimSpace(s)
+}
+
+// lookupPage is how many of the newest Messages to each receiver Lookup
+// reads: a page, far more than munja sends one number in a lookup's span.
+const lookupPage = 20
+
+// Lookup implements provider.Looker: for each receiver of b it lists the
+// newest Messages to it from this account's number (GET
+// …/Messages.json?To=…&From=…&PageSize=20) and takes one with b's text
+// created at or after since (a minute of clock skew allowed). The list
+// resource and its To/From filters are Twilio's documented API but not in
+// aligo-api.md §9.4 (unconfirmed here); it is not filtered by DateSent,
+// which a Message still queued does not have.
+func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) (map[sms.Phone]string, error) {
+	found := map[sms.Phone]string{}
+	for _, p := range b.Receivers {
+		q := url.Values{"To": {E164(p)}, "From": {c.from}, "PageSize": {strconv.Itoa(lookupPage)}}
+		status, body, err := c.do(ctx, http.MethodGet, c.accountPath("/Messages.json")+"?"+q.Encode(), nil)
+		if err != nil {
+			return nil, err
+		}
+		if status < 200 || status >= 300 {
+			_, _, err := c.answer(status, body, false)
+			return nil, err
+		}
+		var page struct {
+			Messages []message `json:"messages"`
+		}
+		if err := json.Unmarshal(bytes.TrimSpace(body), &page); err != nil {
+			return nil, c.decodeError(body, err, false)
+		}
+		for _, m := range page.Messages {
+			created := twilioTime(m.DateCreated)
+			if m.Body != b.Text || created.IsZero() || created.Before(since.Add(-time.Minute)) || !messageSID.MatchString(m.SID) {
+				continue
+			}
+			switch strings.ToLower(m.Status) {
+			case "failed", "undelivered", "canceled":
+				continue // it has it, but it will not deliver it: send again
+			}
+			found[p] = MessageID(m.SID, int(m.NumSegments))
+			break
+		}
+	}
+	return found, nil
 }

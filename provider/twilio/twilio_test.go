@@ -359,9 +359,9 @@ func TestRecipientRefused(t *testing.T) {
 }
 
 // TestUncertainSend: Twilio creates the Message but answers after the
-// client gave up. The error is Uncertain; the client cannot look the send
-// up (no provider.Looker: §9.4 gives no way to list messages), so the
-// dispatcher sends again (see TestPipelineUncertainIsResent).
+// client gave up. The error is Uncertain, and Lookup finds the Message in
+// Twilio's list, so the dispatcher does not send again (see
+// TestPipelineUncertainIsFound).
 func TestUncertainSend(t *testing.T) {
 	gw := twiliotest.New(t)
 	gw.SetFailure(twiliotest.Failure{Mode: twiliotest.LateAnswer, Delay: 2 * time.Second})
@@ -376,8 +376,21 @@ func TestUncertainSend(t *testing.T) {
 		t.Errorf("the fake did not create the message")
 	}
 	var p provider.Provider = c
-	if _, ok := p.(provider.Looker); ok {
-		t.Error("twilio claims to look up uncertain sends")
+	found, err := c.Lookup(context.Background(), batch("x"), time.Now().Add(-time.Minute))
+	if err != nil || len(found) != 1 {
+		t.Errorf("Lookup after the late answer: %v %v", found, err)
+	}
+	for _, id := range found {
+		if sid, _ := SplitMessageID(id); sid != gw.Messages()[0].SID {
+			t.Errorf("Lookup found %s, want %s", id, gw.Messages()[0].SID)
+		}
+	}
+	// Another text, or a send before since, is not it.
+	if found, _ := c.Lookup(context.Background(), batch("other"), time.Now().Add(-time.Minute)); len(found) != 0 {
+		t.Errorf("another text found: %v", found)
+	}
+	if found, _ := c.Lookup(context.Background(), batch("x"), time.Now().Add(time.Hour)); len(found) != 0 {
+		t.Errorf("an older send found: %v", found)
 	}
 	if _, ok := p.(provider.Balancer); ok {
 		t.Error("twilio claims a balance (§9.4 has none)")

@@ -20,6 +20,7 @@ type message struct {
 	Status       string  `json:"status"`
 	To           string  `json:"to"`
 	From         string  `json:"from"`
+	Body         string  `json:"body"`
 	NumSegments  flexInt `json:"num_segments"` // a string, "1"
 	ErrorCode    flexInt `json:"error_code"`   // null until something failed
 	ErrorMessage string  `json:"error_message"`

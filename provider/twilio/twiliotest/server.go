@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -284,11 +285,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet:
 		if m = getPath.FindStringSubmatch(r.URL.Path); m != nil {
 			handler = s.handleGet
+		} else if m = sendPath.FindStringSubmatch(r.URL.Path); m != nil {
+			handler = s.handleList
 		}
 	}
 	if handler == nil || m[1] != s.AccountSID {
-		// (choice) another account's path, a list request (not
-		// implemented by the fake) and unknown paths are all 20404.
+		// (choice) another account's path and unknown paths are 20404.
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 		return
 	}
@@ -399,6 +401,38 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, match []strin
 		}
 	}
 	writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
+}
+
+// handleList answers GET …/Messages.json, Twilio's list of Messages, newest
+// first, filtered by To and From (exact) and DateSent>= (YYYY-MM-DD, on
+// date_sent, which a queued Message does not have yet), one page of
+// PageSize (default 50).
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ []string) {
+	q := r.URL.Query()
+	size := 50
+	if v, err := strconv.Atoi(q.Get("PageSize")); err == nil && v > 0 && v <= 1000 {
+		size = v
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := []map[string]any{}
+	for i := len(s.messages) - 1; i >= 0 && len(list) < size; i-- {
+		m := s.messages[i]
+		if to := q.Get("To"); to != "" && to != m.To {
+			continue
+		}
+		if from := q.Get("From"); from != "" && from != m.From {
+			continue
+		}
+		if d := q.Get("DateSent>"); d != "" && (m.Sent.IsZero() || m.Sent.UTC().Format(time.DateOnly) < d) {
+			continue
+		}
+		list = append(list, s.resource(m))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"messages": list, "page": 0, "page_size": size, "next_page_uri": nil,
+		"uri": r.URL.RequestURI(), "first_page_uri": r.URL.RequestURI(), "previous_page_uri": nil,
+	})
 }
 
 // koreanMobile: +82 1[016789] + 7 or 8 digits.
