@@ -332,7 +332,7 @@ func seedHistory(t *testing.T, h *harness, end time.Time, full bool) {
 		{Check: agent.LivenessCheck, Host: "web01", OK: true, At: now.Add(-5 * time.Second), Detail: "agent reported", DetailKo: "에이전트 보고 받음"},
 		{Check: "mysql", Host: "db1", OK: true, At: now.Add(-10 * time.Minute)},
 		{Check: agent.LivenessCheck, Host: "db1", OK: true, At: now.Add(-10 * time.Minute)},
-		{Check: agent.LivenessCheck, Host: "db1", OK: false, At: now.Add(-9 * time.Minute),
+		{Check: agent.LivenessCheck, Host: "db1", OK: false, At: now.Add(-9 * time.Minute), Firing: "[경고] munja agent 보고가 없습니다.",
 			Detail: "no report for 1m0s (host down, network cut, or agent stopped)", DetailKo: "1분째 보고 없음 (호스트 중단, 네트워크 단절 또는 에이전트 중지)"},
 	} {
 		h.engine.Observe(r)
@@ -364,7 +364,12 @@ func seedHistory(t *testing.T, h *harness, end time.Time, full bool) {
 		s := ok1(time.Duration(100+(k*31)%60) * time.Millisecond)
 		return s, false
 	}, store.CheckChange{At: end.Add(-7 * 24 * time.Hour), Status: store.CheckOK})
-	writeHistory(t, h.st, "disk", "web01", end, 24*60, every10(0), store.CheckChange{At: end.Add(-24 * time.Hour), Status: store.CheckOK})
+	writeHistory(t, h.st, "disk", "web01", end, 24*60, func(k int) (store.CheckSample, bool) {
+		if k == 1 || k == 2 {
+			return store.CheckSample{Failing: 4, OK: 2}, false
+		}
+		return every10(0)(k)
+	}, store.CheckChange{At: end.Add(-24 * time.Hour), Status: store.CheckOK})
 }
 
 // evalNum evaluates a JavaScript expression giving a number.
