@@ -104,6 +104,7 @@ type conf struct {
 	perHour   int      // sms.limits.per_recipient_per_hour
 	retry     string   // sms.retry block ("" = defaults)
 	logLevel  string   // default info
+	server    string   // more server: keys, each line indented by two spaces
 }
 
 // aligoYAML is an sms.providers entry for a fake gateway, with the fake's
@@ -128,7 +129,7 @@ func writeConfig(t testing.TB, dir string, c conf) string {
   listen: "127.0.0.1:%d"
   trusted_networks: ["127.0.0.1/32"]
   shutdown_timeout: 5s
-database: %q
+%sdatabase: %q
 log:
   level: %s
 sms:
@@ -137,7 +138,7 @@ sms:
 %s  limits:
     per_day: %d
     per_recipient_per_hour: %d
-%s`, c.port, c.database, c.logLevel, aligotest.DefaultSender, strings.Join(c.providers, ""), c.perDay, c.perHour, c.retry)
+%s`, c.port, c.server, c.database, c.logLevel, aligotest.DefaultSender, strings.Join(c.providers, ""), c.perDay, c.perHour, c.retry)
 	path := filepath.Join(dir, "munja.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)

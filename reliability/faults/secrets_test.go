@@ -112,7 +112,8 @@ func TestSecretsStayInConfig(t *testing.T) {
 	hookToken := plant("webhook Authorization header from ${ENV}", "hdrtoken")
 	pgPass := plant("PostgreSQL password in a DSN (second config)", "pg pass/")
 	adminPass := plant("console admin password (stdin of munja user add)", "adminpw")
-	secrets := []secret{envKey, fileKey, hookSecret, hookToken, pgPass, adminPass}
+	pushToken := plant("push token in server.heartbeat_url (called every second, failing)", "pushtok")
+	secrets := []secret{envKey, fileKey, hookSecret, hookToken, pgPass, adminPass, pushToken}
 	var ev evidence
 
 	g1 := aligotest.New(t, aligotest.WithCredentials(aligotest.DefaultUserID, envKey.value))
@@ -148,7 +149,9 @@ func TestSecretsStayInConfig(t *testing.T) {
 	}
 	env := []string{"FAULTS_ALIGO_KEY=" + envKey.value, "FAULTS_RELAY_TOKEN=" + hookToken.value}
 	port := freePort(t)
-	cfg := writeConfig(t, dir, conf{port: port, database: filepath.Join(dir, "munja.db"), logLevel: "debug", retry: quickRetry,
+	// Nothing listens on port 1: every heartbeat call fails and is logged.
+	heartbeat := fmt.Sprintf("  heartbeat_url: %q\n  heartbeat_interval: 1s\n", "http://127.0.0.1:1/ping/"+pushToken.value+"?token="+pushToken.value)
+	cfg := writeConfig(t, dir, conf{port: port, database: filepath.Join(dir, "munja.db"), logLevel: "debug", retry: quickRetry, server: heartbeat,
 		providers: []string{
 			fmt.Sprintf(`    - name: aligo-env
       type: aligo
@@ -368,7 +371,8 @@ Command: `+"`go test -count=1 -run '^TestSecretsStayInConfig$' ./reliability/fau
 Distinctive secrets (each with 16 random hex digits, searched for in any escaping) are planted in the
 config: provider 1 is a fake Aligo whose key comes from `+"`key: \"${FAULTS_ALIGO_KEY}\"`"+`, provider 2 one whose key is
 in a `+"`key_file`"+`, provider 3 a webhook relay with an HMAC `+"`secret`"+` and an `+"`Authorization`"+` header from the
-environment; a second config has a PostgreSQL DSN with a password (the server it names does not
+environment, and `+"`server.heartbeat_url`"+` carries a push token in its path and query and is called every
+second at an address where nothing listens (every call fails and is logged); a second config has a PostgreSQL DSN with a password (the server it names does not
 exist, so commands using it fail and print their error). `+"`munja serve`"+` runs at log level debug
 through an outage of every gateway — each Aligo fake cycles through bad key, HTTP 500, an HTML page,
 IP not allowed, no answer and an unregistered sender (%s each) and the relay answers 502 — while
