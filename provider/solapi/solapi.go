@@ -329,13 +329,19 @@ func (c *Client) sendResult(body []byte, m message, receivers []sms.Phone) (prov
 		}
 	}
 	res.Accepted = max(len(receivers)-len(res.Failed)-res.Rejected, 0)
-	if g.Count != nil && g.Count.RegisteredSuccess > 0 {
-		res.Accepted = min(res.Accepted, int(g.Count.RegisteredSuccess))
+	if n := g.Count; n != nil && (n.RegisteredSuccess > 0 || n.RegisteredFailed > 0) && int(n.RegisteredSuccess) < res.Accepted {
+		// Refused without being listed: counted, not named.
+		res.Rejected += res.Accepted - max(int(n.RegisteredSuccess), 0)
+		res.Accepted = max(int(n.RegisteredSuccess), 0)
 	}
-	if res.Accepted == 0 && worst != nil {
+	switch {
+	case res.Accepted == 0 && worst != nil:
 		// Nothing registered, and not because of the receivers: an account
 		// or message problem that another gateway may not have.
 		return provider.Result{}, c.registrationError(string(worst.StatusCode), string(worst.StatusMessage))
+	case res.Accepted == 0 && len(res.Failed) == 0:
+		return provider.Result{}, c.registrationError("registeredFailed",
+			fmt.Sprintf("registered none of %d messages without naming one", len(receivers)))
 	}
 	if len(r.FailedMessageList) > 0 {
 		c.log.Warn(c.brand.display+" refused some receivers", "group", groupID, "refused", len(r.FailedMessageList), "accepted", res.Accepted)

@@ -143,3 +143,68 @@ func FuzzStatusError(f *testing.F) {
 		}
 	})
 }
+
+// TestSendResultShapes: the answer's documented shape and the tolerated
+// ones, and how registration refusals become results or errors.
+func TestSendResultShapes(t *testing.T) {
+	c := fuzzClient()
+	m := message{sender: "0212345678", kind: sms.KindLMS, text: "x"}
+	type want struct {
+		id                 string
+		accepted, rejected int
+		failed             map[sms.Phone]string
+		code               string // error code, "" = no error
+		permanent          bool
+		uncertain          bool
+	}
+	tests := []struct {
+		name string
+		body string
+		want want
+	}{
+		{"documented", `{"failedMessageList":[],"groupInfo":{"groupId":"G1","count":{"total":3,"registeredSuccess":3}}}`,
+			want{id: "G1", accepted: 3}},
+		{"older send-many: the group at the top", `{"groupId":"G2","count":{"total":3,"registeredSuccess":3},"status":"SENDING"}`,
+			want{id: "G2", accepted: 3}},
+		{"only _id", `{"groupInfo":{"_id":"G3"}}`, want{id: "G3", accepted: 3}},
+		{"refused receivers named", `{"failedMessageList":[{"to":"010-3333-4444","statusCode":1060,"statusMessage":"차단된 수신번호"}],"groupInfo":{"groupId":"G4","count":{"registeredSuccess":2,"registeredFailed":1}}}`,
+			want{id: "G4", accepted: 2, failed: map[sms.Phone]string{"01033334444": "1060 차단된 수신번호"}}},
+		{"refused without a list", `{"failedMessageList":[],"groupInfo":{"groupId":"G5","count":{"total":3,"registeredSuccess":2,"registeredFailed":1}}}`,
+			want{id: "G5", accepted: 2, rejected: 1}},
+		{"an unknown receiver refused", `{"failedMessageList":[{"to":"01099990000","statusCode":"1026"}],"groupInfo":{"groupId":"G6"}}`,
+			want{id: "G6", accepted: 2, rejected: 1}},
+		{"none registered, none named", `{"groupInfo":{"groupId":"G7","count":{"total":3,"registeredSuccess":0,"registeredFailed":3}}}`,
+			want{code: "registeredFailed", permanent: true}},
+		{"every one refused: sender", `{"failedMessageList":[{"to":"01011112222","statusCode":"1062"},{"to":"01033334444","statusCode":"1062"},{"to":"01055556666","statusCode":"1062"}],"groupInfo":{"groupId":"G8","count":{"registeredSuccess":0}}}`,
+			want{code: "1062", permanent: true}},
+		{"every one refused: Solapi's server error", `{"failedMessageList":[{"to":"01011112222","statusCode":"1024"},{"to":"01033334444","statusCode":"1024"},{"to":"01055556666","statusCode":"1024"}],"groupInfo":{"groupId":"G9"}}`,
+			want{code: "1024"}},
+		{"every one refused: receivers", `{"failedMessageList":[{"to":"01011112222","statusCode":"1061"},{"to":"01033334444","statusCode":"1060"},{"to":"01055556666","statusCode":"1011"}],"groupInfo":{"groupId":"G10"}}`,
+			want{id: "G10", failed: map[sms.Phone]string{"01011112222": "1061 080 무료수신거부", "01033334444": "1060 차단된 수신번호", "01055556666": "1011 Format Error"}}},
+		{"no group id", `{"groupInfo":{"count":{"total":3}}}`, want{code: "bad response", uncertain: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := c.sendResult([]byte(tt.body), m, fuzzReceivers)
+			var pe *provider.Error
+			if tt.want.code != "" {
+				if !errors.As(err, &pe) || pe.Code != tt.want.code || pe.Permanent != tt.want.permanent || pe.Uncertain != tt.want.uncertain {
+					t.Fatalf("err %v (%+v), want code %s", err, pe, tt.want.code)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.MessageID != tt.want.id || res.Accepted != tt.want.accepted || res.Rejected != tt.want.rejected ||
+				len(res.Failed) != len(tt.want.failed) || res.Kind != sms.KindLMS {
+				t.Fatalf("result %+v, want %+v", res, tt.want)
+			}
+			for p, r := range tt.want.failed {
+				if res.Failed[p] != r {
+					t.Errorf("failed[%s] = %q, want %q", p, res.Failed[p], r)
+				}
+			}
+		})
+	}
+}
