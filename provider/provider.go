@@ -28,6 +28,14 @@ type Batch struct {
 	Kind      sms.Kind
 	Receivers []sms.Phone
 	Test      bool // gateway test mode (Aligo testmode_yn=Y)
+	// What the message is, for a provider that takes only some messages
+	// (Kakao Alimtalk sends through approved templates): the message's
+	// Source ("alert" for the alert engine, "console", "api" …), its
+	// Actor as stored (CreatedBy: "alert:first", "alert:resolved" …)
+	// and the munja message template it was written from ("" = none).
+	Source   string
+	Actor    string
+	Template string
 }
 
 // Result is what a gateway said about an accepted batch.
@@ -44,6 +52,7 @@ type Result struct {
 // Balance is what the remaining balance still buys.
 type Balance struct {
 	SMS, LMS, MMS int64
+	Alimtalk      int64 // Kakao Alimtalk messages (aligo_alimtalk; 0 elsewhere)
 }
 
 // RecipientReport is a delivery result fetched from the gateway after sending.
@@ -83,6 +92,14 @@ type (
 	Looker interface {
 		Lookup(ctx context.Context, b Batch, since time.Time) (map[sms.Phone]string, error)
 	}
+	// TemplateTaker is a provider that takes only the messages it has an
+	// approved template for (Kakao Alimtalk; others Skip): it tells
+	// whether it takes a message written from the munja message
+	// template name (Batch.Template), so the console's send form can say
+	// so.
+	TemplateTaker interface {
+		TakesTemplate(name string) bool
+	}
 )
 
 // Error is a classified gateway failure. Every provider returns *Error (or
@@ -108,7 +125,13 @@ type Error struct {
 	// like an outage; a request-level refusal (an invalid number, an
 	// unregistered sender) is an answer and does not.
 	Account string
-	Err     error // underlying error, if any
+	// Skip, when set, says the provider does not take this message at
+	// all (Kakao Alimtalk has no approved template for it): no request
+	// was made, the gateway's health is untouched, and the dispatcher
+	// hands the batch to the next provider; the message fails only when
+	// no provider takes it.
+	Skip bool
+	Err  error // underlying error, if any
 }
 
 func (e *Error) Error() string {
@@ -143,6 +166,13 @@ func AccountFailure(err error) (string, bool) {
 		return pe.Account, true
 	}
 	return "", false
+}
+
+// IsSkip reports whether err is a provider declining a message it does
+// not take (Error.Skip).
+func IsSkip(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && pe.Skip
 }
 
 // IsUncertain reports whether err is a gateway call whose outcome is
