@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
 	"github.com/munja-sms/munja/provider/nhn"
 	"github.com/munja-sms/munja/provider/nhn/nhntest"
+	"github.com/munja-sms/munja/provider/providers"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/sqlite"
@@ -240,5 +242,56 @@ func TestWrongSecretFailsOver(t *testing.T) {
 	p.dispatch()
 	if d := p.deliveries(id)[0]; d.Status != sms.StatusSent || d.Provider != "aligo" {
 		t.Errorf("delivery %+v", d)
+	}
+}
+
+// TestConfigFile: an nhn entry in munja.yaml, as `munja config check` and
+// `munja config show` see it: secret_key_file read, a mistyped key named
+// with its line and the known keys, the secret masked, the app key shown.
+func TestConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "nhn.secret")
+	if err := os.WriteFile(secret, []byte("from-the-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+sms:
+  sender: "02-1234-5678"
+  providers:
+    - name: nhn
+      type: nhn
+      app_key: AbCd1234
+      secret_key_file: ` + secret + `
+    - name: typo
+      type: nhn
+      app_key: AbCd1234
+      secretkey: x
+`
+	c, err := config.Parse([]byte(src), func(string) (string, bool) { return "", false }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate(providers.Validate)
+	if err == nil || !strings.Contains(err.Error(), "line 12: sms.providers[1].secretkey: unknown key") ||
+		!strings.Contains(err.Error(), "sms.providers[1].secret_key: required") || strings.Contains(err.Error(), "from-the-file") {
+		t.Fatalf("validate: %v", err)
+	}
+	c.SMS.Providers = c.SMS.Providers[:1]
+	if err := c.Validate(providers.Validate); err != nil {
+		t.Fatalf("the good entry: %v", err)
+	}
+	red, err := c.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(red), "from-the-file") || !strings.Contains(string(red), "app_key: AbCd1234") {
+		t.Errorf("effective config:\n%s", red)
+	}
+	ps, err := providers.New(c.SMS.Providers, &http.Client{}, nil)
+	if err != nil || len(ps) != 1 || ps[0].Name() != "nhn" || ps[0].MaxBatch() != 1000 {
+		t.Fatalf("providers %v %v", ps, err)
+	}
+	if _, ok := ps[0].(provider.Looker); !ok {
+		t.Error("the registry-built nhn is no Looker")
 	}
 }

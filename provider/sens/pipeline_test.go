@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/aligo"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
+	"github.com/munja-sms/munja/provider/providers"
 	"github.com/munja-sms/munja/provider/sens"
 	"github.com/munja-sms/munja/provider/sens/senstest"
 	"github.com/munja-sms/munja/sms"
@@ -244,5 +246,60 @@ func TestWrongSecretFailsOver(t *testing.T) {
 	p.dispatch()
 	if d := p.deliveries(id)[0]; d.Status != sms.StatusSent || d.Provider != "aligo" {
 		t.Errorf("delivery %+v", d)
+	}
+}
+
+// TestConfigFile: a sens entry in munja.yaml, as `munja config check` and
+// `munja config show` see it: secret_key_file read, a mistyped key named
+// with its line and the known keys, the secret masked, the identifiers
+// shown.
+func TestConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "sens.secret")
+	if err := os.WriteFile(secret, []byte("from-the-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+sms:
+  sender: "02-1234-5678"
+  providers:
+    - name: sens
+      type: sens
+      service_id: "ncp:sms:kr:263092132141:munja"
+      access_key: AKIDEXAMPLE000000000
+      secret_key_file: ` + secret + `
+    - name: typo
+      type: sens
+      serviceid: "ncp:sms:kr:1:x"
+      access_key: AK
+      secret_key: s
+`
+	c, err := config.Parse([]byte(src), func(string) (string, bool) { return "", false }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Validate(providers.Validate)
+	if err == nil || !strings.Contains(err.Error(), "line 12: sms.providers[1].serviceid: unknown key") ||
+		!strings.Contains(err.Error(), "sms.providers[1].service_id: required") || strings.Contains(err.Error(), "from-the-file") {
+		t.Fatalf("validate: %v", err)
+	}
+	c.SMS.Providers = c.SMS.Providers[:1]
+	if err := c.Validate(providers.Validate); err != nil {
+		t.Fatalf("the good entry: %v", err)
+	}
+	red, err := c.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(red), "from-the-file") || !strings.Contains(string(red), "access_key: AKIDEXAMPLE000000000") ||
+		!strings.Contains(string(red), "ncp:sms:kr:263092132141:munja") {
+		t.Errorf("effective config:\n%s", red)
+	}
+	ps, err := providers.New(c.SMS.Providers, &http.Client{}, nil)
+	if err != nil || len(ps) != 1 || ps[0].Name() != "sens" || ps[0].MaxBatch() != 100 {
+		t.Fatalf("providers %v %v", ps, err)
+	}
+	if _, ok := ps[0].(provider.Looker); !ok {
+		t.Error("the registry-built sens is no Looker")
 	}
 }
