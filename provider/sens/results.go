@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/munja-sms/munja/provider"
@@ -22,13 +23,17 @@ const (
 	// ignores them answers everything at once, which is read as one page).
 	searchPageSize = 100
 	searchPages    = 10
-	// maxDetails bounds the per-message result calls of one look-up.
-	maxDetails = 2 * MaxMessages
+	// maxDetails bounds the per-message result calls of one look-up (one
+	// per request found: its messages share the content).
+	maxDetails = 20
+	// resultWorkers is how many result calls Reports makes at once.
+	resultWorkers = 4
 )
 
 // Reports lists the messages of one request (GET …/messages?requestId=)
 // and takes each one's result from the row when the row has it, else from
-// GET …/messages/{messageId}.
+// GET …/messages/{messageId}, resultWorkers at a time (a request has up
+// to 100 messages, and the dispatcher gives one Reports call 30 s).
 func (c *Client) Reports(ctx context.Context, messageID string) ([]provider.RecipientReport, error) {
 	if messageID == "" {
 		return nil, c.requestError("no requestId", "요청 ID가 없습니다", "empty request id")
@@ -37,17 +42,34 @@ func (c *Client) Reports(ctx context.Context, messageID string) ([]provider.Reci
 	if err := c.call(ctx, http.MethodGet, "/messages", url.Values{"requestId": {messageID}}, nil, &lr); err != nil {
 		return nil, err
 	}
-	out := make([]provider.RecipientReport, 0, len(lr.Messages))
-	for _, r := range lr.Messages {
-		if r.Status == "" && r.MessageID != "" {
-			d, err := c.result(ctx, r.MessageID)
+	rows := lr.Messages
+	errs := make([]error, len(rows))
+	sem := make(chan struct{}, resultWorkers)
+	var wg sync.WaitGroup
+	for i := range rows {
+		if rows[i].Status != "" || rows[i].MessageID == "" {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			d, err := c.result(ctx, rows[i].MessageID)
 			if err != nil {
-				return nil, err
+				errs[i] = err
+				return
 			}
 			if d.To == "" {
-				d.To = r.To
+				d.To = rows[i].To
 			}
-			r = d
+			rows[i] = d
+		}()
+	}
+	wg.Wait()
+	out := make([]provider.RecipientReport, 0, len(rows))
+	for i, r := range rows {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
 		out = append(out, report(r))
 	}
@@ -119,6 +141,8 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 	if !end.After(start) {
 		return out, nil // asked about a send that is yet to come
 	}
+	// A request's messages share its content: one result call per request.
+	contents := map[string]*string{}
 	details := 0
 	q := url.Values{
 		"requestStartTime": {start.In(kst).Format(searchLayout)},
@@ -142,6 +166,9 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 			}
 			// The search shows no content (as far as the guide says), so
 			// the message's result tells it, and the requestId if missing.
+			if r.Content == nil && r.RequestID != "" {
+				r.Content = contents[r.RequestID]
+			}
 			if (r.Content == nil || r.RequestID == "") && r.MessageID != "" && details < maxDetails {
 				details++
 				d, err := c.result(ctx, r.MessageID)
@@ -153,6 +180,9 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 				}
 				if r.RequestID == "" {
 					r.RequestID = d.RequestID
+				}
+				if r.RequestID != "" && r.Content != nil {
+					contents[r.RequestID] = r.Content
 				}
 			}
 			if r.Content != nil && r.RequestID != "" && normText(*r.Content) == text {

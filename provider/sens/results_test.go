@@ -178,3 +178,31 @@ func TestLookupNotAccepted(t *testing.T) {
 		t.Error("lookup through an outage returned no error")
 	}
 }
+
+// TestLookupOneResultPerRequest: the messages of a request share its
+// content, so finding a 100-recipient send takes one result call, and a
+// look-up stays within a call timeout.
+func TestLookupOneResultPerRequest(t *testing.T) {
+	gw := senstest.New(t)
+	c, _ := newClient(t, gw.ProviderConfig())
+	ctx := context.Background()
+	b := provider.Batch{Text: "[공지] 100명", Receivers: phones(100)}
+	since := time.Now()
+	if _, err := c.Send(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	before := len(gw.Requests())
+	got, err := c.Lookup(ctx, b, since)
+	if err != nil || len(got) != 100 {
+		t.Fatalf("lookup %d %v", len(got), err)
+	}
+	results := 0
+	for _, r := range gw.Requests()[before:] {
+		if strings.Contains(r.Path, "/messages/") {
+			results++
+		}
+	}
+	if results != 1 {
+		t.Errorf("%d result calls, want 1", results)
+	}
+}
