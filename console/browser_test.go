@@ -387,6 +387,7 @@ func (b *browser) evalNum(what, expr string) float64 {
 // a size), the uptimes are there as text, and a phone-wide screen does
 // not scroll sideways.
 func TestBrowserHistory(t *testing.T) {
+	t.Parallel()
 	ctx := newBrowser(t)
 	end := time.Now().Truncate(time.Minute)
 	now := end.Add(30 * time.Second)
