@@ -193,8 +193,8 @@ func bucketed(segs []segment, from, to time.Time, n int) []segment {
 		if worst.Status == "" {
 			worst.Status = statusNoData
 		}
-		if n := len(out); n > 0 && out[n-1].Status == worst.Status {
-			out[n-1].To = bt
+		if k := len(out); k > 0 && out[k-1].Status == worst.Status {
+			out[k-1].To = bt
 			continue
 		}
 		out = append(out, worst)

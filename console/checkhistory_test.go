@@ -152,6 +152,9 @@ func TestCheckPageUptimeTimelineLatency(t *testing.T) {
 	// The latency chart of an http check: average and maximum in words.
 	r.mustContain(t, `<svg class="latency"`, `class="lat-avg"`, `class="lat-max"`, `id="latency-max">900 ms</b>`, `id="latency-avg">41 ms</b>`,
 		"응답 시간 ", "평균 41 ms, 최대 900 ms")
+	if strings.Contains(r.body, "style=") {
+		t.Error("inline style: the CSP refuses it")
+	}
 	if n := strings.Count(r.body, `<rect class="tl-`); n != 1+len(want) { // and the background
 		t.Errorf("%d timeline rectangles, want %d", n, len(want))
 	}
