@@ -425,11 +425,18 @@ func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
 	var updates []store.DeliveryUpdate
 	var reasons []string
 	permanentOnly := true
+	// answered: a provider's call failed (not a decline: provider.Error
+	// Skip, a provider that does not take this message); down: one was
+	// passed over as marked down. A message every provider declined
+	// fails; one declined while a provider that may take it is down waits
+	// for that provider.
+	answered, down := false, false
 	providers := d.route(j.msg)
 	if len(providers) == 0 {
 		// The alert that the only provider is down (configured when there
 		// were others): there is no other way to send it.
 		reasons = append(reasons, "no provider other than "+Avoided(j.msg)+", which this alert is about")
+		answered = true
 	}
 	for i, p := range providers {
 		if len(pending) == 0 {
@@ -440,6 +447,7 @@ func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
 		// resort is called anyway: there is no other way to deliver.
 		if !d.gateways.allow(p.Name(), d.opt.Now()) && d.gateways.anyUp(providers[i+1:], d.opt.Now()) {
 			reasons = append(reasons, p.Name()+": marked down after failing calls")
+			down = true
 			continue
 		}
 		var failed []sms.Delivery
@@ -457,8 +465,13 @@ func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
 				}
 			}
 			if err != nil {
+				// A decline hands the chunk to the next provider too.
 				failed = append(failed, chunk...)
 				reasons = append(reasons, err.Error())
+				if provider.IsSkip(err) {
+					continue
+				}
+				answered = true
 				if !provider.IsPermanent(err) {
 					permanentOnly = false
 				}
@@ -472,6 +485,12 @@ func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
 		return updates
 	}
 	reason := strings.Join(dedup(reasons), "; ")
+	switch {
+	case !answered && !down:
+		reason = "no provider takes this message: " + reason
+	case !answered:
+		permanentOnly = false
+	}
 	now := d.opt.Now()
 	for _, del := range pending {
 		u := store.DeliveryUpdate{ID: del.ID, Attempt: del.Attempts, Error: reason}
@@ -496,15 +515,17 @@ func (d *Dispatcher) send(ctx context.Context, j job) []store.DeliveryUpdate {
 }
 
 // call makes one gateway call and turns a success into per-delivery updates.
+// A provider declining the message (provider.Error.Skip) made no call:
+// it is neither observed nor counted in the provider's health.
 func (d *Dispatcher) call(ctx context.Context, p provider.Provider, m sms.Message, ds []sms.Delivery) ([]store.DeliveryUpdate, error) {
-	b := provider.Batch{Sender: m.Sender, Text: m.Text, Title: m.Title, Kind: m.Kind, Test: m.Test}
-	for _, del := range ds {
-		b.Receivers = append(b.Receivers, del.Phone)
-	}
+	b := batchOf(m, ds)
 	cctx, cancel := context.WithTimeout(ctx, d.opt.CallTimeout)
 	start := time.Now()
 	res, err := p.Send(cctx, b)
 	cancel()
+	if provider.IsSkip(err) {
+		return nil, err
+	}
 	if d.opt.Observe != nil {
 		d.opt.Observe(p.Name(), len(ds), err, time.Since(start))
 	}
@@ -531,6 +552,16 @@ func (d *Dispatcher) call(ctx context.Context, p provider.Provider, m sms.Messag
 		ups = append(ups, u)
 	}
 	return ups, nil
+}
+
+// batchOf is the gateway call for m to ds.
+func batchOf(m sms.Message, ds []sms.Delivery) provider.Batch {
+	b := provider.Batch{Sender: m.Sender, Text: m.Text, Title: m.Title, Kind: m.Kind, Test: m.Test,
+		Source: m.Source, Actor: m.CreatedBy, Template: m.Template}
+	for _, del := range ds {
+		b.Receivers = append(b.Receivers, del.Phone)
+	}
+	return b
 }
 
 // backoff is the wait after the attempts-th failed try: exponential from initial,

@@ -34,10 +34,7 @@ func (d *Dispatcher) settle(ctx context.Context, p provider.Provider, m sms.Mess
 			"provider", p.Name(), "message", m.ID, "recipients", len(ds), "err", callErr)
 		return nil, ds, callErr
 	}
-	b := provider.Batch{Sender: m.Sender, Text: m.Text, Title: m.Title, Kind: m.Kind, Test: m.Test}
-	for _, del := range ds {
-		b.Receivers = append(b.Receivers, del.Phone)
-	}
+	b := batchOf(m, ds)
 	var lookErr error
 	for range lookupTries {
 		t := time.NewTimer(d.opt.LookupWait)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
@@ -27,6 +28,11 @@ type Request struct {
 	Sender string    // registered sender; empty = sms.sender
 	Source string    // api, cli, console, alert, compat
 	Actor  string    // user or token name, for history and the audit log
+	// Template is the munja message template the text was written from
+	// (console, API; "" = none, at most MaxTemplateName characters): a
+	// provider that sends only through approved templates (Kakao
+	// Alimtalk) chooses by it.
+	Template string
 	// DropLimited leaves out recipients over sms.limits.per_recipient_per_hour
 	// instead of refusing the message (alerts: one exhausted phone must not
 	// hold everyone's page). They are listed in the message's Dropped.
@@ -42,6 +48,9 @@ type Request struct {
 // DuplicateError is Submit's answer to a request whose message is already
 // stored (Request.Once).
 type DuplicateError = store.DuplicateError
+
+// MaxTemplateName is the longest Request.Template.
+const MaxTemplateName = 100
 
 // LimitError is a refusal by sms.limits (decided by the store, in the
 // transaction that would have stored the message).
@@ -110,6 +119,10 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 		At:        req.At,
 		Source:    req.Source,
 		CreatedBy: req.Actor,
+		Template:  strings.TrimSpace(req.Template),
+	}
+	if n := utf8.RuneCountInString(m.Template); n > MaxTemplateName || strings.ContainsFunc(m.Template, sms.Invisible) {
+		return nil, &sms.FieldError{Field: "template", Msg: fmt.Sprintf("must be a template name of at most %d characters without control characters", MaxTemplateName)}
 	}
 	kind, err := sms.DecideKind(m.Text, m.Title, req.Type)
 	if err != nil {

@@ -55,6 +55,14 @@ func TestSubmitStoresDedupedRecipients(t *testing.T) {
 	if err != nil || len(got.Deliveries) != 2 || got.Deliveries[0].Status != sms.StatusQueued {
 		t.Fatalf("stored %+v, %v", got, err)
 	}
+	// The template a text was written from is kept with it.
+	m, err = ob.Submit(context.Background(), outbox.Request{To: []string{"01012345678"}, Text: "점검 안내", Template: " 정기점검 ", Source: "console"})
+	if err != nil || m.Template != "정기점검" {
+		t.Fatalf("template: %+v %v", m, err)
+	}
+	if got, err := st.GetMessage(context.Background(), m.ID); err != nil || got.Template != "정기점검" {
+		t.Fatalf("stored template: %+v %v", got, err)
+	}
 }
 
 func TestSubmitRefusesBadInputAndStoresNothing(t *testing.T) {
@@ -79,6 +87,8 @@ func TestSubmitRefusesBadInputAndStoresNothing(t *testing.T) {
 		{"past", outbox.Request{To: []string{"01012345678"}, Text: "x", At: time.Now().Add(-time.Hour)}, "at", "past"},
 		{"too far ahead", outbox.Request{To: []string{"01012345678"}, Text: "x", At: time.Now().AddDate(1, 0, 1)}, "at", "year"},
 		{"year 9999", outbox.Request{To: []string{"01012345678"}, Text: "x", At: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)}, "at", "year"},
+		{"template name too long", outbox.Request{To: []string{"01012345678"}, Text: "x", Template: strings.Repeat("점", 101)}, "template", "100"},
+		{"template name escape", outbox.Request{To: []string{"01012345678"}, Text: "x", Template: "a\x1b"}, "template", "control"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -46,6 +46,10 @@ type Message struct {
 	At        time.Time // send at (the outbox holds it until then); zero = now
 	Source    string    // one of Sources
 	CreatedBy string    // user or token name
+	// Template is the munja message template the text was written from
+	// (console, API), "" for none: a provider that sends only through
+	// approved templates (Kakao Alimtalk) chooses by it.
+	Template  string
 	CreatedAt time.Time
 
 	Deliveries []Delivery

@@ -14,14 +14,14 @@ import (
 	"github.com/munja-sms/munja/store/internal/defaults"
 )
 
-const messageCols = `m.id, m.text, m.title, m.kind, m.sender, m.test, m.at, m.source, m.created_by, m.created_at`
+const messageCols = `m.id, m.text, m.title, m.kind, m.sender, m.test, m.at, m.source, m.created_by, m.template, m.created_at`
 
 const deliveryCols = `d.id, d.message_id, d.phone, d.status, d.provider, d.provider_msg_id, d.attempts,
 	d.last_error, d.next_attempt_at, d.created_at, d.updated_at, d.sent_at`
 
 // messageDst returns the scan destinations of messageCols.
 func messageDst(m *sms.Message) []any {
-	return []any{&m.ID, &m.Text, &m.Title, &m.Kind, &m.Sender, &m.Test, at(&m.At), &m.Source, &m.CreatedBy, at(&m.CreatedAt)}
+	return []any{&m.ID, &m.Text, &m.Title, &m.Kind, &m.Sender, &m.Test, at(&m.At), &m.Source, &m.CreatedBy, &m.Template, at(&m.CreatedAt)}
 }
 
 // deliveryDst returns the scan destinations of deliveryCols.

@@ -50,14 +50,14 @@ func (db *DB) newCommitter() *groupcommit.Batcher[*create] {
 }
 
 // insertMessage stores a message without deliveries.
-const insertMessage = `INSERT INTO messages (text, title, kind, sender, test, at, source, created_by, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, NULL::bigint, NULL::text`
+const insertMessage = `INSERT INTO messages (text, title, kind, sender, test, at, source, created_by, created_at, template)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id, NULL::bigint, NULL::text`
 
 // insertMessageDeliveries stores a message and its deliveries in one
 // statement, returning one row per delivery.
 const insertMessageDeliveries = `WITH m AS (
-	INSERT INTO messages (text, title, kind, sender, test, at, source, created_by, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id)
+	INSERT INTO messages (text, title, kind, sender, test, at, source, created_by, created_at, template)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12) RETURNING id)
 INSERT INTO deliveries (message_id, phone, status, next_attempt_at, created_at, updated_at)
 SELECT m.id, u.phone, 'queued', $10, $9, $9
 FROM m, unnest($11::text[]) WITH ORDINALITY AS u (phone, n)
@@ -185,14 +185,14 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 			cr := out[i]
 			head := []any{m.Text, m.Title, string(m.Kind), m.Sender, m.Test, ts(cr.At), m.Source, m.CreatedBy, cr.CreatedAt}
 			if len(phones[i]) == 0 {
-				b.Queue(insertMessage, head...)
+				b.Queue(insertMessage, append(head, m.Template)...)
 				continue
 			}
 			ps := make([]string, len(phones[i]))
 			for j, p := range phones[i] {
 				ps[j] = string(p)
 			}
-			b.Queue(insertMessageDeliveries, append(head, cr.Due(), ps)...)
+			b.Queue(insertMessageDeliveries, append(head, cr.Due(), ps, m.Template)...)
 		}
 		br := tx.SendBatch(ctx, &b)
 		for i := range cs {

@@ -13,7 +13,7 @@ import (
 	"github.com/munja-sms/munja/store/internal/rowscan"
 )
 
-const messageCols = `m.id, m.text, m.title, m.kind, m.sender, m.test, m.at, m.source, m.created_by, m.created_at`
+const messageCols = `m.id, m.text, m.title, m.kind, m.sender, m.test, m.at, m.source, m.created_by, m.template, m.created_at`
 
 const deliveryCols = `d.id, d.message_id, d.phone, d.status, d.provider, d.provider_msg_id, d.attempts,
 	d.last_error, d.next_attempt_at, d.created_at, d.updated_at, d.sent_at`
@@ -24,7 +24,7 @@ type scanner = rowscan.Scanner
 func scanMessage(s scanner, m *sms.Message) error {
 	var at, created sql.NullInt64
 	var test int
-	if err := s.Scan(&m.ID, &m.Text, &m.Title, &m.Kind, &m.Sender, &test, &at, &m.Source, &m.CreatedBy, &created); err != nil {
+	if err := s.Scan(&m.ID, &m.Text, &m.Title, &m.Kind, &m.Sender, &test, &at, &m.Source, &m.CreatedBy, &m.Template, &created); err != nil {
 		return err
 	}
 	m.Test = test != 0

@@ -202,7 +202,7 @@ func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *sms.Message, pho
 	c := defaults.Message(m, time.Now())
 	due := c.Due()
 	res, err := tx.StmtContext(ctx, db.insMessage).ExecContext(ctx,
-		m.Text, m.Title, string(m.Kind), m.Sender, m.Test, ms(c.At), m.Source, m.CreatedBy, c.CreatedAt.UnixMilli())
+		m.Text, m.Title, string(m.Kind), m.Sender, m.Test, ms(c.At), m.Source, m.CreatedBy, m.Template, c.CreatedAt.UnixMilli())
 	if err != nil {
 		return c, fmt.Errorf("sqlite: insert message: %w", err)
 	}

@@ -104,8 +104,8 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 func (db *DB) prepare(ctx context.Context) error {
 	var err error
 	db.insMessage, err = db.w.PrepareContext(ctx, `INSERT INTO messages
-		(text, title, kind, sender, test, at, source, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(text, title, kind, sender, test, at, source, created_by, template, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("sqlite: prepare: %w", err)
 	}

@@ -14,7 +14,7 @@ func testCreateGetMessage(t *testing.T, s store.Store) {
 	at := base.Add(30*time.Minute + 123*time.Millisecond)
 	m := &sms.Message{
 		Text: "서버 web1 디스크 95%", Title: "경고", Kind: sms.KindLMS, Sender: "0212345678", Test: true,
-		At: at, Source: "alert", CreatedBy: "system", CreatedAt: base.Add(456 * time.Millisecond),
+		At: at, Source: "console", CreatedBy: "kim", Template: "정기점검", CreatedAt: base.Add(456 * time.Millisecond),
 		Deliveries: []sms.Delivery{{Phone: "01011112222"}, {Phone: "01033334444", Status: sms.StatusSent, Attempts: 9}},
 	}
 	mustCreate(t, s, m)
@@ -51,6 +51,14 @@ func testCreateGetMessage(t *testing.T, s store.Store) {
 
 	_, err := s.GetMessage(ctx(t), m.ID+1000)
 	wantErr(t, "GetMessage(missing)", err, store.ErrNotFound)
+
+	// A claim carries what the dispatcher gives a provider: source, actor
+	// and the template the text was written from.
+	for _, c := range mustClaim(t, s, at, 10, time.Minute, store.ClaimFilter{MessageID: m.ID}) {
+		if c.Message.Template != "정기점검" || c.Message.Source != "console" || c.Message.CreatedBy != "kim" {
+			t.Errorf("claimed message %+v", c.Message)
+		}
+	}
 }
 
 func testCreateMessageDefaults(t *testing.T, s store.Store) {
