@@ -36,6 +36,10 @@ func cmdRemain(e *env, args []string) int {
 			code = 1
 			continue
 		}
+		if bal.Alimtalk > 0 {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t(알림톡 %d)\n", p.Name(), bal.SMS, bal.LMS, bal.MMS, bal.Alimtalk)
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", p.Name(), bal.SMS, bal.LMS, bal.MMS)
 	}
 	tw.Flush()

@@ -16,6 +16,7 @@ import (
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/aligo"
+	"github.com/munja-sms/munja/provider/alimtalk"
 	"github.com/munja-sms/munja/provider/dryrun"
 	"github.com/munja-sms/munja/provider/nhn"
 	"github.com/munja-sms/munja/provider/sens"
@@ -34,14 +35,15 @@ type entry struct {
 }
 
 var registry = map[string]entry{
-	"aligo":   {aligo.New, aligo.Validate, aligo.Options{}},
-	"coolsms": {solapi.NewCoolSMS, solapi.ValidateCoolSMS, solapi.Options{}},
-	"dryrun":  {dryrun.New, dryrun.Validate, struct{}{}},
-	"nhn":     {nhn.New, nhn.Validate, nhn.Options{}},
-	"sens":    {sens.New, sens.Validate, sens.Options{}},
-	"solapi":  {solapi.New, solapi.Validate, solapi.Options{}},
-	"twilio":  {twilio.New, twilio.Validate, twilio.Options{}},
-	"webhook": {webhook.New, webhook.Validate, webhook.Options{}},
+	"aligo":          {aligo.New, aligo.Validate, aligo.Options{}},
+	"aligo_alimtalk": {alimtalk.New, alimtalk.Validate, alimtalk.Options{}},
+	"coolsms":        {solapi.NewCoolSMS, solapi.ValidateCoolSMS, solapi.Options{}},
+	"dryrun":         {dryrun.New, dryrun.Validate, struct{}{}},
+	"nhn":            {nhn.New, nhn.Validate, nhn.Options{}},
+	"sens":           {sens.New, sens.Validate, sens.Options{}},
+	"solapi":         {solapi.New, solapi.Validate, solapi.Options{}},
+	"twilio":         {twilio.New, twilio.Validate, twilio.Options{}},
+	"webhook":        {webhook.New, webhook.Validate, webhook.Options{}},
 }
 
 // Types lists the known provider types, sorted.

@@ -15,7 +15,7 @@ import (
 )
 
 func TestTypes(t *testing.T) {
-	if got := Types(); !slices.Equal(got, []string{"aligo", "coolsms", "dryrun", "nhn", "sens", "solapi", "twilio", "webhook"}) {
+	if got := Types(); !slices.Equal(got, []string{"aligo", "aligo_alimtalk", "coolsms", "dryrun", "nhn", "sens", "solapi", "twilio", "webhook"}) {
 		t.Errorf("Types() = %v", got)
 	}
 }
@@ -61,7 +61,7 @@ func TestNewInOrder(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	_, err := New([]config.Provider{{Name: "a", Type: "dryrun"}, {Name: "b", Type: "nosuchgw"}}, nil, nil)
-	if err == nil || err.Error() != `sms.providers[1].type: unknown provider type "nosuchgw" (known: aligo, coolsms, dryrun, nhn, sens, solapi, twilio, webhook)` {
+	if err == nil || err.Error() != `sms.providers[1].type: unknown provider type "nosuchgw" (known: aligo, aligo_alimtalk, coolsms, dryrun, nhn, sens, solapi, twilio, webhook)` {
 		t.Errorf("unknown type: %v", err)
 	}
 	_, err = New([]config.Provider{{Name: "a", Type: "aligo", Options: config.Opts("key", "k3y-never-shown")}}, nil, nil)
@@ -81,10 +81,10 @@ func TestValidate(t *testing.T) {
 		{Name: "none"},
 	}
 	want := []string{
-		`sms.providers[1].type: unknown provider type "x" (known: aligo, coolsms, dryrun, nhn, sens, solapi, twilio, webhook)`,
+		`sms.providers[1].type: unknown provider type "x" (known: aligo, aligo_alimtalk, coolsms, dryrun, nhn, sens, solapi, twilio, webhook)`,
 		`sms.providers[2].key: required (API key from the Aligo console, or key_file)`,
 		`sms.providers[3].url: required (the endpoint that receives the JSON)`,
-		`sms.providers[5].type: required (known: aligo, coolsms, dryrun, nhn, sens, solapi, twilio, webhook)`,
+		`sms.providers[5].type: required (known: aligo, aligo_alimtalk, coolsms, dryrun, nhn, sens, solapi, twilio, webhook)`,
 	}
 	errs := Validate(c)
 	var got []string
