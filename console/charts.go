@@ -335,8 +335,12 @@ func (c *Console) timeline(lang string, segs []segment, from, to time.Time) time
 		if d <= 0 || span <= 0 {
 			continue
 		}
-		share := statusShare{Status: st, Class: "tl-" + st, Label: c.t(lang, "timeline."+st),
-			Percent: strconv.FormatFloat(float64(d)/float64(span)*100, 'f', 1, 64) + "%"}
+		p := float64(d) / float64(span) * 100
+		percent := strconv.FormatFloat(p, 'f', 1, 64) + "%"
+		if p < 0.05 { // a minute in 30 days is there, not 0.0 %
+			percent = "<0.1%"
+		}
+		share := statusShare{Status: st, Class: "tl-" + st, Label: c.t(lang, "timeline."+st), Percent: percent}
 		v.Share = append(v.Share, share)
 		words = append(words, share.Label+" "+share.Percent)
 	}

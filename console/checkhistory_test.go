@@ -164,7 +164,7 @@ func TestCheckPageUptimeTimelineLatency(t *testing.T) {
 	if got := spans(r.body); len(got) < 9 || got[len(got)-2] != "failing 1시간 40분" {
 		t.Errorf("7 days: %q", got)
 	}
-	r = c.get("/checks/web?range=30d").mustStatus(t, http.StatusOK).mustContain(t, "HTTP 503")
+	r = c.get("/checks/web?range=30d").mustStatus(t, http.StatusOK).mustContain(t, "HTTP 503", "점검 불가 <0.1%")
 	if got := spans(r.body); !strings.Contains(strings.Join(got, ","), "failing 20시간") {
 		t.Errorf("30 days: %q", got)
 	}
