@@ -52,6 +52,10 @@ type messageRequest struct {
 	Test   bool       `json:"test"`
 	At     string     `json:"at"`
 	Sender string     `json:"sender"`
+	// Template names the munja message template the text was written
+	// from: a provider sending only through approved templates (Kakao
+	// Alimtalk, aligo_alimtalk) sends it by the one configured for it.
+	Template string `json:"template"`
 }
 
 // decodeJSON decodes exactly one JSON object, refusing unknown fields, and
@@ -110,7 +114,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request, c Caller)
 	}
 	m, err := s.opt.Outbox.Submit(r.Context(), outbox.Request{
 		To: req.To, Groups: req.Groups, Text: req.Text, Title: req.Title, Type: req.Type,
-		Test: req.Test, At: at, Sender: req.Sender, Source: "api", Actor: c.Name,
+		Test: req.Test, At: at, Sender: req.Sender, Source: "api", Actor: c.Name, Template: req.Template,
 	})
 	if err != nil {
 		writeError(w, s.opt.Log, err)
@@ -226,6 +230,7 @@ type messageJSON struct {
 	At         *time.Time      `json:"at,omitempty"`
 	Source     string          `json:"source"`
 	CreatedBy  string          `json:"created_by,omitempty"`
+	Template   string          `json:"template,omitempty"`
 	CreatedAt  time.Time       `json:"created_at"`
 	Recipients []recipientJSON `json:"recipients"`
 }
@@ -247,7 +252,7 @@ func (s *Server) messageJSON(m *sms.Message) messageJSON {
 	out := messageJSON{
 		ID: m.ID, Status: m.Summary(), Type: m.Kind, Bytes: n, Text: m.Text, Title: m.Title,
 		Sender: m.Sender, Test: m.Test, DryRun: s.opt.DryRun, At: timePtr(m.At, s.opt.Location),
-		Source: m.Source, CreatedBy: m.CreatedBy, CreatedAt: m.CreatedAt.In(s.opt.Location),
+		Source: m.Source, CreatedBy: m.CreatedBy, Template: m.Template, CreatedAt: m.CreatedAt.In(s.opt.Location),
 		Recipients: []recipientJSON{},
 	}
 	for _, d := range m.Deliveries {

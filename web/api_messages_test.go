@@ -53,6 +53,18 @@ func TestMessagesAPI(t *testing.T) {
 	if lms["type"] != "LMS" || lms["test"] != true || len(lms["recipients"].([]any)) != 2 || lms["dryrun"] != true {
 		t.Errorf("LMS %v", lms)
 	}
+	if _, ok := lms["template"]; ok {
+		t.Errorf("template shown without one: %v", lms)
+	}
+	// The template a text was written from (Kakao Alimtalk chooses by it).
+	tm := f.must(req{method: "POST", path: "/api/v1/messages", token: "send",
+		body: `{"to":"01012345670","text":"오늘 22시 점검","template":"정기점검"}`}, 202)
+	if tm["template"] != "정기점검" {
+		t.Errorf("template %v", tm)
+	}
+	if got := f.must(req{path: fmt.Sprintf("/api/v1/messages/%v", tm["id"]), token: "read"}, 200); got["template"] != "정기점검" {
+		t.Errorf("stored template %v", got)
+	}
 	ids := func(q string) string {
 		out := f.must(req{path: "/api/v1/messages?" + q, token: "read"}, 200)
 		var s []string
@@ -65,14 +77,14 @@ func TestMessagesAPI(t *testing.T) {
 		return strings.Join(s, ",")
 	}
 	for q, want := range map[string]string{
-		"":                           "6,5,4,3,2,1",
-		"limit=2":                    "6,5,next=/api/v1/messages?before=5&limit=2",
+		"":                           "7,6,5,4,3,2,1",
+		"limit=2":                    "7,6,next=/api/v1/messages?before=6&limit=2",
 		"limit=2&before=5&text=점검":   "4,3,next=/api/v1/messages?before=3&limit=2&text=%EC%A0%90%EA%B2%80",
-		"to=010-1234-5670":           "6,1",
+		"to=010-1234-5670":           "7,6,1",
 		"text=%EC%84%9C%EB%B2%84+3":  "4",
-		"status=queued&source=api":   "6,5,4,3,2,1",
+		"status=queued&source=api":   "7,6,5,4,3,2,1",
 		"status=failed":              "",
-		"since=2000-01-01T00:00:00Z": "6,5,4,3,2,1",
+		"since=2000-01-01T00:00:00Z": "7,6,5,4,3,2,1",
 		"until=2000-01-01T00:00:00Z": "",
 	} {
 		if got := ids(q); got != want {
@@ -98,6 +110,7 @@ func TestMessagesAPI(t *testing.T) {
 		`{"to":["01012345678"],"text":"x","receiver":"a"}`:           "receiver",
 		`{"to":["01012345678"],"text":"x","test":"yes"}`:             "test",
 		`{"to":["01012345678"],"text":"x","type":"sms","title":"t"}`: "title",
+		`{"to":["01012345678"],"text":"x","template":7}`:             "template",
 	} {
 		if out := f.must(req{method: "POST", path: "/api/v1/messages", token: "send", body: body}, 400); out["field"] != field {
 			t.Errorf("%s: %v, want field %s", body, out, field)
