@@ -43,6 +43,10 @@ const (
 	minReserveLead = 10 * time.Minute
 )
 
+// maxTemplateName is the longest munja template name the send form
+// carries (a longer one is not a template's: it is dropped).
+const maxTemplateName = 100
+
 // cleanLine trims s and refuses control characters and invalid UTF-8.
 func cleanLine(s string) (string, bool) {
 	s = strings.TrimSpace(s)
@@ -147,6 +151,11 @@ type sendForm struct {
 	At        time.Time
 	Confirmed int  // recipient count shown on the confirm page; 0 = not confirmed
 	Edit      bool // back from the confirm page to the form
+	// Template is the name of the munja template last put into the text
+	// ("" = none); Kakao asks to send it as Kakao Alimtalk through the
+	// approved template a provider has for it (SMS/LMS failover).
+	Template string
+	Kakao    bool
 }
 
 // decodeSendForm reads the send form posted at now (in loc).
@@ -154,7 +163,10 @@ func decodeSendForm(v url.Values, loc *time.Location, now time.Time, tr trFunc) 
 	errs := formErrs{}
 	f := sendForm{To: v.Get("to"), Sender: strings.TrimSpace(v.Get("sender")),
 		Test: v.Get("test") != "", Reserve: v.Get("reserve") != "", Edit: v.Get("edit") != "",
-		Date: strings.TrimSpace(v.Get("date")), Time: strings.TrimSpace(v.Get("time"))}
+		Date: strings.TrimSpace(v.Get("date")), Time: strings.TrimSpace(v.Get("time")), Kakao: v.Get("kakao") != ""}
+	if name, ok := cleanLine(v.Get("template")); ok && utf8.RuneCountInString(name) <= maxTemplateName {
+		f.Template = name
+	}
 	f.Text, f.Title = messageText(v, errs, tr)
 	if len(f.To) > maxTypedTo {
 		errs.set("to", tr("err.too_long", maxTypedTo))

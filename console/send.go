@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/munja-sms/munja/outbox"
+	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 )
@@ -41,10 +42,14 @@ type sendData struct {
 	Picked      map[int64]bool
 	PickedGroup map[string]bool
 	Today       string
+	// Kakao names the templates a provider sends as Kakao Alimtalk
+	// (provider.TemplateTaker: aligo_alimtalk with for: template:NAME).
+	Kakao map[string]bool
 }
 
 type confirmData struct {
 	Form       sendForm
+	Kakao      bool // sent as Kakao Alimtalk (Form.Kakao and a provider takes Form.Template)
 	Recipients []recipientView
 	More       int
 	Total      int
@@ -93,7 +98,7 @@ func (c *Console) sendPage(w http.ResponseWriter, r *http.Request, q *request) {
 	}
 	if id, err := strconv.ParseInt(v.Get("template"), 10, 64); err == nil {
 		if t, err := c.opt.Store.GetTemplate(r.Context(), id); err == nil {
-			f.Text, f.Title = t.Text, t.Title
+			f.Text, f.Title, f.Template, f.Kakao = t.Text, t.Title, t.Name, true
 		}
 	}
 	c.renderSend(w, r, q, http.StatusOK, f, formErrs{})
@@ -128,7 +133,27 @@ func (c *Console) renderSend(w http.ResponseWriter, r *http.Request, q *request,
 		c.internal(w, r, q, err)
 		return
 	}
+	d.Kakao = map[string]bool{}
+	for _, t := range d.Templates {
+		d.Kakao[t.Name] = c.kakaoTakes(t.Name)
+	}
+	d.Kakao[f.Template] = c.kakaoTakes(f.Template)
 	c.renderStatus(w, r, q, status, "send", "send.title", "send", d)
+}
+
+// kakaoTakes reports whether a provider sends messages written from the
+// munja template name as Kakao Alimtalk (an aligo_alimtalk provider with
+// a for: template:NAME entry).
+func (c *Console) kakaoTakes(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, p := range c.opt.Providers {
+		if tt, ok := p.(provider.TemplateTaker); ok && tt.TakesTemplate(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // groupOptions lists address book groups, then alerting.groups.
@@ -179,9 +204,15 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, q *request) {
 	for i, rv := range recips {
 		to[i] = string(rv.Phone)
 	}
+	// The template goes with the message only when the operator kept
+	// Kakao Alimtalk chosen: without it every provider sends it by SMS.
+	tmpl := ""
+	if f.Kakao && c.kakaoTakes(f.Template) {
+		tmpl = f.Template
+	}
 	m, err := c.opt.Outbox.Submit(ctx, outbox.Request{
 		To: to, Text: f.Text, Title: f.Title, Type: "auto", Test: f.Test, At: f.At, Sender: f.Sender,
-		Source: "console", Actor: q.actor(),
+		Source: "console", Actor: q.actor(), Template: tmpl,
 	})
 	if err != nil {
 		if !c.submitErrs(tr, err, errs) {
@@ -197,6 +228,9 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, q *request) {
 	}
 	if !m.At.IsZero() {
 		detail += ", at " + c.fmtTime(m.At)
+	}
+	if m.Template != "" {
+		detail += ", Kakao Alimtalk by template " + m.Template
 	}
 	c.audit(ctx, q.actor(), "message.create", "message "+strconv.FormatInt(m.ID, 10), detail)
 	redirect(w, r, "/messages/"+strconv.FormatInt(m.ID, 10), "sent")
@@ -299,7 +333,7 @@ func (c *Console) groupMembers(ctx context.Context, name string) ([]sms.Phone, e
 const confirmShow = 200
 
 func (c *Console) renderConfirm(w http.ResponseWriter, r *http.Request, q *request, f sendForm, recips []recipientView) {
-	d := confirmData{Form: f, Total: len(recips), Count: c.countText(q.Lang, f.Text, f.Title)}
+	d := confirmData{Form: f, Total: len(recips), Count: c.countText(q.Lang, f.Text, f.Title), Kakao: f.Kakao && c.kakaoTakes(f.Template)}
 	d.Kind = d.Count.Kind
 	if len(recips) > confirmShow {
 		d.Recipients, d.More = recips[:confirmShow], len(recips)-confirmShow

@@ -121,6 +121,14 @@
         text.value = text.value.slice(0, start) + o.dataset.text + text.value.slice(end);
       }
       if (title && o.dataset.title && !title.value) title.value = o.dataset.title;
+      // Kakao Alimtalk is offered for a template a provider has an
+      // approved Alimtalk template for (data-kakao).
+      var name = document.getElementById("template-name");
+      var row = document.getElementById("kakao-row");
+      var kakao = document.getElementById("kakao");
+      if (name) name.value = o.dataset.name || "";
+      if (row) row.hidden = !o.dataset.kakao;
+      if (kakao) kakao.checked = !!o.dataset.kakao;
       pick.selectedIndex = 0;
       update();
       text.focus();
