@@ -31,10 +31,13 @@ func (u Uptime) Ratio() (ratio float64, ok bool) {
 var Windows = []time.Duration{24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour}
 
 // Uptimes returns check's uptime on host over each of Windows, ending at
-// now.
+// now, from one read: the store sums the longest window by the hour,
+// counted back from now, so every window (a whole number of hours) starts
+// on an hour of the sums.
 func Uptimes(ctx context.Context, st store.CheckHistory, check, host string, now time.Time) ([]Uptime, error) {
+	now = now.Truncate(time.Minute).Add(time.Minute) // the running minute counts
 	longest := Windows[len(Windows)-1]
-	samples, err := st.CheckSamples(ctx, check, host, now.Add(-longest), now.Add(time.Minute))
+	sums, err := st.CheckSeries(ctx, check, host, now.Add(-longest), now, time.Hour)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +45,7 @@ func Uptimes(ctx context.Context, st store.CheckHistory, check, host string, now
 	for i, w := range Windows {
 		out[i].Window = w
 		from := now.Add(-w)
-		for _, s := range samples {
+		for _, s := range sums {
 			if s.At.Before(from) {
 				continue
 			}
@@ -97,43 +100,25 @@ func Step(from, to time.Time) time.Duration {
 }
 
 // Series sums check's samples on host in [from, to) into points of step
-// (rounded up to whole minutes), oldest first; steps without a result are
-// left out.
+// (rounded to whole minutes, at least one) counted from from's minute,
+// oldest first; steps without a result are left out. The sums are the
+// store's: a month's chart reads a point per step, not a sample per minute.
 func Series(ctx context.Context, st store.CheckHistory, check, host string, from, to time.Time, step time.Duration) ([]Point, error) {
-	if step < time.Minute {
-		step = time.Minute
-	}
-	step = step.Round(time.Minute)
+	step = max(step.Round(time.Minute), time.Minute)
 	if to.Sub(from)/step > 10*MaxPoints {
 		return nil, fmt.Errorf("range of %s in steps of %s is too many points", to.Sub(from), step)
 	}
-	samples, err := st.CheckSamples(ctx, check, host, from, to)
+	sums, err := st.CheckSeries(ctx, check, host, from, to, step)
 	if err != nil {
 		return nil, err
 	}
-	var out []Point
-	var sum time.Duration
-	flush := func() {
-		if n := len(out); n > 0 && out[n-1].LatencyN > 0 {
-			out[n-1].LatencyAvg = sum / time.Duration(out[n-1].LatencyN)
+	out := make([]Point, len(sums))
+	for i, s := range sums {
+		out[i] = Point{At: s.At, OK: s.OK, Failing: s.Failing, Unknown: s.Unknown, LatencyN: s.LatencyN, LatencyMax: s.LatencyMax}
+		if s.LatencyN > 0 {
+			out[i].LatencyAvg = s.LatencySum / time.Duration(s.LatencyN)
 		}
-		sum = 0
 	}
-	for _, s := range samples {
-		at := from.Add(s.At.Sub(from) / step * step)
-		if n := len(out); n == 0 || !out[n-1].At.Equal(at) {
-			flush()
-			out = append(out, Point{At: at})
-		}
-		p := &out[len(out)-1]
-		p.OK += s.OK
-		p.Failing += s.Failing
-		p.Unknown += s.Unknown
-		p.LatencyN += s.LatencyN
-		p.LatencyMax = max(p.LatencyMax, s.LatencyMax)
-		sum += s.LatencySum
-	}
-	flush()
 	return out, nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/checkhist"
 	"github.com/munja-sms/munja/config"
-	"github.com/munja-sms/munja/store"
 )
 
 // checkHistory is what the check page shows of a check's stored history:
@@ -40,9 +39,9 @@ func (c *Console) loadHistory(ctx context.Context, lang, check, host string, cfg
 	for _, r := range chartRanges {
 		h.Ranges = append(h.Ranges, rangeLink{Key: r.Key, Label: c.t(lang, "range."+r.Key), Href: addQuery(base, "range", r.Key), On: r.Key == rng.Key})
 	}
-	// The uptimes read the longest window; the charts' range lies within
-	// it and is served from the same read.
-	st := &samplesOnce{CheckHistory: c.opt.Store}
+	// The store sums the samples (per window, per chart step): the page
+	// reads a few thousand rows whatever the range.
+	st := c.opt.Store
 	ups, err := checkhist.Uptimes(ctx, st, check, host, now)
 	if err != nil {
 		return h, err
@@ -76,30 +75,6 @@ func (c *Console) loadHistory(ctx context.Context, lang, check, host string, cfg
 		h.Latency = &l
 	}
 	return h, nil
-}
-
-// samplesOnce answers CheckSamples from its first read when a later one
-// asks for a part of it (the check page reads 30 days for its uptimes,
-// then its chart's range).
-type samplesOnce struct {
-	store.CheckHistory
-	check, host string
-	from, to    time.Time
-	samples     []store.CheckSample
-	read        bool
-}
-
-func (s *samplesOnce) CheckSamples(ctx context.Context, check, host string, from, to time.Time) ([]store.CheckSample, error) {
-	if s.read && check == s.check && host == s.host && !from.Before(s.from) && !to.After(s.to) {
-		i, _ := slices.BinarySearchFunc(s.samples, from, func(x store.CheckSample, t time.Time) int { return x.At.Compare(t) })
-		j, _ := slices.BinarySearchFunc(s.samples, to, func(x store.CheckSample, t time.Time) int { return x.At.Compare(t) })
-		return s.samples[i:j], nil
-	}
-	out, err := s.CheckHistory.CheckSamples(ctx, check, host, from, to)
-	if err == nil && !s.read {
-		s.check, s.host, s.from, s.to, s.samples, s.read = check, host, from, to, out, true
-	}
-	return out, err
 }
 
 // uptimeTTL is how long the dashboard's 24-hour uptimes are reused: they

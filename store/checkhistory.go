@@ -62,6 +62,11 @@ type CheckHistory interface {
 	// CheckSamples returns the samples of check on host with from <= At <
 	// to, oldest first.
 	CheckSamples(ctx context.Context, check, host string, from, to time.Time) ([]CheckSample, error)
+	// CheckSeries sums the samples of check on host with from <= At < to
+	// into steps of step (a whole number of minutes) counted from from:
+	// one sample per step holding any, At its start, oldest first. A chart
+	// of 30 days reads some 1,440 sums, not 43,200 minutes.
+	CheckSeries(ctx context.Context, check, host string, from, to time.Time, step time.Duration) ([]CheckSample, error)
 	// CheckChanges returns the changes of check on host with from <= At <
 	// to, oldest first, preceded by the last change before from (the
 	// status at from) when there is one.

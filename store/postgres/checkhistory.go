@@ -101,6 +101,35 @@ func (db *DB) CheckSamples(ctx context.Context, check, host string, from, to tim
 	return out, nil
 }
 
+// CheckSeries implements store.CheckHistory.
+func (db *DB) CheckSeries(ctx context.Context, check, host string, from, to time.Time, step time.Duration) ([]store.CheckSample, error) {
+	stepSec := max(int64(step/time.Minute), 1) * 60
+	first := minute(from)
+	type row struct {
+		b, sum, mx int64
+		s          store.CheckSample
+	}
+	rows, err := collect(ctx, db, `SELECT floor(extract(epoch FROM minute - $3) / $5)::bigint AS b,
+			sum(ok)::bigint, sum(failing)::bigint, sum(unknown)::bigint,
+			sum(latency_n)::bigint, sum(latency_sum)::bigint, max(latency_max)
+		FROM check_samples WHERE series_id = (SELECT id FROM check_series WHERE check_name = $1 AND host = $2)
+		AND minute >= $3 AND minute < $4 GROUP BY b ORDER BY b`, []any{check, host, first, minute(to), stepSec},
+		func(r *row) []any {
+			return []any{&r.b, &r.s.OK, &r.s.Failing, &r.s.Unknown, &r.s.LatencyN, &r.sum, &r.mx}
+		})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: check series: %w", err)
+	}
+	out := make([]store.CheckSample, len(rows))
+	for i, r := range rows {
+		out[i] = r.s
+		out[i].Check, out[i].Host = check, host
+		out[i].At = first.Add(time.Duration(r.b*stepSec) * time.Second).UTC()
+		out[i].LatencySum, out[i].LatencyMax = time.Duration(r.sum)*time.Microsecond, time.Duration(r.mx)*time.Microsecond
+	}
+	return out, nil
+}
+
 // CheckTotals implements store.CheckHistory.
 func (db *DB) CheckTotals(ctx context.Context, from, to time.Time) ([]store.CheckSample, error) {
 	type row struct {

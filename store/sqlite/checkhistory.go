@@ -103,6 +103,36 @@ func (db *DB) CheckSamples(ctx context.Context, check, host string, from, to tim
 	return out, nil
 }
 
+// CheckSeries implements store.CheckHistory.
+func (db *DB) CheckSeries(ctx context.Context, check, host string, from, to time.Time, step time.Duration) ([]store.CheckSample, error) {
+	steps := max(int64(step/time.Minute), 1)
+	first := minuteFrom(from)
+	rows, err := db.r.QueryContext(ctx, `SELECT (minute - ?3) / ?5 AS b, sum(ok), sum(failing), sum(unknown),
+			sum(latency_n), sum(latency_sum), max(latency_max)
+		FROM check_samples
+		WHERE series_id = (SELECT id FROM check_series WHERE check_name = ?1 AND host = ?2)
+		AND minute >= ?3 AND minute < ?4 GROUP BY b ORDER BY b`, check, host, first, minuteFrom(to), steps)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: check series: %w", err)
+	}
+	defer rows.Close()
+	var out []store.CheckSample
+	for rows.Next() {
+		s := store.CheckSample{Check: check, Host: host}
+		var b, sum, mx int64
+		if err := rows.Scan(&b, &s.OK, &s.Failing, &s.Unknown, &s.LatencyN, &sum, &mx); err != nil {
+			return nil, fmt.Errorf("sqlite: check series: %w", err)
+		}
+		s.At = fromMinute(first + b*steps)
+		s.LatencySum, s.LatencyMax = fromMicros(sum), fromMicros(mx)
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: check series: %w", err)
+	}
+	return out, nil
+}
+
 // minuteFrom is the first stored minute at or after t.
 func minuteFrom(t time.Time) int64 {
 	m := toMinute(t)

@@ -66,6 +66,23 @@ func testCheckHistory(t *testing.T, s store.Store) {
 		t.Errorf("unknown check: %+v", got)
 	}
 
+	// Sums per step, counted from from.
+	series, err := s.CheckSeries(c, "web", "", m, m.Add(time.Hour), 2*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(series) != 1 || !series[0].At.Equal(m) || series[0].OK != 109 || series[0].Failing != 10 ||
+		series[0].LatencyN != 4 || series[0].LatencySum != 110*time.Millisecond || series[0].LatencyMax != 50*time.Millisecond {
+		t.Errorf("series by 2 minutes: %+v", series)
+	}
+	series, _ = s.CheckSeries(c, "web", "", m.Add(-30*time.Second), m.Add(time.Hour), time.Minute)
+	if len(series) != 2 || !series[0].At.Equal(m) || !series[1].At.Equal(m.Add(time.Minute)) || series[1].Failing != 10 {
+		t.Errorf("series by the minute from inside the minute before: %+v", series)
+	}
+	if got, _ := s.CheckSeries(c, "nope", "", m, m.Add(time.Hour), time.Minute); len(got) != 0 {
+		t.Errorf("series of an unknown check: %+v", got)
+	}
+
 	totals, err := s.CheckTotals(c, m, m.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
