@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -17,64 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/store/postgres/pgtest"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/munja-sms/munja/config"
 )
 
-// postgresSchema returns the URL of an empty schema on the test PostgreSQL
-// (MUNJA_TEST_POSTGRES, else 127.0.0.1:5432 db test as postgres or root),
-// dropped when the test ends. Without a server the test is skipped, or
-// fails when CI is set.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	urls := []string{os.Getenv("MUNJA_TEST_POSTGRES")}
-	if urls[0] == "" {
-		const def = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-		urls = []string{def, strings.Replace(def, "postgres@", "root@", 1)}
-	}
-	var errs []error
-	for _, base := range urls {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			cancel()
-			errs = append(errs, err)
-			continue
-		}
-		b := make([]byte, 6)
-		rand.Read(b)
-		schema := "munja_app_test_" + hex.EncodeToString(b)
-		_, err = c.Exec(ctx, `CREATE SCHEMA `+schema)
-		c.Close(ctx)
-		cancel()
-		noErr(t, err)
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			c, err := pgx.Connect(ctx, base)
-			if err != nil {
-				t.Errorf("drop schema: %v", err)
-				return
-			}
-			defer c.Close(ctx)
-			if _, err := c.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-				t.Errorf("drop schema: %v", err)
-			}
-		})
-		u, err := url.Parse(base)
-		noErr(t, err)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("no PostgreSQL test server reachable (CI is set, so this fails; set MUNJA_TEST_POSTGRES): %v", errors.Join(errs...))
-	}
-	t.Skipf("no PostgreSQL test server reachable (set MUNJA_TEST_POSTGRES): %v", errors.Join(errs...))
-	return ""
-}
+// postgresSchema returns the URL of an empty schema on the test PostgreSQL,
+// dropped when the test ends (pgtest: skipped without a server, failing
+// when CI is set).
+func postgresSchema(t *testing.T) string { return pgtest.Schema(t) }
 
 // replica is one munja serving on a shared PostgreSQL schema, with a
 // command check that appends a line to runs on every run.

@@ -9,14 +9,13 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/munja-sms/munja/store/postgres/pgtest"
 
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/sms"
@@ -326,50 +325,10 @@ func TestAlertWebhookDedupeAcrossPostgresReplicas(t *testing.T) {
 	}
 }
 
-// postgresSchema returns the URL of an empty schema on the test server
-// (MUNJA_TEST_POSTGRES, else postgres://postgres@127.0.0.1:5432/test),
-// dropped when the test ends; without a server the test is skipped (and
-// fails when CI is set), as the store's own tests do.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("MUNJA_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("no PostgreSQL test server (CI is set): %v", err)
-		}
-		t.Skipf("no PostgreSQL test server (set MUNJA_TEST_POSTGRES): %v", err)
-	}
-	defer c.Close(ctx)
-	name := fmt.Sprintf("munja_web_test_%d", time.Now().UnixNano())
-	if _, err := c.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	noErr(t, err)
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// postgresSchema returns the URL of an empty schema on the test PostgreSQL,
+// dropped when the test ends (pgtest: skipped without a server, failing
+// when CI is set).
+func postgresSchema(t *testing.T) string { return pgtest.Schema(t) }
 
 // TestAlertWebhookDuplicateIsTheFirstMessage: the duplicate's answer is
 // the first message as it is now (its deliveries' progress), typed as the

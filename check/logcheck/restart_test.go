@@ -14,8 +14,27 @@ import (
 	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/store"
+	"github.com/munja-sms/munja/store/postgres"
+	"github.com/munja-sms/munja/store/postgres/pgtest"
 	"github.com/munja-sms/munja/store/sqlite"
 )
+
+// stateStores are the real stores a check's state lives in: SQLite in a
+// temporary directory and a schema of the test PostgreSQL.
+var stateStores = []struct {
+	name string
+	open func(t *testing.T) check.StateStore
+}{
+	{"sqlite", func(t *testing.T) check.StateStore { return openStore(t) }},
+	{"postgres", func(t *testing.T) check.StateStore {
+		db, err := postgres.Open(context.Background(), pgtest.Schema(t), slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}},
+}
 
 // openStore opens a real SQLite store in a temporary directory.
 func openStore(t *testing.T) *sqlite.DB {
@@ -92,7 +111,12 @@ func noEmit(t *testing.T, ch <-chan check.Result, within time.Duration) {
 // line with a 5 m window), the line is not counted again, and the check
 // recovers once the window has passed since the match.
 func TestWindowSurvivesRestart(t *testing.T) {
-	st := openStore(t)
+	for _, s := range stateStores {
+		t.Run(s.name, func(t *testing.T) { testWindowSurvivesRestart(t, s.open(t)) })
+	}
+}
+
+func testWindowSurvivesRestart(t *testing.T, st check.StateStore) {
 	path := filepath.Join(t.TempDir(), "messages")
 	appendLines(t, path, "boot")
 	clk := newClock()

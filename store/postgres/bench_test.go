@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/store/postgres/pgtest"
+
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 )
@@ -23,7 +25,7 @@ func benchMessage(i int, recipients int) *sms.Message {
 func BenchmarkCreateMessage(b *testing.B) {
 	ctx := context.Background()
 	b.Run("sequential", func(b *testing.B) {
-		db := open(b, schemaURL(b))
+		db := open(b, pgtest.Schema(b))
 		defer db.Close()
 		i := 0
 		for b.Loop() {
@@ -35,7 +37,7 @@ func BenchmarkCreateMessage(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	})
 	b.Run("parallel", func(b *testing.B) {
-		db := open(b, schemaURL(b))
+		db := open(b, pgtest.Schema(b))
 		defer db.Close()
 		b.SetParallelism(8)
 		b.ResetTimer()
@@ -53,7 +55,7 @@ func BenchmarkCreateMessage(b *testing.B) {
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 	})
 	b.Run("100-recipients", func(b *testing.B) {
-		db := open(b, schemaURL(b))
+		db := open(b, pgtest.Schema(b))
 		defer db.Close()
 		i := 0
 		for b.Loop() {
@@ -70,7 +72,7 @@ func BenchmarkCreateMessage(b *testing.B) {
 // up to 100 deliveries, then record them sent. One op is one delivery.
 func BenchmarkClaimComplete(b *testing.B) {
 	ctx := context.Background()
-	db := open(b, schemaURL(b))
+	db := open(b, pgtest.Schema(b))
 	defer db.Close()
 	for i := 0; i < b.N; i += 100 {
 		if err := db.CreateMessage(ctx, benchMessage(i, min(100, b.N-i))); err != nil {

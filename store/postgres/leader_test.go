@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/store/postgres/pgtest"
+
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 )
@@ -18,7 +20,7 @@ func tryLeader(t *testing.T, db *DB, name string) (func(), bool) {
 }
 
 func TestLeaderOneAtATime(t *testing.T) {
-	dsn := schemaURL(t)
+	dsn := pgtest.Schema(t)
 	a, b := open(t, dsn), open(t, dsn)
 	defer a.Close()
 	defer b.Close()
@@ -54,7 +56,7 @@ func TestLeaderOneAtATime(t *testing.T) {
 // or partitioned replica would lose it: the holder learns it lost the lock
 // and the other replica takes over.
 func TestLeaderTakeover(t *testing.T) {
-	dsn := schemaURL(t)
+	dsn := pgtest.Schema(t)
 	a, b := open(t, dsn), open(t, dsn)
 	defer a.Close()
 	defer b.Close()
@@ -98,7 +100,7 @@ func TestLeaderTakeover(t *testing.T) {
 }
 
 func TestLeadershipReleaseClosesLost(t *testing.T) {
-	db := open(t, schemaURL(t))
+	db := open(t, pgtest.Schema(t))
 	defer db.Close()
 	l, err := db.Lead(t.Context(), uniqueName("x"))
 	if err != nil || l == nil {
@@ -121,7 +123,7 @@ func TestLeadershipReleaseClosesLost(t *testing.T) {
 // gone (its presence lock ended with its session) has its claims handed
 // back by another at once; a live replica's claims are never touched.
 func TestDeadReplicaClaimsReleased(t *testing.T) {
-	dsn := schemaURL(t)
+	dsn := pgtest.Schema(t)
 	a, b := open(t, dsn), open(t, dsn)
 	defer b.Close()
 	ctx := t.Context()

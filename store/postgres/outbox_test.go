@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/store/postgres/pgtest"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/munja-sms/munja/sms"
@@ -83,7 +85,7 @@ func waitQueued(t *testing.T, db *DB, n int) {
 }
 
 func TestGroupCommitConcurrent(t *testing.T) {
-	db := open(t, schemaURL(t))
+	db := open(t, pgtest.Schema(t))
 	defer db.Close()
 	const callers, each = 32, 10
 	var wg sync.WaitGroup
@@ -123,7 +125,7 @@ func TestGroupCommitConcurrent(t *testing.T) {
 
 func TestCreateMessageCanceled(t *testing.T) {
 	app := uniqueName("munja-outbox")
-	dsn := withParam(t, schemaURL(t), "application_name", app)
+	dsn := pgtest.WithParam(t, pgtest.Schema(t), "application_name", app)
 	db := open(t, dsn)
 	defer db.Close()
 
@@ -178,7 +180,7 @@ func TestCreateMessageCanceled(t *testing.T) {
 
 func TestCloseCommitsQueued(t *testing.T) {
 	app := uniqueName("munja-outbox")
-	dsn := withParam(t, schemaURL(t), "application_name", app)
+	dsn := pgtest.WithParam(t, pgtest.Schema(t), "application_name", app)
 	db := open(t, dsn)
 	release := lockMessages(t, dsn)
 	errs := make(chan error, 2)
@@ -213,7 +215,7 @@ func TestCloseCommitsQueued(t *testing.T) {
 // own answer.
 func TestGroupCommitIsolatesFailure(t *testing.T) {
 	app := uniqueName("munja-outbox")
-	dsn := withParam(t, schemaURL(t), "application_name", app)
+	dsn := pgtest.WithParam(t, pgtest.Schema(t), "application_name", app)
 	db := open(t, dsn)
 	defer db.Close()
 	// The committer waits for the table lock with "first"; the three queue

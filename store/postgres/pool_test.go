@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/store/postgres/pgtest"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -13,7 +15,7 @@ import (
 // all succeed, and no more than pool_max_conns connections are opened.
 func TestPoolBound(t *testing.T) {
 	app := uniqueName("munja-pool")
-	dsn := withParam(t, withParam(t, schemaURL(t), "pool_max_conns", "2"), "application_name", app)
+	dsn := pgtest.WithParam(t, pgtest.WithParam(t, pgtest.Schema(t), "pool_max_conns", "2"), "application_name", app)
 	db := open(t, dsn)
 	defer db.Close()
 	admin := adminConn(t)
@@ -48,7 +50,7 @@ func TestPoolBound(t *testing.T) {
 // fresh connection instead of an error.
 func TestPoolReplacesDeadConnections(t *testing.T) {
 	app := uniqueName("munja-pool")
-	db := open(t, withParam(t, schemaURL(t), "application_name", app))
+	db := open(t, pgtest.WithParam(t, pgtest.Schema(t), "application_name", app))
 	defer db.Close()
 	if _, err := db.CountUsers(t.Context()); err != nil {
 		t.Fatal(err)
@@ -72,7 +74,7 @@ func TestPoolReplacesDeadConnections(t *testing.T) {
 // TestPoolDropsConnectionInTransaction: a connection given back inside a
 // transaction is closed, not reused.
 func TestPoolDropsConnectionInTransaction(t *testing.T) {
-	db := open(t, schemaURL(t))
+	db := open(t, pgtest.Schema(t))
 	defer db.Close()
 	pid := func(begin bool) uint32 {
 		t.Helper()

@@ -3,16 +3,15 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/munja-sms/munja/store/postgres/pgtest"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,94 +19,6 @@ import (
 	"github.com/munja-sms/munja/store/internal/migrations"
 	"github.com/munja-sms/munja/store/storetest"
 )
-
-// defaultURL is the test server when MUNJA_TEST_POSTGRES is not set; the
-// same server as user root is tried next.
-const defaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-var probe struct {
-	once sync.Once
-	url  string
-	err  error
-}
-
-// serverURL returns the URL of a reachable test server. Without one the
-// test is skipped, or fails when CI is set.
-func serverURL(t testing.TB) string {
-	t.Helper()
-	probe.once.Do(func() {
-		urls := []string{os.Getenv("MUNJA_TEST_POSTGRES")}
-		if urls[0] == "" {
-			urls = []string{defaultURL, strings.Replace(defaultURL, "postgres@", "root@", 1)}
-		}
-		var errs []error
-		for _, u := range urls {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			c, err := pgx.Connect(ctx, u)
-			if err == nil {
-				c.Close(ctx)
-				cancel()
-				probe.url = u
-				return
-			}
-			cancel()
-			errs = append(errs, err)
-		}
-		probe.err = errors.Join(errs...)
-	})
-	if probe.err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL store tests: no test server reachable (CI is set, so this is a failure, not a skip; "+
-				"set MUNJA_TEST_POSTGRES or start PostgreSQL on 127.0.0.1:5432): %v", probe.err)
-		}
-		t.Skipf("skipping the PostgreSQL store tests: no test server reachable (set MUNJA_TEST_POSTGRES): %v", probe.err)
-	}
-	return probe.url
-}
-
-// schemaURL creates an empty schema for the test, dropped when it ends, and
-// returns a URL whose connections use it.
-func schemaURL(t testing.TB) string {
-	t.Helper()
-	base := serverURL(t)
-	name := "munja_test_" + hex.EncodeToString(randBytes(6))
-	admin(t, base, `CREATE SCHEMA `+name)
-	t.Cleanup(func() { admin(t, base, `DROP SCHEMA `+name+` CASCADE`) })
-	return withParam(t, base, "search_path", name)
-}
-
-func withParam(t testing.TB, raw, key, value string) string {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func randBytes(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b)
-	return b
-}
-
-// admin runs one statement on a connection of its own.
-func admin(t testing.TB, dsn, sql string, args ...any) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
 
 func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -132,22 +43,22 @@ func open(t testing.TB, dsn string) *DB {
 }
 
 func TestContract(t *testing.T) {
-	serverURL(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, schemaURL(t)) })
+	pgtest.ServerURL(t)
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.Schema(t)) })
 }
 
 // TestLimits runs the limits contract on two pools on one schema: two
 // replicas.
 func TestLimits(t *testing.T) {
-	serverURL(t)
+	pgtest.ServerURL(t)
 	storetest.RunLimits(t, func(t *testing.T) (store.Store, store.Store) {
-		dsn := schemaURL(t)
+		dsn := pgtest.Schema(t)
 		return open(t, dsn), open(t, dsn)
 	})
 }
 
 func TestMigrationsOnce(t *testing.T) {
-	dsn := schemaURL(t)
+	dsn := pgtest.Schema(t)
 	ms, err := migrations.Load(migrationFS)
 	if err != nil || len(ms) == 0 || ms[0].Version != 1 {
 		t.Fatalf("embedded migrations = %+v, %v; want 0001 first", ms, err)
@@ -181,7 +92,7 @@ func TestMigrationsOnce(t *testing.T) {
 // TestMigrateConcurrently starts several replicas on one empty schema at
 // once: every one opens, and each migration is applied once.
 func TestMigrateConcurrently(t *testing.T) {
-	dsn := schemaURL(t)
+	dsn := pgtest.Schema(t)
 	const replicas = 4
 	dbs := make([]*DB, replicas)
 	errs := make([]error, replicas)
@@ -208,7 +119,7 @@ func TestMigrateConcurrently(t *testing.T) {
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
-	dsn := schemaURL(t)
+	dsn := pgtest.Schema(t)
 	db := open(t, dsn)
 	if _, err := db.exec(t.Context(), `INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future.sql')`); err != nil {
 		t.Fatal(err)
@@ -246,7 +157,7 @@ func TestOpenBadURL(t *testing.T) {
 }
 
 func TestClosed(t *testing.T) {
-	db := open(t, schemaURL(t))
+	db := open(t, pgtest.Schema(t))
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +188,7 @@ func backends(t testing.TB, c *pgx.Conn, app string) []int {
 
 func adminConn(t testing.TB) *pgx.Conn {
 	t.Helper()
-	c, err := pgx.Connect(t.Context(), serverURL(t))
+	c, err := pgx.Connect(t.Context(), pgtest.ServerURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,5 +197,5 @@ func adminConn(t testing.TB) *pgx.Conn {
 }
 
 func uniqueName(prefix string) string {
-	return fmt.Sprintf("%s-%s", prefix, hex.EncodeToString(randBytes(4)))
+	return fmt.Sprintf("%s-%s", prefix, rand.Text()[:8])
 }

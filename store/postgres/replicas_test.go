@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/store/postgres/pgtest"
+
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 )
@@ -14,7 +16,7 @@ import (
 // outbox with several dispatchers each: every delivery is claimed exactly
 // once, and both replicas get work.
 func TestReplicasClaimDistinct(t *testing.T) {
-	dsn := schemaURL(t)
+	dsn := pgtest.Schema(t)
 	a, b := open(t, dsn), open(t, dsn)
 	defer a.Close()
 	defer b.Close()

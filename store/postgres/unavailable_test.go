@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/munja-sms/munja/store/postgres/pgtest"
+
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/munja-sms/munja/sms"
@@ -55,7 +57,7 @@ func TestUnavailable(t *testing.T) {
 	}
 
 	// One connection, so the session setting holds for every call after it.
-	db := open(t, withParam(t, schemaURL(t), "pool_max_conns", "1"))
+	db := open(t, pgtest.WithParam(t, pgtest.Schema(t), "pool_max_conns", "1"))
 	defer db.Close()
 	if _, err := db.CreateGroup(ctx, "ops"); err != nil {
 		t.Fatal(err)
