@@ -9,7 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/munja-sms/munja/console"
 	"github.com/munja-sms/munja/dispatcher"
+	"github.com/munja-sms/munja/selfwatch"
 	"github.com/munja-sms/munja/store"
 )
 
@@ -96,4 +98,21 @@ func (p *writeProbe) public(err error) error {
 		}
 	}
 	return errors.New(msg)
+}
+
+// gatewaysDown is console.Options.GatewaysDown: the providers that have
+// failed every call for sms.down_after, by selfwatch's rule, with why.
+func (a *App) gatewaysDown() []console.GatewayDown {
+	after := a.Config.SMS.DownAfter.D()
+	if a.Dispatcher == nil || after <= 0 {
+		return nil
+	}
+	now := time.Now()
+	var out []console.GatewayDown
+	for _, st := range a.Dispatcher.Providers() {
+		if selfwatch.Decide(st, selfwatch.GatewayState{}, now, after) == selfwatch.WentDown {
+			out = append(out, console.GatewayDown{Name: st.Name, Since: st.FailingSince, Reason: selfwatch.Reason(st, now)})
+		}
+	}
+	return out
 }

@@ -158,6 +158,10 @@ func TestGatewayDownPagedThroughAnother(t *testing.T) {
 	if v := scrape(t, metrics.URL)[`munja_provider_outage{provider="aligo"}`]; v != 1 {
 		t.Errorf("munja_provider_outage = %v, want 1", v)
 	}
+	// The console's banner names it.
+	if down := s.a.gatewaysDown(); len(down) != 1 || down[0].Name != "aligo" || down[0].Reason == "" {
+		t.Errorf("console banner: %+v, want aligo", down)
+	}
 
 	// A restart while it still fails: no second [경고].
 	s.stop()

@@ -46,6 +46,18 @@ type Options struct {
 	// error, a banner says that the store refuses writes (with the error's
 	// text, which must hold no secret). It must be cheap.
 	StoreWritable func(ctx context.Context) error
+	// GatewaysDown, when set, is asked at every page: the providers that
+	// have failed every call for sms.down_after, shown in a banner (their
+	// messages go through the next provider). It must be cheap.
+	GatewaysDown func() []GatewayDown
+}
+
+// GatewayDown is a provider in an outage: its name, since when every call
+// failed, and why in a few Korean words (selfwatch.Reason).
+type GatewayDown struct {
+	Name   string
+	Since  time.Time
+	Reason string
 }
 
 // Console is the web console's handler set.

@@ -256,6 +256,12 @@ type page struct {
 	// StoreError is why the store refuses writes (Options.StoreWritable),
 	// shown in a banner; "" while it takes them.
 	StoreError string
+	// GatewaysDown are the providers in an outage, each shown in a banner.
+	GatewaysDown []gatewayBanner
+}
+
+type gatewayBanner struct {
+	Name, Since, Reason string
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, q *request, name, titleKey, nav string, data any) {
@@ -280,6 +286,15 @@ func (c *Console) renderStatus(w http.ResponseWriter, r *http.Request, q *reques
 	if c.opt.StoreWritable != nil {
 		if err := c.opt.StoreWritable(r.Context()); err != nil {
 			p.StoreError = err.Error()
+		}
+	}
+	if c.opt.GatewaysDown != nil {
+		for _, g := range c.opt.GatewaysDown() {
+			b := gatewayBanner{Name: g.Name, Since: g.Since.In(c.loc).Format("2006-01-02 15:04")}
+			if q.Lang == "ko" {
+				b.Reason = g.Reason
+			}
+			p.GatewaysDown = append(p.GatewaysDown, b)
 		}
 	}
 	if key := r.URL.Query().Get("ok"); key != "" {
