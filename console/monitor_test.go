@@ -300,7 +300,7 @@ func TestDashboardBudget(t *testing.T) {
 	}
 	c := h.client()
 	c.login("v", adminPW)
-	c.get("/").mustContain(t, `<p class="big">6 <span class="muted">/ 500</span></p>`, "잔여 건수 조회를 지원하지 않음")
+	c.get("/").mustContain(t, `<p class="big">6 <span class="muted">/ 500</span></p>`, "이 게이트웨이는 잔액 조회를 제공하지 않음")
 }
 
 // TestCannotCheckShown: a check that cannot check has a state and colour of

@@ -24,7 +24,7 @@ func cmdRemain(e *env, args []string) int {
 	for _, p := range a.Providers {
 		b, ok := p.(provider.Balancer)
 		if !ok {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t(balance not available for this provider)\n", p.Name())
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t(not offered by this gateway)\n", p.Name())
 			continue
 		}
 		ctx, cancel := context.WithTimeout(e.ctx, 15*time.Second)
