@@ -41,6 +41,10 @@ var allowed = map[string][]string{
 	"bench/...":       {"*"},
 	"reliability/...": {"*"},
 	"internal/layers": {},
+
+	// Test support, imported only by the gateways' _test.go files: their
+	// tests through the real pipeline (SQLite store, outbox, dispatcher).
+	"provider/internal/pipelinetest": {"*"},
 }
 
 // rule returns the allowed list that governs pkg: its own entry, else the

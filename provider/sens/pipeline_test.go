@@ -7,120 +7,59 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/dispatcher"
-	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
-	"github.com/munja-sms/munja/provider/aligo"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
+	"github.com/munja-sms/munja/provider/internal/pipelinetest"
 	"github.com/munja-sms/munja/provider/providers"
-	"github.com/munja-sms/munja/provider/sens"
 	"github.com/munja-sms/munja/provider/sens/senstest"
 	"github.com/munja-sms/munja/sms"
-	"github.com/munja-sms/munja/store"
-	"github.com/munja-sms/munja/store/sqlite"
 )
 
 type pipeline struct {
-	t     *testing.T
-	st    store.Store
-	ob    *outbox.Outbox
-	d     *dispatcher.Dispatcher
+	*pipelinetest.Pipeline
 	sens  *senstest.Server
 	aligo *aligotest.Server
 }
 
-// newPipeline wires sens (first) and aligo (second) over a real SQLite
-// store; opt's Store and Providers are filled in. With opt.Providers set
-// to an empty non-nil slice, sens is the only provider.
-func newPipeline(t *testing.T, cfg func(*config.Provider), opt dispatcher.Options) *pipeline {
+// newPipeline wires sens (first) and aligo (second), or sens alone; cfg
+// edits sens's entry.
+func newPipeline(t *testing.T, alone bool, cfg func(*config.Provider), opt dispatcher.Options) *pipeline {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "munja.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	p := &pipeline{t: t, st: st, sens: senstest.New(t), aligo: aligotest.New(t)}
-	nc := p.sens.ProviderConfig()
-	if cfg != nil {
-		cfg(&nc)
-	}
-	first, err := sens.New(nc, &http.Client{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := aligo.New(p.aligo.ProviderConfig(), &http.Client{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := &pipeline{sens: senstest.New(t), aligo: aligotest.New(t)}
 	p.aligo.RegisterSender(p.sens.Sender)
-	if opt.Providers != nil {
-		opt.Providers = []provider.Provider{first}
-	} else {
-		opt.Providers = []provider.Provider{first, second}
+	sc := p.sens.ProviderConfig()
+	if cfg != nil {
+		cfg(&sc)
 	}
-	opt.Store = st
-	p.d = dispatcher.New(opt)
-	p.ob = outbox.New(outbox.Options{Store: st, DefaultSender: p.sens.Sender})
+	cfgs := []config.Provider{sc, p.aligo.ProviderConfig()}
+	if alone {
+		cfgs = cfgs[:1]
+	}
+	p.Pipeline = pipelinetest.New(t, p.sens.Sender, cfgs, opt)
 	return p
-}
-
-func (p *pipeline) submit(text string, to ...string) int64 {
-	p.t.Helper()
-	m, err := p.ob.Submit(context.Background(), outbox.Request{To: to, Text: text, Source: "test"})
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return m.ID
-}
-
-func (p *pipeline) dispatch() int {
-	p.t.Helper()
-	n, err := p.d.DispatchOnce(context.Background(), store.ClaimFilter{})
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return n
-}
-
-func (p *pipeline) deliveries(id int64) []sms.Delivery {
-	p.t.Helper()
-	m, err := p.st.GetMessage(context.Background(), id)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return m.Deliveries
-}
-
-func mobiles(n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("010%08d", 10000000+i)
-	}
-	return out
 }
 
 // TestFailoverToSecondProvider: SENS answers 5xx, so the messages go out
 // through the next provider (Aligo) in the same pass.
 func TestFailoverToSecondProvider(t *testing.T) {
-	p := newPipeline(t, nil, dispatcher.Options{})
+	p := newPipeline(t, false, nil, dispatcher.Options{})
 	p.sens.SetFailure(senstest.Failure{Mode: senstest.HTTPStatus, Status: 503})
 	ids := []int64{
-		p.submit("[경고] httpd 프로세스가 동작하지 않습니다.", "01011112222", "01033334444"),
-		p.submit(strings.Repeat("장문 ", 30), "01055556666"),
+		p.Submit("[경고] httpd 프로세스가 동작하지 않습니다.", "01011112222", "01033334444"),
+		p.Submit(strings.Repeat("장문 ", 30), "01055556666"),
 	}
-	p.dispatch()
+	p.DispatchOnce()
 	for _, id := range ids {
-		for _, d := range p.deliveries(id) {
+		for _, d := range p.Deliveries(id) {
 			if d.Status != sms.StatusSent || d.Provider != "aligo" || d.ProviderMsgID == "" {
 				t.Errorf("delivery %+v, want sent by aligo", d)
 			}
@@ -137,10 +76,9 @@ func TestFailoverToSecondProvider(t *testing.T) {
 // TestHundredRecipientSplit: 250 recipients go to SENS as 100 + 100 +
 // 50, each request with its explicit type.
 func TestHundredRecipientSplit(t *testing.T) {
-	p := newPipeline(t, nil, dispatcher.Options{})
-	id := p.submit("[공지] 정기 점검 안내", mobiles(250)...)
-	for p.dispatch() > 0 {
-	}
+	p := newPipeline(t, false, nil, dispatcher.Options{})
+	id := p.Submit("[공지] 정기 점검 안내", pipelinetest.Mobiles(250)...)
+	p.DispatchAll()
 	sizes := map[int]int{}
 	for i, r := range p.sens.Sends() {
 		var body struct {
@@ -155,7 +93,7 @@ func TestHundredRecipientSplit(t *testing.T) {
 		t.Fatalf("request sizes %v", sizes)
 	}
 	ids := map[string]bool{}
-	for _, d := range p.deliveries(id) {
+	for _, d := range p.Deliveries(id) {
 		if d.Status != sms.StatusSent || d.Provider != "sens" {
 			t.Fatalf("delivery %+v", d)
 		}
@@ -172,41 +110,25 @@ func TestHundredRecipientSplit(t *testing.T) {
 // (the search by request time, and each message's content) and records
 // what it has, so each message goes out once.
 func TestLateAnswerIsNotSentTwice(t *testing.T) {
-	var mu sync.Mutex
-	outcomes := map[string]int{}
-	p := newPipeline(t, nil, dispatcher.Options{Providers: []provider.Provider{}, CallTimeout: time.Second, LookupWait: 100 * time.Millisecond,
-		RetryInitial: 10 * time.Millisecond, RetryMax: 10 * time.Millisecond,
-		Uncertain: func(_, outcome string, n int) { mu.Lock(); outcomes[outcome] += n; mu.Unlock() }})
+	p := newPipeline(t, true, nil, dispatcher.Options{CallTimeout: time.Second, LookupWait: 100 * time.Millisecond,
+		RetryInitial: 10 * time.Millisecond, RetryMax: 10 * time.Millisecond})
 	p.sens.SetFailure(senstest.Failure{Mode: senstest.LateAnswer, Delay: 3 * time.Second})
 	var ids []int64
 	for i := range 5 {
-		ids = append(ids, p.submit(fmt.Sprintf("[경고] web%02d 응답 없음", i), "01011112222", "01033334444"))
+		ids = append(ids, p.Submit(fmt.Sprintf("[경고] web%02d 응답 없음", i), "01011112222", "01033334444"))
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		p.dispatch()
-		done := true
-		for _, id := range ids {
-			for _, d := range p.deliveries(id) {
-				done = done && d.Status.Final()
-			}
-		}
-		if done {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p.Drain(60*time.Second, ids...)
 	if n, d := len(p.sens.Sends()), len(p.sens.Delivered()); n != 5 || d != 10 {
 		t.Errorf("%d sends, %d delivered; want 5 and 10 (nothing sent twice)", n, d)
 	}
 	for _, id := range ids {
-		for _, d := range p.deliveries(id) {
+		for _, d := range p.Deliveries(id) {
 			if d.Status != sms.StatusSent || d.Provider != "sens" || d.ProviderMsgID == "" || d.Attempts != 1 {
 				t.Errorf("delivery %+v: want sent once by sens with its request id", d)
 			}
 		}
 	}
-	if outcomes["found"] != 10 || outcomes["resent"] != 0 || len(p.aligo.Delivered()) != 0 {
+	if outcomes := p.Uncertain(); outcomes["sens/found"] != 10 || outcomes["sens/resent"] != 0 || len(p.aligo.Delivered()) != 0 {
 		t.Errorf("uncertain outcomes %v, aligo delivered %d", outcomes, len(p.aligo.Delivered()))
 	}
 }
@@ -214,12 +136,12 @@ func TestLateAnswerIsNotSentTwice(t *testing.T) {
 // TestDeliveryReports: the dispatcher's report pass records SENS's
 // per-recipient results.
 func TestDeliveryReports(t *testing.T) {
-	p := newPipeline(t, nil, dispatcher.Options{})
-	id := p.submit("[복구] httpd 프로세스가 다시 동작합니다.", "01011112222", "01033334444", "01055556666")
-	p.dispatch()
+	p := newPipeline(t, false, nil, dispatcher.Options{})
+	id := p.Submit("[복구] httpd 프로세스가 다시 동작합니다.", "01011112222", "01033334444", "01055556666")
+	p.DispatchOnce()
 	p.sens.SetReport("01033334444", "COMPLETED", "3018", "착신 거부")
 	p.sens.SetReport("01055556666", "PROCESSING", "", "")
-	st, err := p.d.ReportsOnce(context.Background())
+	st, err := p.Dispatcher.ReportsOnce(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +149,7 @@ func TestDeliveryReports(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 	got := map[sms.Phone]sms.Delivery{}
-	for _, d := range p.deliveries(id) {
+	for _, d := range p.Deliveries(id) {
 		got[d.Phone] = d
 	}
 	if got["01011112222"].Status != sms.StatusDelivered || got["01033334444"].Status != sms.StatusFailed ||
@@ -239,12 +161,12 @@ func TestDeliveryReports(t *testing.T) {
 // TestWrongSecretFailsOver: a wrong secret key is permanent for SENS; the
 // batch goes to the next provider at once instead of being retried.
 func TestWrongSecretFailsOver(t *testing.T) {
-	p := newPipeline(t, func(c *config.Provider) {
+	p := newPipeline(t, false, func(c *config.Provider) {
 		c.Options = config.Opts("service_id", senstest.DefaultServiceID, "access_key", senstest.DefaultAccessKey, "secret_key", "wrong")
 	}, dispatcher.Options{})
-	id := p.submit("x", "01011112222")
-	p.dispatch()
-	if d := p.deliveries(id)[0]; d.Status != sms.StatusSent || d.Provider != "aligo" {
+	id := p.Submit("x", "01011112222")
+	p.DispatchOnce()
+	if d := p.Deliveries(id)[0]; d.Status != sms.StatusSent || d.Provider != "aligo" {
 		t.Errorf("delivery %+v", d)
 	}
 }
