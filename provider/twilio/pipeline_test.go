@@ -5,113 +5,44 @@ package twilio_test
 
 import (
 	"context"
-	"log/slog"
-	"net/http"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/dispatcher"
-	"github.com/munja-sms/munja/outbox"
-	"github.com/munja-sms/munja/provider"
-	"github.com/munja-sms/munja/provider/aligo"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
+	"github.com/munja-sms/munja/provider/internal/pipelinetest"
 	"github.com/munja-sms/munja/provider/twilio"
 	"github.com/munja-sms/munja/provider/twilio/twiliotest"
 	"github.com/munja-sms/munja/sms"
-	"github.com/munja-sms/munja/store"
-	"github.com/munja-sms/munja/store/sqlite"
 )
 
 type pipeline struct {
-	t      *testing.T
-	st     store.Store
-	ob     *outbox.Outbox
-	d      *dispatcher.Dispatcher
-	tw     *twiliotest.Server
-	al     *aligotest.Server // nil unless withAligo
-	mu     sync.Mutex
-	counts map[string]int // uncertain outcomes
+	*pipelinetest.Pipeline
+	tw *twiliotest.Server
+	al *aligotest.Server // nil unless withAligo
 }
 
 // newPipeline builds the pipeline with twilio first and, withAligo, a
 // fake Aligo second. tweak adjusts the twilio config and the options.
 func newPipeline(t *testing.T, withAligo bool, tweak func(*config.Provider, *dispatcher.Options)) *pipeline {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "munja.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	p := &pipeline{t: t, st: st, tw: twiliotest.New(t), counts: map[string]int{}}
+	p := &pipeline{tw: twiliotest.New(t)}
 	cfg := p.tw.ProviderConfig()
-	opt := dispatcher.Options{
-		Store: st, CallTimeout: 2 * time.Second, RetryInitial: time.Millisecond, RetryMax: time.Millisecond,
-		Uncertain: func(_, outcome string, n int) { p.mu.Lock(); p.counts[outcome] += n; p.mu.Unlock() },
-	}
+	opt := dispatcher.Options{CallTimeout: 2 * time.Second, RetryInitial: time.Millisecond, RetryMax: time.Millisecond}
 	if tweak != nil {
 		tweak(&cfg, &opt)
 	}
-	tw, err := twilio.New(cfg, &http.Client{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.Providers = []provider.Provider{tw}
+	cfgs := []config.Provider{cfg}
 	sender := "0212345678"
 	if withAligo {
 		p.al = aligotest.New(t)
-		al, err := aligo.New(p.al.ProviderConfig(), &http.Client{}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opt.Providers = append(opt.Providers, al)
+		cfgs = append(cfgs, p.al.ProviderConfig())
 		sender = p.al.Sender
 	}
-	p.d = dispatcher.New(opt)
-	p.ob = outbox.New(outbox.Options{Store: st, DefaultSender: sender})
+	p.Pipeline = pipelinetest.New(t, sender, cfgs, opt)
 	return p
-}
-
-func (p *pipeline) submit(text string, to ...string) int64 {
-	p.t.Helper()
-	m, err := p.ob.Submit(context.Background(), outbox.Request{To: to, Text: text, Source: "test"})
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return m.ID
-}
-
-// drain dispatches until every delivery of id is final or sent, or 30 s.
-func (p *pipeline) drain(id int64) []sms.Delivery {
-	p.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := p.d.DispatchOnce(context.Background(), store.ClaimFilter{}); err != nil {
-			p.t.Fatal(err)
-		}
-		ds := p.deliveries(id)
-		done := true
-		for _, d := range ds {
-			done = done && (d.Status.Final() || d.Status == sms.StatusSent)
-		}
-		if done || time.Now().After(deadline) {
-			return ds
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func (p *pipeline) deliveries(id int64) []sms.Delivery {
-	p.t.Helper()
-	m, err := p.st.GetMessage(context.Background(), id)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return m.Deliveries
 }
 
 // TestPipelineFailoverOn5xx: Twilio first answers 503; the message goes
@@ -119,8 +50,8 @@ func (p *pipeline) deliveries(id int64) []sms.Delivery {
 func TestPipelineFailoverOn5xx(t *testing.T) {
 	p := newPipeline(t, true, nil)
 	p.tw.SetFailure(twiliotest.Failure{Mode: twiliotest.HTTPStatus, Status: 503})
-	id := p.submit("[경고] httpd 프로세스가 동작하지 않습니다.", "010-1111-2222", "010-3333-4444")
-	ds := p.drain(id)
+	id := p.Submit("[경고] httpd 프로세스가 동작하지 않습니다.", "010-1111-2222", "010-3333-4444")
+	ds := p.Drain(30*time.Second, id)
 	for _, d := range ds {
 		if d.Status != sms.StatusSent || d.Provider != "aligo" {
 			t.Errorf("delivery %+v, want sent by aligo", d)
@@ -139,8 +70,8 @@ func TestPipelineFailoverOn5xx(t *testing.T) {
 // fetching each Message.
 func TestPipelineOneReceiverPerCall(t *testing.T) {
 	p := newPipeline(t, false, nil)
-	id := p.submit(strings.Repeat("가", 71), "01011110001", "01011110002", "01011110003")
-	ds := p.drain(id)
+	id := p.Submit(strings.Repeat("가", 71), "01011110001", "01011110002", "01011110003")
+	ds := p.Drain(30*time.Second, id)
 	msgs := p.tw.Messages()
 	if p.tw.Sends() != 3 || len(msgs) != 3 {
 		t.Fatalf("%d sends, %d messages; want 3 each", p.tw.Sends(), len(msgs))
@@ -155,7 +86,7 @@ func TestPipelineOneReceiverPerCall(t *testing.T) {
 	}
 	p.tw.SetStatus(msgs[0].SID, "delivered", 0, "")
 	p.tw.SetStatus(msgs[1].SID, "undelivered", 30003, "Unreachable destination handset")
-	st, err := p.d.ReportsOnce(context.Background())
+	st, err := p.Dispatcher.ReportsOnce(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +94,7 @@ func TestPipelineOneReceiverPerCall(t *testing.T) {
 		t.Errorf("report stats %+v", st)
 	}
 	got := map[sms.Phone]sms.Delivery{}
-	for _, d := range p.deliveries(id) {
+	for _, d := range p.Deliveries(id) {
 		got[d.Phone] = d
 	}
 	if got["01011110001"].Status != sms.StatusDelivered || got["01011110002"].Status != sms.StatusFailed ||
@@ -176,9 +107,9 @@ func TestPipelineOneReceiverPerCall(t *testing.T) {
 // recipient with Twilio's reason; the other recipient is sent.
 func TestPipelineRecipientRefused(t *testing.T) {
 	p := newPipeline(t, false, nil)
-	id := p.submit("x", "02-123-4567", "010-1234-5678")
+	id := p.Submit("x", "02-123-4567", "010-1234-5678")
 	got := map[sms.Phone]sms.Delivery{}
-	for _, d := range p.drain(id) {
+	for _, d := range p.Drain(30*time.Second, id) {
 		got[d.Phone] = d
 	}
 	if d := got["021234567"]; d.Status != sms.StatusFailed || !strings.Contains(d.LastError, "21614") {
@@ -196,7 +127,7 @@ func TestPipelineWrongToken(t *testing.T) {
 		c.Options = config.Opts("account_sid", twiliotest.DefaultAccountSID, "auth_token", "wrong")
 	})
 	start := time.Now()
-	ds := p.drain(p.submit("x", "01012345678"))
+	ds := p.Drain(30*time.Second, p.Submit("x", "01012345678"))
 	if ds[0].Status != sms.StatusFailed || !strings.Contains(ds[0].LastError, "check auth_token") {
 		t.Errorf("delivery %+v", ds[0])
 	}
@@ -214,14 +145,13 @@ func TestPipelineUncertainIsFound(t *testing.T) {
 		o.LookupWait = 10 * time.Millisecond
 	})
 	p.tw.FailNext(1, twiliotest.Failure{Mode: twiliotest.LateAnswer, Delay: 2 * time.Second})
-	ds := p.drain(p.submit("uncertain", "01012345678"))
+	ds := p.Drain(30*time.Second, p.Submit("uncertain", "01012345678"))
 	if ds[0].Status != sms.StatusSent {
 		t.Fatalf("delivery %+v", ds[0])
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.tw.Messages()); n != 1 || p.counts["resent"] != 0 || p.counts["found"] != 1 {
-		t.Errorf("%d messages, outcomes %v: want the send made once and counted found", n, p.counts)
+	counts := p.Uncertain()
+	if n := len(p.tw.Messages()); n != 1 || counts["twilio/resent"] != 0 || counts["twilio/found"] != 1 {
+		t.Errorf("%d messages, outcomes %v: want the send made once and counted found", n, counts)
 	}
 	if sid, _ := twilio.SplitMessageID(ds[0].ProviderMsgID); sid != p.tw.Messages()[0].SID {
 		t.Errorf("recorded %q, want the first message", ds[0].ProviderMsgID)
