@@ -11,10 +11,7 @@
 package aligotest
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -22,9 +19,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/provider/internal/fakegw"
 )
 
 // Default credentials of a new Server.
@@ -64,18 +61,16 @@ type Server struct {
 	Key    string // accepted key
 	Sender string // first registered sender
 
-	srv  *httptest.Server
-	done chan struct{}
-	now  func() time.Time
+	gw       *fakegw.Server
+	now      func() time.Time
+	failure  fakegw.Injector[Failure, Mode]
+	requests fakegw.Log[Request]
 
 	mu        sync.Mutex
 	senders   map[string]bool
 	balance   int64 // in SMS units; LMS costs 3, MMS 7 (choice)
-	failure   Failure
-	latency   time.Duration
 	nextID    int64
 	nextDID   int64
-	requests  []Request
 	delivered []Delivered
 	records   []*record // send requests, oldest first
 }
@@ -90,15 +85,7 @@ func WithCredentials(userID, key string) Option {
 
 // WithSenders replaces the registered sender numbers (the first becomes Sender).
 func WithSenders(numbers ...string) Option {
-	return func(s *Server) {
-		s.senders = map[string]bool{}
-		for _, n := range numbers {
-			s.senders[n] = true
-		}
-		if len(numbers) > 0 {
-			s.Sender = numbers[0]
-		}
-	}
+	return func(s *Server) { s.senders, s.Sender = fakegw.Senders(numbers, s.Sender) }
 }
 
 // WithBalance sets the starting balance in SMS units.
@@ -127,32 +114,20 @@ func Start(opts ...Option) *Server {
 		now:     time.Now,
 		nextID:  146645342,
 		nextDID: 3246554254,
-		done:    make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv = httptest.NewServer(s)
+	s.gw = fakegw.Start(s)
 	return s
 }
 
 // Close stops the server; pending stalls (Timeout, latency) end at once.
 // It is safe to call more than once.
-func (s *Server) Close() {
-	s.mu.Lock()
-	select {
-	case <-s.done:
-		s.mu.Unlock()
-		return
-	default:
-		close(s.done)
-	}
-	s.mu.Unlock()
-	s.srv.Close()
-}
+func (s *Server) Close() { s.gw.Close() }
 
 // URL is the base URL to put into config (no trailing slash).
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string { return s.gw.URL() }
 
 // ProviderConfig is a config.Provider of type aligo pointing at the fake.
 func (s *Server) ProviderConfig() config.Provider {
@@ -187,24 +162,16 @@ func (s *Server) RegisterSender(n string) {
 }
 
 // SetLatency delays every answer by d (for benchmarks, e.g. 50ms).
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.gw.SetLatency(d) }
 
 // Requests returns a copy of every request received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		r.Form = cloneValues(r.Form)
-		r.Files = slices.Clone(r.Files)
-		r.Receivers = slices.Clone(r.Receivers)
-		out[i] = r
-	}
-	return out
+func (s *Server) Requests() []Request { return s.requests.Copy(Request.clone) }
+
+func (r Request) clone() Request {
+	r.Form = fakegw.CloneValues(r.Form)
+	r.Files = slices.Clone(r.Files)
+	r.Receivers = slices.Clone(r.Receivers)
+	return r
 }
 
 // Delivered returns a copy of every receiver accepted so far.
@@ -217,29 +184,27 @@ func (s *Server) Delivered() []Delivered {
 // Reset empties Requests and Delivered. The gateway's own state (send
 // history for /list/, /sms_list/ and /cancel/, balance, failure) stays.
 func (s *Server) Reset() {
+	s.requests.Reset()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests, s.delivered = nil, nil
+	s.delivered = nil
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := Request{Method: r.Method, Path: r.URL.Path, At: s.now()}
 	if r.Method != http.MethodPost {
-		s.record(req)
+		s.requests.Add(req)
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	form, files, multipart, err := parseForm(r)
+	form, files, multipart, err := fakegw.ReadForm(r)
 	req.Form, req.Files, req.Multipart = form, files, multipart
 	req.Receivers = receivers(r.URL.Path, form)
-	s.record(req)
+	s.requests.Add(req)
 
-	s.mu.Lock()
-	latency := s.latency
-	s.mu.Unlock()
-	if !s.sleep(r, latency) {
+	if !s.gw.WaitLatency(r) {
 		return
 	}
 	if err != nil {
@@ -250,9 +215,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		// (choice) a path without its trailing slash is not found, as seen
 		// for /remain on the real gateway.
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte("<html><body><h1>404 Not Found</h1></body></html>"))
+		fakegw.WriteBody(w, http.StatusNotFound, htmlType, "<html><body><h1>404 Not Found</h1></body></html>")
 		return
 	}
 	if s.injectFailure(w, r) {
@@ -267,24 +230,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f, late := s.takeFailure(LateAnswer); late {
-		rec := httptest.NewRecorder()
-		handler(rec, r.URL.Path, form, files)
-		d := f.Delay
-		if d <= 0 {
-			d = 30 * time.Second
-		}
-		t := time.NewTimer(d) // the client going away does not undo the send
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-s.done:
-			return
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
+		s.gw.AnswerLate(w, f.Delay, func(w http.ResponseWriter) { handler(w, r.URL.Path, form, files) })
 		return
 	}
 	handler(w, r.URL.Path, form, files)
@@ -308,28 +254,6 @@ func (s *Server) route(path string) (handlerFunc, bool) {
 		return s.handleCancel, true
 	}
 	return nil, false
-}
-
-func (s *Server) record(r Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = append(s.requests, r)
-}
-
-// sleep waits d unless the client goes away or the server closes.
-func (s *Server) sleep(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-	case <-s.done:
-	}
-	return false
 }
 
 // authFail checks key + user_id (or userid). /remain/ errors carry zero
@@ -356,25 +280,6 @@ func failBody(path string, code int, msg string) any {
 		return remainBody{ResultCode: code, Message: msg}
 	}
 	return errorBody{ResultCode: code, Message: msg}
-}
-
-func parseForm(r *http.Request) (url.Values, []string, bool, error) {
-	ct := r.Header.Get("Content-Type")
-	if strings.HasPrefix(strings.ToLower(ct), "multipart/form-data") {
-		if err := r.ParseMultipartForm(32 << 20); err != nil {
-			return url.Values{}, nil, true, err
-		}
-		var files []string
-		for name := range r.MultipartForm.File {
-			files = append(files, name)
-		}
-		slices.Sort(files)
-		return cloneValues(r.PostForm), files, true, nil
-	}
-	if err := r.ParseForm(); err != nil {
-		return url.Values{}, nil, false, err
-	}
-	return cloneValues(r.PostForm), nil, false, nil
 }
 
 func receivers(path string, form url.Values) []string {
@@ -404,38 +309,10 @@ func splitReceivers(s string) []string {
 	return out
 }
 
-func cloneValues(v url.Values) url.Values {
-	out := make(url.Values, len(v))
-	for k, vs := range v {
-		out[k] = slices.Clone(vs)
-	}
-	return out
-}
+// htmlType labels every answer, JSON or not.
+const htmlType = "text/html; charset=UTF-8"
 
 // writeJSON answers 200, text/html, with Korean escaped as \uXXXX.
 func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(asciiJSON(b))
-}
-
-// asciiJSON escapes every non-ASCII rune the way PHP's json_encode does.
-func asciiJSON(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		if r < 0x80 {
-			out.WriteRune(r)
-			continue
-		}
-		for _, u := range utf16.Encode([]rune{r}) {
-			out.WriteString(`\u`)
-			out.WriteString(strconv.FormatUint(uint64(u)|0x10000, 16)[1:])
-		}
-	}
-	return out.Bytes()
+	fakegw.WriteEscapedJSON(w, http.StatusOK, htmlType, v)
 }
