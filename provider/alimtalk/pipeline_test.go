@@ -6,9 +6,6 @@ package alimtalk_test
 
 import (
 	"context"
-	"log/slog"
-	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,17 +16,12 @@ import (
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
 	"github.com/munja-sms/munja/provider/alimtalk/alimtalktest"
-	"github.com/munja-sms/munja/provider/providers"
+	"github.com/munja-sms/munja/provider/internal/pipelinetest"
 	"github.com/munja-sms/munja/sms"
-	"github.com/munja-sms/munja/store"
-	"github.com/munja-sms/munja/store/sqlite"
 )
 
 type pipeline struct {
-	t     *testing.T
-	st    store.Store
-	ob    *outbox.Outbox
-	d     *dispatcher.Dispatcher
+	*pipelinetest.Pipeline
 	kakao *alimtalktest.Server
 	aligo *aligotest.Server
 }
@@ -38,12 +30,7 @@ type pipeline struct {
 // registry, as munja serve does; only drops aligo. cfg edits kakao's entry.
 func newPipeline(t *testing.T, only bool, cfg func(*config.Provider), opt dispatcher.Options) *pipeline {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "munja.db"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	p := &pipeline{t: t, st: st, kakao: alimtalktest.New(t), aligo: aligotest.New(t)}
+	p := &pipeline{kakao: alimtalktest.New(t), aligo: aligotest.New(t)}
 	kc := p.kakao.ProviderConfig()
 	kc.Options["templates"] = config.Opts("t", []map[string]any{
 		{"for": "alert", "tpl_code": alimtalktest.AlertCode, "content": alimtalktest.AlertContent, "variables": map[string]string{"내용": "text"}},
@@ -58,44 +45,8 @@ func newPipeline(t *testing.T, only bool, cfg func(*config.Provider), opt dispat
 	if only {
 		cfgs = cfgs[:1]
 	}
-	c := &config.Config{}
-	c.SMS.Providers = cfgs
-	if errs := providers.Validate(c); len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	opt.Providers, err = providers.New(cfgs, &http.Client{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.Store = st
-	p.d = dispatcher.New(opt)
-	p.ob = outbox.New(outbox.Options{Store: st, DefaultSender: p.kakao.Sender})
+	p.Pipeline = pipelinetest.New(t, p.kakao.Sender, cfgs, opt)
 	return p
-}
-
-func (p *pipeline) submit(req outbox.Request) int64 {
-	p.t.Helper()
-	m, err := p.ob.Submit(context.Background(), req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return m.ID
-}
-
-func (p *pipeline) dispatch() {
-	p.t.Helper()
-	if _, err := p.d.DispatchOnce(context.Background(), store.ClaimFilter{}); err != nil {
-		p.t.Fatal(err)
-	}
-}
-
-func (p *pipeline) deliveries(id int64) []sms.Delivery {
-	p.t.Helper()
-	m, err := p.st.GetMessage(context.Background(), id)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return m.Deliveries
 }
 
 var team = []string{"010-1111-2222", "010-3333-4444"}
@@ -106,12 +57,12 @@ var team = []string{"010-1111-2222", "010-3333-4444"}
 // an entry goes through that one.
 func TestAlertGoesByAlimtalk(t *testing.T) {
 	p := newPipeline(t, false, nil, dispatcher.Options{})
-	fire := p.submit(outbox.Request{To: team, Text: "[경고] httpd 프로세스가 동작하지 않습니다.", Type: "auto", Source: "alert", Actor: "alert:first", DropLimited: true})
-	fixed := p.submit(outbox.Request{To: team, Text: "[복구] httpd 프로세스가 다시 동작합니다.", Type: "auto", Source: "alert", Actor: "alert:resolved", DropLimited: true})
-	notice := p.submit(outbox.Request{To: team[:1], Text: "오늘 22시 정기점검", Source: "console", Actor: "kim", Template: "정기점검"})
-	p.dispatch()
+	fire := p.SubmitRequest(outbox.Request{To: team, Text: "[경고] httpd 프로세스가 동작하지 않습니다.", Type: "auto", Source: "alert", Actor: "alert:first", DropLimited: true})
+	fixed := p.SubmitRequest(outbox.Request{To: team, Text: "[복구] httpd 프로세스가 다시 동작합니다.", Type: "auto", Source: "alert", Actor: "alert:resolved", DropLimited: true})
+	notice := p.SubmitRequest(outbox.Request{To: team[:1], Text: "오늘 22시 정기점검", Source: "console", Actor: "kim", Template: "정기점검"})
+	p.DispatchOnce()
 	for _, id := range []int64{fire, fixed, notice} {
-		for _, d := range p.deliveries(id) {
+		for _, d := range p.Deliveries(id) {
 			if d.Status != sms.StatusSent || d.Provider != "kakao" || d.ProviderMsgID == "" {
 				t.Errorf("message %d: %+v", id, d)
 			}
@@ -135,7 +86,7 @@ func TestAlertGoesByAlimtalk(t *testing.T) {
 		t.Errorf("aligo delivered %d", n)
 	}
 	// Delivery results come from the history detail.
-	st, err := p.d.ReportsOnce(context.Background())
+	st, err := p.Dispatcher.ReportsOnce(context.Background())
 	if err != nil || st.Delivered != 5 {
 		t.Errorf("reports %+v %v", st, err)
 	}
@@ -146,11 +97,11 @@ func TestAlertGoesByAlimtalk(t *testing.T) {
 // health is untouched and no call was made to it.
 func TestNoTemplateGoesBySMS(t *testing.T) {
 	p := newPipeline(t, false, nil, dispatcher.Options{})
-	id := p.submit(outbox.Request{To: team, Text: "회의실 변경 안내", Source: "console", Actor: "kim"})
-	api := p.submit(outbox.Request{To: team[:1], Text: "배포 완료", Source: "api", Actor: "ci", Template: "없는템플릿"})
-	p.dispatch()
+	id := p.SubmitRequest(outbox.Request{To: team, Text: "회의실 변경 안내", Source: "console", Actor: "kim"})
+	api := p.SubmitRequest(outbox.Request{To: team[:1], Text: "배포 완료", Source: "api", Actor: "ci", Template: "없는템플릿"})
+	p.DispatchOnce()
 	for _, m := range []int64{id, api} {
-		for _, d := range p.deliveries(m) {
+		for _, d := range p.Deliveries(m) {
 			if d.Status != sms.StatusSent || d.Provider != "aligo" || d.LastError != "" {
 				t.Errorf("delivery %+v", d)
 			}
@@ -162,7 +113,7 @@ func TestNoTemplateGoesBySMS(t *testing.T) {
 	if n := len(p.kakao.Sends()); n != 0 {
 		t.Errorf("%d sends to kakao", n)
 	}
-	if st := p.d.Providers()[0]; !st.Up || st.Failures != 0 || st.LastError != nil {
+	if st := p.Dispatcher.Providers()[0]; !st.Up || st.Failures != 0 || st.LastError != nil {
 		t.Errorf("kakao health %+v", st)
 	}
 }
@@ -171,9 +122,9 @@ func TestNoTemplateGoesBySMS(t *testing.T) {
 // fails at once naming why.
 func TestNoProviderTakesIt(t *testing.T) {
 	p := newPipeline(t, true, nil, dispatcher.Options{})
-	id := p.submit(outbox.Request{To: team[:1], Text: "회의실 변경 안내", Source: "console"})
-	p.dispatch()
-	d := p.deliveries(id)[0]
+	id := p.SubmitRequest(outbox.Request{To: team[:1], Text: "회의실 변경 안내", Source: "console"})
+	p.DispatchOnce()
+	d := p.Deliveries(id)[0]
 	if d.Status != sms.StatusFailed || d.LastError != "no provider takes this message: kakao: no approved template for it" {
 		t.Errorf("delivery %+v", d)
 	}
@@ -187,15 +138,15 @@ func TestAlimtalkDownFailsOver(t *testing.T) {
 	p.kakao.SetFailure(alimtalktest.Failure{Mode: alimtalktest.HTTPStatus, Status: 503})
 	var ids []int64
 	for range 4 {
-		ids = append(ids, p.submit(outbox.Request{To: team[:1], Text: "[경고] 80 포트가 열려있지 않습니다.", Source: "alert", Actor: "alert:first"}))
-		p.dispatch()
+		ids = append(ids, p.SubmitRequest(outbox.Request{To: team[:1], Text: "[경고] 80 포트가 열려있지 않습니다.", Source: "alert", Actor: "alert:first"}))
+		p.DispatchOnce()
 	}
 	for _, id := range ids {
-		if d := p.deliveries(id)[0]; d.Status != sms.StatusSent || d.Provider != "aligo" {
+		if d := p.Deliveries(id)[0]; d.Status != sms.StatusSent || d.Provider != "aligo" {
 			t.Errorf("delivery %+v", d)
 		}
 	}
-	st := p.d.Providers()[0]
+	st := p.Dispatcher.Providers()[0]
 	if st.Up || st.Failures < 3 || !strings.Contains(st.LastError.Error(), "HTTP 503") {
 		t.Errorf("kakao state %+v", st)
 	}
@@ -214,15 +165,15 @@ func TestAlimtalkRetriedAlone(t *testing.T) {
 	// token (the server does not require one), and the send itself is
 	// made to fail by the next one.
 	p.kakao.FailNext(2, alimtalktest.Failure{Mode: alimtalktest.HTTPStatus, Status: 502})
-	id := p.submit(outbox.Request{To: team[:1], Text: "[경고] 디스크 95%", Source: "alert", Actor: "alert:repeat"})
-	p.dispatch()
-	d := p.deliveries(id)[0]
+	id := p.SubmitRequest(outbox.Request{To: team[:1], Text: "[경고] 디스크 95%", Source: "alert", Actor: "alert:repeat"})
+	p.DispatchOnce()
+	d := p.Deliveries(id)[0]
 	if d.Status != sms.StatusQueued || !strings.Contains(d.LastError, "HTTP 502") {
 		t.Fatalf("after 502: %+v", d)
 	}
 	now = now.Add(time.Minute)
-	p.dispatch()
-	if d := p.deliveries(id)[0]; d.Status != sms.StatusSent || d.Provider != "kakao" {
+	p.DispatchOnce()
+	if d := p.Deliveries(id)[0]; d.Status != sms.StatusSent || d.Provider != "kakao" {
 		t.Errorf("after the retry: %+v", d)
 	}
 	if n := len(p.kakao.Delivered()); n != 1 {
@@ -235,12 +186,12 @@ func TestAlimtalkRetriedAlone(t *testing.T) {
 // health; the alert goes out through aligo.
 func TestAuthFailureIsAccountFailure(t *testing.T) {
 	p := newPipeline(t, false, func(c *config.Provider) { c.Options["key"] = config.Opts("k", "wrong")["k"] }, dispatcher.Options{})
-	id := p.submit(outbox.Request{To: team[:1], Text: "[경고] x", Source: "alert", Actor: "alert:first"})
-	p.dispatch()
-	if d := p.deliveries(id)[0]; d.Status != sms.StatusSent || d.Provider != "aligo" {
+	id := p.SubmitRequest(outbox.Request{To: team[:1], Text: "[경고] x", Source: "alert", Actor: "alert:first"})
+	p.DispatchOnce()
+	if d := p.Deliveries(id)[0]; d.Status != sms.StatusSent || d.Provider != "aligo" {
 		t.Errorf("delivery %+v", d)
 	}
-	st := p.d.Providers()[0]
+	st := p.Dispatcher.Providers()[0]
 	reason, account := provider.AccountFailure(st.LastError)
 	if st.Failures != 1 || !account || reason != "인증 실패" || !strings.Contains(st.LastError.Error(), "check user_id and key") {
 		t.Errorf("kakao state %+v", st)
@@ -252,12 +203,12 @@ func TestAuthFailureIsAccountFailure(t *testing.T) {
 // kakao without sending it again.
 func TestLateAnswerNotSentTwice(t *testing.T) {
 	p := newPipeline(t, false, nil, dispatcher.Options{CallTimeout: 500 * time.Millisecond, LookupWait: 50 * time.Millisecond})
-	warm := p.submit(outbox.Request{To: team[:1], Text: "[경고] 준비", Source: "alert", Actor: "alert:first"}) // makes the token
-	p.dispatch()
+	warm := p.SubmitRequest(outbox.Request{To: team[:1], Text: "[경고] 준비", Source: "alert", Actor: "alert:first"}) // makes the token
+	p.DispatchOnce()
 	p.kakao.FailNext(1, alimtalktest.Failure{Mode: alimtalktest.LateAnswer, Delay: 3 * time.Second})
-	id := p.submit(outbox.Request{To: team, Text: "[경고] 메모리 부족", Source: "alert", Actor: "alert:first"})
-	p.dispatch()
-	for _, d := range append(p.deliveries(id), p.deliveries(warm)...) {
+	id := p.SubmitRequest(outbox.Request{To: team, Text: "[경고] 메모리 부족", Source: "alert", Actor: "alert:first"})
+	p.DispatchOnce()
+	for _, d := range append(p.Deliveries(id), p.Deliveries(warm)...) {
 		if d.Status != sms.StatusSent || d.Provider != "kakao" || d.ProviderMsgID == "" {
 			t.Errorf("delivery %+v", d)
 		}
