@@ -19,10 +19,7 @@
 package alimtalktest
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -30,9 +27,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/provider/internal/fakegw"
 )
 
 // Default credentials and channel of a new Server.
@@ -97,8 +94,9 @@ type Server struct {
 	SenderKey string
 	Sender    string // first registered sender number (failover caller ID)
 
-	srv  *httptest.Server
-	done chan struct{}
+	gw       *fakegw.Server
+	failure  fakegw.Injector[Failure, Mode]
+	requests fakegw.Log[Request]
 
 	mu           sync.Mutex
 	now          func() time.Time
@@ -111,9 +109,7 @@ type Server struct {
 	balance      int64 // in SMS units; AT 1, SMS 1, LMS 3, MMS 7 (choice)
 	noKakao      map[string]bool
 	pending      bool // history detail shows every row in transit (Q…)
-	failure      Failure
 	nextID       int64
-	requests     []Request
 	delivered    []Delivered
 	records      []*record // accepted sends, oldest first
 }
@@ -186,32 +182,20 @@ func New(t testing.TB, opts ...Option) *Server {
 		balance: 1_000_000,
 		now:     time.Now,
 		nextID:  30_000_000,
-		done:    make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv = httptest.NewServer(s)
+	s.gw = fakegw.Start(s)
 	t.Cleanup(s.Close)
 	return s
 }
 
 // Close stops the server; pending stalls end at once. Safe to repeat.
-func (s *Server) Close() {
-	s.mu.Lock()
-	select {
-	case <-s.done:
-		s.mu.Unlock()
-		return
-	default:
-		close(s.done)
-	}
-	s.mu.Unlock()
-	s.srv.Close()
-}
+func (s *Server) Close() { s.gw.Close() }
 
 // URL is the base URL to put into config (no trailing slash).
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string { return s.gw.URL() }
 
 // ProviderConfig is a config.Provider of type aligo_alimtalk named "kakao"
 // pointing at the fake, with the default templates for alerts (TA_0001)
@@ -283,14 +267,10 @@ func (s *Server) TokensIssued() int {
 
 // Requests returns a copy of every request received so far.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		r.Form = cloneValues(r.Form)
-		out[i] = r
-	}
-	return out
+	return s.requests.Copy(func(r Request) Request {
+		r.Form = fakegw.CloneValues(r.Form)
+		return r
+	})
 }
 
 // Sends returns the requests made to the send endpoint.
@@ -315,14 +295,14 @@ func (s *Server) Delivered() []Delivered {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := Request{Method: r.Method, Path: r.URL.Path, At: s.clock()}
 	if r.Method != http.MethodPost {
-		s.record(req)
+		s.requests.Add(req)
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	form, multipart, err := parseForm(r)
+	form, _, multipart, err := fakegw.ReadForm(r)
 	req.Form, req.Multipart = form, multipart
-	s.record(req)
+	s.requests.Add(req)
 	if err != nil {
 		writeJSON(w, fail(-99, "요청 형식 오류: "+err.Error()))
 		return
@@ -330,9 +310,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	handler, ok := s.route(r.URL.Path)
 	if !ok {
 		// (choice) a path without its trailing slash is not found.
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte("<html><body><h1>404 Not Found</h1></body></html>"))
+		fakegw.WriteBody(w, http.StatusNotFound, htmlType, "<html><body><h1>404 Not Found</h1></body></html>")
 		return
 	}
 	if s.injectFailure(w, r) {
@@ -347,24 +325,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f, late := s.takeFailure(LateAnswer); late {
-		rec := httptest.NewRecorder()
-		handler(rec, r.URL.Path, form)
-		d := f.Delay
-		if d <= 0 {
-			d = 30 * time.Second
-		}
-		t := time.NewTimer(d) // the client going away does not undo the send
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-s.done:
-			return
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
+		s.gw.AnswerLate(w, f.Delay, func(w http.ResponseWriter) { handler(w, r.URL.Path, form) })
 		return
 	}
 	handler(w, r.URL.Path, form)
@@ -392,25 +353,6 @@ func (s *Server) clock() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.now()
-}
-
-func (s *Server) record(r Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = append(s.requests, r)
-}
-
-// sleep waits d unless the client goes away or the server closes.
-func (s *Server) sleep(r *http.Request, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-	case <-s.done:
-	}
-	return false
 }
 
 // authFail checks apikey and userid exactly, then the token: sent, it
@@ -478,51 +420,10 @@ func (s *Server) handleToken(w http.ResponseWriter, path string, _ url.Values) {
 	writeJSON(w, tokenBody{Code: 0, Message: "정상적으로 생성하였습니다.", Token: tok, URLEncode: url.QueryEscape(tok)})
 }
 
-func parseForm(r *http.Request) (url.Values, bool, error) {
-	if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/form-data") {
-		if err := r.ParseMultipartForm(32 << 20); err != nil {
-			return url.Values{}, true, err
-		}
-		return cloneValues(r.PostForm), true, nil
-	}
-	if err := r.ParseForm(); err != nil {
-		return url.Values{}, false, err
-	}
-	return cloneValues(r.PostForm), false, nil
-}
-
-func cloneValues(v url.Values) url.Values {
-	out := make(url.Values, len(v))
-	for k, vs := range v {
-		out[k] = slices.Clone(vs)
-	}
-	return out
-}
+// htmlType labels every answer, JSON or not.
+const htmlType = "text/html; charset=UTF-8"
 
 // writeJSON answers 200, text/html, with Korean escaped as \uXXXX.
 func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(asciiJSON(b))
-}
-
-// asciiJSON escapes every non-ASCII rune the way PHP's json_encode does.
-func asciiJSON(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		if r < 0x80 {
-			out.WriteRune(r)
-			continue
-		}
-		for _, u := range utf16.Encode([]rune{r}) {
-			out.WriteString(`\u`)
-			out.WriteString(strconv.FormatUint(uint64(u)|0x10000, 16)[1:])
-		}
-	}
-	return out.Bytes()
+	fakegw.WriteEscapedJSON(w, http.StatusOK, htmlType, v)
 }
