@@ -1,8 +1,11 @@
 package senstest
 
 import (
+	"cmp"
 	"net/http"
 	"time"
+
+	"github.com/munja-sms/munja/provider/internal/fakegw"
 )
 
 // Mode is a kind of injected failure.
@@ -37,11 +40,7 @@ type Failure struct {
 
 // SetFailure replaces the injected failure; it takes effect for the next
 // request, also while the server is serving others.
-func (s *Server) SetFailure(f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failure = f
-}
+func (s *Server) SetFailure(f Failure) { s.failure.Set(f, f.Mode, f.Count) }
 
 // FailNext makes only the next n affected requests fail with f.
 func (s *Server) FailNext(n int, f Failure) {
@@ -51,27 +50,7 @@ func (s *Server) FailNext(n int, f Failure) {
 
 // takeFailure returns the current failure if its mode is one of modes,
 // counting it against Failure.Count.
-func (s *Server) takeFailure(modes ...Mode) (Failure, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.failure
-	if f.Mode == None {
-		return Failure{}, false
-	}
-	for _, m := range modes {
-		if f.Mode != m {
-			continue
-		}
-		if s.failure.Count > 0 {
-			s.failure.Count--
-			if s.failure.Count == 0 {
-				s.failure = Failure{}
-			}
-		}
-		return f, true
-	}
-	return Failure{}, false
-}
+func (s *Server) takeFailure(modes ...Mode) (Failure, bool) { return s.failure.Take(modes...) }
 
 // injectFailure applies the endpoint-independent modes; true means the
 // answer has been written.
@@ -82,10 +61,7 @@ func (s *Server) injectFailure(w http.ResponseWriter, r *http.Request) bool {
 	}
 	switch f.Mode {
 	case HTTPStatus:
-		status := f.Status
-		if status == 0 {
-			status = http.StatusServiceUnavailable
-		}
+		status := cmp.Or(f.Status, http.StatusServiceUnavailable)
 		code, msg := "900", "Unexpected Error"
 		switch status {
 		case http.StatusServiceUnavailable:
@@ -95,15 +71,9 @@ func (s *Server) injectFailure(w http.ResponseWriter, r *http.Request) bool {
 		}
 		gatewayError(w, status, code, msg, "")
 	case Timeout:
-		d := f.Delay
-		if d <= 0 {
-			d = 30 * time.Second
-		}
-		return !s.sleep(r, d)
+		return !s.gw.Stall(r, f.Delay)
 	case Garbage:
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte("<html><body>점검 중입니다.</body></html>"))
+		fakegw.WriteBody(w, http.StatusOK, "text/html; charset=UTF-8", "<html><body>점검 중입니다.</body></html>")
 	case PermissionDenied:
 		gatewayError(w, http.StatusUnauthorized, "210", "Permission Denied", "")
 	case RateLimited:

@@ -28,7 +28,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -38,6 +37,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/provider/internal/fakegw"
 )
 
 // Default credentials of a new Server (shaped like real ones: a 20
@@ -95,16 +95,14 @@ type Server struct {
 	SecretKey string
 	Sender    string // first registered calling number
 
-	srv  *httptest.Server
-	done chan struct{}
-	now  func() time.Time
+	gw       *fakegw.Server
+	now      func() time.Time
+	failure  fakegw.Injector[Failure, Mode]
+	requests fakegw.Log[Request]
 
 	mu        sync.Mutex
 	senders   map[string]bool
-	failure   Failure
-	latency   time.Duration
 	seq       int64
-	requests  []Request
 	delivered []Delivered
 	msgs      []*msg // oldest first
 }
@@ -126,15 +124,7 @@ func WithCredentials(serviceID, accessKey, secretKey string) Option {
 
 // WithSenders replaces the registered calling numbers (the first becomes Sender).
 func WithSenders(numbers ...string) Option {
-	return func(s *Server) {
-		s.senders = map[string]bool{}
-		for _, n := range numbers {
-			s.senders[n] = true
-		}
-		if len(numbers) > 0 {
-			s.Sender = numbers[0]
-		}
-	}
+	return func(s *Server) { s.senders, s.Sender = fakegw.Senders(numbers, s.Sender) }
 }
 
 // WithClock makes the fake read time from now: the timestamp check, the
@@ -158,32 +148,20 @@ func Start(opts ...Option) *Server {
 		Sender:    DefaultSender,
 		senders:   map[string]bool{DefaultSender: true},
 		now:       time.Now,
-		done:      make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv = httptest.NewServer(s)
+	s.gw = fakegw.Start(s)
 	return s
 }
 
 // Close stops the server; pending stalls end at once. It is safe to call
 // more than once.
-func (s *Server) Close() {
-	s.mu.Lock()
-	select {
-	case <-s.done:
-		s.mu.Unlock()
-		return
-	default:
-		close(s.done)
-	}
-	s.mu.Unlock()
-	s.srv.Close()
-}
+func (s *Server) Close() { s.gw.Close() }
 
 // URL is the base URL to put into config (no trailing slash).
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string { return s.gw.URL() }
 
 // ProviderConfig is a config.Provider of type sens pointing at the fake.
 func (s *Server) ProviderConfig() config.Provider {
@@ -204,24 +182,16 @@ func (s *Server) RegisterSender(n string) {
 }
 
 // SetLatency delays every answer by d.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.gw.SetLatency(d) }
 
 // Requests returns a copy of every request received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		r.Query = cloneValues(r.Query)
-		r.Body = slices.Clone(r.Body)
-		r.To = slices.Clone(r.To)
-		out[i] = r
-	}
-	return out
+func (s *Server) Requests() []Request { return s.requests.Copy(Request.clone) }
+
+func (r Request) clone() Request {
+	r.Query = fakegw.CloneValues(r.Query)
+	r.Body = slices.Clone(r.Body)
+	r.To = slices.Clone(r.To)
+	return r
 }
 
 // Sends returns the POST requests only.
@@ -281,12 +251,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.record(req)
+	s.requests.Add(req)
 
-	s.mu.Lock()
-	latency := s.latency
-	s.mu.Unlock()
-	if !s.sleep(r, latency) {
+	if !s.gw.WaitLatency(r) {
 		return
 	}
 	if s.injectFailure(w, r) {
@@ -309,7 +276,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && messageID == "":
 		if f, late := s.takeFailure(LateAnswer); late {
-			s.late(w, f, body)
+			// (choice) the late send is taken as JSON whatever its Content-Type.
+			s.gw.AnswerLate(w, f.Delay, func(w http.ResponseWriter) { s.handleSend(w, "application/json", body) })
 			return
 		}
 		s.handleSend(w, r.Header.Get("Content-Type"), body)
@@ -321,29 +289,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, POST")
 		sensError(w, http.StatusMethodNotAllowed, "Method Not Allowed", r.Method+" is not supported.")
 	}
-}
-
-// late handles a send, then holds its answer f.Delay whether or not the
-// client still waits.
-func (s *Server) late(w http.ResponseWriter, f Failure, body []byte) {
-	rec := httptest.NewRecorder()
-	s.handleSend(rec, "application/json", body)
-	d := f.Delay
-	if d <= 0 {
-		d = 30 * time.Second
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-s.done:
-		return
-	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // authenticate checks the three headers as the API gateway does; it
@@ -397,28 +342,6 @@ func route(path string) (serviceID, messageID string, ok bool) {
 	return "", "", false
 }
 
-func (s *Server) record(r Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = append(s.requests, r)
-}
-
-// sleep waits d unless the client goes away or the server closes.
-func (s *Server) sleep(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-	case <-s.done:
-	}
-	return false
-}
-
 // gatewayError answers as Naver Cloud's API gateway does.
 func gatewayError(w http.ResponseWriter, status int, code, message, details string) {
 	e := map[string]string{"errorCode": code, "message": message}
@@ -437,20 +360,5 @@ func sensError(w http.ResponseWriter, status int, message string, errs ...string
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-func cloneValues(v url.Values) url.Values {
-	out := make(url.Values, len(v))
-	for k, vs := range v {
-		out[k] = slices.Clone(vs)
-	}
-	return out
+	fakegw.WriteJSON(w, status, "application/json;charset=UTF-8", v)
 }
