@@ -6,20 +6,17 @@ package aligo
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -28,7 +25,6 @@ const (
 	DefaultBaseURL = "https://apis.aligo.in"
 	MaxReceivers   = 1000    // receivers per /send/
 	maxBody        = 8 << 20 // a 500-row /list/ page of long LMS fits
-	defaultTimeout = 10 * time.Second
 )
 
 // Client is one Aligo account. It implements provider.Provider,
@@ -86,33 +82,18 @@ func NewClient(cfg config.Provider, hc *http.Client, log *slog.Logger) (*Client,
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	c := &Client{
-		name:    cfg.Name,
-		base:    strings.TrimRight(cfg.BaseURL, "/"),
+	s := gateway.NewSetup(cfg, hc, log, "aligo", DefaultBaseURL)
+	return &Client{
+		name:    s.Name,
+		base:    s.Base,
 		userID:  o.UserID,
 		key:     o.Key,
 		sender:  cfg.Sender,
 		test:    cfg.TestMode,
-		timeout: cfg.Timeout.D(),
-		hc:      hc,
-		log:     log,
-	}
-	if c.name == "" {
-		c.name = "aligo"
-	}
-	if c.base == "" {
-		c.base = DefaultBaseURL
-	}
-	if c.timeout <= 0 {
-		c.timeout = defaultTimeout
-	}
-	return c, nil
+		timeout: s.Timeout,
+		hc:      s.HTTP,
+		log:     s.Log,
+	}, nil
 }
 
 // Validate checks the aligo keys of cfg; path is e.g. "sms.providers[0]".
@@ -129,16 +110,11 @@ func (c *Client) MaxBatch() int { return MaxReceivers }
 
 // Send calls /send/: the same text to up to 1000 receivers.
 func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, error) {
-	switch n := len(b.Receivers); {
-	case n == 0:
-		return provider.Result{}, c.requestError("no receivers", "수신번호가 없습니다", "batch has no receivers")
-	case n > MaxReceivers:
-		return provider.Result{}, c.requestError("batch too large",
-			fmt.Sprintf("한 번에 최대 %d명까지 보낼 수 있습니다 (요청: %d명)", MaxReceivers, n),
-			fmt.Sprintf("batch has %d receivers, Aligo accepts at most %d per call", n, MaxReceivers))
+	if err := c.gw().CheckReceivers(len(b.Receivers), MaxReceivers); err != nil {
+		return provider.Result{}, err
 	}
 	if b.Text == "" {
-		return provider.Result{}, c.requestError("empty message", "메시지 내용이 없습니다", "batch has an empty text")
+		return provider.Result{}, c.gw().EmptyText()
 	}
 	form, kind, err := c.messageForm(b)
 	if err != nil {
@@ -162,31 +138,17 @@ func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, e
 // rather than let the gateway cut the alert short. It never sets rdate and
 // rtime: a scheduled message waits in munja's outbox until it is due.
 func (c *Client) messageForm(b provider.Batch) (url.Values, sms.Kind, error) {
-	sender, text, title, kind := b.Sender, b.Text, b.Title, b.Kind
+	sender, text, title := b.Sender, b.Text, b.Title
 	if sender == "" {
 		sender = c.sender
 	}
 	sender = strings.ReplaceAll(sender, "-", "")
 	if sender == "" {
-		return nil, "", c.requestError("no sender", "발신번호가 설정되어 있지 않습니다 (sms.sender)",
-			"no sender number configured (sms.sender)")
+		return nil, "", c.gw().NoSender()
 	}
-	n := sms.Len(text)
-	if n > sms.MaxLMSBytes {
-		return nil, "", c.requestError("message too long",
-			fmt.Sprintf("메시지가 너무 깁니다 (%d바이트, 최대 %d)", n, sms.MaxLMSBytes),
-			fmt.Sprintf("message is %d bytes, Aligo accepts at most %d", n, sms.MaxLMSBytes))
-	}
-	switch kind {
-	case sms.KindSMS, sms.KindLMS, sms.KindMMS:
-	case "":
-		kind = sms.KindSMS
-	default:
-		return nil, "", c.requestError("bad kind", "알 수 없는 메시지 종류: "+string(kind), "unknown message kind "+string(kind))
-	}
-	if fit := sms.FitKind(kind, n); fit != kind {
-		c.log.Warn("text exceeds 90 bytes, sending as LMS", "bytes", n)
-		kind = fit
+	kind, err := c.gw().Kind(b.Kind, text, true)
+	if err != nil {
+		return nil, "", err
 	}
 	form := url.Values{}
 	form.Set("sender", sender)
@@ -207,7 +169,7 @@ func (c *Client) messageForm(b provider.Batch) (url.Values, sms.Kind, error) {
 func (c *Client) sendResult(r sendResponse, kind sms.Kind, total int) (provider.Result, error) {
 	ok, fail := max(int(r.SuccessCnt), 0), max(int(r.ErrorCnt), 0)
 	if ok == 0 && fail > 0 {
-		e := c.requestError(fmt.Sprintf("error_cnt %d", fail), koAll, enAll)
+		e := c.gw().RequestError(fmt.Sprintf("error_cnt %d", fail), koAll, enAll)
 		e.Message = c.redact(r.Message)
 		return provider.Result{}, e
 	}
@@ -235,8 +197,6 @@ func (c *Client) sendResult(r sendResponse, kind sms.Kind, total int) (provider.
 // env must point into out. A result_code other than 1 becomes a classified
 // *provider.Error.
 func (c *Client) call(ctx context.Context, path string, form url.Values, out any, env *envelope) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	form.Set("key", c.key.Reveal())
 	form.Set("user_id", c.userID)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
@@ -245,37 +205,23 @@ func (c *Client) call(ctx context.Context, path string, form url.Values, out any
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
 	req.Header.Set("Accept", "application/json, text/html")
-	// Whether the request was written decides what a failure means: before,
-	// Aligo cannot have it; after, it may have accepted it (Uncertain).
-	var wrote atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
-	}))
-	start := time.Now()
-	resp, err := c.hc.Do(req)
+	// Every call is a POST Aligo may act on: one whose answer is lost
+	// after the request went out is Uncertain.
+	a, err := c.gw().Do(req, true)
 	if err != nil {
-		return c.transportError(ctx, err, wrote.Load())
+		return err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return c.transportError(ctx, err, true)
+	c.log.Debug("aligo call", "path", path, "status", a.Status, "bytes", len(a.Body), "took", a.Took)
+	if a.Status != http.StatusOK {
+		return c.statusError(a.Status, a.Body)
 	}
-	c.log.Debug("aligo call", "path", path, "status", resp.StatusCode, "bytes", len(body), "took", time.Since(start))
-	if len(body) > maxBody {
-		return c.decodeError(nil, fmt.Errorf("response larger than %d bytes", maxBody))
-	}
-	if resp.StatusCode != http.StatusOK {
-		return c.statusError(resp.StatusCode, body)
-	}
-	return c.decode(body, out, env)
+	return c.decode(a.Body, out, env)
 }
 
 // decode parses a 200 answer into out (env points into out). The content
 // type (text/html in production) is ignored on purpose.
 func (c *Client) decode(body []byte, out any, env *envelope) error {
-	trimmed := strings.TrimPrefix(strings.TrimSpace(string(body)), "\ufeff")
-	if err := json.Unmarshal([]byte(trimmed), out); err != nil {
+	if err := gateway.Unmarshal(body, out); err != nil {
 		return c.decodeError(body, err)
 	}
 	switch env.ResultCode {

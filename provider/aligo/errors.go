@@ -1,15 +1,11 @@
 package aligo
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // Operator messages for the failures Aligo documents or is known to return.
@@ -59,96 +55,30 @@ func (c *Client) gatewayError(code int64, msg string) *provider.Error {
 	return e
 }
 
-// transportError classifies a failure before a usable answer arrived. All
-// of them are retryable: the gateway may well accept the same request later.
-func (c *Client) transportError(ctx context.Context, err error, wrote bool) *provider.Error {
-	e := &provider.Error{Provider: c.name, Err: err, Uncertain: wrote}
-	var ne net.Error
-	timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
-		(errors.As(err, &ne) && ne.Timeout())
-	switch {
-	case timeout && wrote:
-		e.Code = "timeout"
-		e.Korean = "Aligo가 요청을 받은 뒤 제때 응답하지 않았습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
-		e.English = "Aligo got the request but did not answer in time (munja asks whether it was accepted before sending again)"
-	case timeout:
-		e.Code = "timeout"
-		e.Korean = "Aligo 응답 시간 초과 (다시 시도합니다)"
-		e.English = "Aligo did not answer in time (will retry)"
-	case errors.Is(err, context.Canceled):
-		e.Code = "canceled"
-		e.Korean = "Aligo 호출이 취소되었습니다"
-		e.English = "the Aligo call was cancelled"
-	case wrote:
-		e.Code = "network"
-		e.Korean = "요청을 보낸 뒤 Aligo와의 연결이 끊겼습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
-		e.English = "the connection to Aligo broke after the request was sent (munja asks whether it was accepted before sending again)"
-	default:
-		e.Code = "network"
-		e.Korean = "Aligo에 연결할 수 없습니다 (다시 시도합니다)"
-		e.English = "cannot reach Aligo (will retry)"
-	}
-	return e
+// words are Aligo's for the failures every gateway shares.
+var words = gateway.Wording("Aligo")
+
+// gw is the client as the shared gateway helpers take it.
+func (c *Client) gw() gateway.Client {
+	return gateway.Client{Provider: c.name, Texts: words, Redact: c.redact, Log: c.log, HTTP: c.hc, Timeout: c.timeout, MaxBody: maxBody}
 }
 
 // statusError classifies a non-200 HTTP answer. Aligo answers application
 // errors with 200, so anything else came from the infrastructure in front of
-// it: 5xx, 408 and 429 are retryable; other 4xx mean a wrong base_url or a
-// blocked client and will not heal by retrying.
+// it: 5xx, 408 and 429 are retryable (a proxy's 504 means it gave up
+// waiting for Aligo, which may have accepted the request: Uncertain); other
+// 4xx mean a wrong base_url or a blocked client and will not heal by
+// retrying.
 func (c *Client) statusError(status int, body []byte) *provider.Error {
-	e := &provider.Error{
-		Provider: c.name,
-		Code:     fmt.Sprintf("HTTP %d", status),
-		Message:  snippet(c.redact(string(body))),
-	}
-	if status >= 500 || status == 408 || status == 429 {
-		// A proxy's 504 means it gave up waiting for Aligo, which may
-		// have accepted the request.
-		e.Uncertain = status == http.StatusGatewayTimeout
-		e.Korean = fmt.Sprintf("Aligo 서버 오류 (HTTP %d, 다시 시도합니다)", status)
-		e.English = fmt.Sprintf("Aligo server error (HTTP %d, will retry)", status)
-		return e
-	}
-	e.Permanent = true
-	e.Account = fmt.Sprintf("HTTP %d 응답 (base_url 확인)", status)
-	e.Korean = fmt.Sprintf("Aligo가 HTTP %d로 응답했습니다 (base_url 확인)", status)
-	e.English = fmt.Sprintf("Aligo answered HTTP %d (check base_url)", status)
-	return e
+	return c.gw().StatusError(status, body, true)
 }
 
 // decodeError is an answer that is not the JSON Aligo promises, e.g. a
 // maintenance page. Retryable.
 func (c *Client) decodeError(body []byte, err error) *provider.Error {
-	return &provider.Error{
-		Provider: c.name,
-		Code:     "bad response",
-		Message:  snippet(c.redact(string(body))),
-		Korean:   "Aligo 응답을 해석할 수 없습니다 (다시 시도합니다)",
-		English:  "cannot decode the Aligo response (will retry)",
-		Err:      err,
-	}
-}
-
-// requestError is a batch this client refuses before calling the gateway.
-func (c *Client) requestError(code, ko, en string) *provider.Error {
-	return &provider.Error{Provider: c.name, Code: code, Korean: ko, English: en, Permanent: true}
+	return c.gw().DecodeError(body, err, false)
 }
 
 // redact removes the API key from text that came back from the network, in
 // case a proxy or error page echoes the request.
-func (c *Client) redact(s string) string {
-	if k := c.key.Reveal(); k != "" {
-		s = strings.ReplaceAll(s, k, "<secret>")
-	}
-	return s
-}
-
-// snippet is the start of a body for an error message, on one line.
-// Redact before cutting, so a key that straddles the cut cannot leak in part.
-func snippet(b string) string {
-	s := strings.Join(strings.Fields(b), " ")
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
-	}
-	return s
-}
+func (c *Client) redact(s string) string { return gateway.Redact(s, c.key.Reveal()) }

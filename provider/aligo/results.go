@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -27,7 +28,7 @@ func (c *Client) Remain(ctx context.Context) (provider.Balance, error) {
 // Reports calls /sms_list/ for one msg_id, following next_yn over all pages.
 func (c *Client) Reports(ctx context.Context, messageID string) ([]provider.RecipientReport, error) {
 	if messageID == "" {
-		return nil, c.requestError("no mid", "메시지 ID가 없습니다", "empty message id")
+		return nil, c.gw().RequestError("no mid", "메시지 ID가 없습니다", "empty message id")
 	}
 	var out []provider.RecipientReport
 	for page := 1; page <= maxReportPages; page++ {
@@ -147,11 +148,8 @@ const (
 // listed by Aligo (as far as is known, aligo-api.md §2.6), so a test send is
 // never found and is sent again — harmless, it is not delivered.
 func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) (map[sms.Phone]string, error) {
-	want := map[sms.Phone]bool{}
-	for _, p := range b.Receivers {
-		want[normPhone(string(p))] = true
-	}
-	text := normText(b.Text)
+	want := gateway.PhoneSet(b.Receivers, gateway.NormPhone)
+	text := gateway.NormText(b.Text)
 	out := map[sms.Phone]string{}
 	for page := 1; page <= lookupPages; page++ {
 		lp, err := c.List(ctx, page, lookupPageSize)
@@ -164,7 +162,7 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 				older = true
 				continue
 			}
-			if it.Type == "AT" || normText(it.Text) != text {
+			if it.Type == "AT" || gateway.NormText(it.Text) != text {
 				continue
 			}
 			reps, err := c.Reports(ctx, it.MessageID)
@@ -172,7 +170,7 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 				return nil, err
 			}
 			for _, r := range reps {
-				if p := normPhone(string(r.Phone)); want[p] && out[p] == "" {
+				if p := gateway.NormPhone(string(r.Phone)); want[p] && out[p] == "" {
 					out[p] = it.MessageID
 				}
 			}
@@ -182,17 +180,4 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 		}
 	}
 	return out, nil
-}
-
-// normText compares texts as Aligo may store them (line endings, edges).
-func normText(s string) string {
-	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
-}
-
-// normPhone is a receiver in national digits when it parses.
-func normPhone(s string) sms.Phone {
-	if p, err := sms.ParsePhone(s); err == nil {
-		return p
-	}
-	return sms.Phone(strings.TrimSpace(s))
 }

@@ -4,46 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // FlexInt decodes an Aligo number that may arrive as a JSON number (1), a
 // numeric string ("1", "-101") or an empty string / null (0). Aligo mixes
 // all three, even within one response (aligo-api.md §2.8).
-type FlexInt int64
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *FlexInt) UnmarshalJSON(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	if s == "null" {
-		*f = 0
-		return nil
-	}
-	if strings.HasPrefix(s, `"`) {
-		var str string
-		if err := json.Unmarshal(b, &str); err != nil {
-			return err
-		}
-		s = strings.TrimSpace(str)
-	}
-	if s == "" {
-		*f = 0
-		return nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		// A few gateways write integers as 1.0; accept whole floats only.
-		fl, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil || fl != float64(int64(fl)) {
-			return fmt.Errorf("aligo: %q is not an integer", s)
-		}
-		n = int64(fl)
-	}
-	*f = FlexInt(n)
-	return nil
-}
+type FlexInt = gateway.FlexInt
 
 // FlexString decodes an ID that may arrive as a string ("146645343") or a
 // number (146645343); null gives "".
@@ -127,18 +97,11 @@ type smsListRow struct {
 	ReserveDate string     `json:"reserve_date"`
 }
 
-// kst is Korea Standard Time. Korea has had no daylight saving time since
-// 1988, so a fixed zone is exact and needs no tzdata.
-var kst = time.FixedZone("KST", 9*60*60)
+// kst is Korea Standard Time, the zone of Aligo's dates.
+var kst = gateway.KST
 
 // parseTime reads Aligo's "YYYY-MM-DD HH:MM:SS" (KST); "" or garbage gives
 // the zero time.
 func parseTime(s string) time.Time {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "20060102150405", "200601021504"} {
-		if t, err := time.ParseInLocation(layout, s, kst); err == nil {
-			return t
-		}
-	}
-	return time.Time{}
+	return gateway.ParseKST(s, "2006-01-02 15:04:05", "2006-01-02 15:04", "20060102150405", "200601021504")
 }
