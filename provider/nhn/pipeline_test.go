@@ -7,8 +7,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/munja-sms/munja/dispatcher"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 	"github.com/munja-sms/munja/provider/internal/pipelinetest"
 	"github.com/munja-sms/munja/provider/nhn/nhntest"
 	"github.com/munja-sms/munja/provider/providers"
@@ -171,11 +170,7 @@ func TestWrongSecretFailsOver(t *testing.T) {
 // `munja config show` see it: secret_key_file read, a mistyped key named
 // with its line and the known keys, the secret masked, the app key shown.
 func TestConfigFile(t *testing.T) {
-	dir := t.TempDir()
-	secret := filepath.Join(dir, "nhn.secret")
-	if err := os.WriteFile(secret, []byte("from-the-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := clienttest.File(t, "nhn.secret", "from-the-file\n")
 	src := `
 sms:
   sender: "02-1234-5678"
@@ -189,11 +184,8 @@ sms:
       app_key: AbCd1234
       secretkey: x
 `
-	c, err := config.Parse([]byte(src), func(string) (string, bool) { return "", false }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.Validate(providers.Validate)
+	c := clienttest.ParseConfig(t, src)
+	err := c.Validate(providers.Validate)
 	if err == nil || !strings.Contains(err.Error(), "line 12: sms.providers[1].secretkey: unknown key") ||
 		!strings.Contains(err.Error(), "sms.providers[1].secret_key: required") || strings.Contains(err.Error(), "from-the-file") {
 		t.Fatalf("validate: %v", err)
