@@ -1,8 +1,11 @@
 package solapitest
 
 import (
+	"cmp"
 	"net/http"
 	"time"
+
+	"github.com/munja-sms/munja/provider/internal/fakegw"
 )
 
 // Mode is a kind of injected failure.
@@ -36,11 +39,7 @@ type Failure struct {
 
 // SetFailure replaces the injected failure; it takes effect for the next
 // request, also while the server is serving others.
-func (s *Server) SetFailure(f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failure = f
-}
+func (s *Server) SetFailure(f Failure) { s.failure.Set(f, f.Mode, f.Count) }
 
 // FailNext makes only the next n affected requests fail with f.
 func (s *Server) FailNext(n int, f Failure) {
@@ -50,27 +49,7 @@ func (s *Server) FailNext(n int, f Failure) {
 
 // takeFailure returns the current failure if its mode is one of modes,
 // counting it against Failure.Count.
-func (s *Server) takeFailure(modes ...Mode) (Failure, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.failure
-	if f.Mode == None {
-		return Failure{}, false
-	}
-	for _, m := range modes {
-		if f.Mode != m {
-			continue
-		}
-		if s.failure.Count > 0 {
-			s.failure.Count--
-			if s.failure.Count == 0 {
-				s.failure = Failure{}
-			}
-		}
-		return f, true
-	}
-	return Failure{}, false
-}
+func (s *Server) takeFailure(modes ...Mode) (Failure, bool) { return s.failure.Take(modes...) }
 
 // injectFailure applies the endpoint-independent modes; true means the
 // answer has been written (or the stall ended the request).
@@ -81,26 +60,15 @@ func (s *Server) injectFailure(w http.ResponseWriter, r *http.Request) bool {
 	}
 	switch f.Mode {
 	case HTTPStatus:
-		status := f.Status
-		if status == 0 {
-			status = http.StatusServiceUnavailable
-		}
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte("<html><head><title>" + http.StatusText(status) + "</title></head><body><center><h1>" +
-			http.StatusText(status) + "</h1></center><hr><center>nginx</center></body></html>"))
+		status := cmp.Or(f.Status, http.StatusServiceUnavailable)
+		fakegw.WriteBody(w, status, "text/html", "<html><head><title>"+http.StatusText(status)+"</title></head><body><center><h1>"+
+			http.StatusText(status)+"</h1></center><hr><center>nginx</center></body></html>")
 	case RateLimit:
 		writeError(w, http.StatusTooManyRequests, "TooManyRequests", "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.")
 	case Timeout:
-		d := f.Delay
-		if d <= 0 {
-			d = 30 * time.Second
-		}
-		return !s.sleep(r, d)
+		return !s.gw.Stall(r, f.Delay)
 	case Garbage:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte("<html><body>서비스 점검중입니다.</body></html>"))
+		fakegw.WriteBody(w, http.StatusOK, "text/html; charset=utf-8", fakegw.MaintenancePage)
 	case BadJSON:
 		writeRaw(w, http.StatusOK, []byte(`{"groupInfo":{"count":{"total":1,"registeredSuccess":1},"groupId":"G4V2026`))
 	}

@@ -18,11 +18,9 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"hash"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -31,6 +29,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/provider/internal/fakegw"
 )
 
 // Default credentials of a new Server. Solapi API keys are 16 characters
@@ -86,22 +85,20 @@ type Server struct {
 	APISecret string
 	Sender    string // first registered sender
 
-	srv  *httptest.Server
-	done chan struct{}
-	now  func() time.Time
+	gw       *fakegw.Server
+	now      func() time.Time
+	failure  fakegw.Injector[Failure, Mode]
+	requests fakegw.Log[Request]
 
 	mu       sync.Mutex
 	senders  map[string]bool
 	balance  float64 // KRW
 	point    float64 // bonus points, spent first (as in Solapi's send sample log)
 	prices   map[string]float64
-	results  map[string]string // receiver → final status code
-	failure  Failure
-	latency  time.Duration
+	results  map[string]string    // receiver → final status code
 	seen     map[string]time.Time // signatures used
 	seq      int
 	maxLimit int // list page size limit
-	requests []Request
 	messages []*Message
 }
 
@@ -115,15 +112,7 @@ func WithCredentials(key, secret string) Option {
 
 // WithSenders replaces the registered sender numbers (the first becomes Sender).
 func WithSenders(numbers ...string) Option {
-	return func(s *Server) {
-		s.senders = map[string]bool{}
-		for _, n := range numbers {
-			s.senders[n] = true
-		}
-		if len(numbers) > 0 {
-			s.Sender = numbers[0]
-		}
-	}
+	return func(s *Server) { s.senders, s.Sender = fakegw.Senders(numbers, s.Sender) }
 }
 
 // WithBalance sets the starting balance (KRW) and points.
@@ -159,31 +148,19 @@ func Start(opts ...Option) *Server {
 		seen:      map[string]time.Time{},
 		maxLimit:  maxListLimit,
 		now:       time.Now,
-		done:      make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv = httptest.NewServer(s)
+	s.gw = fakegw.Start(s)
 	return s
 }
 
 // Close stops the server; pending stalls end at once. Safe to call twice.
-func (s *Server) Close() {
-	s.mu.Lock()
-	select {
-	case <-s.done:
-		s.mu.Unlock()
-		return
-	default:
-		close(s.done)
-	}
-	s.mu.Unlock()
-	s.srv.Close()
-}
+func (s *Server) Close() { s.gw.Close() }
 
 // URL is the base URL to put into config (no trailing slash).
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string { return s.gw.URL() }
 
 // ProviderConfig is a config.Provider of type solapi pointing at the fake.
 func (s *Server) ProviderConfig() config.Provider {
@@ -246,24 +223,16 @@ func (s *Server) Deliver(receiver, code string) {
 }
 
 // SetLatency delays every answer by d.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.gw.SetLatency(d) }
 
 // Requests returns a copy of every request received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		r.Query = cloneValues(r.Query)
-		r.Header = r.Header.Clone()
-		r.Body = slices.Clone(r.Body)
-		out[i] = r
-	}
-	return out
+func (s *Server) Requests() []Request { return s.requests.Copy(Request.clone) }
+
+func (r Request) clone() Request {
+	r.Query = fakegw.CloneValues(r.Query)
+	r.Header = r.Header.Clone()
+	r.Body = slices.Clone(r.Body)
+	return r
 }
 
 // Sends returns the requests to send-many/detail so far.
@@ -291,11 +260,7 @@ func (s *Server) Messages() []Message {
 
 // Reset empties Requests. The gateway's own state (messages, balance,
 // failure, used signatures) stays.
-func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
+func (s *Server) Reset() { s.requests.Reset() }
 
 const (
 	sendPath    = "/messages/v4/send-many/detail"
@@ -308,11 +273,8 @@ const (
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBodyLength))
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body, At: s.now()})
-	latency := s.latency
-	s.mu.Unlock()
-	if !s.sleep(r, latency) {
+	s.requests.Add(Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body, At: s.now()})
+	if !s.gw.WaitLatency(r) {
 		return
 	}
 	handler, ok := s.route(r.Method, r.URL.Path)
@@ -333,24 +295,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f, late := s.takeFailure(LateAnswer); late {
-		rec := httptest.NewRecorder()
-		handler(rec, r, body)
-		d := f.Delay
-		if d <= 0 {
-			d = 30 * time.Second
-		}
-		t := time.NewTimer(d) // the client going away does not undo the send
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-s.done:
-			return
-		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
+		s.gw.AnswerLate(w, f.Delay, func(w http.ResponseWriter) { handler(w, r, body) })
 		return
 	}
 	handler(w, r, body)
@@ -372,22 +317,6 @@ func (s *Server) route(method, path string) (handlerFunc, bool) {
 		return s.handlePricing, true
 	}
 	return nil, false
-}
-
-// sleep waits d unless the client goes away or the server closes.
-func (s *Server) sleep(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-	case <-s.done:
-	}
-	return false
 }
 
 // authenticate checks the Authorization header as Solapi does; status 0
@@ -465,31 +394,19 @@ func (s *Server) authenticate(h string) (status int, code, msg string) {
 // writeJSON answers status with v as JSON (UTF-8, not escaped: Solapi is
 // a Node service).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	writeRaw(w, status, b)
+	fakegw.WriteJSON(w, status, jsonType, v)
 }
 
+// writeRaw answers status with b labelled as JSON, whatever b is.
 func writeRaw(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	fakegw.WriteBody(w, status, jsonType, string(b))
 }
+
+const jsonType = "application/json; charset=utf-8"
 
 // writeError answers Solapi's error envelope.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]string{"errorCode": code, "errorMessage": msg})
-}
-
-func cloneValues(v url.Values) url.Values {
-	out := make(url.Values, len(v))
-	for k, vs := range v {
-		out[k] = slices.Clone(vs)
-	}
-	return out
 }
 
 func cloneMap(m map[string]string) map[string]string {
