@@ -1,9 +1,12 @@
 package twiliotest
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/munja-sms/munja/provider/internal/fakegw"
 )
 
 // Mode is a kind of injected failure.
@@ -39,11 +42,7 @@ type Failure struct {
 }
 
 // SetFailure replaces the injected failure; it takes effect for the next request.
-func (s *Server) SetFailure(f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failure = f
-}
+func (s *Server) SetFailure(f Failure) { s.failure.Set(f, f.Mode, f.Count) }
 
 // FailNext makes only the next n affected requests fail with f.
 func (s *Server) FailNext(n int, f Failure) {
@@ -53,27 +52,7 @@ func (s *Server) FailNext(n int, f Failure) {
 
 // takeFailure returns the current failure if its mode is one of modes,
 // counting it against Failure.Count.
-func (s *Server) takeFailure(modes ...Mode) (Failure, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.failure
-	if f.Mode == None {
-		return Failure{}, false
-	}
-	for _, m := range modes {
-		if f.Mode != m {
-			continue
-		}
-		if s.failure.Count > 0 {
-			s.failure.Count--
-			if s.failure.Count == 0 {
-				s.failure = Failure{}
-			}
-		}
-		return f, true
-	}
-	return Failure{}, false
-}
+func (s *Server) takeFailure(modes ...Mode) (Failure, bool) { return s.failure.Take(modes...) }
 
 // injectFailure applies the modes that hit every request; true means the
 // answer has been written (or the client is gone).
@@ -82,29 +61,19 @@ func (s *Server) injectFailure(w http.ResponseWriter, r *http.Request) bool {
 	if !ok {
 		return false
 	}
+	const htmlType = "text/html; charset=utf-8"
 	switch f.Mode {
 	case HTTPStatus:
-		status := f.Status
-		if status == 0 {
-			status = http.StatusServiceUnavailable
-		}
+		status := cmp.Or(f.Status, http.StatusServiceUnavailable)
 		if status == http.StatusInternalServerError {
 			writeError(w, status, 20500, "An internal server error has occurred")
 			return true
 		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte("<html><body><h1>" + http.StatusText(status) + "</h1></body></html>"))
+		fakegw.WriteBody(w, status, htmlType, fakegw.ErrorPage(status))
 	case Timeout:
-		d := f.Delay
-		if d <= 0 {
-			d = 30 * time.Second
-		}
-		return !s.sleep(r, d)
+		return !s.gw.Stall(r, f.Delay)
 	case Garbage:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte("<html><body>" + strings.Repeat("Twilio is down for maintenance. ", 3) + "</body></html>"))
+		fakegw.WriteBody(w, http.StatusOK, htmlType, "<html><body>"+strings.Repeat("Twilio is down for maintenance. ", 3)+"</body></html>")
 	case RateLimit:
 		writeError(w, http.StatusTooManyRequests, 20429, "Too Many Requests")
 	case BadAuth:

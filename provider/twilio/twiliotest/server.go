@@ -17,13 +17,10 @@ package twiliotest
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +29,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/provider/internal/fakegw"
 )
 
 // Default credentials and number of a new Server.
@@ -73,17 +71,15 @@ type Server struct {
 	AuthToken  string
 	Sender     string // first number of the account
 
-	srv  *httptest.Server
-	done chan struct{}
-	now  func() time.Time
+	gw       *fakegw.Server
+	now      func() time.Time
+	failure  fakegw.Injector[Failure, Mode]
+	requests fakegw.Log[Request]
 
 	mu       sync.Mutex
 	numbers  map[string]bool // the account's SMS-capable numbers (From)
 	rejected map[string]int  // To → error code (21211, 21614, 21610 …)
-	failure  Failure
-	latency  time.Duration
 	nextID   uint64
-	requests []Request
 	messages []*Message
 }
 
@@ -97,15 +93,7 @@ func WithCredentials(sid, token string) Option {
 
 // WithNumbers replaces the account's numbers (the first becomes Sender).
 func WithNumbers(numbers ...string) Option {
-	return func(s *Server) {
-		s.numbers = map[string]bool{}
-		for _, n := range numbers {
-			s.numbers[n] = true
-		}
-		if len(numbers) > 0 {
-			s.Sender = numbers[0]
-		}
-	}
+	return func(s *Server) { s.numbers, s.Sender = fakegw.Senders(numbers, s.Sender) }
 }
 
 // WithClock makes the fake read time from now.
@@ -129,31 +117,19 @@ func Start(opts ...Option) *Server {
 		rejected:   map[string]int{},
 		now:        time.Now,
 		nextID:     0x5a17,
-		done:       make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	s.srv = httptest.NewServer(s)
+	s.gw = fakegw.Start(s)
 	return s
 }
 
 // Close stops the server; pending stalls end at once. Safe to call twice.
-func (s *Server) Close() {
-	s.mu.Lock()
-	select {
-	case <-s.done:
-		s.mu.Unlock()
-		return
-	default:
-		close(s.done)
-	}
-	s.mu.Unlock()
-	s.srv.Close()
-}
+func (s *Server) Close() { s.gw.Close() }
 
 // URL is the base URL to put into config.
-func (s *Server) URL() string { return s.srv.URL }
+func (s *Server) URL() string { return s.gw.URL() }
 
 // ProviderConfig is a config.Provider of type twilio pointing at the fake.
 func (s *Server) ProviderConfig() config.Provider {
@@ -176,11 +152,7 @@ func (s *Server) Reject(to string, code int) {
 }
 
 // SetLatency delays every answer by d.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.gw.SetLatency(d) }
 
 // SetStatus moves a Message to status (delivered, undelivered, failed …)
 // with an error code and message (0, "" for none). It reports whether the
@@ -203,14 +175,10 @@ func (s *Server) SetStatus(sid, status string, code int, msg string) bool {
 
 // Requests returns a copy of every request received so far.
 func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		r.Form = cloneValues(r.Form)
-		out[i] = r
-	}
-	return out
+	return s.requests.Copy(func(r Request) Request {
+		r.Form = fakegw.CloneValues(r.Form)
+		return r
+	})
 }
 
 // Sends counts the POSTs to Messages.json received so far.
@@ -236,11 +204,7 @@ func (s *Server) Messages() []Message {
 }
 
 // Reset empties Requests. Messages (and their statuses) stay.
-func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
+func (s *Server) Reset() { s.requests.Reset() }
 
 var (
 	sendPath = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Messages\.json$`)
@@ -253,17 +217,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := Request{Method: r.Method, Path: r.URL.Path, At: s.now()}
 	if r.Method == http.MethodPost {
 		_ = r.ParseForm()
-		req.Form = cloneValues(r.PostForm)
+		req.Form = fakegw.CloneValues(r.PostForm)
 	}
 	user, pass, hasAuth := r.BasicAuth()
 	req.User = user
 	req.Auth = hasAuth && s.credentialsOK(user, pass)
-	s.record(req)
+	s.requests.Add(req)
 
-	s.mu.Lock()
-	latency := s.latency
-	s.mu.Unlock()
-	if !s.sleep(r, latency) {
+	if !s.gw.WaitLatency(r) {
 		return
 	}
 	if s.injectFailure(w, r) {
@@ -304,24 +265,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if f, late := s.takeFailure(LateAnswer); late {
-			rec := httptest.NewRecorder()
-			handler(rec, r, m)
-			d := f.Delay
-			if d <= 0 {
-				d = 30 * time.Second
-			}
-			t := time.NewTimer(d) // the client going away does not undo the send
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-s.done:
-				return
-			}
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.WriteHeader(rec.Code)
-			_, _ = w.Write(rec.Body.Bytes())
+			s.gw.AnswerLate(w, f.Delay, func(w http.ResponseWriter) { handler(w, r, m) })
 			return
 		}
 	}
@@ -480,37 +424,8 @@ func (s *Server) resource(m *Message) map[string]any {
 
 func rfc2822(t time.Time) string { return t.UTC().Format("Mon, 02 Jan 2006 15:04:05 +0000") }
 
-func (s *Server) record(r Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = append(s.requests, r)
-}
-
-// sleep waits d unless the client goes away or the server closes.
-func (s *Server) sleep(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-	case <-s.done:
-	}
-	return false
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	fakegw.WriteJSON(w, status, "application/json; charset=utf-8", v)
 }
 
 // writeError answers Twilio's error envelope.
@@ -521,15 +436,4 @@ func writeError(w http.ResponseWriter, status, code int, msg string) {
 		"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code),
 		"status":    status,
 	})
-}
-
-func cloneValues(v url.Values) url.Values {
-	if v == nil {
-		return nil
-	}
-	out := make(url.Values, len(v))
-	for k, vs := range v {
-		out[k] = slices.Clone(vs)
-	}
-	return out
 }
