@@ -1,15 +1,13 @@
 package nhn
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // gatewayError classifies an answer whose header says isSuccessful false
@@ -97,58 +95,23 @@ func recipientReason(code int64, msg string) string {
 	return msg
 }
 
-// transportError classifies a failure before a usable answer arrived. All
-// of them are retryable: NHN may well accept the same request later.
-func (c *Client) transportError(ctx context.Context, err error, wrote bool) *provider.Error {
-	e := &provider.Error{Provider: c.name, Err: err, Uncertain: wrote}
-	var ne net.Error
-	timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
-		(errors.As(err, &ne) && ne.Timeout())
-	switch {
-	case timeout && wrote:
-		e.Code = "timeout"
-		e.Korean = "NHN Cloud가 요청을 받은 뒤 제때 응답하지 않았습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
-		e.English = "NHN Cloud got the request but did not answer in time (munja asks whether it was accepted before sending again)"
-	case timeout:
-		e.Code = "timeout"
-		e.Korean = "NHN Cloud 응답 시간 초과 (다시 시도합니다)"
-		e.English = "NHN Cloud did not answer in time (will retry)"
-	case errors.Is(err, context.Canceled):
-		e.Code = "canceled"
-		e.Korean = "NHN Cloud 호출이 취소되었습니다"
-		e.English = "the NHN Cloud call was cancelled"
-	case wrote:
-		e.Code = "network"
-		e.Korean = "요청을 보낸 뒤 NHN Cloud와의 연결이 끊겼습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
-		e.English = "the connection to NHN Cloud broke after the request was sent (munja asks whether it was accepted before sending again)"
-	default:
-		e.Code = "network"
-		e.Korean = "NHN Cloud에 연결할 수 없습니다 (다시 시도합니다)"
-		e.English = "cannot reach NHN Cloud (will retry)"
-	}
-	return e
+// words are NHN's for the failures every gateway shares.
+var words = gateway.Wording("NHN Cloud")
+
+// gw is the client as the shared gateway helpers take it.
+func (c *Client) gw() gateway.Client {
+	return gateway.Client{Provider: c.name, Texts: words, Redact: c.redact, Log: c.log, HTTP: c.hc, Timeout: c.timeout, MaxBody: maxBody}
 }
 
 // statusError classifies a non-200 answer without NHN's header: 5xx, 408
 // and 429 are retryable (a proxy's 504 uncertain); 401 and 403 are
 // authentication; other 4xx mean a wrong base_url.
 func (c *Client) statusError(status int, body []byte) *provider.Error {
-	e := &provider.Error{Provider: c.name, Code: fmt.Sprintf("HTTP %d", status), Message: snippet(c.redact(string(body)))}
-	switch {
-	case status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests:
-		e.Uncertain = status == http.StatusGatewayTimeout
-		e.Korean = fmt.Sprintf("NHN Cloud 서버 오류 (HTTP %d, 다시 시도합니다)", status)
-		e.English = fmt.Sprintf("NHN Cloud server error (HTTP %d, will retry)", status)
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		e.Permanent = true
+	e := c.gw().StatusError(status, body, true)
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
 		e.Account = "인증 실패"
 		e.Korean = fmt.Sprintf("NHN Cloud 인증 실패 (HTTP %d) — app_key와 secret_key를 확인하세요", status)
 		e.English = fmt.Sprintf("authentication failed (HTTP %d) — check app_key and secret_key", status)
-	default:
-		e.Permanent = true
-		e.Account = fmt.Sprintf("HTTP %d 응답 (base_url 확인)", status)
-		e.Korean = fmt.Sprintf("NHN Cloud가 HTTP %d로 응답했습니다 (base_url 확인)", status)
-		e.English = fmt.Sprintf("NHN Cloud answered HTTP %d (check base_url)", status)
 	}
 	return e
 }
@@ -156,34 +119,8 @@ func (c *Client) statusError(status int, body []byte) *provider.Error {
 // decodeError is an answer that is not NHN's JSON, e.g. a maintenance
 // page. Retryable.
 func (c *Client) decodeError(body []byte, err error) *provider.Error {
-	return &provider.Error{
-		Provider: c.name,
-		Code:     "bad response",
-		Message:  snippet(c.redact(string(body))),
-		Korean:   "NHN Cloud 응답을 해석할 수 없습니다 (다시 시도합니다)",
-		English:  "cannot decode the NHN Cloud response (will retry)",
-		Err:      err,
-	}
-}
-
-// requestError is a batch this client refuses before calling NHN.
-func (c *Client) requestError(code, ko, en string) *provider.Error {
-	return &provider.Error{Provider: c.name, Code: code, Korean: ko, English: en, Permanent: true}
+	return c.gw().DecodeError(body, err, false)
 }
 
 // redact removes the secret key from text that came back from the network.
-func (c *Client) redact(s string) string {
-	if k := c.secret.Reveal(); k != "" {
-		s = strings.ReplaceAll(s, k, "<secret>")
-	}
-	return s
-}
-
-// snippet is the start of a body for an error message, on one line.
-func snippet(b string) string {
-	s := strings.Join(strings.Fields(b), " ")
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
-	}
-	return s
-}
+func (c *Client) redact(s string) string { return gateway.Redact(s, c.secret.Reveal()) }

@@ -25,14 +25,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -42,11 +41,10 @@ const (
 	MaxRecipients  = 1000 // recipientList per send (-2016 beyond)
 	// MaxTitleBytes is the LMS title NHN carries uncut ("표준 규격" 40 bytes;
 	// munja allows 44, Aligo's limit, so a longer title is cut here).
-	MaxTitleBytes  = 40
-	maxSendNo      = 13 // sendNo
-	apiVersion     = "v3.0"
-	maxBody        = 8 << 20 // a 1,000-row list page of long LMS fits
-	defaultTimeout = 10 * time.Second
+	MaxTitleBytes = 40
+	maxSendNo     = 13 // sendNo
+	apiVersion    = "v3.0"
+	maxBody       = 8 << 20 // a 1,000-row list page of long LMS fits
 	// userID marks munja's sends in the NHN console (발송 구분자).
 	userID = "munja"
 )
@@ -126,33 +124,18 @@ func NewClient(cfg config.Provider, hc *http.Client, log *slog.Logger) (*Client,
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	c := &Client{
-		name:    cfg.Name,
-		base:    strings.TrimRight(cfg.BaseURL, "/"),
+	s := gateway.NewSetup(cfg, hc, log, "nhn", DefaultBaseURL)
+	return &Client{
+		name:    s.Name,
+		base:    s.Base,
 		appKey:  strings.TrimSpace(o.AppKey),
 		secret:  o.SecretKey,
 		sender:  cfg.Sender,
-		timeout: cfg.Timeout.D(),
-		hc:      hc,
-		log:     log,
+		timeout: s.Timeout,
+		hc:      s.HTTP,
+		log:     s.Log,
 		now:     time.Now,
-	}
-	if c.name == "" {
-		c.name = "nhn"
-	}
-	if c.base == "" {
-		c.base = DefaultBaseURL
-	}
-	if c.timeout <= 0 {
-		c.timeout = defaultTimeout
-	}
-	return c, nil
+	}, nil
 }
 
 // Validate checks the nhn keys of cfg; path is e.g. "sms.providers[0]".
@@ -189,46 +172,20 @@ func (m message) endpoint() string {
 // chosen by the CP949 byte count (package sms), an SMS over 90 bytes going
 // as LMS rather than being cut on the handset.
 func (c *Client) prepare(b provider.Batch) (message, error) {
+	g := c.gw()
 	if b.Test {
-		return message{}, c.requestError("test mode not offered",
-			"NHN Cloud에는 테스트 발송이 없습니다 (보내면 실제로 전달되고 과금됩니다): 테스트 메시지는 이 게이트웨이로 보내지 않습니다",
-			"NHN Cloud has no test mode (a send is delivered and charged): a test message is not sent through it")
+		return message{}, g.NoTestMode()
 	}
 	if strings.TrimSpace(b.Text) == "" {
-		return message{}, c.requestError("empty message", "메시지 내용이 없습니다", "batch has an empty text")
+		return message{}, g.EmptyText()
 	}
-	sender := b.Sender
-	if sender == "" {
-		sender = c.sender
-	}
-	if sender == "" {
-		return message{}, c.requestError("no sender", "발신번호가 설정되어 있지 않습니다 (sms.sender)",
-			"no sender number configured (sms.sender)")
-	}
-	no, err := senderNo(sender)
+	no, err := g.Sender(b.Sender, c.sender, senderNo)
 	if err != nil {
-		return message{}, c.requestError("bad sender", "발신번호 오류: "+err.Error(), "sender "+err.Error())
+		return message{}, err
 	}
-	n := sms.Len(b.Text)
-	if n > sms.MaxLMSBytes {
-		return message{}, c.requestError("message too long",
-			fmt.Sprintf("메시지가 너무 깁니다 (%d바이트, 최대 %d)", n, sms.MaxLMSBytes),
-			fmt.Sprintf("message is %d bytes, NHN Cloud accepts at most %d", n, sms.MaxLMSBytes))
-	}
-	kind := b.Kind
-	switch kind {
-	case sms.KindSMS, sms.KindLMS:
-	case "":
-		kind = sms.KindSMS
-	case sms.KindMMS:
-		// munja attaches no image, and an MMS without one is an LMS.
-		kind = sms.KindLMS
-	default:
-		return message{}, c.requestError("bad kind", "알 수 없는 메시지 종류: "+string(kind), "unknown message kind "+string(kind))
-	}
-	if fit := sms.FitKind(kind, n); fit != kind {
-		c.log.Warn("text exceeds 90 bytes, sending as LMS", "bytes", n)
-		kind = fit
+	kind, err := g.Kind(b.Kind, b.Text, false)
+	if err != nil {
+		return message{}, err
 	}
 	m := message{kind: kind, sendNo: no, text: b.Text}
 	if kind == sms.KindLMS {
@@ -247,19 +204,14 @@ func (c *Client) prepare(b provider.Batch) (message, error) {
 // sent, so that Lookup finds the requests of a batch by this key even after
 // a restart, without munja remembering anything.
 func groupingKey(m message) string {
-	h := sha256.Sum256([]byte(string(m.kind) + "\x00" + m.sendNo + "\x00" + m.title + "\x00" + normText(m.text)))
+	h := sha256.Sum256([]byte(string(m.kind) + "\x00" + m.sendNo + "\x00" + m.title + "\x00" + gateway.NormText(m.text)))
 	return "munja-" + hex.EncodeToString(h[:12])
 }
 
 // Send posts one request of up to 1,000 recipients.
 func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, error) {
-	switch n := len(b.Receivers); {
-	case n == 0:
-		return provider.Result{}, c.requestError("no receivers", "수신번호가 없습니다", "batch has no receivers")
-	case n > MaxRecipients:
-		return provider.Result{}, c.requestError("batch too large",
-			fmt.Sprintf("한 번에 최대 %d명까지 보낼 수 있습니다 (요청: %d명)", MaxRecipients, n),
-			fmt.Sprintf("batch has %d receivers, NHN Cloud accepts at most %d per call", n, MaxRecipients))
+	if err := c.gw().CheckReceivers(len(b.Receivers), MaxRecipients); err != nil {
+		return provider.Result{}, err
 	}
 	m, err := c.prepare(b)
 	if err != nil {
@@ -267,7 +219,7 @@ func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, e
 	}
 	req := sendRequest{Title: m.title, Body: m.text, SendNo: m.sendNo, SenderGroupingKey: m.group, UserID: userID}
 	for _, p := range b.Receivers {
-		req.RecipientList = append(req.RecipientList, recipient{RecipientNo: digits(string(p))})
+		req.RecipientList = append(req.RecipientList, recipient{RecipientNo: gateway.Digits(string(p))})
 	}
 	var r sendResponse
 	if err := c.call(ctx, http.MethodPost, "/sender/"+m.endpoint(), nil, req, &r); err != nil {
@@ -295,13 +247,13 @@ func (c *Client) sendResult(r sendResponse, kind sms.Kind, receivers []sms.Phone
 	}
 	byNo := map[string]sms.Phone{}
 	for _, p := range receivers {
-		byNo[digits(string(p))] = p
+		byNo[gateway.Digits(string(p))] = p
 	}
 	for _, row := range d.SendResultList {
 		if row.ResultCode == 0 {
 			continue
 		}
-		p, ok := byNo[digits(row.RecipientNo)]
+		p, ok := byNo[gateway.Digits(row.RecipientNo)]
 		if !ok {
 			res.Rejected++ // a number NHN rewrote: counted, not named
 			continue
@@ -315,7 +267,7 @@ func (c *Client) sendResult(r sendResponse, kind sms.Kind, receivers []sms.Phone
 	if res.Accepted <= 0 {
 		// Every recipient was refused: the batch as such failed, for a
 		// reason no other attempt changes.
-		e := c.requestError("all rejected", "NHN Cloud가 모든 수신번호를 거부했습니다", "NHN Cloud rejected every recipient")
+		e := c.gw().RequestError("all rejected", "NHN Cloud가 모든 수신번호를 거부했습니다", "NHN Cloud rejected every recipient")
 		for _, reason := range res.Failed {
 			e.Message = reason
 			break
@@ -331,8 +283,6 @@ func (c *Client) sendResult(r sendResponse, kind sms.Kind, receivers []sms.Phone
 // answer whose header says isSuccessful false, or that is not NHN's,
 // becomes a classified *provider.Error.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, in any, out enveloped) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	u := c.base + "/sms/" + apiVersion + "/appKeys/" + url.PathEscape(c.appKey) + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -352,34 +302,20 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("X-Secret-Key", c.secret.Reveal())
-	// Whether the request was written decides what a failure means: before,
-	// NHN cannot have it; after, it may have accepted it (Uncertain).
-	var wrote atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
-	}))
-	start := time.Now()
-	resp, err := c.hc.Do(req)
+	// A POST sends: one whose answer is lost after the request went out
+	// is Uncertain. A GET only reads.
+	a, err := c.gw().Do(req, method == http.MethodPost)
 	if err != nil {
-		return c.transportError(ctx, err, wrote.Load() && method == http.MethodPost)
+		return err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return c.transportError(ctx, err, method == http.MethodPost)
-	}
-	c.log.Debug("nhn call", "method", method, "path", path, "status", resp.StatusCode, "bytes", len(raw), "took", time.Since(start))
-	if len(raw) > maxBody {
-		return c.decodeError(nil, fmt.Errorf("response larger than %d bytes", maxBody))
-	}
-	return c.decode(resp.StatusCode, raw, out)
+	c.log.Debug("nhn call", "method", method, "path", path, "status", a.Status, "bytes", len(a.Body), "took", a.Took)
+	return c.decode(a.Status, a.Body, out)
 }
 
 // decode reads an answer of any status: NHN's envelope decides when there
 // is one, the HTTP status otherwise.
 func (c *Client) decode(status int, raw []byte, out enveloped) error {
-	trimmed := bytes.TrimPrefix(bytes.TrimSpace(raw), []byte("\ufeff"))
-	if err := json.Unmarshal(trimmed, out); err != nil || out.head().IsSuccessful == nil {
+	if err := gateway.Unmarshal(raw, out); err != nil || out.head().IsSuccessful == nil {
 		if status != http.StatusOK {
 			return c.statusError(status, raw)
 		}
@@ -397,19 +333,4 @@ func (c *Client) decode(status int, raw []byte, out enveloped) error {
 		return c.statusError(status, raw)
 	}
 	return nil
-}
-
-// digits keeps the digits of a number (recipientNo, sendNo).
-func digits(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
-}
-
-// normText compares texts as NHN may store them (line endings, edges).
-func normText(s string) string {
-	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 }

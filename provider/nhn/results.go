@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -58,7 +59,7 @@ func (c *Client) listAll(ctx context.Context, endpoint string, q url.Values) ([]
 // so the SMS list is asked first and the LMS (mms) list when it has none.
 func (c *Client) Reports(ctx context.Context, messageID string) ([]provider.RecipientReport, error) {
 	if messageID == "" {
-		return nil, c.requestError("no requestId", "요청 ID가 없습니다", "empty request id")
+		return nil, c.gw().RequestError("no requestId", "요청 ID가 없습니다", "empty request id")
 	}
 	var rows []listRow
 	for _, endpoint := range []string{"sms", "mms"} {
@@ -84,7 +85,7 @@ func (c *Client) Reports(ctx context.Context, messageID string) ([]provider.Reci
 // result yet are pending).
 func report(row listRow) provider.RecipientReport {
 	r := provider.RecipientReport{
-		Phone: normPhone(row.RecipientNo),
+		Phone: gateway.NormPhoneDigits(row.RecipientNo),
 		State: row.MsgStatusName,
 		At:    parseTime(row.ResultDate),
 	}
@@ -119,10 +120,7 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	want := map[sms.Phone]bool{}
-	for _, p := range b.Receivers {
-		want[normPhone(string(p))] = true
-	}
+	want := gateway.PhoneSet(b.Receivers, gateway.NormPhoneDigits)
 	start, end := since.Add(-lookupSkew), c.now().Add(lookupSkew)
 	if !end.After(start) {
 		return map[sms.Phone]string{}, nil // asked about a send that is yet to come
@@ -136,26 +134,18 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	text := normText(m.text)
+	text := gateway.NormText(m.text)
 	out := map[sms.Phone]string{}
 	for _, row := range rows {
 		if row.SenderGroupingKey != "" && row.SenderGroupingKey != m.group {
 			continue
 		}
-		if normText(row.Body) != text {
+		if gateway.NormText(row.Body) != text {
 			continue
 		}
-		if p := normPhone(row.RecipientNo); want[p] && out[p] == "" {
+		if p := gateway.NormPhoneDigits(row.RecipientNo); want[p] && out[p] == "" {
 			out[p] = string(row.RequestID)
 		}
 	}
 	return out, nil
-}
-
-// normPhone is a recipient in national digits when it parses.
-func normPhone(s string) sms.Phone {
-	if p, err := sms.ParsePhone(s); err == nil {
-		return p
-	}
-	return sms.Phone(digits(s))
 }

@@ -1,12 +1,9 @@
 package nhn
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // The JSON of the NHN Cloud SMS API v3.0 (aligo-api.md §9.2, TOAST-DOCS/SMS
@@ -15,59 +12,12 @@ import (
 // ("mtPr":"1" beside "recipientSeq":1, "statusCode":"2"), so ids, codes and
 // counts are decoded as number-or-string.
 
-// flexString decodes a JSON string, number or boolean as its text; null
-// gives "".
-type flexString string
+// flexString is a JSON string, number or boolean as its text; null gives "".
+type flexString = gateway.FlexString
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*f = ""
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(strings.TrimSpace(s))
-	case string(b) == "true" || string(b) == "false":
-		*f = flexString(b)
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("nhn: %s is neither string nor number", b)
-		}
-		*f = flexString(n.String())
-	}
-	return nil
-}
-
-// flexInt decodes an integer written as a number (-1004), a numeric
-// string ("-1004") or empty/null (0).
-type flexInt int64
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	var s flexString
-	if err := s.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	if s == "" {
-		*f = 0
-		return nil
-	}
-	n, err := strconv.ParseInt(string(s), 10, 64)
-	if err != nil {
-		fl, ferr := strconv.ParseFloat(string(s), 64)
-		if ferr != nil || fl != float64(int64(fl)) {
-			return fmt.Errorf("nhn: %q is not an integer", string(s))
-		}
-		n = int64(fl)
-	}
-	*f = flexInt(n)
-	return nil
-}
+// flexInt is an integer written as a number (-1004), a numeric string
+// ("-1004") or empty/null (0).
+type flexInt = gateway.FlexInt
 
 // header is the part of every answer that says whether the call worked.
 // IsSuccessful is a pointer: an answer without it is not NHN's.
@@ -149,9 +99,9 @@ type listRow struct {
 	ResultMessage     string     `json:"resultMessage"`
 }
 
-// kst is Korea Standard Time (no daylight saving since 1988): the zone of
-// NHN's dates, as far as its Korean guide's examples show.
-var kst = time.FixedZone("KST", 9*60*60)
+// kst is Korea Standard Time: the zone of NHN's dates, as far as its
+// Korean guide's examples show.
+var kst = gateway.KST
 
 // dateLayout is the format of the list endpoints' date parameters.
 const dateLayout = "2006-01-02 15:04:05"
@@ -160,11 +110,5 @@ const dateLayout = "2006-01-02 15:04:05"
 // fraction without a layout for it) and "2018-08-10 10:00"; "" or garbage
 // gives the zero time.
 func parseTime(s string) time.Time {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{dateLayout, "2006-01-02 15:04"} {
-		if t, err := time.ParseInLocation(layout, s, kst); err == nil {
-			return t
-		}
-	}
-	return time.Time{}
+	return gateway.ParseKST(s, dateLayout, "2006-01-02 15:04")
 }
