@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/munja-sms/munja/dispatcher"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 	"github.com/munja-sms/munja/provider/internal/pipelinetest"
 	"github.com/munja-sms/munja/provider/providers"
 	"github.com/munja-sms/munja/provider/sens/senstest"
@@ -176,11 +175,7 @@ func TestWrongSecretFailsOver(t *testing.T) {
 // with its line and the known keys, the secret masked, the identifiers
 // shown.
 func TestConfigFile(t *testing.T) {
-	dir := t.TempDir()
-	secret := filepath.Join(dir, "sens.secret")
-	if err := os.WriteFile(secret, []byte("from-the-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := clienttest.File(t, "sens.secret", "from-the-file\n")
 	src := `
 sms:
   sender: "02-1234-5678"
@@ -196,11 +191,8 @@ sms:
       access_key: AK
       secret_key: s
 `
-	c, err := config.Parse([]byte(src), func(string) (string, bool) { return "", false }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.Validate(providers.Validate)
+	c := clienttest.ParseConfig(t, src)
+	err := c.Validate(providers.Validate)
 	if err == nil || !strings.Contains(err.Error(), "line 12: sms.providers[1].serviceid: unknown key") ||
 		!strings.Contains(err.Error(), "sms.providers[1].service_id: required") || strings.Contains(err.Error(), "from-the-file") {
 		t.Fatalf("validate: %v", err)

@@ -5,38 +5,26 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 	"github.com/munja-sms/munja/provider/sens/senstest"
 	"github.com/munja-sms/munja/sms"
 )
 
+// newClient builds a client for cfg with a debug log captured in the
+// returned buffer.
 func newClient(t *testing.T, cfg config.Provider) (*Client, *bytes.Buffer) {
 	t.Helper()
-	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := NewClient(cfg, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, &buf
+	return clienttest.Client(t, NewClient, cfg)
 }
 
-func phones(n int) []sms.Phone {
-	out := make([]sms.Phone, n)
-	for i := range out {
-		out[i] = sms.Phone(fmt.Sprintf("010%08d", i))
-	}
-	return out
-}
+// phones returns n receivers, 01000000000 upwards.
+var phones = clienttest.Phones
 
 // sent decodes the JSON body of the i-th send the fake received.
 func sent(t *testing.T, gw *senstest.Server, i int) map[string]any {
@@ -95,28 +83,16 @@ func TestSendThroughFake(t *testing.T) {
 // TestKindByBytes: the type follows the CP949 byte count, 90 bytes being
 // the last SMS, for ASCII and for Hangul (2 bytes each).
 func TestKindByBytes(t *testing.T) {
-	tests := []struct {
-		name string
-		text string
-		want sms.Kind
-	}{
-		{"89 ASCII", strings.Repeat("a", 89), sms.KindSMS},
-		{"90 ASCII", strings.Repeat("a", 90), sms.KindSMS},
-		{"91 ASCII", strings.Repeat("a", 91), sms.KindLMS},
-		{"89 bytes Hangul", strings.Repeat("가", 44) + "a", sms.KindSMS},
-		{"90 bytes Hangul", strings.Repeat("가", 45), sms.KindSMS},
-		{"91 bytes Hangul", strings.Repeat("가", 45) + "a", sms.KindLMS},
-	}
 	gw := senstest.New(t)
 	c, _ := newClient(t, gw.ProviderConfig())
-	for i, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res, err := c.Send(context.Background(), provider.Batch{Text: tt.text, Kind: sms.KindSMS, Receivers: phones(1)})
+	for i, tt := range clienttest.KindByBytes {
+		t.Run(tt.Name, func(t *testing.T) {
+			res, err := c.Send(context.Background(), provider.Batch{Text: tt.Text, Kind: sms.KindSMS, Receivers: phones(1)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := gw.Delivered()[i]; res.Kind != tt.want || d.Type != string(tt.want) || sent(t, gw, i)["type"] != string(tt.want) {
-				t.Errorf("kind %s, delivered %+v; want %s", res.Kind, d, tt.want)
+			if d := gw.Delivered()[i]; res.Kind != tt.Kind || d.Type != string(tt.Kind) || sent(t, gw, i)["type"] != string(tt.Kind) {
+				t.Errorf("kind %s, delivered %+v; want %s", res.Kind, d, tt.Kind)
 			}
 		})
 	}
@@ -307,17 +283,8 @@ func TestNoBalance(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	secretFile := filepath.Join(t.TempDir(), "sens.secret")
-	if err := os.WriteFile(secretFile, []byte("s\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	set := func(kv ...any) func(*config.Provider) {
-		return func(c *config.Provider) {
-			for k, v := range config.Opts(kv...) {
-				c.Options[k] = v
-			}
-		}
-	}
+	secretFile := clienttest.File(t, "sens.secret", "s\n")
+	set := clienttest.SetOptions
 	tests := []struct {
 		name  string
 		edit  func(*config.Provider)
@@ -355,10 +322,7 @@ func TestValidate(t *testing.T) {
 func TestSecretKeyFile(t *testing.T) {
 	gw := senstest.New(t)
 	cfg := gw.ProviderConfig()
-	path := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(path, []byte(gw.SecretKey+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := clienttest.File(t, "secret", gw.SecretKey+"\n")
 	delete(cfg.Options, "secret_key")
 	cfg.Options["secret_key_file"] = config.Opts("f", path)["f"]
 	c, _ := newClient(t, cfg)
