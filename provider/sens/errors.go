@@ -1,16 +1,14 @@
 package sens
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // statusError classifies a non-2xx answer (api-call-lgc-errorhandling:
@@ -38,12 +36,12 @@ func (c *Client) statusError(status int, date string, raw []byte) *provider.Erro
 		e.Code += "/" + gwCode
 	}
 	if e.Message == "" {
-		e.Message = snippet(c.redact(string(raw)))
+		e.Message = c.gw().Snippet(raw)
 	}
 	lower := strings.ToLower(text)
 	set := func(ko, en string) { e.Korean, e.English = ko, en }
 	switch {
-	case status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests:
+	case gateway.Retryable(status):
 		e.Permanent = false
 		e.Uncertain = status == http.StatusGatewayTimeout
 		set(fmt.Sprintf("SENS 서버 오류 또는 호출 제한 (HTTP %d, 다시 시도합니다)", status),
@@ -94,68 +92,18 @@ func (c *Client) clockOff(date string) (time.Duration, bool) {
 	return off.Round(time.Second), off > MaxSkew
 }
 
-// transportError classifies a failure before a usable answer arrived. All
-// of them are retryable: SENS may well accept the same request later.
-func (c *Client) transportError(ctx context.Context, err error, wrote bool) *provider.Error {
-	e := &provider.Error{Provider: c.name, Err: err, Uncertain: wrote}
-	var ne net.Error
-	timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
-		(errors.As(err, &ne) && ne.Timeout())
-	switch {
-	case timeout && wrote:
-		e.Code = "timeout"
-		e.Korean = "SENS가 요청을 받은 뒤 제때 응답하지 않았습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
-		e.English = "SENS got the request but did not answer in time (munja asks whether it was accepted before sending again)"
-	case timeout:
-		e.Code = "timeout"
-		e.Korean = "SENS 응답 시간 초과 (다시 시도합니다)"
-		e.English = "SENS did not answer in time (will retry)"
-	case errors.Is(err, context.Canceled):
-		e.Code = "canceled"
-		e.Korean = "SENS 호출이 취소되었습니다"
-		e.English = "the SENS call was cancelled"
-	case wrote:
-		e.Code = "network"
-		e.Korean = "요청을 보낸 뒤 SENS와의 연결이 끊겼습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
-		e.English = "the connection to SENS broke after the request was sent (munja asks whether it was accepted before sending again)"
-	default:
-		e.Code = "network"
-		e.Korean = "SENS에 연결할 수 없습니다 (다시 시도합니다)"
-		e.English = "cannot reach SENS (will retry)"
-	}
-	return e
+// words are SENS's for the failures every gateway shares.
+var words = gateway.Wording("SENS")
+
+// gw is the client as the shared gateway helpers take it.
+func (c *Client) gw() gateway.Client {
+	return gateway.Client{Provider: c.name, Texts: words, Redact: c.redact, Log: c.log, HTTP: c.hc, Timeout: c.timeout, MaxBody: maxBody}
 }
 
 // decodeError is a 2xx answer that is not SENS's JSON. Retryable.
 func (c *Client) decodeError(body []byte, err error) *provider.Error {
-	return &provider.Error{
-		Provider: c.name,
-		Code:     "bad response",
-		Message:  snippet(c.redact(string(body))),
-		Korean:   "SENS 응답을 해석할 수 없습니다 (다시 시도합니다)",
-		English:  "cannot decode the SENS response (will retry)",
-		Err:      err,
-	}
-}
-
-// requestError is a batch this client refuses before calling SENS.
-func (c *Client) requestError(code, ko, en string) *provider.Error {
-	return &provider.Error{Provider: c.name, Code: code, Korean: ko, English: en, Permanent: true}
+	return c.gw().DecodeError(body, err, false)
 }
 
 // redact removes the secret key from text that came back from the network.
-func (c *Client) redact(s string) string {
-	if k := c.secret.Reveal(); k != "" {
-		s = strings.ReplaceAll(s, k, "<secret>")
-	}
-	return s
-}
-
-// snippet is the start of a body for an error message, on one line.
-func snippet(b string) string {
-	s := strings.Join(strings.Fields(b), " ")
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
-	}
-	return s
-}
+func (c *Client) redact(s string) string { return gateway.Redact(s, c.secret.Reveal()) }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -36,7 +37,7 @@ const (
 // to 100 messages, and the dispatcher gives one Reports call 30 s).
 func (c *Client) Reports(ctx context.Context, messageID string) ([]provider.RecipientReport, error) {
 	if messageID == "" {
-		return nil, c.requestError("no requestId", "요청 ID가 없습니다", "empty request id")
+		return nil, c.gw().RequestError("no requestId", "요청 ID가 없습니다", "empty request id")
 	}
 	var lr listResponse
 	if err := c.call(ctx, http.MethodGet, "/messages", url.Values{"requestId": {messageID}}, nil, &lr); err != nil {
@@ -94,7 +95,7 @@ func (c *Client) result(ctx context.Context, messageID string) (row, error) {
 // success or fail by statusName (statusCode 0 being success where the name
 // is missing); READY and PROCESSING are pending.
 func report(r row) provider.RecipientReport {
-	rep := provider.RecipientReport{Phone: normPhone(r.To), At: parseTime(r.CompleteTime), State: r.StatusMessage}
+	rep := provider.RecipientReport{Phone: gateway.NormPhoneDigits(r.To), At: parseTime(r.CompleteTime), State: r.StatusMessage}
 	if rep.State == "" {
 		rep.State = r.StatusName
 	}
@@ -131,11 +132,8 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	want := map[sms.Phone]bool{}
-	for _, ph := range b.Receivers {
-		want[normPhone(string(ph))] = true
-	}
-	text := normText(p.content)
+	want := gateway.PhoneSet(b.Receivers, gateway.NormPhoneDigits)
+	text := gateway.NormText(p.content)
 	out := map[sms.Phone]string{}
 	start, end := since.Add(-lookupSkew), c.now().Add(lookupSkew)
 	if !end.After(start) {
@@ -157,10 +155,10 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 			return nil, err
 		}
 		for _, r := range lr.Messages {
-			ph := normPhone(r.To)
+			ph := gateway.NormPhoneDigits(r.To)
 			switch {
 			case !want[ph] || out[ph] != "",
-				r.From != "" && digits(r.From) != p.from,
+				r.From != "" && gateway.Digits(r.From) != p.from,
 				r.Type != "" && !strings.EqualFold(r.Type, string(p.kind)):
 				continue
 			}
@@ -185,7 +183,7 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 					contents[r.RequestID] = r.Content
 				}
 			}
-			if r.Content != nil && r.RequestID != "" && normText(*r.Content) == text {
+			if r.Content != nil && r.RequestID != "" && gateway.NormText(*r.Content) == text {
 				out[ph] = r.RequestID
 			}
 		}
@@ -195,12 +193,4 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 		}
 	}
 	return out, nil
-}
-
-// normPhone is a receiver in national digits when it parses.
-func normPhone(s string) sms.Phone {
-	if p, err := sms.ParsePhone(s); err == nil {
-		return p
-	}
-	return sms.Phone(digits(s))
 }

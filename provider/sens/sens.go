@@ -25,14 +25,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -45,9 +44,8 @@ const (
 	MaxTitleBytes = 40
 	// MaxSkew is how far the gateway lets x-ncp-apigw-timestamp be from
 	// its clock.
-	MaxSkew        = 5 * time.Minute
-	maxBody        = 8 << 20
-	defaultTimeout = 10 * time.Second
+	MaxSkew = 5 * time.Minute
+	maxBody = 8 << 20
 )
 
 // Options are the keys of a sens entry beyond the common ones.
@@ -127,34 +125,19 @@ func NewClient(cfg config.Provider, hc *http.Client, log *slog.Logger) (*Client,
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	c := &Client{
-		name:      cfg.Name,
-		base:      strings.TrimRight(cfg.BaseURL, "/"),
+	s := gateway.NewSetup(cfg, hc, log, "sens", DefaultBaseURL)
+	return &Client{
+		name:      s.Name,
+		base:      s.Base,
 		serviceID: strings.TrimSpace(o.ServiceID),
 		accessKey: strings.TrimSpace(o.AccessKey),
 		secret:    o.SecretKey,
 		sender:    cfg.Sender,
-		timeout:   cfg.Timeout.D(),
-		hc:        hc,
-		log:       log,
+		timeout:   s.Timeout,
+		hc:        s.HTTP,
+		log:       s.Log,
 		now:       time.Now,
-	}
-	if c.name == "" {
-		c.name = "sens"
-	}
-	if c.base == "" {
-		c.base = DefaultBaseURL
-	}
-	if c.timeout <= 0 {
-		c.timeout = defaultTimeout
-	}
-	return c, nil
+	}, nil
 }
 
 // Validate checks the sens keys of cfg; path is e.g. "sms.providers[0]".
@@ -181,46 +164,21 @@ type prepared struct {
 // chosen by the CP949 byte count (package sms), an SMS over 90 bytes going
 // as LMS.
 func (c *Client) prepare(b provider.Batch) (prepared, error) {
+	g := c.gw()
 	if b.Test {
-		return prepared{}, c.requestError("test mode not offered",
-			"SENS에는 테스트 발송이 없습니다 (보내면 실제로 전달되고 과금됩니다): 테스트 메시지는 이 게이트웨이로 보내지 않습니다",
-			"SENS has no test mode (a send is delivered and charged): a test message is not sent through it")
+		return prepared{}, g.NoTestMode()
 	}
 	if strings.TrimSpace(b.Text) == "" {
-		return prepared{}, c.requestError("empty message", "메시지 내용이 없습니다", "batch has an empty text")
+		return prepared{}, g.EmptyText()
 	}
-	sender := b.Sender
-	if sender == "" {
-		sender = c.sender
-	}
-	if sender == "" {
-		return prepared{}, c.requestError("no sender", "발신번호가 설정되어 있지 않습니다 (sms.sender)",
-			"no sender number configured (sms.sender)")
-	}
-	from, err := senderNo(sender)
+	from, err := g.Sender(b.Sender, c.sender, senderNo)
 	if err != nil {
-		return prepared{}, c.requestError("bad sender", "발신번호 오류: "+err.Error(), "sender "+err.Error())
+		return prepared{}, err
 	}
-	n := sms.Len(b.Text)
-	if n > sms.MaxLMSBytes {
-		return prepared{}, c.requestError("message too long",
-			fmt.Sprintf("메시지가 너무 깁니다 (%d바이트, 최대 %d)", n, sms.MaxLMSBytes),
-			fmt.Sprintf("message is %d bytes, SENS accepts at most %d", n, sms.MaxLMSBytes))
-	}
-	kind := b.Kind
-	switch kind {
-	case sms.KindSMS, sms.KindLMS:
-	case "":
-		kind = sms.KindSMS
-	case sms.KindMMS:
-		// munja attaches no file, and SENS sends an MMS without one as LMS.
-		kind = sms.KindLMS
-	default:
-		return prepared{}, c.requestError("bad kind", "알 수 없는 메시지 종류: "+string(kind), "unknown message kind "+string(kind))
-	}
-	if fit := sms.FitKind(kind, n); fit != kind {
-		c.log.Warn("text exceeds 90 bytes, sending as LMS", "bytes", n)
-		kind = fit
+	// munja attaches no file, and SENS sends an MMS without one as LMS.
+	kind, err := g.Kind(b.Kind, b.Text, false)
+	if err != nil {
+		return prepared{}, err
 	}
 	p := prepared{kind: kind, from: from, content: b.Text}
 	if kind == sms.KindLMS {
@@ -231,13 +189,8 @@ func (c *Client) prepare(b provider.Batch) (prepared, error) {
 
 // Send posts one request of up to 100 recipients.
 func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, error) {
-	switch n := len(b.Receivers); {
-	case n == 0:
-		return provider.Result{}, c.requestError("no receivers", "수신번호가 없습니다", "batch has no receivers")
-	case n > MaxMessages:
-		return provider.Result{}, c.requestError("batch too large",
-			fmt.Sprintf("한 번에 최대 %d명까지 보낼 수 있습니다 (요청: %d명)", MaxMessages, n),
-			fmt.Sprintf("batch has %d receivers, SENS accepts at most %d per call", n, MaxMessages))
+	if err := c.gw().CheckReceivers(len(b.Receivers), MaxMessages); err != nil {
+		return provider.Result{}, err
 	}
 	p, err := c.prepare(b)
 	if err != nil {
@@ -245,7 +198,7 @@ func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, e
 	}
 	req := sendRequest{Type: string(p.kind), ContentType: "COMM", CountryCode: "82", From: p.from, Subject: p.subject, Content: p.content}
 	for _, ph := range b.Receivers {
-		req.Messages = append(req.Messages, message{To: digits(string(ph))})
+		req.Messages = append(req.Messages, message{To: gateway.Digits(string(ph))})
 	}
 	var r sendResponse
 	if err := c.call(ctx, http.MethodPost, "/messages", nil, req, &r); err != nil {
@@ -270,8 +223,6 @@ func (c *Client) sendResult(r sendResponse, kind sms.Kind, n int) (provider.Resu
 // (query for GETs, in as JSON when not nil) and decodes a 2xx answer into
 // out; anything else becomes a classified *provider.Error.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, in, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	u := c.base + "/sms/v2/services/" + url.PathEscape(c.serviceID) + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -298,27 +249,14 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	// The signed URI is the one written on the wire: path and query as
 	// encoded in req.URL.
 	req.Header.Set("x-ncp-apigw-signature-v2", signature(c.secret.Reveal(), method, req.URL.RequestURI(), ts, c.accessKey))
-	// Whether the request was written decides what a failure means: before,
-	// SENS cannot have it; after, it may have accepted it (Uncertain).
-	var wrote atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
-	}))
-	start := time.Now()
-	resp, err := c.hc.Do(req)
+	// A POST sends: one whose answer is lost after the request went out
+	// is Uncertain. A GET only reads.
+	a, err := c.gw().Do(req, method == http.MethodPost)
 	if err != nil {
-		return c.transportError(ctx, err, wrote.Load() && method == http.MethodPost)
+		return err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return c.transportError(ctx, err, method == http.MethodPost)
-	}
-	c.log.Debug("sens call", "method", method, "path", path, "status", resp.StatusCode, "bytes", len(raw), "took", time.Since(start))
-	if len(raw) > maxBody {
-		return c.decodeError(nil, fmt.Errorf("response larger than %d bytes", maxBody))
-	}
-	return c.decode(resp.StatusCode, resp.Header.Get("Date"), raw, out)
+	c.log.Debug("sens call", "method", method, "path", path, "status", a.Status, "bytes", len(a.Body), "took", a.Took)
+	return c.decode(a.Status, a.Header.Get("Date"), a.Body, out)
 }
 
 // decode reads an answer: a 2xx is JSON into out; anything else is
@@ -328,24 +266,8 @@ func (c *Client) decode(status int, date string, raw []byte, out any) error {
 	if status < 200 || status > 299 {
 		return c.statusError(status, date, raw)
 	}
-	trimmed := bytes.TrimPrefix(bytes.TrimSpace(raw), []byte("\ufeff"))
-	if err := json.Unmarshal(trimmed, out); err != nil {
+	if err := gateway.Unmarshal(raw, out); err != nil {
 		return c.decodeError(raw, err)
 	}
 	return nil
-}
-
-// digits keeps the digits of a number (SENS's to must be numeric).
-func digits(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
-}
-
-// normText compares texts as SENS may store them (line endings, edges).
-func normText(s string) string {
-	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 }

@@ -1,15 +1,15 @@
 package sens
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // The JSON of Naver Cloud SENS SMS v2 (aligo-api.md §9.3,
@@ -29,33 +29,8 @@ func signature(secretKey, method, uri, timestamp, accessKey string) string {
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
-// flexString decodes a JSON string, number or boolean as its text; null
-// gives "".
-type flexString string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*f = ""
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(strings.TrimSpace(s))
-	case string(b) == "true" || string(b) == "false":
-		*f = flexString(b)
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("sens: %s is neither string nor number", b)
-		}
-		*f = flexString(n.String())
-	}
-	return nil
-}
+// flexString is a JSON string, number or boolean as its text; null gives "".
+type flexString = gateway.FlexString
 
 // sendRequest is the body of POST /sms/v2/services/{serviceId}/messages.
 // No reserveTime: a scheduled message waits in munja's outbox.
@@ -166,10 +141,9 @@ func (e errorBody) text() string {
 	return strings.Join(parts, "; ")
 }
 
-// kst is Korea Standard Time (no daylight saving since 1988): the zone of
-// SENS's times as far as its examples show (UNCONFIRMED for the search
-// parameters).
-var kst = time.FixedZone("KST", 9*60*60)
+// kst is Korea Standard Time: the zone of SENS's times as far as its
+// examples show (UNCONFIRMED for the search parameters).
+var kst = gateway.KST
 
 // searchLayout is the format of requestStartTime and requestEndTime.
 const searchLayout = "2006-01-02 15:04:05"
@@ -177,13 +151,7 @@ const searchLayout = "2006-01-02 15:04:05"
 // parseTime reads "2023-03-07T22:26:13.358" and "2023-03-07 22:26:13"
 // (KST); "" or garbage gives the zero time.
 func parseTime(s string) time.Time {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{"2006-01-02T15:04:05", searchLayout, "2006-01-02 15:04"} {
-		if t, err := time.ParseInLocation(layout, s, kst); err == nil {
-			return t
-		}
-	}
-	return time.Time{}
+	return gateway.ParseKST(s, "2006-01-02T15:04:05", searchLayout, "2006-01-02 15:04")
 }
 
 // timestamp is x-ncp-apigw-timestamp for t.
