@@ -2,14 +2,13 @@ package solapi
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 	"github.com/munja-sms/munja/provider/solapi/solapitest"
 	"github.com/munja-sms/munja/sms"
 )
@@ -17,13 +16,8 @@ import (
 // canned is a client whose gateway answers every call with status and body.
 func canned(t *testing.T, status int, body string) *Client {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	c, _ := newClient(t, config.Provider{Type: "solapi", BaseURL: srv.URL, Sender: "0212345678",
+	url := clienttest.Canned(t, status, "application/json; charset=utf-8", body)
+	c, _ := newClient(t, config.Provider{Type: "solapi", BaseURL: url, Sender: "0212345678",
 		Options: config.Opts("api_key", "NCSMUNJATESTKEY1", "api_secret", "s3cr3t-value")})
 	return c
 }

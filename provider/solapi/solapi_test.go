@@ -5,16 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 	"github.com/munja-sms/munja/provider/solapi/solapitest"
 	"github.com/munja-sms/munja/sms"
 )
@@ -23,22 +20,11 @@ import (
 // returned buffer.
 func newClient(t *testing.T, cfg config.Provider) (*Client, *bytes.Buffer) {
 	t.Helper()
-	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := NewClient(cfg, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, &buf
+	return clienttest.Client(t, NewClient, cfg)
 }
 
-func phones(n int) []sms.Phone {
-	out := make([]sms.Phone, n)
-	for i := range out {
-		out[i] = sms.Phone(fmt.Sprintf("010%08d", i))
-	}
-	return out
-}
+// phones returns n receivers, 01000000000 upwards.
+var phones = clienttest.Phones
 
 // sentMessages decodes the messages of the i-th send-many request.
 func sentMessages(t *testing.T, gw *solapitest.Server, i int) []map[string]any {
@@ -414,20 +400,8 @@ func TestTestMode(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	dir := t.TempDir()
-	keyFile, secretFile := filepath.Join(dir, "key"), filepath.Join(dir, "secret")
-	for _, f := range []string{keyFile, secretFile} {
-		if err := os.WriteFile(f, []byte("from-file\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set := func(kv ...any) func(*config.Provider) {
-		return func(c *config.Provider) {
-			for k, v := range config.Opts(kv...) {
-				c.Options[k] = v
-			}
-		}
-	}
+	keyFile, secretFile := clienttest.File(t, "key", "from-file\n"), clienttest.File(t, "secret", "from-file\n")
+	set := clienttest.SetOptions
 	tests := []struct {
 		name  string
 		edit  func(*config.Provider)
@@ -478,15 +452,10 @@ func TestValidate(t *testing.T) {
 // TestSecretFiles: api_key_file and api_secret_file reach the signature.
 func TestSecretFiles(t *testing.T) {
 	gw := solapitest.New(t)
-	dir := t.TempDir()
 	cfg := gw.ProviderConfig()
 	for key, v := range map[string]string{"api_key": gw.APIKey, "api_secret": gw.APISecret} {
-		path := filepath.Join(dir, key)
-		if err := os.WriteFile(path, []byte(v+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
 		delete(cfg.Options, key)
-		cfg.Options[key+"_file"] = config.Opts("f", path)["f"]
+		cfg.Options[key+"_file"] = config.Opts("f", clienttest.File(t, key, v+"\n"))["f"]
 	}
 	c, _ := newClient(t, cfg)
 	if _, err := c.Remain(context.Background()); err != nil {
