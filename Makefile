@@ -2,7 +2,16 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: test deps vet lint unit run build bench fuzz screenshots reliability clean
+.PHONY: test deps vet lint unit run build deb rpm packages bench fuzz screenshots reliability clean
+
+# The version stamped into the binary and given to the packages (`munja
+# version` prints it): git describe, or VERSION=1.2.3 on the command line.
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell scripts/version.sh)
+endif
+BIN ?= bin/munja
+DIST ?= dist
+GOARCH ?= $(shell $(GO) env GOARCH)
 
 test: deps vet lint unit
 
@@ -27,7 +36,19 @@ unit:
 # A static binary (munja needs no cgo: SQLite is pure Go): it runs on any
 # x86-64 Linux whatever its glibc, and maps 1.5 MB less (no libc).
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -o bin/munja ./cmd/munja
+	CGO_ENABLED=0 GOARCH=$(GOARCH) $(GO) build -trimpath -buildvcs=auto -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/munja
+
+# dist/munja_VERSION_ARCH.deb and dist/munja-VERSION-1.ARCH.rpm from one
+# description (packaging/nfpm.yaml; nfpm is a Go tool dependency, so only Go
+# and make are needed). The completion scripts come from the binary itself.
+deb rpm: build
+	@mkdir -p $(DIST)/completion
+	$(BIN) completion bash >$(DIST)/completion/munja.bash
+	$(BIN) completion zsh >$(DIST)/completion/_munja
+	MUNJA_VERSION='$(VERSION)' MUNJA_ARCH=$(GOARCH) MUNJA_BIN='$(BIN)' MUNJA_COMPLETION='$(DIST)/completion' \
+		$(GO) tool nfpm package --config packaging/nfpm.yaml --packager $@ --target $(DIST)/
+
+packages: deb rpm
 
 run:
 	$(GO) run ./cmd/munja serve
@@ -50,4 +71,4 @@ screenshots: deps
 	MUNJA_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestScreenshots$$' ./console
 
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -110,7 +110,7 @@ func NewLogger(cfg *config.Config, w interface{ Write([]byte) (int, error) }) *s
 
 // OpenStore opens the configured database.
 func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
-	if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
+	if isPostgres(cfg.Database) {
 		db, err := postgres.Open(ctx, cfg.Database, log)
 		if err != nil {
 			return nil, err // not a typed nil in the interface
@@ -122,6 +122,10 @@ func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 		return nil, err
 	}
 	return db, nil
+}
+
+func isPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
 }
 
 // New opens the store and builds the sending pipeline: providers,

@@ -188,6 +188,8 @@ func (a *App) httpServers() ([]server, error) {
 func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 	if a.certs != nil {
 		wg.Go(func() { a.certs.ReloadOnSIGHUP(ctx) })
+	} else {
+		wg.Go(func() { nothingToReload(ctx, a.Log) })
 	}
 	wg.Go(func() { a.runMonitor(ctx, a.Monitor) })
 	wg.Go(func() { a.Dispatcher.RunReports(ctx, 5*time.Minute) })

@@ -133,6 +133,23 @@ func (r *CertReloader) ReloadOnSIGHUP(ctx context.Context) {
 	}
 }
 
+// nothingToReload answers SIGHUP (`systemctl reload munja`) when no
+// certificate is served, until ctx ends: without it the signal would end
+// munja.
+func nothingToReload(ctx context.Context, log *slog.Logger) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	defer signal.Stop(ch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+			log.Info("SIGHUP: nothing to reload (no TLS certificate configured; other settings need a restart)")
+		}
+	}
+}
+
 // RedirectHandler answers plain HTTP with a permanent redirect (308, which
 // keeps the method and body) to the same path on HTTPS, as the original
 // .htaccess did. The Location's host never comes from the request unless

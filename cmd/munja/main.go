@@ -30,6 +30,8 @@ func commands() []command {
 		{"user", "add NAME [--role admin|operator|viewer] | passwd NAME | list", "console users (password read from stdin)", cmdUser},
 		{"token", "create NAME [--scope send|read|admin] | list | revoke NAME", "API tokens", cmdToken},
 		{"config", "check", "validate the config and print every problem; warn about sources unreadable here", cmdConfig},
+		{"backup", "FILE", "a consistent copy of the SQLite database, also while munja serve runs (PostgreSQL: use pg_dump)", cmdBackup},
+		{"completion", "bash|zsh", "print a shell completion script", cmdCompletion},
 		{"version", "", "version, commit, Go version", cmdVersion},
 		{"help", "", "this list", cmdHelp},
 	}
