@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -21,22 +18,11 @@ import (
 // returned buffer.
 func newClient(t *testing.T, cfg config.Provider) (*Client, *bytes.Buffer) {
 	t.Helper()
-	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := NewClient(cfg, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, &buf
+	return clienttest.Client(t, NewClient, cfg)
 }
 
-func phones(n int) []sms.Phone {
-	out := make([]sms.Phone, n)
-	for i := range out {
-		out[i] = sms.Phone(fmt.Sprintf("010%08d", i))
-	}
-	return out
-}
+// phones returns n receivers, 01000000000 upwards.
+var phones = clienttest.Phones
 
 func TestSendThroughFake(t *testing.T) {
 	gw := aligotest.New(t)
@@ -146,17 +132,8 @@ func TestBatchLimits(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	keyFile := filepath.Join(t.TempDir(), "aligo.key")
-	if err := os.WriteFile(keyFile, []byte("k\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	set := func(kv ...any) func(*config.Provider) {
-		return func(c *config.Provider) {
-			for k, v := range config.Opts(kv...) {
-				c.Options[k] = v
-			}
-		}
-	}
+	keyFile := clienttest.File(t, "aligo.key", "k\n")
+	set := clienttest.SetOptions
 	tests := []struct {
 		name  string
 		edit  func(*config.Provider)
@@ -197,10 +174,7 @@ func TestValidate(t *testing.T) {
 func TestKeyFile(t *testing.T) {
 	gw := aligotest.New(t)
 	cfg := gw.ProviderConfig()
-	path := t.TempDir() + "/key"
-	if err := os.WriteFile(path, []byte(gw.Key+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := clienttest.File(t, "key", gw.Key+"\n")
 	delete(cfg.Options, "key")
 	cfg.Options["key_file"] = config.Opts("f", path)["f"]
 	c, _ := newClient(t, cfg)

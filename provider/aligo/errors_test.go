@@ -12,6 +12,7 @@ import (
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/aligo/aligotest"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -20,15 +21,8 @@ const testKey = "s3cr3tkeys3cr3tkeys3cr3tkey12345"
 // canned serves one fixed answer on every path.
 func canned(t *testing.T, status int, ctype, body string) *Client {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ctype != "" {
-			w.Header().Set("Content-Type", ctype)
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	c, _ := newClient(t, config.Provider{Options: config.Opts("user_id", "me", "key", testKey), Sender: "0212345678", BaseURL: srv.URL})
+	url := clienttest.Canned(t, status, ctype, body)
+	c, _ := newClient(t, config.Provider{Options: config.Opts("user_id", "me", "key", testKey), Sender: "0212345678", BaseURL: url})
 	return c
 }
 
