@@ -1,15 +1,13 @@
 package solapi
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // Failures are classified once, here. Solapi answers a request it refuses
@@ -30,7 +28,7 @@ func (c *Client) statusError(status int, body []byte, send bool) *provider.Error
 	_ = json.Unmarshal(body, &eb) // a proxy's HTML page has no envelope
 	code, msg := string(eb.ErrorCode), c.redact(string(eb.ErrorMessage))
 	if code == "" && msg == "" {
-		msg = snippet(c.redact(string(body)))
+		msg = c.gw().Snippet(body)
 	}
 	e := &provider.Error{Provider: c.name, Code: code, Message: msg}
 	if e.Code == "" {
@@ -67,7 +65,7 @@ func (c *Client) statusError(status int, body []byte, send bool) *provider.Error
 			"API key is malformed — check api_key")
 	case strings.Contains(lower, "balance") || strings.Contains(msg, "잔액"):
 		return perm("잔액 부족", b+" 잔액이 부족합니다 (충전 필요)", "insufficient "+b+" balance (top up the account)")
-	case status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests:
+	case gateway.Retryable(status):
 		e.Uncertain = send && status == http.StatusGatewayTimeout
 		e.Korean = fmt.Sprintf("%s 서버 오류 (HTTP %d, 다시 시도합니다)", b, status)
 		e.English = fmt.Sprintf("%s server error (HTTP %d, will retry)", b, status)
@@ -132,62 +130,27 @@ func (c *Client) registrationError(code, msg string) *provider.Error {
 	return e
 }
 
-// transportError classifies a failure before a usable answer arrived;
-// wrote says the request of a send went out, so Solapi may have it.
-func (c *Client) transportError(ctx context.Context, err error, wrote bool) *provider.Error {
-	b := c.brand.display
-	e := &provider.Error{Provider: c.name, Err: err, Uncertain: wrote}
-	var ne net.Error
-	timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
-		(errors.As(err, &ne) && ne.Timeout())
-	switch {
-	case timeout && wrote:
-		e.Code = "timeout"
-		e.Korean = b + "가 요청을 받은 뒤 제때 응답하지 않았습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
-		e.English = b + " got the request but did not answer in time (munja asks whether it was accepted before sending again)"
-	case timeout:
-		e.Code = "timeout"
-		e.Korean = b + " 응답 시간 초과 (다시 시도합니다)"
-		e.English = b + " did not answer in time (will retry)"
-	case errors.Is(err, context.Canceled):
-		e.Code = "canceled"
-		e.Korean = b + " 호출이 취소되었습니다"
-		e.English = "the " + b + " call was cancelled"
-	case wrote:
-		e.Code = "network"
-		e.Korean = "요청을 보낸 뒤 " + b + "와의 연결이 끊겼습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
-		e.English = "the connection to " + b + " broke after the request was sent (munja asks whether it was accepted before sending again)"
-	default:
-		e.Code = "network"
-		e.Korean = b + "에 연결할 수 없습니다 (다시 시도합니다)"
-		e.English = "cannot reach " + b + " (will retry)"
+// words are the brand's for the failures every gateway shares. An
+// unreadable answer to a send is Uncertain: Solapi answered, so it had the
+// request, and may have accepted it.
+func (b brand) words() gateway.Texts {
+	t := gateway.Wording(b.display)
+	t.UndecodableSent = gateway.Text{
+		Ko: b.display + " 응답을 해석할 수 없습니다 (접수 여부를 확인한 뒤 다시 보냅니다)",
+		En: "cannot decode the " + b.display + " response (munja asks whether it was accepted before sending again)",
 	}
-	return e
+	return t
+}
+
+// gw is the client as the shared gateway helpers take it.
+func (c *Client) gw() gateway.Client {
+	return gateway.Client{Provider: c.name, Texts: c.brand.words(), Redact: c.redact, Log: c.log, HTTP: c.hc, Timeout: c.timeout, MaxBody: maxBody}
 }
 
 // decodeError is a 2xx answer munja cannot read (a maintenance page,
-// truncated JSON). Retryable; for a send it is Uncertain: Solapi answered,
-// so it had the request, and may have accepted it.
+// truncated JSON). Retryable; for a send it is Uncertain (see words).
 func (c *Client) decodeError(body []byte, err error, send bool) *provider.Error {
-	e := &provider.Error{
-		Provider:  c.name,
-		Code:      "bad response",
-		Message:   snippet(c.redact(string(body))),
-		Korean:    c.brand.display + " 응답을 해석할 수 없습니다 (다시 시도합니다)",
-		English:   "cannot decode the " + c.brand.display + " response (will retry)",
-		Uncertain: send,
-		Err:       err,
-	}
-	if send {
-		e.Korean = c.brand.display + " 응답을 해석할 수 없습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
-		e.English = "cannot decode the " + c.brand.display + " response (munja asks whether it was accepted before sending again)"
-	}
-	return e
-}
-
-// requestError is a batch this client refuses before calling Solapi.
-func (c *Client) requestError(code, ko, en string) *provider.Error {
-	return &provider.Error{Provider: c.name, Code: code, Korean: ko, English: en, Permanent: true}
+	return c.gw().DecodeError(body, err, send)
 }
 
 // redact removes the API secret (and key) from text that came back from
@@ -197,16 +160,6 @@ func (c *Client) redact(s string) string {
 		if len(k) >= 4 {
 			s = strings.ReplaceAll(s, k, "<secret>")
 		}
-	}
-	return s
-}
-
-// snippet is the start of a body for an error message, on one line.
-// Redact before cutting, so a secret that straddles the cut cannot leak in part.
-func snippet(b string) string {
-	s := strings.Join(strings.Fields(b), " ")
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
 	}
 	return s
 }

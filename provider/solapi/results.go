@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -106,7 +107,7 @@ func isAuth(err error) bool {
 func (c *Client) Reports(ctx context.Context, messageID string) ([]provider.RecipientReport, error) {
 	switch {
 	case messageID == "":
-		return nil, c.requestError("no group id", "메시지 그룹 ID가 없습니다", "empty message id")
+		return nil, c.gw().RequestError("no group id", "메시지 그룹 ID가 없습니다", "empty message id")
 	case strings.HasPrefix(messageID, testPrefix):
 		return nil, nil // a test send: nothing was sent
 	}
@@ -131,7 +132,7 @@ func report(m storedMessage) provider.RecipientReport {
 		}
 	}
 	return provider.RecipientReport{
-		Phone:     normPhone(string(m.To)),
+		Phone:     gateway.NormPhone(string(m.To)),
 		Delivered: delivered,
 		Failed:    failed,
 		State:     describe(code, string(m.Reason)),
@@ -196,11 +197,11 @@ type pendingSend struct {
 func batchKey(m message, receivers []sms.Phone) string {
 	rs := make([]string, len(receivers))
 	for i, p := range receivers {
-		rs[i] = string(normPhone(string(p)))
+		rs[i] = string(gateway.NormPhone(string(p)))
 	}
 	slices.Sort(rs)
 	h := sha256.New()
-	for _, s := range []string{m.sender, string(m.kind), m.subject, normText(m.text), strings.Join(rs, ",")} {
+	for _, s := range []string{m.sender, string(m.kind), m.subject, gateway.NormText(m.text), strings.Join(rs, ",")} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -256,12 +257,9 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	want := map[sms.Phone]bool{}
-	for _, p := range b.Receivers {
-		want[normPhone(string(p))] = true
-	}
+	want := gateway.PhoneSet(b.Receivers, gateway.NormPhone)
 	ids := c.pendingIDs(batchKey(m, b.Receivers))
-	text := normText(m.text)
+	text := gateway.NormText(m.text)
 	from := since.Add(-lookupSkew)
 	q := url.Values{
 		"from":      {m.sender},
@@ -269,7 +267,7 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 		"startDate": {from.UTC().Format(time.RFC3339)},
 	}
 	err = c.list(ctx, q, func(sm storedMessage) bool {
-		p := normPhone(string(sm.To))
+		p := gateway.NormPhone(string(sm.To))
 		if !want[p] || out[p] != "" {
 			return true
 		}
@@ -278,7 +276,7 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 		}
 		ours := ids[sm.CustomFields[batchField]]
 		if len(ids) == 0 {
-			ours = normText(sm.Text) == text && string(normPhone(string(sm.From))) == m.sender
+			ours = gateway.NormText(sm.Text) == text && string(gateway.NormPhone(string(sm.From))) == m.sender
 		}
 		if !ours || strings.HasPrefix(string(sm.StatusCode), "1") {
 			return true
@@ -294,9 +292,4 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 		return nil, err
 	}
 	return out, nil
-}
-
-// normText compares texts as Solapi may store them (line endings, edges).
-func normText(s string) string {
-	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
 }

@@ -18,7 +18,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -40,7 +40,6 @@ const (
 	// munja accepts is cut to 40 rather than refused.
 	maxSubjectBytes = 40
 	maxBody         = 16 << 20 // a list page of 500 long LMS fits
-	defaultTimeout  = 10 * time.Second
 
 	sendPath    = "/messages/v4/send-many/detail"
 	listPath    = "/messages/v4/list"
@@ -157,34 +156,20 @@ func build(br brand, cfg config.Provider, hc *http.Client, log *slog.Logger) (*C
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	s := gateway.NewSetup(cfg, hc, log, br.typ, br.baseURL)
 	c := &Client{
-		name:      cfg.Name,
+		name:      s.Name,
 		brand:     br,
-		base:      strings.TrimRight(cfg.BaseURL, "/"),
+		base:      s.Base,
 		apiKey:    o.APIKey,
 		apiSecret: o.APISecret,
 		sender:    cfg.Sender,
 		test:      cfg.TestMode,
-		timeout:   cfg.Timeout.D(),
-		hc:        hc,
-		log:       log,
+		timeout:   s.Timeout,
+		hc:        s.HTTP,
+		log:       s.Log,
 		now:       time.Now,
 		pending:   map[string][]pendingSend{},
-	}
-	if c.name == "" {
-		c.name = br.typ
-	}
-	if c.base == "" {
-		c.base = br.baseURL
-	}
-	if c.timeout <= 0 {
-		c.timeout = defaultTimeout
 	}
 	c.listLimit.Store(listPageSize)
 	return c, nil
@@ -209,53 +194,30 @@ type message struct {
 // the text exceeds 90 CP949 bytes rather than let the gateway cut an alert
 // short — and the title (LMS only, cut to Solapi's 40 bytes).
 func (c *Client) prepare(b provider.Batch) (message, error) {
-	switch n := len(b.Receivers); {
-	case n == 0:
-		return message{}, c.requestError("no receivers", "수신번호가 없습니다", "batch has no receivers")
-	case n > MaxMessages:
-		return message{}, c.requestError("batch too large",
-			fmt.Sprintf("한 번에 최대 %d명까지 보낼 수 있습니다 (요청: %d명)", MaxMessages, n),
-			fmt.Sprintf("batch has %d receivers, %s accepts at most %d per call", n, c.brand.display, MaxMessages))
+	g := c.gw()
+	if err := g.CheckReceivers(len(b.Receivers), MaxMessages); err != nil {
+		return message{}, err
 	}
 	if strings.TrimSpace(b.Text) == "" {
-		return message{}, c.requestError("empty message", "메시지 내용이 없습니다", "batch has an empty text")
+		return message{}, g.EmptyText()
 	}
-	sender := b.Sender
-	if sender == "" {
-		sender = c.sender
-	}
-	if sender == "" {
-		return message{}, c.requestError("no sender", "발신번호가 설정되어 있지 않습니다 (sms.sender)",
-			"no sender number configured (sms.sender)")
+	sender, err := g.Sender(b.Sender, c.sender, nil)
+	if err != nil {
+		return message{}, err
 	}
 	p, err := sms.ParsePhone(sender)
 	if err != nil {
-		return message{}, c.requestError("bad sender",
+		return message{}, g.RequestError("bad sender",
 			fmt.Sprintf("발신번호 %q가 올바르지 않습니다", sender),
 			fmt.Sprintf("sender %q is not a number %s can register: %v", sender, c.brand.display, err))
 	}
-	m := message{sender: string(p), text: b.Text, kind: b.Kind}
-	n := sms.Len(m.text)
-	if n > sms.MaxLMSBytes {
-		return message{}, c.requestError("message too long",
-			fmt.Sprintf("메시지가 너무 깁니다 (%d바이트, 최대 %d)", n, sms.MaxLMSBytes),
-			fmt.Sprintf("message is %d bytes, %s accepts at most %d", n, c.brand.display, sms.MaxLMSBytes))
+	// An MMS needs an image (imageId) munja does not upload; its text
+	// goes as LMS.
+	kind, err := g.Kind(b.Kind, b.Text, false)
+	if err != nil {
+		return message{}, err
 	}
-	switch m.kind {
-	case sms.KindSMS, sms.KindLMS:
-	case "":
-		m.kind = sms.KindSMS
-	case sms.KindMMS:
-		// An MMS needs an image (imageId) munja does not upload; its text
-		// goes as LMS.
-		m.kind = sms.KindLMS
-	default:
-		return message{}, c.requestError("bad kind", "알 수 없는 메시지 종류: "+string(m.kind), "unknown message kind "+string(m.kind))
-	}
-	if fit := sms.FitKind(m.kind, n); fit != m.kind {
-		c.log.Warn("text exceeds 90 bytes, sending as LMS", "bytes", n)
-		m.kind = fit
-	}
+	m := message{sender: string(p), text: b.Text, kind: kind}
 	if m.kind == sms.KindLMS && strings.TrimSpace(b.Title) != "" {
 		m.subject = sms.TruncateBytes(b.Title, maxSubjectBytes)
 	}
@@ -297,7 +259,7 @@ func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, e
 // goes to the next provider.
 func (c *Client) sendResult(body []byte, m message, receivers []sms.Phone) (provider.Result, error) {
 	var r detailResponse
-	if err := json.Unmarshal(bytes.TrimPrefix(bytes.TrimSpace(body), []byte("\ufeff")), &r); err != nil {
+	if err := gateway.Unmarshal(body, &r); err != nil {
 		return provider.Result{}, c.decodeError(body, err, true)
 	}
 	g := r.GroupInfo
@@ -308,14 +270,11 @@ func (c *Client) sendResult(body []byte, m message, receivers []sms.Phone) (prov
 	if groupID == "" {
 		return provider.Result{}, c.decodeError(body, errors.New("no groupId in the answer"), true)
 	}
-	want := make(map[sms.Phone]bool, len(receivers))
-	for _, p := range receivers {
-		want[normPhone(string(p))] = true
-	}
+	want := gateway.PhoneSet(receivers, gateway.NormPhone)
 	res := provider.Result{MessageID: groupID, Kind: m.kind}
 	var worst *failedMessage
 	for i, f := range r.FailedMessageList {
-		p := normPhone(string(f.To))
+		p := gateway.NormPhone(string(f.To))
 		if !want[p] {
 			res.Rejected++
 		} else if _, dup := res.Failed[p]; !dup {
@@ -377,8 +336,6 @@ type call struct {
 // do makes one signed call and returns the body of a 2xx answer; anything
 // else is a classified *provider.Error.
 func (c *Client) do(ctx context.Context, r call) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	var payload io.Reader
 	if r.body != nil {
 		b, err := json.Marshal(r.body)
@@ -402,28 +359,15 @@ func (c *Client) do(ctx context.Context, r call) ([]byte, error) {
 	}
 	// Whether a send's request was written decides what a failure means:
 	// before, Solapi cannot have it; after, it may have accepted it.
-	var wrote atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
-	}))
-	start := time.Now()
-	resp, err := c.hc.Do(req)
+	a, err := c.gw().Do(req, r.send)
 	if err != nil {
-		return nil, c.transportError(ctx, err, r.send && wrote.Load())
+		return nil, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return nil, c.transportError(ctx, err, r.send)
+	c.log.Debug(c.brand.display+" call", "method", r.method, "path", r.path, "status", a.Status, "bytes", len(a.Body), "took", a.Took)
+	if a.Status < 200 || a.Status > 299 {
+		return nil, c.statusError(a.Status, a.Body, r.send)
 	}
-	c.log.Debug(c.brand.display+" call", "method", r.method, "path", r.path, "status", resp.StatusCode, "bytes", len(body), "took", time.Since(start))
-	if len(body) > maxBody {
-		return nil, c.decodeError(nil, fmt.Errorf("response larger than %d bytes", maxBody), r.send)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.statusError(resp.StatusCode, body, r.send)
-	}
-	return body, nil
+	return a.Body, nil
 }
 
 // newID is a random id for a send: 24 hex characters.
@@ -431,12 +375,4 @@ func newID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// normPhone is a receiver in national digits when it parses.
-func normPhone(s string) sms.Phone {
-	if p, err := sms.ParsePhone(s); err == nil {
-		return p
-	}
-	return sms.Phone(strings.TrimSpace(s))
 }

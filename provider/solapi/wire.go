@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // The JSON Solapi speaks (api.solapi.com, Nurigo's "v4" REST API). Field
@@ -225,32 +227,8 @@ func (c *customFields) UnmarshalJSON(b []byte) error {
 }
 
 // flexString is a string that may arrive as a number (statusCode 2000),
-// or null ("").
-type flexString string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*f = ""
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(strings.TrimSpace(s))
-	case string(b) == "true" || string(b) == "false":
-		*f = flexString(b)
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("solapi: %s is not a string", snippet(string(b)))
-		}
-		*f = flexString(n.String())
-	}
-	return nil
-}
+// a boolean, or null ("").
+type flexString = gateway.FlexString
 
 // flexInt is a count that may arrive as a number, a numeric string or null.
 type flexInt int64
@@ -262,7 +240,7 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	if v != flexFloat(math.Trunc(float64(v))) || math.Abs(float64(v)) > 1<<53 {
-		return fmt.Errorf("solapi: %s is not a whole number", snippet(string(b)))
+		return fmt.Errorf("solapi: %s is not a whole number", gateway.Snippet(string(b)))
 	}
 	*f = flexInt(v)
 	return nil
@@ -284,7 +262,7 @@ func (f *flexFloat) UnmarshalJSON(b []byte) error {
 	}
 	v, err := strconv.ParseFloat(string(s), 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("solapi: %q is not a number", snippet(string(s)))
+		return fmt.Errorf("solapi: %q is not a number", gateway.Snippet(string(s)))
 	}
 	*f = flexFloat(v)
 	return nil
