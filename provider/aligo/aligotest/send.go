@@ -192,10 +192,8 @@ func (s *Server) common(form url.Values) (sendReq, any) {
 	if req.sender == "" {
 		return req, errorBody{codeSender, "발신번호가 입력되지 않았습니다."}
 	}
-	s.mu.Lock()
-	registered := s.senders[req.sender]
-	s.mu.Unlock()
-	if _, forced := s.takeFailure(UnregisteredSender); forced || !registered {
+	registered := s.senders.Has(req.sender)
+	if _, forced := s.failure.Take(UnregisteredSender); forced || !registered {
 		return req, errorBody{codeSender, "등록되지 않은 발신번호입니다. 발신번호 사전등록 후 이용해 주세요."}
 	}
 	if len(req.sender) > 16 {
@@ -238,7 +236,7 @@ func checkText(msg, title string) any {
 // PartialError, are rejected and counted in error_cnt.
 func (s *Server) accept(req sendReq, msg string) any {
 	partial := 0
-	if f, ok := s.takeFailure(PartialError); ok {
+	if f, ok := s.failure.Take(PartialError); ok {
 		partial = f.ErrorCount
 	}
 	var ok []item

@@ -67,7 +67,7 @@ type Server struct {
 	requests fakegw.Log[Request]
 
 	mu        sync.Mutex
-	senders   map[string]bool
+	senders   *fakegw.Numbers
 	balance   int64 // in SMS units; LMS costs 3, MMS 7 (choice)
 	nextID    int64
 	nextDID   int64
@@ -109,7 +109,7 @@ func Start(opts ...Option) *Server {
 		UserID:  DefaultUserID,
 		Key:     DefaultKey,
 		Sender:  DefaultSender,
-		senders: map[string]bool{DefaultSender: true},
+		senders: fakegw.NewNumbers(DefaultSender),
 		balance: 1_000_000,
 		now:     time.Now,
 		nextID:  146645342,
@@ -155,11 +155,7 @@ func (s *Server) Balance() int64 {
 }
 
 // RegisterSender adds a registered sender number.
-func (s *Server) RegisterSender(n string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.senders[n] = true
-}
+func (s *Server) RegisterSender(n string) { s.senders.Add(n) }
 
 // SetLatency delays every answer by d (for benchmarks, e.g. 50ms).
 func (s *Server) SetLatency(d time.Duration) { s.gw.SetLatency(d) }
@@ -229,7 +225,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		handler(w, r.URL.Path, form, files)
 		return
 	}
-	if f, late := s.takeFailure(LateAnswer); late {
+	if f, late := s.failure.Take(LateAnswer); late {
 		s.gw.AnswerLate(w, f.Delay, func(w http.ResponseWriter) { handler(w, r.URL.Path, form, files) })
 		return
 	}

@@ -53,8 +53,8 @@ func (s *Server) handleSend(w http.ResponseWriter, _ string, form url.Values) {
 	code := form.Get("tpl_code")
 	s.mu.Lock()
 	tpl, known := s.templates[code]
-	registered := s.senders[form.Get("sender")]
 	s.mu.Unlock()
+	registered := s.senders.Has(form.Get("sender"))
 	switch {
 	case code == "":
 		writeJSON(w, fail(-99, "템플릿 코드(=tpl_code)파라메더 정보가 전달되지 않았습니다.")) // (choice)

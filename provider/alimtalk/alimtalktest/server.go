@@ -100,7 +100,7 @@ type Server struct {
 
 	mu           sync.Mutex
 	now          func() time.Time
-	senders      map[string]bool
+	senders      *fakegw.Numbers
 	templates    map[string]Template
 	requireToken bool
 	tokens       map[string]time.Time // token → expiry
@@ -172,7 +172,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		Key:       DefaultKey,
 		SenderKey: DefaultSenderKey,
 		Sender:    DefaultSender,
-		senders:   map[string]bool{DefaultSender: true},
+		senders:   fakegw.NewNumbers(DefaultSender),
 		templates: map[string]Template{
 			AlertCode:    {Code: AlertCode, Content: AlertContent, Approved: true},
 			ResolvedCode: {Code: ResolvedCode, Content: ResolvedContent, Approved: true},
@@ -222,11 +222,7 @@ func (s *Server) AddTemplate(t Template) {
 }
 
 // RegisterSender adds a registered sender number.
-func (s *Server) RegisterSender(n string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.senders[n] = true
-}
+func (s *Server) RegisterSender(n string) { s.senders.Add(n) }
 
 // NoKakao marks a receiver without KakaoTalk: its Alimtalk fails and the
 // failover SMS goes out when asked.
@@ -324,7 +320,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		handler(w, r.URL.Path, form)
 		return
 	}
-	if f, late := s.takeFailure(LateAnswer); late {
+	if f, late := s.failure.Take(LateAnswer); late {
 		s.gw.AnswerLate(w, f.Delay, func(w http.ResponseWriter) { handler(w, r.URL.Path, form) })
 		return
 	}

@@ -203,12 +203,16 @@ func TestReadFormAndLog(t *testing.T) {
 	}
 }
 
-func TestSenders(t *testing.T) {
-	set, first := Senders([]string{"021", "022"}, "020")
-	if !set["021"] || !set["022"] || set["020"] || first != "021" {
-		t.Errorf("Senders = %v, %q", set, first)
+func TestNumbers(t *testing.T) {
+	n, first := Senders([]string{"021", "022"}, "020")
+	if !n.Has("021") || !n.Has("022") || n.Has("020") || first != "021" {
+		t.Errorf("Senders = %v, %q", n.set, first)
 	}
-	if set, first := Senders(nil, "020"); len(set) != 0 || first != "020" {
-		t.Errorf("Senders(nil) = %v, %q", set, first)
+	n.Add("023")
+	if !n.Has("023") {
+		t.Error("Add did not register")
+	}
+	if n, first := Senders(nil, "020"); n.Has("020") || first != "020" {
+		t.Errorf("Senders(nil) = %v, %q", n.set, first)
 	}
 }

@@ -50,16 +50,3 @@ func CloneValues(v url.Values) url.Values {
 	}
 	return out
 }
-
-// Senders is the set of numbers, for a fake's registered senders, and the
-// first of them, or first when there are none (the fake's Sender stays).
-func Senders(numbers []string, first string) (map[string]bool, string) {
-	set := make(map[string]bool, len(numbers))
-	for _, n := range numbers {
-		set[n] = true
-	}
-	if len(numbers) > 0 {
-		first = numbers[0]
-	}
-	return set, first
-}

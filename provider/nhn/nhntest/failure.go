@@ -52,14 +52,10 @@ func (s *Server) FailNext(n int, f Failure) {
 	s.SetFailure(f)
 }
 
-// takeFailure returns the current failure if its mode is one of modes,
-// counting it against Failure.Count.
-func (s *Server) takeFailure(modes ...Mode) (Failure, bool) { return s.failure.Take(modes...) }
-
 // injectFailure applies the endpoint-independent modes; true means the
 // answer has been written.
 func (s *Server) injectFailure(w http.ResponseWriter, r *http.Request) bool {
-	f, ok := s.takeFailure(HTTPStatus, Timeout, Garbage, IPNotAllowed, SystemError)
+	f, ok := s.failure.Take(HTTPStatus, Timeout, Garbage, IPNotAllowed, SystemError)
 	if !ok {
 		return false
 	}

@@ -62,7 +62,7 @@ func (s *Server) handleSend(w http.ResponseWriter, endpoint string, raw []byte) 
 		return
 	}
 	partial := 0
-	if f, ok := s.takeFailure(UnregisteredSender, PartialError); ok {
+	if f, ok := s.failure.Take(UnregisteredSender, PartialError); ok {
 		if f.Mode == UnregisteredSender {
 			writeJSON(w, http.StatusOK, failBody(CodeNoSender, "Not regist sendno."))
 			return
@@ -111,9 +111,7 @@ func (s *Server) handleSend(w http.ResponseWriter, endpoint string, raw []byte) 
 
 // checkSend applies the request-wide checks in NHN's documented terms.
 func (s *Server) checkSend(endpoint string, b sendBody) (int, string) {
-	s.mu.Lock()
-	registered := s.senders[b.SendNo]
-	s.mu.Unlock()
+	registered := s.senders.Has(b.SendNo)
 	switch {
 	case len(b.RecipientList) == 0:
 		return CodeNoRecipients, "RecipientList can not be null."

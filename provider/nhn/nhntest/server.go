@@ -108,7 +108,7 @@ type Server struct {
 	requests fakegw.Log[Request]
 
 	mu        sync.Mutex
-	senders   map[string]bool
+	senders   *fakegw.Numbers
 	seq       int64
 	delivered []Delivered
 	rows      []*row // one per recipient, oldest first
@@ -160,7 +160,7 @@ func Start(opts ...Option) *Server {
 		AppKey:    DefaultAppKey,
 		SecretKey: DefaultSecretKey,
 		Sender:    DefaultSender,
-		senders:   map[string]bool{DefaultSender: true},
+		senders:   fakegw.NewNumbers(DefaultSender),
 		now:       time.Now,
 	}
 	for _, o := range opts {
@@ -189,11 +189,7 @@ func (s *Server) ProviderConfig() config.Provider {
 }
 
 // RegisterSender adds a registered sender number.
-func (s *Server) RegisterSender(n string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.senders[n] = true
-}
+func (s *Server) RegisterSender(n string) { s.senders.Add(n) }
 
 // SetLatency delays every answer by d.
 func (s *Server) SetLatency(d time.Duration) { s.gw.SetLatency(d) }
@@ -309,7 +305,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, failBody(CodeContentType, "Only application/json Content-type is supported."))
 		return
 	}
-	if f, late := s.takeFailure(LateAnswer); late {
+	if f, late := s.failure.Take(LateAnswer); late {
 		s.gw.AnswerLate(w, f.Delay, func(w http.ResponseWriter) { s.handleSend(w, endpoint, body) })
 		return
 	}

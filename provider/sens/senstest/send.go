@@ -51,10 +51,8 @@ func (s *Server) handleSend(w http.ResponseWriter, contentType string, raw []byt
 		sensError(w, http.StatusBadRequest, fmt.Sprintf("Validation failed. %d error(s)", len(errs)), errs...)
 		return
 	}
-	s.mu.Lock()
-	registered := s.senders[b.From]
-	s.mu.Unlock()
-	if _, ok := s.takeFailure(UnregisteredSender); ok || !registered {
+	registered := s.senders.Has(b.From)
+	if _, ok := s.failure.Take(UnregisteredSender); ok || !registered {
 		// (choice) how SENS refuses an unregistered calling number.
 		sensError(w, http.StatusBadRequest, "Bad Request", "The sender(from) is not a registered calling number.")
 		return

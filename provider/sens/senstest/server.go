@@ -101,7 +101,7 @@ type Server struct {
 	requests fakegw.Log[Request]
 
 	mu        sync.Mutex
-	senders   map[string]bool
+	senders   *fakegw.Numbers
 	seq       int64
 	delivered []Delivered
 	msgs      []*msg // oldest first
@@ -146,7 +146,7 @@ func Start(opts ...Option) *Server {
 		AccessKey: DefaultAccessKey,
 		SecretKey: DefaultSecretKey,
 		Sender:    DefaultSender,
-		senders:   map[string]bool{DefaultSender: true},
+		senders:   fakegw.NewNumbers(DefaultSender),
 		now:       time.Now,
 	}
 	for _, o := range opts {
@@ -175,11 +175,7 @@ func (s *Server) ProviderConfig() config.Provider {
 }
 
 // RegisterSender adds a registered calling number.
-func (s *Server) RegisterSender(n string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.senders[n] = true
-}
+func (s *Server) RegisterSender(n string) { s.senders.Add(n) }
 
 // SetLatency delays every answer by d.
 func (s *Server) SetLatency(d time.Duration) { s.gw.SetLatency(d) }
@@ -275,7 +271,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.Method == http.MethodPost && messageID == "":
-		if f, late := s.takeFailure(LateAnswer); late {
+		if f, late := s.failure.Take(LateAnswer); late {
 			// (choice) the late send is taken as JSON whatever its Content-Type.
 			s.gw.AnswerLate(w, f.Delay, func(w http.ResponseWriter) { s.handleSend(w, "application/json", body) })
 			return

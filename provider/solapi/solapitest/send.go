@@ -219,7 +219,7 @@ func (s *Server) check(m sendMessage) (typ, code string) {
 			return typ, "1032"
 		}
 	}
-	if !s.senders[m.From] {
+	if !s.senders.Has(m.From) {
 		return typ, "1062"
 	}
 	return typ, ""

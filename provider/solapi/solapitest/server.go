@@ -91,7 +91,7 @@ type Server struct {
 	requests fakegw.Log[Request]
 
 	mu       sync.Mutex
-	senders  map[string]bool
+	senders  *fakegw.Numbers
 	balance  float64 // KRW
 	point    float64 // bonus points, spent first (as in Solapi's send sample log)
 	prices   map[string]float64
@@ -141,7 +141,7 @@ func Start(opts ...Option) *Server {
 		APIKey:    DefaultAPIKey,
 		APISecret: DefaultAPISecret,
 		Sender:    DefaultSender,
-		senders:   map[string]bool{DefaultSender: true},
+		senders:   fakegw.NewNumbers(DefaultSender),
 		balance:   1_000_000,
 		prices:    map[string]float64{"sms": 20, "lms": 50, "mms": 200},
 		results:   map[string]string{},
@@ -195,11 +195,7 @@ func (s *Server) SetPrices(smsPrice, lms, mms float64) {
 }
 
 // RegisterSender adds a registered sender number.
-func (s *Server) RegisterSender(n string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.senders[n] = true
-}
+func (s *Server) RegisterSender(n string) { s.senders.Add(n) }
 
 // SetResult makes messages to receiver registered from now on end with
 // status code (e.g. "3000" still at the carrier, "3043" handset off);
@@ -294,7 +290,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		handler(w, r, body)
 		return
 	}
-	if f, late := s.takeFailure(LateAnswer); late {
+	if f, late := s.failure.Take(LateAnswer); late {
 		s.gw.AnswerLate(w, f.Delay, func(w http.ResponseWriter) { handler(w, r, body) })
 		return
 	}

@@ -50,14 +50,10 @@ func (s *Server) FailNext(n int, f Failure) {
 	s.SetFailure(f)
 }
 
-// takeFailure returns the current failure if its mode is one of modes,
-// counting it against Failure.Count.
-func (s *Server) takeFailure(modes ...Mode) (Failure, bool) { return s.failure.Take(modes...) }
-
 // injectFailure applies the modes that hit every request; true means the
 // answer has been written (or the client is gone).
 func (s *Server) injectFailure(w http.ResponseWriter, r *http.Request) bool {
-	f, ok := s.takeFailure(HTTPStatus, Timeout, Garbage, RateLimit, BadAuth)
+	f, ok := s.failure.Take(HTTPStatus, Timeout, Garbage, RateLimit, BadAuth)
 	if !ok {
 		return false
 	}

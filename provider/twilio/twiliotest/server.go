@@ -77,7 +77,7 @@ type Server struct {
 	requests fakegw.Log[Request]
 
 	mu       sync.Mutex
-	numbers  map[string]bool // the account's SMS-capable numbers (From)
+	numbers  *fakegw.Numbers // the account's SMS-capable numbers (From)
 	rejected map[string]int  // To → error code (21211, 21614, 21610 …)
 	nextID   uint64
 	messages []*Message
@@ -113,7 +113,7 @@ func Start(opts ...Option) *Server {
 		AccountSID: DefaultAccountSID,
 		AuthToken:  DefaultAuthToken,
 		Sender:     DefaultSender,
-		numbers:    map[string]bool{DefaultSender: true},
+		numbers:    fakegw.NewNumbers(DefaultSender),
 		rejected:   map[string]int{},
 		now:        time.Now,
 		nextID:     0x5a17,
@@ -256,7 +256,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodPost {
-		if f, ok := s.takeFailure(APIError); ok {
+		if f, ok := s.failure.Take(APIError); ok {
 			st := f.Status
 			if st == 0 {
 				st = http.StatusBadRequest
@@ -264,7 +264,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, st, f.Code, f.Message)
 			return
 		}
-		if f, late := s.takeFailure(LateAnswer); late {
+		if f, late := s.failure.Take(LateAnswer); late {
 			s.gw.AnswerLate(w, f.Delay, func(w http.ResponseWriter) { handler(w, r, m) })
 			return
 		}
@@ -293,8 +293,8 @@ func (s *Server) handleSend(w http.ResponseWriter, r *http.Request, _ []string) 
 	to := tos[0]
 	s.mu.Lock()
 	code, rejected := s.rejected[to]
-	owned := s.numbers[from]
 	s.mu.Unlock()
+	owned := s.numbers.Has(from)
 	switch {
 	case !e164.MatchString(to) || code == 21211:
 		writeError(w, http.StatusBadRequest, 21211, fmt.Sprintf("The 'To' number %s is not a valid phone number.", to))
