@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/alimtalk/alimtalktest"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -23,22 +22,11 @@ import (
 // returned buffer.
 func newClient(t *testing.T, cfg config.Provider) (*Client, *bytes.Buffer) {
 	t.Helper()
-	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := NewClient(cfg, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, &buf
+	return clienttest.Client(t, NewClient, cfg)
 }
 
-func phones(n int) []sms.Phone {
-	out := make([]sms.Phone, n)
-	for i := range out {
-		out[i] = sms.Phone(fmt.Sprintf("010%08d", i))
-	}
-	return out
-}
+// phones returns n receivers, 01000000000 upwards.
+var phones = clienttest.Phones
 
 // alert is a batch the alert engine made (a first alert).
 func alert(text string, to ...sms.Phone) provider.Batch {

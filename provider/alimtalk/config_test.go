@@ -2,22 +2,18 @@ package alimtalk
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 )
 
 // parse reads a munja.yaml and validates its providers with Validate.
 func parse(t *testing.T, src string) []string {
 	t.Helper()
-	c, err := config.Parse([]byte(src), func(string) (string, bool) { return "", false }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := clienttest.ParseConfig(t, src)
 	var got []string
 	for i, p := range c.SMS.Providers {
 		for _, e := range Validate(p, "sms.providers["+string(rune('0'+i))+"]") {
@@ -60,10 +56,7 @@ sms:
 `
 
 func TestValidateGood(t *testing.T) {
-	c, err := config.Parse([]byte(good), func(string) (string, bool) { return "", false }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := clienttest.ParseConfig(t, good)
 	p := c.SMS.Providers[1]
 	if errs := Validate(p, "sms.providers[1]"); len(errs) != 0 {
 		t.Fatalf("errors: %v", errs)
@@ -154,30 +147,19 @@ sms:
 
 // TestSecretFiles: key and sender_key come from files as KEY_file.
 func TestSecretFiles(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, v string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(v+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	src := `
 sms:
   providers:
     - name: kakao
       type: aligo_alimtalk
       user_id: me
-      key_file: ` + write("key", "from-file") + `
-      sender_key_file: ` + write("sk", "sk-from-file") + `
+      key_file: ` + clienttest.File(t, "key", "from-file\n") + `
+      sender_key_file: ` + clienttest.File(t, "sk", "sk-from-file\n") + `
       sender: "0212345678"
       templates:
         - {for: alert, tpl_code: TA_0001, content: "#{a}", variables: {a: text}}
 `
-	c, err := config.Parse([]byte(src), func(string) (string, bool) { return "", false }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := clienttest.ParseConfig(t, src)
 	cl, err := NewClient(c.SMS.Providers[0], nil, nil)
 	if err != nil {
 		t.Fatal(err)
