@@ -1,15 +1,12 @@
 package twilio
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // Twilio error codes munja acts on. 20003, 21211 and 21614 are the ones
@@ -44,7 +41,7 @@ func (c *Client) statusError(status int, e apiError, body []byte, post bool) (pe
 		pe.Code = strconv.FormatInt(code, 10)
 	}
 	if pe.Message == "" {
-		pe.Message = snippet(c.redact(string(body)))
+		pe.Message = c.gw().Snippet(body)
 	}
 	set := func(permanent bool, ko, en string) { pe.Permanent, pe.Korean, pe.English = permanent, ko, en }
 	switch {
@@ -96,73 +93,35 @@ func (c *Client) statusError(status int, e apiError, body []byte, post bool) (pe
 	return pe, false
 }
 
-// transportError classifies a failure before a usable answer arrived. All
-// are retryable; after the request was written (wrote, for a POST) the
-// send is Uncertain: Twilio may have created the Message.
-func (c *Client) transportError(ctx context.Context, err error, wrote bool) *provider.Error {
-	e := &provider.Error{Provider: c.name, Err: err, Uncertain: wrote}
-	var ne net.Error
-	timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
-		(errors.As(err, &ne) && ne.Timeout())
-	switch {
-	case timeout && wrote:
-		e.Code = "timeout"
-		e.Korean = "Twilio가 요청을 받은 뒤 제때 응답하지 않았습니다 (Twilio에는 접수 여부를 물을 수 없어 다시 보냅니다)"
-		e.English = "Twilio got the request but did not answer in time (Twilio cannot be asked whether it took it: munja sends again)"
-	case timeout:
-		e.Code = "timeout"
-		e.Korean = "Twilio 응답 시간 초과 (다시 시도합니다)"
-		e.English = "Twilio did not answer in time (will retry)"
-	case errors.Is(err, context.Canceled):
-		e.Code = "canceled"
-		e.Korean = "Twilio 호출이 취소되었습니다"
-		e.English = "the Twilio call was cancelled"
-	case wrote:
-		e.Code = "network"
-		e.Korean = "요청을 보낸 뒤 Twilio와의 연결이 끊겼습니다 (다시 보냅니다)"
-		e.English = "the connection to Twilio broke after the request was sent (munja sends again)"
-	default:
-		e.Code = "network"
-		e.Korean = "Twilio에 연결할 수 없습니다 (다시 시도합니다)"
-		e.English = "cannot reach Twilio (will retry)"
+// words are Twilio's for the failures every gateway shares. Twilio cannot
+// be asked whether it took a send whose answer never came (no
+// provider.Looker): munja sends it again, and says so.
+var words = func() gateway.Texts {
+	t := gateway.Wording("Twilio")
+	t.Late = gateway.Text{
+		Ko: "Twilio가 요청을 받은 뒤 제때 응답하지 않았습니다 (Twilio에는 접수 여부를 물을 수 없어 다시 보냅니다)",
+		En: "Twilio got the request but did not answer in time (Twilio cannot be asked whether it took it: munja sends again)",
 	}
-	return e
+	t.Cut = gateway.Text{
+		Ko: "요청을 보낸 뒤 Twilio와의 연결이 끊겼습니다 (다시 보냅니다)",
+		En: "the connection to Twilio broke after the request was sent (munja sends again)",
+	}
+	return t
+}()
+
+// gw is the client as the shared gateway helpers take it.
+func (c *Client) gw() gateway.Client {
+	return gateway.Client{Provider: c.name, Texts: words, Redact: c.redact, Log: c.log, HTTP: c.hc, Timeout: c.timeout, MaxBody: maxAnswer}
 }
 
 // decodeError is a 2xx answer that is not the JSON Twilio promises.
 // Retryable; Uncertain when Twilio said 201 Created.
 func (c *Client) decodeError(body []byte, err error, uncertain bool) *provider.Error {
-	return &provider.Error{
-		Provider:  c.name,
-		Code:      "bad response",
-		Message:   snippet(c.redact(string(body))),
-		Korean:    "Twilio 응답을 해석할 수 없습니다 (다시 시도합니다)",
-		English:   "cannot decode the Twilio response (will retry)",
-		Uncertain: uncertain,
-		Err:       err,
-	}
-}
-
-// requestError is a batch this client refuses before calling Twilio.
-func (c *Client) requestError(code, ko, en string) *provider.Error {
-	return &provider.Error{Provider: c.name, Code: code, Korean: ko, English: en, Permanent: true}
+	e := c.gw().DecodeError(body, err, false)
+	e.Uncertain = uncertain
+	return e
 }
 
 // redact removes the auth token from text that came back from the
 // network, in case a proxy or error page echoes the request.
-func (c *Client) redact(s string) string {
-	if k := c.token.Reveal(); k != "" {
-		s = strings.ReplaceAll(s, k, "<secret>")
-	}
-	return s
-}
-
-// snippet is the start of a body for an error message, on one line.
-// Redact before cutting, so a token that straddles the cut cannot leak in part.
-func snippet(b string) string {
-	s := strings.Join(strings.Fields(b), " ")
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
-	}
-	return s
-}
+func (c *Client) redact(s string) string { return gateway.Redact(s, c.token.Reveal()) }

@@ -32,7 +32,7 @@ var messageSID = regexp.MustCompile(`^(SM|MM)[0-9a-fA-F]{32}$`)
 func (c *Client) Reports(ctx context.Context, messageID string) ([]provider.RecipientReport, error) {
 	sid, _ := SplitMessageID(messageID)
 	if !messageSID.MatchString(sid) {
-		return nil, c.requestError("bad message id", "Twilio 메시지 ID가 아닙니다: "+strconv.Quote(messageID),
+		return nil, c.gw().RequestError("bad message id", "Twilio 메시지 ID가 아닙니다: "+strconv.Quote(messageID),
 			"not a Twilio message id: "+strconv.Quote(messageID))
 	}
 	status, body, err := c.do(ctx, http.MethodGet, c.accountPath("/Messages/"+sid+".json"), nil)

@@ -32,17 +32,16 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -53,7 +52,6 @@ const (
 	MaxReceivers   = 1    // one To per Messages.json call
 	MaxBodyChars   = 1600 // Body, in characters
 	maxAnswer      = 1 << 20
-	defaultTimeout = 10 * time.Second
 )
 
 // Options are the keys of a twilio entry beyond the common ones; the
@@ -157,32 +155,17 @@ func NewClient(cfg config.Provider, hc *http.Client, log *slog.Logger) (*Client,
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	c := &Client{
-		name:    cfg.Name,
-		base:    strings.TrimRight(cfg.BaseURL, "/"),
+	s := gateway.NewSetup(cfg, hc, log, "twilio", DefaultBaseURL)
+	return &Client{
+		name:    s.Name,
+		base:    s.Base,
 		sid:     strings.TrimSpace(o.AccountSID),
 		token:   o.AuthToken,
 		from:    from,
-		timeout: cfg.Timeout.D(),
-		hc:      hc,
-		log:     log,
-	}
-	if c.name == "" {
-		c.name = "twilio"
-	}
-	if c.base == "" {
-		c.base = DefaultBaseURL
-	}
-	if c.timeout <= 0 {
-		c.timeout = defaultTimeout
-	}
-	return c, nil
+		timeout: s.Timeout,
+		hc:      s.HTTP,
+		log:     s.Log,
+	}, nil
 }
 
 // Validate checks the twilio keys of cfg; path is e.g. "sms.providers[0]".
@@ -204,24 +187,25 @@ func (c *Client) MaxBatch() int { return MaxReceivers }
 // A receiver Twilio refuses as a number (21211, 21614, 21610) is returned
 // in Result.Failed; everything else Twilio refuses is a *provider.Error.
 func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, error) {
+	g := c.gw()
 	switch n := len(b.Receivers); {
 	case n == 0:
-		return provider.Result{}, c.requestError("no receivers", "수신번호가 없습니다", "batch has no receivers")
+		return provider.Result{}, g.RequestError("no receivers", "수신번호가 없습니다", "batch has no receivers")
 	case n > MaxReceivers:
-		return provider.Result{}, c.requestError("batch too large",
+		return provider.Result{}, g.RequestError("batch too large",
 			fmt.Sprintf("Twilio는 호출마다 수신번호 1개만 받습니다 (요청: %d개)", n),
 			fmt.Sprintf("batch has %d receivers, Twilio takes one per call", n))
 	}
 	if b.Test {
-		return provider.Result{}, c.requestError("no test mode",
+		return provider.Result{}, g.RequestError("no test mode",
 			"Twilio에는 테스트 발송이 없습니다 (실제로 발송되므로 보내지 않았습니다)",
 			"Twilio has no test mode: a test send would be delivered, so it was not sent")
 	}
 	if b.Text == "" {
-		return provider.Result{}, c.requestError("empty message", "메시지 내용이 없습니다", "batch has an empty text")
+		return provider.Result{}, g.EmptyText()
 	}
 	if n := utf8.RuneCountInString(b.Text); n > MaxBodyChars {
-		return provider.Result{}, c.requestError("message too long",
+		return provider.Result{}, g.RequestError("message too long",
 			fmt.Sprintf("Twilio 메시지는 최대 %d자입니다 (%d자)", MaxBodyChars, n),
 			fmt.Sprintf("message has %d characters, Twilio accepts at most %d", n, MaxBodyChars))
 	}
@@ -288,8 +272,6 @@ func (c *Client) accountPath(rest string) string {
 // answer came is a classified *provider.Error; for a POST whose request was
 // written it is Uncertain (Twilio may have created the Message).
 func (c *Client) do(ctx context.Context, method, path string, form url.Values) (int, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	var rd io.Reader
 	if form != nil {
 		rd = strings.NewReader(form.Encode())
@@ -303,24 +285,10 @@ func (c *Client) do(ctx context.Context, method, path string, form url.Values) (
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.Header.Set("Accept", "application/json")
-	var wrote atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
-	}))
-	post := method == http.MethodPost
-	start := time.Now()
-	resp, err := c.hc.Do(req)
+	a, err := c.gw().Do(req, method == http.MethodPost)
 	if err != nil {
-		return 0, nil, c.transportError(ctx, err, post && wrote.Load())
+		return 0, nil, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return 0, nil, c.transportError(ctx, err, post)
-	}
-	c.log.Debug("twilio call", "method", method, "path", path, "status", resp.StatusCode, "bytes", len(body), "took", time.Since(start))
-	if len(body) > maxAnswer {
-		return 0, nil, c.decodeError(nil, fmt.Errorf("response larger than %d bytes", maxAnswer), false)
-	}
-	return resp.StatusCode, body, nil
+	c.log.Debug("twilio call", "method", method, "path", path, "status", a.Status, "bytes", len(a.Body), "took", a.Took)
+	return a.Status, a.Body, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // message is the part of Twilio's Message resource munja reads
@@ -76,8 +77,7 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 // Message, so an answer that leaves its fate open is Uncertain.
 func (c *Client) answer(status int, body []byte, post bool) (m message, rej *provider.Error, err error) {
 	if status >= 200 && status < 300 {
-		trimmed := bytes.TrimPrefix(bytes.TrimSpace(body), []byte("\ufeff"))
-		if err := json.Unmarshal(trimmed, &m); err != nil {
+		if err := gateway.Unmarshal(body, &m); err != nil {
 			// Twilio answers 201 only for a created Message: if that body is
 			// unreadable, the send may well have been accepted.
 			return message{}, nil, c.decodeError(body, err, post && status == 201)
