@@ -6,9 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 	"github.com/munja-sms/munja/provider/twilio/twiliotest"
 	"github.com/munja-sms/munja/sms"
 )
@@ -24,13 +23,7 @@ import (
 // returned buffer.
 func newClient(t *testing.T, cfg config.Provider) (*Client, *bytes.Buffer) {
 	t.Helper()
-	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, err := NewClient(cfg, nil, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, &buf
+	return clienttest.Client(t, NewClient, cfg)
 }
 
 func batch(text string, to ...sms.Phone) provider.Batch {
@@ -131,11 +124,7 @@ func TestWrongAuthToken(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	dir := t.TempDir()
-	tokenFile := filepath.Join(dir, "twilio.token")
-	if err := os.WriteFile(tokenFile, []byte(twiliotest.DefaultAuthToken+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tokenFile := clienttest.File(t, "twilio.token", twiliotest.DefaultAuthToken+"\n")
 	sid := twiliotest.DefaultAccountSID
 	ok := func(opts ...any) config.Provider {
 		return config.Provider{Name: "tw", Type: "twilio", Sender: "+15017122661", Options: config.Opts(opts...)}
@@ -160,7 +149,7 @@ func TestValidate(t *testing.T) {
 			[]string{`p.sender: must be a number in E.164 (+ country code and number, e.g. +15017122661), got "010-1234-5678" (did you mean "+821012345678"?)`}},
 		{"test mode", with(func(c *config.Provider) { c.TestMode = true }), []string{"p.test_mode: Twilio has no test mode"}},
 		{"unknown key", ok("account_sid", sid, "auth_token", "t", "api_key", "x"), []string{`p.api_key: unknown key "api_key" for type twilio`}},
-		{"missing token file", ok("account_sid", sid, "auth_token_file", filepath.Join(dir, "none")), []string{"p.auth_token_file: cannot read"}},
+		{"missing token file", ok("account_sid", sid, "auth_token_file", filepath.Join(t.TempDir(), "none")), []string{"p.auth_token_file: cannot read"}},
 		{"bad base_url", with(func(c *config.Provider) { c.BaseURL = "api.twilio.com" }), []string{"p.base_url: must be an http(s) URL"}},
 	}
 	for _, tt := range tests {
