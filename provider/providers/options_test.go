@@ -1,13 +1,13 @@
 package providers
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 )
 
 // TestSecretOptionsAreMasked: every gateway option that holds a secret (a
@@ -39,10 +39,7 @@ func TestSecretOptionsAreMasked(t *testing.T) {
 // validation naming each key with its line.
 func TestConfigErrorsNameTheGatewayKey(t *testing.T) {
 	dir := t.TempDir()
-	key := filepath.Join(dir, "aligo.key")
-	if err := os.WriteFile(key, []byte("from-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	key := clienttest.File(t, "aligo.key", "from-file\n")
 	src := `
 sms:
   providers:
@@ -60,11 +57,8 @@ sms:
       url: http://127.0.0.1:9/x
       user_id: me
 `
-	c, err := config.Parse([]byte(src), func(string) (string, bool) { return "", false }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = c.Validate(Validate)
+	c := clienttest.ParseConfig(t, src)
+	err := c.Validate(Validate)
 	want := []string{
 		`sms.providers[1].user_id: required (your Aligo login ID)`,
 		`line 10: sms.providers[1].usr_id: unknown key "usr_id" for type aligo (did you mean "user_id"?)`,

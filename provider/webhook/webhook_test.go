@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/clienttest"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -229,10 +229,7 @@ func TestBatchLimits(t *testing.T) {
 
 func TestSecretFile(t *testing.T) {
 	r := newReceiver(t, 200, "")
-	path := t.TempDir() + "/secret"
-	if err := os.WriteFile(path, []byte("from-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := clienttest.File(t, "secret", "from-file\n")
 	p := build(t, config.Provider{Options: config.Opts("url", r.srv.URL, "secret_file", path)})
 	if _, err := p.Send(context.Background(), batch); err != nil {
 		t.Fatal(err)
