@@ -16,22 +16,19 @@ package alimtalk
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -40,7 +37,6 @@ const (
 	DefaultBaseURL = "https://kakaoapi.aligo.in"
 	MaxReceivers   = 500     // receiver_1 … receiver_500 per /akv10/alimtalk/send/
 	maxBody        = 8 << 20 // a 500-row history page fits
-	defaultTimeout = 10 * time.Second
 )
 
 // Client is one Aligo Kakao account and channel. It implements
@@ -88,37 +84,23 @@ func NewClient(cfg config.Provider, hc *http.Client, log *slog.Logger) (*Client,
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	s := gateway.NewSetup(cfg, hc, log, "aligo_alimtalk", DefaultBaseURL)
 	c := &Client{
-		name:      cfg.Name,
-		base:      strings.TrimRight(cfg.BaseURL, "/"),
+		name:      s.Name,
+		base:      s.Base,
 		userID:    o.UserID,
 		key:       o.Key,
 		senderKey: o.SenderKey,
 		sender:    strings.ReplaceAll(cfg.Sender, "-", ""),
 		test:      cfg.TestMode,
-		timeout:   cfg.Timeout.D(),
+		timeout:   s.Timeout,
 		templates: map[string]Template{},
-		hc:        hc,
-		log:       log,
+		hc:        s.HTTP,
+		log:       s.Log,
 		now:       time.Now,
 	}
 	for _, t := range ts {
 		c.templates[t.For] = t
-	}
-	if c.name == "" {
-		c.name = "aligo_alimtalk"
-	}
-	if c.base == "" {
-		c.base = DefaultBaseURL
-	}
-	if c.timeout <= 0 {
-		c.timeout = defaultTimeout
 	}
 	return c, nil
 }
@@ -144,9 +126,9 @@ func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, e
 	}
 	switch n := len(b.Receivers); {
 	case n == 0:
-		return provider.Result{}, c.requestError("no receivers", "수신번호가 없습니다", "batch has no receivers")
+		return provider.Result{}, c.gw().RequestError("no receivers", "수신번호가 없습니다", "batch has no receivers")
 	case n > MaxReceivers:
-		return provider.Result{}, c.requestError("batch too large",
+		return provider.Result{}, c.gw().RequestError("batch too large",
 			fmt.Sprintf("알림톡은 한 번에 최대 %d명까지 보낼 수 있습니다 (요청: %d명)", MaxReceivers, n),
 			fmt.Sprintf("batch has %d receivers, Aligo accepts at most %d per Alimtalk call", n, MaxReceivers))
 	}
@@ -161,7 +143,7 @@ func (c *Client) Send(ctx context.Context, b provider.Batch) (provider.Result, e
 	info := r.Info.V
 	ok, fail := max(int(info.SCnt), 0), max(int(info.FCnt), 0)
 	if ok == 0 && fail > 0 {
-		e := c.requestError(fmt.Sprintf("fcnt %d", fail), "Aligo가 알림톡 수신번호를 모두 거부했습니다", "Aligo rejected every receiver of the Alimtalk")
+		e := c.gw().RequestError(fmt.Sprintf("fcnt %d", fail), "Aligo가 알림톡 수신번호를 모두 거부했습니다", "Aligo rejected every receiver of the Alimtalk")
 		e.Message = c.redact(string(r.Message))
 		return provider.Result{}, e
 	}
@@ -182,7 +164,7 @@ func (c *Client) sendForm(b provider.Batch, m message) (url.Values, error) {
 		sender = c.sender
 	}
 	if sender == "" {
-		return nil, c.requestError("no sender", "대체 문자 발신번호가 설정되어 있지 않습니다 (sender)",
+		return nil, c.gw().RequestError("no sender", "대체 문자 발신번호가 설정되어 있지 않습니다 (sender)",
 			"no sender number for the failover SMS (sender)")
 	}
 	_, ftitle := failover(b, m)
@@ -235,8 +217,6 @@ func (c *Client) call(ctx context.Context, path string, form url.Values, out any
 
 // post makes one request with token tok ("" = none).
 func (c *Client) post(ctx context.Context, path string, form url.Values, tok string, out any, env *envelope) error {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
 	body := url.Values{}
 	for k, v := range form {
 		body[k] = v
@@ -252,36 +232,23 @@ func (c *Client) post(ctx context.Context, path string, form url.Values, tok str
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
 	req.Header.Set("Accept", "application/json, text/html")
-	// Whether the request was written decides what a failure means:
-	// before, Aligo cannot have it; after, it may have accepted it.
-	var wrote atomic.Bool
-	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteRequest: func(i httptrace.WroteRequestInfo) { wrote.Store(i.Err == nil) },
-	}))
-	start := time.Now()
-	resp, err := c.hc.Do(req)
+	// Every call is a POST Aligo may act on: one whose answer is lost
+	// after the request went out is Uncertain.
+	a, err := c.gw().Do(req, true)
 	if err != nil {
-		return c.transportError(ctx, err, wrote.Load())
+		return err
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return c.transportError(ctx, err, true)
+	c.log.Debug("alimtalk call", "path", path, "status", a.Status, "bytes", len(a.Body), "took", a.Took)
+	if a.Status != http.StatusOK {
+		return c.statusError(a.Status, a.Body)
 	}
-	c.log.Debug("alimtalk call", "path", path, "status", resp.StatusCode, "bytes", len(raw), "took", time.Since(start))
-	if len(raw) > maxBody {
-		return c.decodeError(nil, fmt.Errorf("response larger than %d bytes", maxBody))
-	}
-	if resp.StatusCode != http.StatusOK {
-		return c.statusError(resp.StatusCode, raw)
-	}
-	return c.decode(raw, out, env)
+	return c.decode(a.Body, out, env)
 }
 
 // decode parses a 200 answer into out (env points into out). The content
 // type (text/html in production) is ignored on purpose.
 func (c *Client) decode(body []byte, out any, env *envelope) error {
-	if err := decodeJSON(body, out); err != nil {
+	if err := gateway.Unmarshal(body, out); err != nil {
 		return c.decodeError(body, err)
 	}
 	code, ok := env.status()
@@ -292,13 +259,6 @@ func (c *Client) decode(body []byte, out any, env *envelope) error {
 		return nil
 	}
 	return c.gatewayError(code, env.Message)
-}
-
-// decodeJSON is json.Unmarshal after the whitespace and byte order mark a
-// PHP page may put around the JSON.
-func decodeJSON(body []byte, out any) error {
-	trimmed := strings.TrimPrefix(strings.TrimSpace(string(body)), "\ufeff")
-	return json.Unmarshal([]byte(trimmed), out)
 }
 
 // tokenCache holds the token of /akv10/token/create/ until it is about to

@@ -1,15 +1,12 @@
 package alimtalk
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // Operator messages for the failures Aligo's Kakao API is known to return
@@ -71,72 +68,37 @@ func tokenRefused(e *provider.Error) bool {
 		strings.Contains(e.Message, "인증번호")
 }
 
-// transportError classifies a failure before a usable answer arrived. All
-// are retryable; one after the request was written is Uncertain.
-func (c *Client) transportError(ctx context.Context, err error, wrote bool) *provider.Error {
-	e := &provider.Error{Provider: c.name, Err: err, Uncertain: wrote}
-	var ne net.Error
-	timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) ||
-		(errors.As(err, &ne) && ne.Timeout())
-	switch {
-	case timeout && wrote:
-		e.Code = "timeout"
-		e.Korean = "Aligo 알림톡 서버가 요청을 받은 뒤 제때 응답하지 않았습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
-		e.English = "Aligo's Kakao API got the request but did not answer in time (munja asks whether it was accepted before sending again)"
-	case timeout:
-		e.Code = "timeout"
-		e.Korean = "Aligo 알림톡 응답 시간 초과 (다시 시도합니다)"
-		e.English = "Aligo's Kakao API did not answer in time (will retry)"
-	case errors.Is(err, context.Canceled):
-		e.Code = "canceled"
-		e.Korean = "Aligo 알림톡 호출이 취소되었습니다"
-		e.English = "the Aligo Kakao API call was cancelled"
-	case wrote:
-		e.Code = "network"
-		e.Korean = "요청을 보낸 뒤 Aligo 알림톡 서버와의 연결이 끊겼습니다 (접수 여부를 확인한 뒤 다시 보냅니다)"
-		e.English = "the connection to Aligo's Kakao API broke after the request was sent (munja asks whether it was accepted before sending again)"
-	default:
-		e.Code = "network"
-		e.Korean = "Aligo 알림톡 서버에 연결할 수 없습니다 (다시 시도합니다)"
-		e.English = "cannot reach Aligo's Kakao API (will retry)"
-	}
-	return e
+// words are the Kakao API's for the failures every gateway shares.
+var words = gateway.Texts{
+	Name: "Aligo",
+	Late: gateway.Text{Ko: "Aligo 알림톡 서버가 요청을 받은 뒤 제때 응답하지 않았습니다 (접수 여부를 확인한 뒤 다시 보냅니다)",
+		En: "Aligo's Kakao API got the request but did not answer in time (munja asks whether it was accepted before sending again)"},
+	Timeout:  gateway.Text{Ko: "Aligo 알림톡 응답 시간 초과 (다시 시도합니다)", En: "Aligo's Kakao API did not answer in time (will retry)"},
+	Canceled: gateway.Text{Ko: "Aligo 알림톡 호출이 취소되었습니다", En: "the Aligo Kakao API call was cancelled"},
+	Cut: gateway.Text{Ko: "요청을 보낸 뒤 Aligo 알림톡 서버와의 연결이 끊겼습니다 (접수 여부를 확인한 뒤 다시 보냅니다)",
+		En: "the connection to Aligo's Kakao API broke after the request was sent (munja asks whether it was accepted before sending again)"},
+	Unreachable: gateway.Text{Ko: "Aligo 알림톡 서버에 연결할 수 없습니다 (다시 시도합니다)", En: "cannot reach Aligo's Kakao API (will retry)"},
+	Undecodable: gateway.Text{Ko: "Aligo 알림톡 응답을 해석할 수 없습니다 (다시 시도합니다)", En: "cannot decode the Aligo Kakao API response (will retry)"},
+	Server:      gateway.Text{Ko: "Aligo 알림톡 서버 오류 (HTTP %d, 다시 시도합니다)", En: "Aligo Kakao API server error (HTTP %d, will retry)"},
+	Answered:    gateway.Text{Ko: "Aligo 알림톡 서버가 HTTP %d로 응답했습니다 (base_url 확인)", En: "Aligo's Kakao API answered HTTP %d (check base_url)"},
+}
+
+// gw is the client as the shared gateway helpers take it.
+func (c *Client) gw() gateway.Client {
+	return gateway.Client{Provider: c.name, Texts: words, Redact: c.redact, Log: c.log, HTTP: c.hc, Timeout: c.timeout, MaxBody: maxBody}
 }
 
 // statusError classifies a non-200 answer: 5xx, 408 and 429 retry (a
 // proxy's 504 may hide an accepted request: Uncertain); other 4xx mean a
 // wrong base_url or a blocked client and fail every call (Account).
 func (c *Client) statusError(status int, body []byte) *provider.Error {
-	e := &provider.Error{Provider: c.name, Code: fmt.Sprintf("HTTP %d", status), Message: snippet(c.redact(string(body)))}
-	if status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests {
-		e.Uncertain = status == http.StatusGatewayTimeout
-		e.Korean = fmt.Sprintf("Aligo 알림톡 서버 오류 (HTTP %d, 다시 시도합니다)", status)
-		e.English = fmt.Sprintf("Aligo Kakao API server error (HTTP %d, will retry)", status)
-		return e
-	}
-	e.Permanent = true
-	e.Account = fmt.Sprintf("HTTP %d 응답 (base_url 확인)", status)
-	e.Korean = fmt.Sprintf("Aligo 알림톡 서버가 HTTP %d로 응답했습니다 (base_url 확인)", status)
-	e.English = fmt.Sprintf("Aligo's Kakao API answered HTTP %d (check base_url)", status)
-	return e
+	return c.gw().StatusError(status, body, true)
 }
 
 // decodeError is an answer that is not the JSON Aligo promises (a
 // maintenance page). Retryable.
 func (c *Client) decodeError(body []byte, err error) *provider.Error {
-	return &provider.Error{
-		Provider: c.name,
-		Code:     "bad response",
-		Message:  snippet(c.redact(string(body))),
-		Korean:   "Aligo 알림톡 응답을 해석할 수 없습니다 (다시 시도합니다)",
-		English:  "cannot decode the Aligo Kakao API response (will retry)",
-		Err:      err,
-	}
-}
-
-// requestError is a batch this client refuses before calling the gateway.
-func (c *Client) requestError(code, ko, en string) *provider.Error {
-	return &provider.Error{Provider: c.name, Code: code, Korean: ko, English: en, Permanent: true}
+	return c.gw().DecodeError(body, err, false)
 }
 
 // skip is the Skip error for a batch of kind (kindOf) no template is
@@ -161,19 +123,5 @@ func (c *Client) skipReason(ko, en string) *provider.Error {
 // redact removes the API key and the sender key from text that came back
 // from the network, in case an error page echoes the request.
 func (c *Client) redact(s string) string {
-	for _, k := range []string{c.key.Reveal(), c.senderKey.Reveal()} {
-		if k != "" {
-			s = strings.ReplaceAll(s, k, "<secret>")
-		}
-	}
-	return s
-}
-
-// snippet is the start of a body for an error message, on one line.
-func snippet(b string) string {
-	s := strings.Join(strings.Fields(b), " ")
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
-	}
-	return s
+	return gateway.Redact(s, c.key.Reveal(), c.senderKey.Reveal())
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 	"github.com/munja-sms/munja/sms"
 )
 
@@ -38,7 +39,7 @@ const (
 // one row per receiver. Final results may take up to 24 hours.
 func (c *Client) Reports(ctx context.Context, messageID string) ([]provider.RecipientReport, error) {
 	if messageID == "" {
-		return nil, c.requestError("no mid", "메시지 ID가 없습니다", "empty message id")
+		return nil, c.gw().RequestError("no mid", "메시지 ID가 없습니다", "empty message id")
 	}
 	var out []provider.RecipientReport
 	for page := 1; page <= maxReportPages; page++ {
@@ -144,11 +145,8 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 	if err != nil {
 		return map[sms.Phone]string{}, nil // never sent: nothing to find
 	}
-	want := map[sms.Phone]bool{}
-	for _, p := range b.Receivers {
-		want[normPhone(string(p))] = true
-	}
-	text := normText(m.text)
+	want := gateway.PhoneSet(b.Receivers, gateway.NormPhone)
+	text := gateway.NormText(m.text)
 	out := map[sms.Phone]string{}
 	start := since.Add(-lookupSkew).In(kst)
 	for page := 1; page <= lookupPages; page++ {
@@ -171,7 +169,7 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 				older = true
 				continue
 			}
-			if normText(string(row.Body)) != text || string(row.MID) == "" {
+			if gateway.NormText(string(row.Body)) != text || string(row.MID) == "" {
 				continue
 			}
 			reps, err := c.Reports(ctx, string(row.MID))
@@ -179,7 +177,7 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 				return nil, err
 			}
 			for _, rep := range reps {
-				if p := normPhone(string(rep.Phone)); want[p] && out[p] == "" {
+				if p := gateway.NormPhone(string(rep.Phone)); want[p] && out[p] == "" {
 					out[p] = string(row.MID)
 				}
 			}
@@ -189,17 +187,4 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 		}
 	}
 	return out, nil
-}
-
-// normText compares texts as Aligo may store them (line endings, edges).
-func normText(s string) string {
-	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
-}
-
-// normPhone is a receiver in national digits when it parses.
-func normPhone(s string) sms.Phone {
-	if p, err := sms.ParsePhone(s); err == nil {
-		return p
-	}
-	return sms.Phone(strings.TrimSpace(s))
 }

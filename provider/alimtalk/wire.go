@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/provider/aligo"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // The Kakao API's answers are typed loosely (aligo-api.md §7): numbers may
@@ -232,16 +233,10 @@ type detailRow struct {
 	SMID        aligo.FlexString `json:"smid"` // the failover SMS's mid; 0 = none
 }
 
-// kst is Korea Standard Time (no daylight saving time since 1988).
-var kst = time.FixedZone("KST", 9*60*60)
+// kst is Korea Standard Time, the zone of Aligo's dates.
+var kst = gateway.KST
 
 // parseTime reads Aligo's dates (KST); "" or garbage gives the zero time.
 func parseTime(s string) time.Time {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "20060102150405", "200601021504", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, kst); err == nil {
-			return t
-		}
-	}
-	return time.Time{}
+	return gateway.ParseKST(s, "2006-01-02 15:04:05", "2006-01-02 15:04", "20060102150405", "200601021504", "2006-01-02")
 }
