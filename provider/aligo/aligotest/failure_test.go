@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -101,7 +102,7 @@ func TestFailNext(t *testing.T) {
 	for range 4 {
 		got = append(got, post(t, s, "/remain/", auth(s)).status)
 	}
-	if want := []int{502, 502, 200, 200}; !equalInts(got, want) {
+	if want := []int{502, 502, 200, 200}; !slices.Equal(got, want) {
 		t.Errorf("statuses %v, want %v", got, want)
 	}
 	// A send-only failure is not used up by other endpoints.
@@ -113,18 +114,6 @@ func TestFailNext(t *testing.T) {
 	if a := post(t, s, "/send/", auth(s, "sender", s.Sender, "receiver", "01011111111", "msg", "x")); a.code(t) != 1 {
 		t.Errorf("second send: %s", a.body)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestTimeout(t *testing.T) {

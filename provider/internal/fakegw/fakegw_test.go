@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -39,7 +40,7 @@ func TestInjector(t *testing.T) {
 		_, ok := in.Take(down)
 		got = append(got, ok)
 	}
-	if want := []bool{true, true, false}; !equal(got, want) {
+	if want := []bool{true, true, false}; !slices.Equal(got, want) {
 		t.Errorf("taken %v, want %v", got, want)
 	}
 	in.Set(failure{Mode: late}, late, 0)
@@ -52,18 +53,6 @@ func TestInjector(t *testing.T) {
 	if _, ok := in.Take(none); ok {
 		t.Error("mode none was taken")
 	}
-}
-
-func equal(a, b []bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func get(ctx context.Context, url string) (string, error) {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/munja-sms/munja/provider/internal/fakegw"
 )
 
 type reply struct {
@@ -29,19 +31,7 @@ type reply struct {
 
 func do(t *testing.T, s *Server, method, path, secret, ctype string, body any) reply {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, s.URL()+path, rd)
+	req, err := http.NewRequest(method, s.URL()+path, fakegw.RequestBody(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/munja-sms/munja/provider/internal/fakegw"
 )
 
 type reply struct {
@@ -38,19 +40,7 @@ type signed struct {
 
 func (s *Server) do(t *testing.T, method, uri string, body any, sg signed) reply {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, s.URL()+uri, rd)
+	req, err := http.NewRequest(method, s.URL()+uri, fakegw.RequestBody(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}

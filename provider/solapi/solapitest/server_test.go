@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/munja-sms/munja/provider/internal/fakegw"
 )
 
 // signed builds an Authorization header the way Solapi documents it.
@@ -39,12 +41,7 @@ type answer struct {
 
 func do(t *testing.T, s *Server, method, path, auth string, body any) answer {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, s.URL()+path, rd)
+	req, _ := http.NewRequest(method, s.URL()+path, fakegw.RequestBody(t, body))
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
