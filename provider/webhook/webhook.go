@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,6 +31,7 @@ import (
 
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/provider"
+	"github.com/munja-sms/munja/provider/internal/gateway"
 )
 
 // Limits and header names.
@@ -39,7 +39,6 @@ const (
 	MaxBatch        = 1000
 	SignatureHeader = "X-Munja-Signature"
 	maxBody         = 64 << 10
-	defaultTimeout  = 10 * time.Second
 )
 
 // Payload is the JSON body of every call.
@@ -99,23 +98,11 @@ func New(cfg config.Provider, hc *http.Client, log *slog.Logger) (provider.Provi
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	if hc == nil {
-		hc = &http.Client{}
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	p := &Provider{
-		name: cfg.Name, url: o.URL, headers: o.Headers, secret: o.Secret, sender: cfg.Sender,
-		test: cfg.TestMode, timeout: cfg.Timeout.D(), hc: hc, log: log,
-	}
-	if p.name == "" {
-		p.name = "webhook"
-	}
-	if p.timeout <= 0 {
-		p.timeout = defaultTimeout
-	}
-	return p, nil
+	s := gateway.NewSetup(cfg, hc, log, "webhook", "")
+	return &Provider{
+		name: s.Name, url: o.URL, headers: o.Headers, secret: o.Secret, sender: cfg.Sender,
+		test: cfg.TestMode, timeout: s.Timeout, hc: s.HTTP, log: s.Log,
+	}, nil
 }
 
 // Validate checks the webhook keys of cfg; path is e.g. "sms.providers[0]".
@@ -212,8 +199,8 @@ func messageID(b []byte) string {
 }
 
 func (p *Provider) statusError(status int, body []byte) *provider.Error {
-	e := &provider.Error{Provider: p.name, Code: fmt.Sprintf("HTTP %d", status), Message: p.redact(snippet(body))}
-	if status >= 500 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests {
+	e := &provider.Error{Provider: p.name, Code: fmt.Sprintf("HTTP %d", status), Message: p.redact(gateway.Snippet(string(body)))}
+	if gateway.Retryable(status) {
 		e.English = fmt.Sprintf("webhook answered HTTP %d (will retry)", status)
 		e.Korean = fmt.Sprintf("웹훅이 HTTP %d로 응답했습니다 (다시 시도합니다)", status)
 		return e
@@ -230,37 +217,23 @@ func (p *Provider) statusError(status int, body []byte) *provider.Error {
 	return e
 }
 
+// words are the webhook's for a call without an answer. munja never asks
+// a webhook whether it took a batch: a failure is retried as it is.
+var words = gateway.Texts{
+	Timeout:     gateway.Text{Ko: "웹훅 응답 시간 초과 (다시 시도합니다)", En: "webhook did not answer in time (will retry)"},
+	Canceled:    gateway.Text{Ko: "웹훅 호출이 취소되었습니다", En: "the webhook call was cancelled"},
+	Unreachable: gateway.Text{Ko: "웹훅에 연결할 수 없습니다 (다시 시도합니다)", En: "cannot reach the webhook (will retry)"},
+}
+
 func (p *Provider) transportError(ctx context.Context, err error) *provider.Error {
-	e := &provider.Error{Provider: p.name, Err: err}
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		e.Code, e.English, e.Korean = "timeout", "webhook did not answer in time (will retry)", "웹훅 응답 시간 초과 (다시 시도합니다)"
-	case errors.Is(err, context.Canceled):
-		e.Code, e.English, e.Korean = "canceled", "the webhook call was cancelled", "웹훅 호출이 취소되었습니다"
-	default:
-		e.Code, e.English, e.Korean = "network", "cannot reach the webhook (will retry)", "웹훅에 연결할 수 없습니다 (다시 시도합니다)"
-	}
-	return e
+	return gateway.Client{Provider: p.name, Texts: words}.TransportError(ctx, err, false)
 }
 
 // redact removes header secrets and the signing secret from echoed text.
 func (p *Provider) redact(s string) string {
+	secrets := make([]string, 0, len(p.headers)+1)
 	for _, v := range p.headers {
-		if r := v.Reveal(); r != "" {
-			s = strings.ReplaceAll(s, r, "<secret>")
-		}
+		secrets = append(secrets, v.Reveal())
 	}
-	if r := p.secret.Reveal(); r != "" {
-		s = strings.ReplaceAll(s, r, "<secret>")
-	}
-	return s
-}
-
-func snippet(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > 200 {
-		s = strings.ToValidUTF8(s[:200], "") + "…"
-	}
-	return s
+	return gateway.Redact(s, append(secrets, p.secret.Reveal())...)
 }
