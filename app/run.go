@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"runtime/debug"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/munja-sms/munja/store"
@@ -186,11 +189,12 @@ func (a *App) httpServers() ([]server, error) {
 // monitor, delivery reports, the balance watch, pruning and the
 // certificate reload.
 func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
-	if a.certs != nil {
-		wg.Go(func() { a.certs.ReloadOnSIGHUP(ctx) })
-	} else {
-		wg.Go(func() { nothingToReload(ctx, a.Log) })
-	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	wg.Go(func() {
+		defer signal.Stop(hup)
+		handleSIGHUP(ctx, hup, a.certs, a.Log)
+	})
 	wg.Go(func() { a.runMonitor(ctx, a.Monitor) })
 	wg.Go(func() { a.Dispatcher.RunReports(ctx, 5*time.Minute) })
 	wg.Go(func() { a.Balance.Run(ctx, 10*time.Minute) })

@@ -119,6 +119,11 @@ func (r *CertReloader) ReloadOnSIGHUP(ctx context.Context) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGHUP)
 	defer signal.Stop(ch)
+	r.reloadOn(ctx, ch)
+}
+
+// reloadOn reloads the certificate on every signal from ch until ctx ends.
+func (r *CertReloader) reloadOn(ctx context.Context, ch <-chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -133,13 +138,16 @@ func (r *CertReloader) ReloadOnSIGHUP(ctx context.Context) {
 	}
 }
 
-// nothingToReload answers SIGHUP (`systemctl reload munja`) when no
-// certificate is served, until ctx ends: without it the signal would end
-// munja.
-func nothingToReload(ctx context.Context, log *slog.Logger) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGHUP)
-	defer signal.Stop(ch)
+// handleSIGHUP answers SIGHUP (`systemctl reload munja`) until ctx ends:
+// certs, when munja serves TLS, re-reads its files; without certificates
+// the signal is only logged (left alone, it would end munja). ch is
+// registered by the caller before munja says it serves, so no early
+// reload can end it.
+func handleSIGHUP(ctx context.Context, ch <-chan os.Signal, certs *CertReloader, log *slog.Logger) {
+	if certs != nil {
+		certs.reloadOn(ctx, ch)
+		return
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -30,6 +30,22 @@ if ! command -v strace >/dev/null 2>&1; then
   fi
 fi
 
+# rpm and systemd-analyze: the package test (cmd/munja TestPackages) reads
+# the .rpm back with rpm and verifies the units with systemd-analyze
+# (dpkg-deb is on every Debian). Only the tools: nothing is started.
+missing=""
+command -v rpm >/dev/null 2>&1 || missing="$missing rpm"
+command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing$missing for the package test…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends $missing >/dev/null; }
+  else
+    echo "note:$missing missing and cannot be installed here; the package test will skip (outside CI)"
+  fi
+fi
+
 # PostgreSQL: the store contract suite also runs against a real server
 # (MUNJA_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test).
 if command -v pg_ctlcluster >/dev/null 2>&1; then

@@ -111,8 +111,15 @@ var addrRe = regexp.MustCompile(`msg="munja serving" addr=(\S+)`)
 // startServe runs `munja serve` and waits until it listens.
 func startServe(t *testing.T, cfgPath string, key string) *proc {
 	t.Helper()
-	cmd := exec.Command(munjaBinary(t), "serve", "--config", cfgPath)
-	cmd.Env = append(os.Environ(), "TEST_ALIGO_KEY="+key)
+	return startServeBinary(t, munjaBinary(t), cfgPath, "TEST_ALIGO_KEY="+key)
+}
+
+// startServeBinary runs bin serve (another build of munja, e.g. the
+// packaged one) with env added and waits until it listens.
+func startServeBinary(t *testing.T, bin, cfgPath string, env ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), env...)
 	pr, pw := io.Pipe()
 	p := &proc{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = pw
