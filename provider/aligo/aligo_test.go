@@ -155,15 +155,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config.Provider{Type: "aligo", Options: config.Opts("user_id", "me", "key", "k")}
 			tt.edit(&cfg)
-			errs := Validate(cfg, "p")
-			if len(errs) != len(tt.paths) {
-				t.Fatalf("errors %v, want paths %v", errs, tt.paths)
-			}
-			for i, p := range tt.paths {
-				if !strings.HasPrefix(errs[i].Error(), p+": ") {
-					t.Errorf("error %q, want path %s", errs[i], p)
-				}
-			}
+			clienttest.WantPaths(t, Validate(cfg, "p"), tt.paths, strings.HasPrefix)
 		})
 	}
 	if _, err := New(config.Provider{Type: "aligo"}, nil, nil); err == nil {

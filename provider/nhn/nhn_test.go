@@ -321,15 +321,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config.Provider{Type: "nhn", Sender: "0212345678", Options: config.Opts("app_key", "AbCd1234", "secret_key", "s")}
 			tt.edit(&cfg)
-			errs := Validate(cfg, "p")
-			if len(errs) != len(tt.paths) {
-				t.Fatalf("errors %v, want paths %v", errs, tt.paths)
-			}
-			for i, p := range tt.paths {
-				if !strings.HasPrefix(errs[i].Error(), p+": ") && !strings.Contains(errs[i].Error(), p+": ") {
-					t.Errorf("error %q, want path %s", errs[i], p)
-				}
-			}
+			clienttest.WantPaths(t, Validate(cfg, "p"), tt.paths, strings.Contains)
 		})
 	}
 }

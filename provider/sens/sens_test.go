@@ -306,15 +306,7 @@ func TestValidate(t *testing.T) {
 			cfg := config.Provider{Type: "sens", Sender: "0212345678",
 				Options: config.Opts("service_id", "ncp:sms:kr:1:munja", "access_key", "AK", "secret_key", "s")}
 			tt.edit(&cfg)
-			errs := Validate(cfg, "p")
-			if len(errs) != len(tt.paths) {
-				t.Fatalf("errors %v, want paths %v", errs, tt.paths)
-			}
-			for i, p := range tt.paths {
-				if !strings.Contains(errs[i].Error(), p+": ") {
-					t.Errorf("error %q, want path %s", errs[i], p)
-				}
-			}
+			clienttest.WantPaths(t, Validate(cfg, "p"), tt.paths, strings.Contains)
 		})
 	}
 }

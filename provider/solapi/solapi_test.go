@@ -429,15 +429,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config.Provider{Type: "solapi", Options: config.Opts("api_key", "NCSMUNJATESTKEY1", "api_secret", "s")}
 			tt.edit(&cfg)
-			errs := Validate(cfg, "p")
-			if len(errs) != len(tt.paths) {
-				t.Fatalf("errors %v, want paths %v", errs, tt.paths)
-			}
-			for i, p := range tt.paths {
-				if !strings.HasPrefix(errs[i].Error(), p+": ") {
-					t.Errorf("error %q, want path %s", errs[i], p)
-				}
-			}
+			clienttest.WantPaths(t, Validate(cfg, "p"), tt.paths, strings.HasPrefix)
 		})
 	}
 	errs := ValidateCoolSMS(config.Provider{Type: "coolsms"}, "p")

@@ -55,6 +55,22 @@ func SetOptions(kv ...any) func(*config.Provider) {
 	}
 }
 
+// WantPaths checks a Validate's errors against a table's paths: as many
+// errors as paths, error i naming paths[i] followed by ": " where match
+// (strings.HasPrefix, or strings.Contains for a gateway whose errors may
+// say more before the path) finds it.
+func WantPaths(t testing.TB, errs []error, paths []string, match func(s, sub string) bool) {
+	t.Helper()
+	if len(errs) != len(paths) {
+		t.Fatalf("errors %v, want paths %v", errs, paths)
+	}
+	for i, p := range paths {
+		if !match(errs[i].Error(), p+": ") {
+			t.Errorf("error %q, want path %s", errs[i], p)
+		}
+	}
+}
+
 // File writes content to a new file name, readable by its owner only
 // (as a KEY_file secret is kept), and returns its path.
 func File(t testing.TB, name, content string) string {
