@@ -143,10 +143,7 @@ func TestDeliveryReports(t *testing.T) {
 	if st.Requests != 1 || st.Delivered != 1 || st.Failed != 1 || st.Pending != 1 {
 		t.Errorf("stats %+v", st)
 	}
-	got := map[sms.Phone]sms.Delivery{}
-	for _, d := range p.Deliveries(id) {
-		got[d.Phone] = d
-	}
+	got := pipelinetest.ByPhone(p.Deliveries(id))
 	if got["01011112222"].Status != sms.StatusDelivered || got["01033334444"].Status != sms.StatusFailed ||
 		!strings.Contains(got["01033334444"].LastError, "착신 거절") || got["01055556666"].Status != sms.StatusSent {
 		t.Errorf("deliveries %+v", got)

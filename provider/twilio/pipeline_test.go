@@ -93,10 +93,7 @@ func TestPipelineOneReceiverPerCall(t *testing.T) {
 	if st != (dispatcher.ReportStats{Requests: 3, Delivered: 1, Failed: 1, Pending: 1}) {
 		t.Errorf("report stats %+v", st)
 	}
-	got := map[sms.Phone]sms.Delivery{}
-	for _, d := range p.Deliveries(id) {
-		got[d.Phone] = d
-	}
+	got := pipelinetest.ByPhone(p.Deliveries(id))
 	if got["01011110001"].Status != sms.StatusDelivered || got["01011110002"].Status != sms.StatusFailed ||
 		!strings.Contains(got["01011110002"].LastError, "30003") || got["01011110003"].Status != sms.StatusSent {
 		t.Errorf("after reports: %+v", got)
@@ -108,10 +105,7 @@ func TestPipelineOneReceiverPerCall(t *testing.T) {
 func TestPipelineRecipientRefused(t *testing.T) {
 	p := newPipeline(t, false, nil)
 	id := p.Submit("x", "02-123-4567", "010-1234-5678")
-	got := map[sms.Phone]sms.Delivery{}
-	for _, d := range p.Drain(30*time.Second, id) {
-		got[d.Phone] = d
-	}
+	got := pipelinetest.ByPhone(p.Drain(30*time.Second, id))
 	if d := got["021234567"]; d.Status != sms.StatusFailed || !strings.Contains(d.LastError, "21614") {
 		t.Errorf("landline %+v", d)
 	}

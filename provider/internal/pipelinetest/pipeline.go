@@ -137,6 +137,15 @@ func (p *Pipeline) Deliveries(id int64) []sms.Delivery {
 	return m.Deliveries
 }
 
+// ByPhone indexes deliveries by their receiver.
+func ByPhone(ds []sms.Delivery) map[sms.Phone]sms.Delivery {
+	out := make(map[sms.Phone]sms.Delivery, len(ds))
+	for _, d := range ds {
+		out[d.Phone] = d
+	}
+	return out
+}
+
 // Uncertain returns what became of the receivers of uncertain sends so
 // far, by "provider/outcome" (found, resent …).
 func (p *Pipeline) Uncertain() map[string]int {
