@@ -213,7 +213,10 @@ func (c *Client) call(ctx context.Context, path string, form url.Values, out any
 	}
 	c.log.Debug("aligo call", "path", path, "status", a.Status, "bytes", len(a.Body), "took", a.Took)
 	if a.Status != http.StatusOK {
-		return c.statusError(a.Status, a.Body)
+		// Aligo answers its own errors with 200: this status came from
+		// the infrastructure in front of it (a proxy's 504 may hide an
+		// accepted request).
+		return c.gw().StatusError(a.Status, a.Body, true)
 	}
 	return c.decode(a.Body, out, env)
 }

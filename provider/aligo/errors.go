@@ -63,16 +63,6 @@ func (c *Client) gw() gateway.Client {
 	return gateway.Client{Provider: c.name, Texts: words, Redact: c.redact, Log: c.log, HTTP: c.hc, Timeout: c.timeout, MaxBody: maxBody}
 }
 
-// statusError classifies a non-200 HTTP answer. Aligo answers application
-// errors with 200, so anything else came from the infrastructure in front of
-// it: 5xx, 408 and 429 are retryable (a proxy's 504 means it gave up
-// waiting for Aligo, which may have accepted the request: Uncertain); other
-// 4xx mean a wrong base_url or a blocked client and will not heal by
-// retrying.
-func (c *Client) statusError(status int, body []byte) *provider.Error {
-	return c.gw().StatusError(status, body, true)
-}
-
 // decodeError is an answer that is not the JSON Aligo promises, e.g. a
 // maintenance page. Retryable.
 func (c *Client) decodeError(body []byte, err error) *provider.Error {

@@ -67,21 +67,12 @@ func report(row smsListRow) provider.RecipientReport {
 		At:    parseTime(row.SendDate),
 	}
 	switch {
-	case containsAny(state, failWords):
+	case gateway.ContainsAny(state, failWords):
 		r.Failed = true
-	case containsAny(state, okWords):
+	case gateway.ContainsAny(state, okWords):
 		r.Delivered = true
 	}
 	return r
-}
-
-func containsAny(s string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
 }
 
 // ListItem is one send request as /list/ shows it.

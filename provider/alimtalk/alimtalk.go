@@ -240,7 +240,10 @@ func (c *Client) post(ctx context.Context, path string, form url.Values, tok str
 	}
 	c.log.Debug("alimtalk call", "path", path, "status", a.Status, "bytes", len(a.Body), "took", a.Took)
 	if a.Status != http.StatusOK {
-		return c.statusError(a.Status, a.Body)
+		// Aligo answers its own errors with 200: this status came from
+		// the infrastructure in front of it (a proxy's 504 may hide an
+		// accepted request).
+		return c.gw().StatusError(a.Status, a.Body, true)
 	}
 	return c.decode(a.Body, out, env)
 }

@@ -88,13 +88,6 @@ func (c *Client) gw() gateway.Client {
 	return gateway.Client{Provider: c.name, Texts: words, Redact: c.redact, Log: c.log, HTTP: c.hc, Timeout: c.timeout, MaxBody: maxBody}
 }
 
-// statusError classifies a non-200 answer: 5xx, 408 and 429 retry (a
-// proxy's 504 may hide an accepted request: Uncertain); other 4xx mean a
-// wrong base_url or a blocked client and fail every call (Account).
-func (c *Client) statusError(status int, body []byte) *provider.Error {
-	return c.gw().StatusError(status, body, true)
-}
-
 // decodeError is an answer that is not the JSON Aligo promises (a
 // maintenance page). Retryable.
 func (c *Client) decodeError(body []byte, err error) *provider.Error {

@@ -97,13 +97,13 @@ func report(row detailRow) provider.RecipientReport {
 		return r
 	}
 	smid := strings.TrimSpace(string(row.SMID))
-	failed := containsAny(msg, failWords) || (msg == "" && rslt != "" && !okCode(rslt))
+	failed := gateway.ContainsAny(msg, failWords) || (msg == "" && rslt != "" && !okCode(rslt))
 	switch {
 	case failed && smid != "" && smid != "0":
 		r.State = "알림톡 실패 (" + r.State + "), 문자로 대체 발송 (mid " + smid + ")"
 	case failed:
 		r.Failed = true
-	case containsAny(msg, okWords) || okCode(rslt):
+	case gateway.ContainsAny(msg, okWords) || okCode(rslt):
 		r.Delivered = true
 	}
 	return r
@@ -115,15 +115,6 @@ func okCode(rslt string) bool {
 	switch strings.ToUpper(rslt) {
 	case "0", "00", "000", "0000", "K":
 		return true
-	}
-	return false
-}
-
-func containsAny(s string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
 	}
 	return false
 }

@@ -15,14 +15,11 @@
 package nhn
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -284,20 +281,9 @@ func (c *Client) sendResult(r sendResponse, kind sms.Kind, receivers []sms.Phone
 // becomes a classified *provider.Error.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, in any, out enveloped) error {
 	u := c.base + "/sms/" + apiVersion + "/appKeys/" + url.PathEscape(c.appKey) + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("nhn: encoding request: %w", err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	req, err := gateway.JSONRequest(ctx, "nhn", method, u, query, in)
 	if err != nil {
-		return fmt.Errorf("nhn: building request: %w", err)
+		return err
 	}
 	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	req.Header.Set("Accept", "application/json")

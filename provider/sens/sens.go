@@ -17,12 +17,9 @@
 package sens
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -224,20 +221,9 @@ func (c *Client) sendResult(r sendResponse, kind sms.Kind, n int) (provider.Resu
 // out; anything else becomes a classified *provider.Error.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	u := c.base + "/sms/v2/services/" + url.PathEscape(c.serviceID) + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("sens: encoding request: %w", err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	req, err := gateway.JSONRequest(ctx, "sens", method, u, query, in)
 	if err != nil {
-		return fmt.Errorf("sens: building request: %w", err)
+		return err
 	}
 	ts := timestamp(c.now())
 	if in != nil {

@@ -8,14 +8,11 @@
 package solapi
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -336,25 +333,13 @@ type call struct {
 // do makes one signed call and returns the body of a 2xx answer; anything
 // else is a classified *provider.Error.
 func (c *Client) do(ctx context.Context, r call) ([]byte, error) {
-	var payload io.Reader
-	if r.body != nil {
-		b, err := json.Marshal(r.body)
-		if err != nil {
-			return nil, fmt.Errorf("%s: encoding request: %w", c.name, err)
-		}
-		payload = bytes.NewReader(b)
-	}
-	u := c.base + r.path
-	if len(r.query) > 0 {
-		u += "?" + r.query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u, payload)
+	req, err := gateway.JSONRequest(ctx, c.name, r.method, c.base+r.path, r.query, r.body)
 	if err != nil {
-		return nil, fmt.Errorf("%s: building request: %w", c.name, err)
+		return nil, err
 	}
 	req.Header.Set("Authorization", authorization(c.apiKey.Reveal(), c.apiSecret.Reveal(), c.now(), newSalt()))
 	req.Header.Set("Accept", "application/json")
-	if payload != nil {
+	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	}
 	// Whether a send's request was written decides what a failure means:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -260,5 +261,26 @@ func TestLookupHelpers(t *testing.T) {
 	set := PhoneSet([]sms.Phone{"010-1234-5678", "01012345678"}, NormPhone)
 	if len(set) != 1 || !set["01012345678"] {
 		t.Errorf("PhoneSet %v", set)
+	}
+}
+
+func TestJSONRequest(t *testing.T) {
+	req, err := JSONRequest(context.Background(), "gw", http.MethodPost, "http://h/p", map[string][]string{"a": {"1 2"}}, map[string]int{"n": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := new(strings.Builder)
+	_, _ = io.Copy(body, req.Body)
+	if req.URL.String() != "http://h/p?a=1+2" || body.String() != `{"n":1}` {
+		t.Errorf("request %s %q", req.URL, body)
+	}
+	if req, err := JSONRequest(context.Background(), "gw", http.MethodGet, "http://h/p", nil, nil); err != nil || req.Body != nil || req.URL.RawQuery != "" {
+		t.Errorf("GET without body: %v, %v", req, err)
+	}
+	if _, err := JSONRequest(context.Background(), "gw", http.MethodPost, "http://h/p", nil, func() {}); err == nil || !strings.HasPrefix(err.Error(), "gw: encoding request") {
+		t.Errorf("unencodable: %v", err)
+	}
+	if !ContainsAny("전송실패", []string{"완료", "실패"}) || ContainsAny("전송중", []string{"완료", "실패"}) {
+		t.Error("ContainsAny")
 	}
 }

@@ -132,3 +132,14 @@ func Digits(s string) string {
 		return -1
 	}, s)
 }
+
+// ContainsAny reports whether s contains any of words: a gateway's free
+// text state (발송완료, 전송실패 …) read by the words it is known to use.
+func ContainsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
