@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/munja-sms/munja/store/internal/migrations"
@@ -33,6 +35,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	if err := migrations.CheckKnown(ms, int(newest.Int64)); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
+	}
+	if err := db.backupBeforeMigrating(ctx, ms, int(newest.Int64)); err != nil {
+		return err
 	}
 	for _, m := range ms {
 		applied := false
@@ -63,5 +68,38 @@ func (db *DB) migrate(ctx context.Context) error {
 			db.log.Info("sqlite: applied migration", "migration", m.Name)
 		}
 	}
+	return nil
+}
+
+// backupBeforeMigrating copies an existing database (one with a schema)
+// that has migrations pending to PATH.before-NNNN beside it, NNNN being the
+// first schema version it is about to gain, and logs where. A new file has
+// nothing to keep. A copy left by an earlier attempt at the same upgrade is
+// kept as it is: it is the older one.
+func (db *DB) backupBeforeMigrating(ctx context.Context, ms []migrations.Migration, newest int) error {
+	if newest == 0 || db.path == "" || db.path == ":memory:" {
+		return nil
+	}
+	next := 0
+	for _, m := range ms {
+		if m.Version > newest {
+			next = m.Version
+			break
+		}
+	}
+	if next == 0 {
+		return nil
+	}
+	dst := fmt.Sprintf("%s.before-%04d", db.path, next)
+	if _, err := os.Lstat(dst); err == nil {
+		db.log.Warn("sqlite: migrating; the copy from an earlier attempt is kept", "backup", dst, "from_schema", newest)
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("sqlite: backup before migrating: %w", err)
+	}
+	if err := vacuumInto(ctx, db.w, dst); err != nil {
+		return fmt.Errorf("sqlite: not migrating without a copy of the database: %w", err)
+	}
+	db.log.Info("sqlite: copied the database before migrating it", "backup", dst, "from_schema", newest, "to_schema", ms[len(ms)-1].Version)
 	return nil
 }
