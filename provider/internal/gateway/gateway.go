@@ -5,7 +5,8 @@
 //   - NewSetup: the defaults of New (name, base URL, deadline, HTTP
 //     client, logger);
 //   - Client.Do: one HTTP call under its own deadline that knows whether
-//     its request was written, reading a size-limited answer;
+//     its request was written, reading a size-limited answer (JSONRequest
+//     builds a JSON one);
 //   - the failures every gateway classifies the same way, as
 //     *provider.Error (errors.go): no usable answer (TransportError), an
 //     unreadable one (DecodeError), an HTTP status of the infrastructure
