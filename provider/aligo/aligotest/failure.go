@@ -46,10 +46,7 @@ type Failure struct {
 func (s *Server) SetFailure(f Failure) { s.failure.Set(f, f.Mode, f.Count) }
 
 // FailNext makes only the next n affected requests fail with f.
-func (s *Server) FailNext(n int, f Failure) {
-	f.Count = n
-	s.SetFailure(f)
-}
+func (s *Server) FailNext(n int, f Failure) { s.failure.Set(f, f.Mode, n) }
 
 // injectFailure applies the endpoint-independent modes; true means the
 // answer has been written.
