@@ -4,7 +4,7 @@
 // once, the latency and the stalls that end with the client or the
 // server, the answer held past the client's timeout without undoing the
 // send, the injected failure set once or for the next N requests, the log
-// of requests, and writing answers.
+// of requests, the registered sender numbers, and writing answers.
 //
 // What a gateway says stays in its fake: its routes, authentication,
 // limits, wire shapes, error envelopes, failure modes, even the content
