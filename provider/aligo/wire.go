@@ -2,9 +2,7 @@ package aligo
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/munja-sms/munja/provider/internal/gateway"
@@ -16,29 +14,16 @@ import (
 type FlexInt = gateway.FlexInt
 
 // FlexString decodes an ID that may arrive as a string ("146645343") or a
-// number (146645343); null gives "".
+// number (146645343); null gives "". Unlike gateway.FlexString it refuses
+// true and false: an Aligo id is never one.
 type FlexString string
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (f *FlexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*f = ""
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = FlexString(strings.TrimSpace(s))
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("aligo: id %s is neither string nor number", b)
-		}
-		*f = FlexString(n.String())
+	if t := bytes.TrimSpace(b); string(t) == "true" || string(t) == "false" {
+		return fmt.Errorf("aligo: id %s is neither string nor number", t)
 	}
-	return nil
+	return (*gateway.FlexString)(f).UnmarshalJSON(b)
 }
 
 // envelope is the part every SMS endpoint returns.
