@@ -199,7 +199,7 @@ func messageID(b []byte) string {
 }
 
 func (p *Provider) statusError(status int, body []byte) *provider.Error {
-	e := &provider.Error{Provider: p.name, Code: fmt.Sprintf("HTTP %d", status), Message: p.redact(gateway.Snippet(string(body)))}
+	e := &provider.Error{Provider: p.name, Code: fmt.Sprintf("HTTP %d", status), Message: gateway.Snippet(p.redact(string(body)))}
 	if gateway.Retryable(status) {
 		e.English = fmt.Sprintf("webhook answered HTTP %d (will retry)", status)
 		e.Korean = fmt.Sprintf("웹훅이 HTTP %d로 응답했습니다 (다시 시도합니다)", status)

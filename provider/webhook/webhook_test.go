@@ -270,3 +270,22 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestEchoedSecretCutAtTheSnippetEdge: a relay that echoes a header secret
+// across the 200-byte edge of the error snippet leaks no part of it (the
+// secret is removed before the text is cut).
+func TestEchoedSecretCutAtTheSnippetEdge(t *testing.T) {
+	secret := "Bearer tok-0123456789abcdef"
+	for cut := 1; cut < len(secret); cut += 5 {
+		answer := strings.Repeat("x", 200-cut) + secret + " rest"
+		r := newReceiver(t, 400, answer)
+		p := build(t, config.Provider{Options: config.Opts("url", r.srv.URL, "headers", map[string]string{"Authorization": secret})})
+		_, err := p.Send(context.Background(), batch)
+		if err == nil {
+			t.Fatal("a 400 was accepted")
+		}
+		if strings.Contains(err.Error(), secret[:min(len(secret), 10)]) || strings.Contains(err.Error(), "tok-0123") {
+			t.Errorf("cut at %d: the error shows part of the secret: %v", cut, err)
+		}
+	}
+}
