@@ -46,6 +46,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err := migrations.CheckKnown(ms, newest); err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
+	var done []string
 	for _, m := range ms {
 		if m.Version <= newest {
 			continue
@@ -76,8 +77,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		if applied {
-			db.log.Info("postgres: applied migration", "migration", m.Name)
+			done = append(done, m.Name)
 		}
+	}
+	if len(done) > 0 { // one line, at debug: every command opens the store
+		db.log.Debug("postgres: applied migrations", "migrations", done)
 	}
 	return nil
 }

@@ -39,6 +39,7 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err := db.backupBeforeMigrating(ctx, ms, int(newest.Int64)); err != nil {
 		return err
 	}
+	var done []string
 	for _, m := range ms {
 		applied := false
 		err := db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -65,8 +66,11 @@ func (db *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		if applied {
-			db.log.Info("sqlite: applied migration", "migration", m.Name)
+			done = append(done, m.Name)
 		}
+	}
+	if len(done) > 0 { // one line, at debug: every command opens the store
+		db.log.Debug("sqlite: applied migrations", "migrations", done)
 	}
 	return nil
 }
