@@ -222,6 +222,7 @@ func (e *Engine) compose(reason Reason, incs []*incident, now time.Time) Notific
 	n := Notification{Reason: reason}
 	for _, inc := range incs {
 		n.Checks = append(n.Checks, inc.Check)
+		n.Hosts = append(n.Hosts, inc.Host)
 		n.Incidents = append(n.Incidents, inc.ID)
 		if inc.Severity.Rank() > n.Severity.Rank() || n.Severity == "" {
 			n.Severity = inc.Severity

@@ -32,6 +32,7 @@ type Notification struct {
 	Recipients []string // phone numbers or "group:NAME", as configured
 	Reason     Reason
 	Checks     []string        // check names, in message order
+	Hosts      []string        // the checks' hosts ("" = this host), in message order
 	Incidents  []string        // incident IDs, in message order
 	Severity   config.Severity // highest severity in the message
 }

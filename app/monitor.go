@@ -34,12 +34,29 @@ type outboxNotifier struct {
 func (n outboxNotifier) Notify(ctx context.Context, msg alert.Notification) error {
 	m, err := n.ob.Submit(ctx, outbox.Request{
 		To: msg.Recipients, Text: msg.Text, Title: msg.Title, Type: "auto",
-		Source: "alert", Actor: "alert:" + string(msg.Reason), DropLimited: true,
+		Source: "alert", Actor: notifyActor(msg), DropLimited: true,
 	})
 	if err == nil && len(m.Dropped) > 0 {
 		n.log.Warn("alert not sent to recipients over sms.limits.per_recipient_per_hour", "recipients", m.Dropped, "checks", msg.Checks)
 	}
 	return err
+}
+
+// notifyActor names who sent an alert for the audit log and history:
+// agent:HOST:REASON when every alert in it came from one agent's report,
+// else alert:REASON (first, repeat, resolved, escalation, flapping). The
+// reason stays last: Kakao Alimtalk picks its resolved template by it.
+func notifyActor(msg alert.Notification) string {
+	reason := string(msg.Reason)
+	if len(msg.Hosts) == 0 || msg.Hosts[0] == "" {
+		return "alert:" + reason
+	}
+	for _, h := range msg.Hosts[1:] {
+		if h != msg.Hosts[0] {
+			return "alert:" + reason
+		}
+	}
+	return "agent:" + msg.Hosts[0] + ":" + reason
 }
 
 // NewMonitor builds the configured checks and the alert engine (state

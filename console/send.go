@@ -3,7 +3,6 @@ package console
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -222,17 +221,7 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, q *request) {
 		c.renderSend(w, r, q, http.StatusUnprocessableEntity, f, errs)
 		return
 	}
-	detail := fmt.Sprintf("%s, %d recipients", m.Kind, len(m.Deliveries))
-	if m.Test {
-		detail += ", test"
-	}
-	if !m.At.IsZero() {
-		detail += ", at " + c.fmtTime(m.At)
-	}
-	if m.Template != "" {
-		detail += ", Kakao Alimtalk by template " + m.Template
-	}
-	c.audit(ctx, q.actor(), "message.create", "message "+strconv.FormatInt(m.ID, 10), detail)
+	// The outbox wrote the message.create audit entry.
 	redirect(w, r, "/messages/"+strconv.FormatInt(m.ID, 10), "sent")
 }
 

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -75,6 +77,8 @@ type Options struct {
 	Wake func()
 	// Accepted, when set, is told about every stored message (metrics).
 	Accepted func(m *sms.Message)
+	// Log receives a failed audit write (the message is stored regardless).
+	Log *slog.Logger
 }
 
 // LatestAt is the furthest ahead a message may be scheduled: one year after
@@ -175,6 +179,7 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 		}
 		return nil, fmt.Errorf("store message: %w", err)
 	}
+	o.audit(ctx, m)
 	if o.opt.Wake != nil {
 		o.opt.Wake()
 	}
@@ -182,6 +187,50 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 		o.opt.Accepted(m)
 	}
 	return m, nil
+}
+
+// audit writes the message.create entry right after the message was
+// stored, for every door alike (API, compat, webhooks, CLI, console,
+// alerts, agents): who (Request.Actor), the message ID and what kind of
+// message to how many — never the text. The message is accepted already,
+// so a failed write is logged (Options.Log), not returned: the stores
+// offer no shared transaction and refusing an accepted page would be
+// worse than a missing line.
+func (o *Outbox) audit(ctx context.Context, m *sms.Message) {
+	detail := fmt.Sprintf("%s, %d %s", m.Kind, len(m.Deliveries), plural(len(m.Deliveries), "recipient", "recipients"))
+	if len(m.Dropped) > 0 {
+		detail += fmt.Sprintf(", %d over the hourly limit", len(m.Dropped))
+	}
+	if m.Test {
+		detail += ", test"
+	}
+	if !m.At.IsZero() {
+		detail += ", at " + m.At.In(o.opt.Location).Format("2006-01-02 15:04")
+	}
+	if m.Template != "" {
+		detail += ", Kakao Alimtalk by template " + m.Template
+	}
+	actor := m.CreatedBy
+	if actor == "" {
+		actor = m.Source
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	e := store.AuditEntry{At: m.CreatedAt, Actor: actor, Action: ActionMessageCreate,
+		Target: "message " + strconv.FormatInt(m.ID, 10), Detail: detail}
+	if err := o.opt.Store.AddAudit(actx, e); err != nil && o.opt.Log != nil {
+		o.opt.Log.Error("audit log write failed", "action", e.Action, "target", e.Target, "err", err)
+	}
+}
+
+// ActionMessageCreate is the audit action of every stored message.
+const ActionMessageCreate = "message.create"
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // limits are sms.limits for a send at now: the day starts at local

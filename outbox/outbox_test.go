@@ -330,3 +330,40 @@ func TestSubmitOnce(t *testing.T) {
 		t.Fatalf("%d messages stored, %d wake-ups; want 2 and 2", n, woke)
 	}
 }
+
+// TestSubmitAudits: every stored message is one message.create entry with
+// its actor, ID, kind and recipient count — never its text; a refused
+// request writes nothing.
+func TestSubmitAudits(t *testing.T) {
+	st := openStore(t)
+	ob := outbox.New(outbox.Options{Store: st})
+	ctx := context.Background()
+	m, err := ob.Submit(ctx, outbox.Request{To: []string{"01012345678", "01098765432"}, Text: "비밀번호 hunter2", Test: true,
+		Source: "api", Actor: "token:ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ob.Submit(ctx, outbox.Request{To: []string{"12"}, Text: "x", Source: "api", Actor: "token:ci"}); err == nil {
+		t.Fatal("a bad number was accepted")
+	}
+	m2, err := ob.Submit(ctx, outbox.Request{To: []string{"01012345678"}, Text: "x", Source: "alert"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := st.ListAudit(ctx, 10)
+	if err != nil || len(es) != 2 {
+		t.Fatalf("audit %+v, %v", es, err)
+	}
+	want := store.AuditEntry{Actor: "token:ci", Action: "message.create", Target: fmt.Sprintf("message %d", m.ID), Detail: "SMS, 2 recipients, test"}
+	if got := es[1]; got.Actor != want.Actor || got.Action != want.Action || got.Target != want.Target || got.Detail != want.Detail {
+		t.Errorf("entry %+v, want %+v", got, want)
+	}
+	if got := es[0]; got.Actor != "alert" || got.Target != fmt.Sprintf("message %d", m2.ID) || got.Detail != "SMS, 1 recipient" {
+		t.Errorf("entry without an actor %+v", got)
+	}
+	for _, e := range es {
+		if strings.Contains(e.Detail, "hunter2") {
+			t.Errorf("the text is in the audit log: %+v", e)
+		}
+	}
+}

@@ -141,12 +141,25 @@ func (s *Server) ackIncident(w http.ResponseWriter, r *http.Request, c Caller) {
 		writeError(w, s.opt.Log, err)
 		return
 	}
+	s.audit(r, c, "incident.ack", id, "")
 	inc, err := eng.Incident(id)
 	if err != nil {
 		writeError(w, s.opt.Log, err)
 		return
 	}
 	writeJSON(w, s.opt.Log, http.StatusOK, inc)
+}
+
+// silenceTarget names what a silence covers, as the console's audit does
+// (CHECK, * for every check, @HOST when it is one host's).
+func silenceTarget(check, host string) string {
+	if check == "" {
+		check = "*"
+	}
+	if host != "" {
+		check += "@" + host
+	}
+	return check
 }
 
 func (s *Server) listSilences(w http.ResponseWriter, r *http.Request, _ Caller) {
@@ -198,10 +211,11 @@ func (s *Server) createSilence(w http.ResponseWriter, r *http.Request, c Caller)
 		writeError(w, s.opt.Log, err)
 		return
 	}
+	s.audit(r, c, "silence.create", silenceTarget(req.Check, req.Host), "until "+until.In(s.opt.Location).Format(time.RFC3339)+" id "+id)
 	writeJSON(w, s.opt.Log, http.StatusCreated, map[string]string{"id": id})
 }
 
-func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request, _ Caller) {
+func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request, c Caller) {
 	eng := s.engine(w)
 	if eng == nil {
 		return
@@ -210,6 +224,7 @@ func (s *Server) deleteSilence(w http.ResponseWriter, r *http.Request, _ Caller)
 		writeError(w, s.opt.Log, err)
 		return
 	}
+	s.audit(r, c, "silence.delete", r.PathValue("id"), "")
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -253,5 +268,8 @@ func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	// The actor is the network address that followed the link; never the
+	// link's token.
+	s.audit(r, Caller{Name: "link:" + ip.String()}, "incident.ack", strings.TrimSpace(id), "by link")
 	_ = ackTmpl.Execute(w, map[string]any{"Done": true, "Msg": "장애 " + strings.TrimSpace(id) + " 확인 처리됨 (acknowledged)."})
 }

@@ -122,6 +122,8 @@ func TestTemplatesByKind(t *testing.T) {
 		{provider.Batch{Text: "d", Source: "alertmanager", Actor: "am"}, "TA_0001", "[서버 알림]\nd"},
 		{provider.Batch{Text: "[복구] e", Source: "alert", Actor: "alert:resolved"}, "TA_0002", "[서버 복구]\n[복구] e"},
 		{provider.Batch{Text: "f", Source: "alert", Actor: "gateway-up:aligo"}, "TA_0002", "[서버 복구]\nf"},
+		{provider.Batch{Text: "[복구] h", Source: "alert", Actor: "agent:web1:resolved"}, "TA_0002", "[서버 복구]\n[복구] h"},
+		{provider.Batch{Text: "i", Source: "alert", Actor: "agent:web1:first"}, "TA_0001", "[서버 알림]\ni"},
 		{provider.Batch{Text: "g", Title: "점검 안내", Kind: sms.KindLMS, Source: "console", Template: "정기점검"}, "TA_0100", "[munja] 점검 안내\ng"},
 	}
 	for i, tc := range cases {

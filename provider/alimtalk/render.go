@@ -19,9 +19,11 @@ func kindOf(b provider.Batch) string {
 	switch b.Source {
 	case "alert":
 		// The engine's Actor is "alert:" + its reason (first, repeat,
-		// resolved, escalation, flapping); selfwatch says a gateway
-		// works again with "gateway-up:NAME".
-		if b.Actor == "alert:resolved" || strings.HasPrefix(b.Actor, "gateway-up:") {
+		// resolved, escalation, flapping), "agent:HOST:" + it for one
+		// agent's alerts; selfwatch says a gateway works again with
+		// "gateway-up:NAME".
+		if b.Actor == "alert:resolved" || strings.HasPrefix(b.Actor, "gateway-up:") ||
+			strings.HasPrefix(b.Actor, "agent:") && strings.HasSuffix(b.Actor, ":resolved") {
 			return ForResolved
 		}
 		return ForAlert
