@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/munja-sms/munja/sms"
@@ -224,6 +225,31 @@ type Audit interface {
 	// ListAudit returns the newest entries first (by At, then ID); limit <= 0
 	// means DefaultLimit.
 	ListAudit(ctx context.Context, limit int) ([]AuditEntry, error)
+	// FindAudit returns the entries q selects, newest first like ListAudit.
+	FindAudit(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
+}
+
+// AuditQuery selects audit entries; zero fields select everything.
+type AuditQuery struct {
+	Limit int // <= 0: DefaultLimit
+	// Before is an entry ID: only entries older than it (by At, then ID)
+	// — the next page after an entry. An unknown ID selects nothing.
+	Before int64
+	// Actor is a whole actor or its leading part up to a colon: "cli"
+	// selects cli:kim, "agent:web1" selects agent:web1:first.
+	Actor string
+	// Action is a whole action or its area: "contact" selects
+	// contact.create and contact.delete.
+	Action string
+	Since  time.Time // At >= Since
+	Until  time.Time // At < Until
+}
+
+// LikePrefix escapes s for a SQL LIKE pattern (ESCAPE '\') matching what
+// begins with s.
+func LikePrefix(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s) + "%"
 }
 
 // AlertState keeps the alert engine's per-check state and incidents as

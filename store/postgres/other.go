@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -183,6 +185,46 @@ func (db *DB) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list audit: %w", err)
+	}
+	return out, nil
+}
+
+// FindAudit implements store.Audit.
+func (db *DB) FindAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error) {
+	if q.Limit <= 0 {
+		q.Limit = store.DefaultLimit
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if q.Before != 0 {
+		where = append(where, `(at, id) < (SELECT at, id FROM audit_log WHERE id = `+arg(q.Before)+`)`)
+	}
+	if q.Actor != "" {
+		where = append(where, `(actor = `+arg(q.Actor)+` OR actor LIKE `+arg(store.LikePrefix(q.Actor+":"))+` ESCAPE '\')`)
+	}
+	if q.Action != "" {
+		where = append(where, `(action = `+arg(q.Action)+` OR action LIKE `+arg(store.LikePrefix(q.Action+"."))+` ESCAPE '\')`)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, `at >= `+arg(defaults.TruncMS(q.Since)))
+	}
+	if !q.Until.IsZero() {
+		where = append(where, `at < `+arg(defaults.TruncMS(q.Until)))
+	}
+	sqlText := `SELECT id, at, actor, action, target, detail FROM audit_log`
+	if len(where) > 0 {
+		sqlText += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	sqlText += ` ORDER BY at DESC, id DESC LIMIT ` + arg(q.Limit)
+	out, err := collect(ctx, db, sqlText, args, func(e *store.AuditEntry) []any {
+		return []any{&e.ID, at(&e.At), &e.Actor, &e.Action, &e.Target, &e.Detail}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: find audit: %w", err)
 	}
 	return out, nil
 }

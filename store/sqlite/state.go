@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/munja-sms/munja/store"
@@ -45,6 +46,58 @@ func (db *DB) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, err
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: list audit: %w", err)
+	}
+	return out, nil
+}
+
+// FindAudit implements store.Audit.
+func (db *DB) FindAudit(ctx context.Context, q store.AuditQuery) ([]store.AuditEntry, error) {
+	if q.Limit <= 0 {
+		q.Limit = store.DefaultLimit
+	}
+	var where []string
+	var args []any
+	if q.Before != 0 {
+		where = append(where, `(at, id) < (SELECT at, id FROM audit_log WHERE id = ?)`)
+		args = append(args, q.Before)
+	}
+	if q.Actor != "" {
+		where = append(where, `(actor = ? OR actor LIKE ? ESCAPE '\')`)
+		args = append(args, q.Actor, store.LikePrefix(q.Actor+":"))
+	}
+	if q.Action != "" {
+		where = append(where, `(action = ? OR action LIKE ? ESCAPE '\')`)
+		args = append(args, q.Action, store.LikePrefix(q.Action+"."))
+	}
+	if !q.Since.IsZero() {
+		where = append(where, `at >= ?`)
+		args = append(args, q.Since.UnixMilli())
+	}
+	if !q.Until.IsZero() {
+		where = append(where, `at < ?`)
+		args = append(args, q.Until.UnixMilli())
+	}
+	sqlText := `SELECT id, at, actor, action, target, detail FROM audit_log`
+	if len(where) > 0 {
+		sqlText += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	rows, err := db.r.QueryContext(ctx, sqlText+` ORDER BY at DESC, id DESC LIMIT ?`, append(args, q.Limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find audit: %w", err)
+	}
+	defer rows.Close()
+	var out []store.AuditEntry
+	for rows.Next() {
+		var e store.AuditEntry
+		var at sql.NullInt64
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
+			return nil, fmt.Errorf("sqlite: find audit: %w", err)
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: find audit: %w", err)
 	}
 	return out, nil
 }

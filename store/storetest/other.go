@@ -112,6 +112,54 @@ func testAudit(t *testing.T, s store.Store) {
 	if got, err := s.ListAudit(c, 2); err != nil || len(got) != 2 || got[0].Target != "2" || got[1].Target != "1" {
 		t.Errorf("ListAudit(2) = %+v, %v; want the two newest", got, err)
 	}
+	more := []store.AuditEntry{
+		{At: base.Add(3 * time.Second), Actor: "agent:web1:first", Action: "message.create", Target: "3"},
+		{At: base.Add(3 * time.Second), Actor: "cli:kim", Action: "contact.create", Target: "contact 1"},
+		{At: base.Add(4 * time.Second), Actor: "user:kim_", Action: "contact_x", Target: "odd"},
+	}
+	for _, e := range more {
+		if err := s.AddAudit(c, e); err != nil {
+			t.Fatalf("AddAudit: %v", err)
+		}
+	}
+	find := func(q store.AuditQuery) []string {
+		t.Helper()
+		got, err := s.FindAudit(c, q)
+		if err != nil {
+			t.Fatalf("FindAudit(%+v): %v", q, err)
+		}
+		var targets []string
+		for _, e := range got {
+			targets = append(targets, e.Target)
+		}
+		return targets
+	}
+	all, err := s.FindAudit(c, store.AuditQuery{})
+	if err != nil || len(all) != 6 {
+		t.Fatalf("FindAudit() = %+v, %v", all, err)
+	}
+	for _, tc := range []struct {
+		q    store.AuditQuery
+		want []string
+	}{
+		{store.AuditQuery{}, []string{"odd", "contact 1", "3", "2", "1", "ci"}},
+		{store.AuditQuery{Limit: 2}, []string{"odd", "contact 1"}},
+		{store.AuditQuery{Before: all[1].ID}, []string{"3", "2", "1", "ci"}},
+		{store.AuditQuery{Before: all[1].ID, Limit: 1}, []string{"3"}},
+		{store.AuditQuery{Before: all[5].ID}, nil},
+		{store.AuditQuery{Before: 1 << 40}, nil},
+		{store.AuditQuery{Actor: "cli"}, []string{"contact 1", "ci"}},
+		{store.AuditQuery{Actor: "agent:web1"}, []string{"3"}},
+		{store.AuditQuery{Actor: "user:kim"}, []string{"1"}}, // not user:kim_
+		{store.AuditQuery{Actor: "user:ki"}, nil},
+		{store.AuditQuery{Action: "contact"}, []string{"contact 1"}}, // not contact_x
+		{store.AuditQuery{Action: "message.create", Actor: "token:ci"}, []string{"2"}},
+		{store.AuditQuery{Since: base.Add(time.Second), Until: base.Add(3 * time.Second)}, []string{"2", "1"}},
+	} {
+		if got := find(tc.q); !slices.Equal(got, tc.want) {
+			t.Errorf("FindAudit(%+v) = %q, want %q", tc.q, got, tc.want)
+		}
+	}
 	if err := s.AddAudit(c, store.AuditEntry{Actor: "system", Action: "prune"}); err != nil {
 		t.Fatalf("AddAudit: %v", err)
 	}
