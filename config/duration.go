@@ -45,13 +45,15 @@ func ParseDuration(s string) (Duration, error) {
 	return Duration(td), nil
 }
 
+// UnmarshalYAML reports a bad duration as a *yaml.TypeError, so decoding
+// goes on and every bad value in the file is reported, not only the first.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: duration must be a string like 5m", n.Line)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: duration must be a string like 5m", n.Line)}}
 	}
 	v, err := ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	*d = v
 	return nil

@@ -16,6 +16,41 @@ type FieldError struct {
 	Path string
 	Msg  string
 	Line int
+	// Unset names the environment variable of a ${VAR} left unset, when
+	// that is the problem (see ProviderOption).
+	Unset string
+}
+
+// ProviderOption reports whether the error is about one of a gateway's own
+// options (sms.providers[0].key, not its name, type or timeout): the
+// commands that never call a gateway may ignore those.
+func (e FieldError) ProviderOption() bool {
+	rest, ok := strings.CutPrefix(e.Path, "sms.providers[")
+	if !ok {
+		return false
+	}
+	_, rest, ok = strings.Cut(rest, "].")
+	if !ok {
+		return false
+	}
+	key, _, _ := strings.Cut(rest, ".")
+	key, _, _ = strings.Cut(key, "[")
+	_, ft := structField(reflect.TypeFor[Provider](), key)
+	return ft == nil
+}
+
+// Problems gathers the problems of errs (from LoadPartial and Validate) in
+// one list: flattened, each key's first problem kept, in file order.
+func (c *Config) Problems(errs ...error) Errors {
+	var es Errors
+	for _, err := range errs {
+		if err != nil {
+			es = append(es, toFieldErrors(err)...)
+		}
+	}
+	es = dedupe(es)
+	sortErrors(es, c.src)
+	return es
 }
 
 // Error gives "path: msg", prefixed with "line N: " when the line is known.

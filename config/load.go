@@ -93,6 +93,26 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
+// LoadPartial reads and parses the file at path like Load, but a problem
+// with a key or value (an unknown key, a bad duration, an unset ${VAR})
+// does not stop it: it returns the config as far as it could be read (a
+// bad value keeps its default, an unset ${VAR} its text) together with
+// every such problem as Errors, so that `munja config check` can validate
+// the rest and report everything in one run, and the commands that use only
+// the database can ignore a gateway's unset variable. The config is nil
+// only when the file cannot be read or is not YAML at all.
+func LoadPartial(path string) (*Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{env: os.LookupEnv, readFile: os.ReadFile, src: newSource(), partial: true}
+	return p.parse(data)
+}
+
 // Parse decodes a munja.yaml document: ${VAR}, ${VAR:-default} and $$ are
 // expanded in values from env; unknown keys are refused (a provider's own
 // keys by its package, see Provider.Decode); agent.token_file is read with
@@ -116,6 +136,8 @@ type parser struct {
 	readFile func(string) ([]byte, error)
 	src      *source
 	errs     Errors
+	// partial: go on after problems and return the config with them.
+	partial bool
 }
 
 func (p *parser) parse(data []byte) (*Config, error) {
@@ -142,18 +164,26 @@ func (p *parser) parse(data []byte) (*Config, error) {
 	}
 	p.prepare(root, "")
 	p.checkKeys(root, reflect.TypeFor[Config](), "", map[visit]bool{})
-	if len(p.errs) > 0 {
+	if len(p.errs) > 0 && !p.partial {
 		sortErrors(p.errs, p.src)
 		return nil, p.errs
 	}
 	if err := doc.Decode(c); err != nil {
-		return nil, p.decodeError(err)
+		if !p.partial {
+			return nil, p.decodeError(err)
+		}
+		var es Errors
+		errors.As(p.decodeError(err), &es)
+		p.errs = append(p.errs, es...)
 	}
 	c.src = p.src
 	p.readSecrets(c)
 	applyDefaults(c)
 	if len(p.errs) > 0 {
 		sortErrors(p.errs, p.src)
+		if p.partial {
+			return c, p.errs
+		}
 		return nil, p.errs
 	}
 	return c, nil

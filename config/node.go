@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -136,7 +137,12 @@ func (p *parser) expandNode(n *yaml.Node, path string) {
 	}
 	out, err := expand(n.Value, p.env)
 	if err != nil {
-		p.errs = append(p.errs, FieldError{Path: path, Line: n.Line, Msg: err.Error()})
+		fe := FieldError{Path: path, Line: n.Line, Msg: err.Error()}
+		var u unsetError
+		if errors.As(err, &u) {
+			fe.Unset = string(u)
+		}
+		p.errs = append(p.errs, fe)
 		return
 	}
 	if out == n.Value {
@@ -188,9 +194,16 @@ func expand(s string, env func(string) (string, bool)) (string, error) {
 		case hasDef:
 			b.WriteString(def)
 		default:
-			return "", fmt.Errorf("environment variable %s is not set (use ${%s:-default} for a default)", name, name)
+			return "", unsetError(name)
 		}
 	}
+}
+
+// unsetError is a ${VAR} whose variable is not set (and has no default).
+type unsetError string
+
+func (u unsetError) Error() string {
+	return fmt.Sprintf("environment variable %s is not set (use ${%s:-default} for a default)", string(u), string(u))
 }
 
 func validVarName(s string) bool {
