@@ -91,7 +91,7 @@ func TestCatalogs(t *testing.T) {
 	for _, r := range auth.Roles() {
 		used["role."+r] = true
 	}
-	for _, s := range statuses {
+	for _, s := range append(shownStatuses, statusPartial) {
 		used["status."+string(s)] = true
 	}
 	for _, s := range sms.Sources {

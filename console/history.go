@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,21 +111,76 @@ type historyData struct {
 	Statuses []sms.Status
 }
 
-func summarize(m *sms.Message) []statusCount {
-	var out []statusCount
-	for _, s := range statuses {
-		n := 0
-		for _, d := range m.Deliveries {
-			if d.Status == s {
-				n++
-			}
+// statusTest is how the console shows a delivery of a test-mode message
+// that the gateway accepted: accepted, never delivered (Aligo cancels it),
+// neither sent nor failed. It is no stored status.
+const statusTest sms.Status = "test"
+
+// shownStatuses are the statuses the console shows, in the order counts
+// are listed.
+var shownStatuses = []sms.Status{sms.StatusQueued, sms.StatusSending, sms.StatusSent, sms.StatusReserved,
+	sms.StatusDelivered, statusTest, sms.StatusFailed, sms.StatusCanceled}
+
+// shownStatus is d's status as the console shows it: a test-mode delivery
+// the gateway accepted is a test, even when a report said it failed (the
+// gateway cancels test sends; reports of them are not recorded any more,
+// but older ones were). A test send the gateway refused stays failed.
+func shownStatus(m *sms.Message, d sms.Delivery) sms.Status {
+	if !m.Test {
+		return d.Status
+	}
+	switch d.Status {
+	case sms.StatusSent, sms.StatusReserved, sms.StatusDelivered:
+		return statusTest
+	case sms.StatusFailed:
+		if d.ProviderMsgID != "" {
+			return statusTest
 		}
-		if n > 0 {
-			out = append(out, statusCount{s, n})
+	}
+	return d.Status
+}
+
+func summarize(m *sms.Message) []statusCount {
+	n := map[sms.Status]int{}
+	for _, d := range m.Deliveries {
+		n[shownStatus(m, d)]++
+	}
+	var out []statusCount
+	for _, s := range shownStatuses {
+		if n[s] > 0 {
+			out = append(out, statusCount{s, n[s]})
 		}
 	}
 	return out
 }
+
+// overall is a message's status in one word from its counts: the one
+// status every recipient has (delivered when every one is), sending while
+// any is unfinished, partial when some ended without delivery, else sent.
+func overall(counts []statusCount) sms.Status {
+	switch len(counts) {
+	case 0:
+		return ""
+	case 1:
+		return counts[0].Status
+	}
+	bad := false
+	for _, sc := range counts {
+		switch sc.Status {
+		case sms.StatusQueued, sms.StatusSending:
+			return sms.StatusSending
+		case sms.StatusFailed, sms.StatusCanceled:
+			bad = true
+		}
+	}
+	if bad {
+		return statusPartial
+	}
+	return sms.StatusSent
+}
+
+// statusPartial: some recipients ended without delivery, others not.
+const statusPartial sms.Status = "partial"
 
 func (c *Console) historyPage(w http.ResponseWriter, r *http.Request, q *request) {
 	h, errs := decodeHistoryQuery(r.URL.Query(), c.loc, c.tr(q.Lang))
@@ -153,13 +209,34 @@ func (c *Console) historyPage(w http.ResponseWriter, r *http.Request, q *request
 	c.render(w, r, q, "history", "history.title", "history", d)
 }
 
+// deliveriesPerPage is how many recipients one message page lists.
+const deliveriesPerPage = 100
+
 type messageData struct {
 	M       *sms.Message
 	Summary []statusCount
+	Overall sms.Status
+	Total   int
 	Count   byteCount
-	Names   map[sms.Phone]string
+	// Rows are this page's recipients (of Filter's status, "" for all).
+	Rows   []deliveryRow
+	Filter sms.Status
+	Page   int // from 1
+	Pages  int
+	// PrevURL, NextURL link the neighbouring pages; AllURL drops the filter.
+	PrevURL, NextURL, AllURL string
+	// StatusURL links each status count to its recipients.
+	StatusURL map[sms.Status]string
 }
 
+type deliveryRow struct {
+	sms.Delivery
+	Shown sms.Status
+	Name  string
+}
+
+// messagePage shows a message and its recipients, deliveriesPerPage a
+// page (?page=N), optionally only those of one shown status (?status=).
 func (c *Console) messagePage(w http.ResponseWriter, r *http.Request, q *request) {
 	id, ok := c.pathID(w, r, q)
 	if !ok {
@@ -169,12 +246,63 @@ func (c *Console) messagePage(w http.ResponseWriter, r *http.Request, q *request
 	if c.failStore(w, r, q, err) {
 		return
 	}
-	d := messageData{M: shown(q, m), Summary: summarize(m), Count: c.countText(q.Lang, m.Text, m.Title), Names: map[sms.Phone]string{}}
-	if len(m.Deliveries) <= 50 {
-		for _, dl := range m.Deliveries {
-			if ct, err := c.contactByPhone(r.Context(), dl.Phone); err == nil && ct != nil {
-				d.Names[dl.Phone] = ct.Name
-			}
+	d := messageData{M: shown(q, m), Summary: summarize(m), Total: len(m.Deliveries),
+		Count: c.countText(q.Lang, m.Text, m.Title), StatusURL: map[sms.Status]string{}}
+	d.Overall = overall(d.Summary)
+	base := "/messages/" + strconv.FormatInt(m.ID, 10)
+	v := r.URL.Query()
+	if s := sms.Status(v.Get("status")); s != "" && slices.Contains(shownStatuses, s) {
+		d.Filter = s
+		d.AllURL = base
+	}
+	for _, sc := range d.Summary {
+		d.StatusURL[sc.Status] = base + "?" + url.Values{"status": {string(sc.Status)}}.Encode()
+	}
+	var rows []deliveryRow
+	for _, dl := range m.Deliveries {
+		if st := shownStatus(m, dl); d.Filter == "" || st == d.Filter {
+			rows = append(rows, deliveryRow{Delivery: dl, Shown: st})
+		}
+	}
+	d.Pages = max(1, (len(rows)+deliveriesPerPage-1)/deliveriesPerPage)
+	d.Page = 1
+	if n, err := strconv.Atoi(v.Get("page")); err == nil && n > 1 {
+		d.Page = min(n, d.Pages)
+	}
+	from := (d.Page - 1) * deliveriesPerPage
+	d.Rows = rows[from:min(from+deliveriesPerPage, len(rows))]
+	pageURL := func(n int) string {
+		pv := url.Values{}
+		if d.Filter != "" {
+			pv.Set("status", string(d.Filter))
+		}
+		if n > 1 {
+			pv.Set("page", strconv.Itoa(n))
+		}
+		if len(pv) == 0 {
+			return base
+		}
+		return base + "?" + pv.Encode()
+	}
+	if d.Page > 1 {
+		d.PrevURL = pageURL(d.Page - 1)
+	}
+	if d.Page < d.Pages {
+		d.NextURL = pageURL(d.Page + 1)
+	}
+	if len(d.Rows) > 0 {
+		// Names from the address book, read once for the page.
+		cts, err := c.opt.Store.ListContacts(r.Context(), "", 0, 0)
+		if err != nil {
+			c.internal(w, r, q, err)
+			return
+		}
+		names := make(map[sms.Phone]string, len(cts))
+		for _, ct := range cts {
+			names[ct.Phone] = ct.Name
+		}
+		for i := range d.Rows {
+			d.Rows[i].Name = names[d.Rows[i].Phone]
 		}
 	}
 	c.render(w, r, q, "message", "message.title", "history", d)
