@@ -103,6 +103,7 @@ func New(opt Options) *Server {
 	s.api("POST /sms/aligo_send.php", "send", s.compatSend)
 	s.api("POST /api/v1/alertmanager", "send", s.alertmanager)
 	s.api("POST /api/v1/grafana", "send", s.grafana)
+	s.api("GET /api/v1/audit", "admin", s.listAudit)
 	s.bookRoutes()
 	s.historyRoutes()
 	if opt.Monitor != nil {
