@@ -73,6 +73,41 @@ func (s *Server) isHeartbeat(name string) bool {
 	return false
 }
 
+// The API writes every time in RFC 3339 with the configured zone's offset
+// (2026-11-25T18:00:00+09:00), as the messages do: the engine keeps UTC.
+
+// localTime is t in loc; a zero time stays zero (and omitted).
+func localTime(t time.Time, loc *time.Location) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.In(loc)
+}
+
+// localIncident is inc with its times in loc (its own copy of the slices).
+func localIncident(inc alert.Incident, loc *time.Location) alert.Incident {
+	inc.Started, inc.Resolved, inc.AckedAt = localTime(inc.Started, loc), localTime(inc.Resolved, loc), localTime(inc.AckedAt, loc)
+	if inc.Notifications != nil {
+		ns := make([]alert.SentNotification, len(inc.Notifications))
+		for i, n := range inc.Notifications {
+			n.At = localTime(n.At, loc)
+			ns[i] = n
+		}
+		inc.Notifications = ns
+	}
+	return inc
+}
+
+// localHistory is a copy of h with its times in loc.
+func localHistory(h []alert.HistoryPoint, loc *time.Location) []alert.HistoryPoint {
+	out := make([]alert.HistoryPoint, len(h))
+	for i, p := range h {
+		p.At = localTime(p.At, loc)
+		out[i] = p
+	}
+	return out
+}
+
 type checkJSON struct {
 	Check    string               `json:"check"`
 	Host     string               `json:"host,omitempty"`
@@ -99,7 +134,7 @@ func (s *Server) listChecks(w http.ResponseWriter, r *http.Request, _ Caller) {
 		out = append(out, checkJSON{
 			Check: c.Check, Host: c.Host, State: c.State, Since: timePtr(c.Since, s.opt.Location),
 			Detail: c.Last.Detail, DetailKo: c.Last.DetailKo, Incident: c.Incident, Flapping: c.Flapping, Silenced: c.Silenced,
-			History: append([]alert.HistoryPoint{}, c.History...), SuppressedBy: c.SuppressedBy,
+			History: localHistory(c.History, s.opt.Location), SuppressedBy: c.SuppressedBy,
 		})
 	}
 	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"checks": out})
@@ -111,9 +146,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, _ Caller)
 	if eng == nil {
 		return
 	}
-	out := eng.Incidents(open)
-	if out == nil {
-		out = []alert.Incident{}
+	out := []alert.Incident{}
+	for _, inc := range eng.Incidents(open) {
+		out = append(out, localIncident(inc, s.opt.Location))
 	}
 	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"incidents": out})
 }
@@ -128,7 +163,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, _ Caller) {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	writeJSON(w, s.opt.Log, http.StatusOK, inc)
+	writeJSON(w, s.opt.Log, http.StatusOK, localIncident(inc, s.opt.Location))
 }
 
 func (s *Server) ackIncident(w http.ResponseWriter, r *http.Request, c Caller) {
@@ -147,7 +182,7 @@ func (s *Server) ackIncident(w http.ResponseWriter, r *http.Request, c Caller) {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	writeJSON(w, s.opt.Log, http.StatusOK, inc)
+	writeJSON(w, s.opt.Log, http.StatusOK, localIncident(inc, s.opt.Location))
 }
 
 // silenceTarget names what a silence covers, as the console's audit does
@@ -167,9 +202,10 @@ func (s *Server) listSilences(w http.ResponseWriter, r *http.Request, _ Caller) 
 	if eng == nil {
 		return
 	}
-	out := eng.Silences()
-	if out == nil {
-		out = []alert.Silence{}
+	out := []alert.Silence{}
+	for _, sl := range eng.Silences() {
+		sl.Until, sl.Created = localTime(sl.Until, s.opt.Location), localTime(sl.Created, s.opt.Location)
+		out = append(out, sl)
 	}
 	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{"silences": out})
 }
