@@ -166,7 +166,13 @@ func TestBrowserScenario(t *testing.T) {
 	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("char-error").hidden`)); !hidden {
 		t.Fatal("char error still shown")
 	}
-	b.do("send", chromedp.Click(chromedp.CSS("#send-button")), chromedp.WaitVisible(chromedp.CSS("#deliveries")))
+	// Every send is confirmed first, with its summary.
+	b.do("send", chromedp.Click(chromedp.CSS("#send-button")), chromedp.WaitVisible(chromedp.CSS("#confirm")))
+	b.waitText("#confirm-count", "2명 · 문자 2건")
+	b.waitText("#confirm-kind", "LMS")
+	b.waitText("#confirm-test", "아니오")
+	b.waitText("#confirm-when", "지금")
+	b.do("confirm", chromedp.Click(chromedp.CSS("#confirm-send")), chromedp.WaitVisible(chromedp.CSS("#deliveries")))
 	b.waitText("#flash", "발송 대기열에 넣었습니다")
 	b.waitText("#deliveries", "010-9927-1179")
 	b.waitText("#deliveries", "홍길동")
@@ -281,7 +287,7 @@ func seedDemo(t *testing.T, h *harness, c *client) {
 	c.post("/templates", map[string][]string{"name": {"점검 공지"}, "text": {"[공지] 오늘 22:00부터 서버 점검이 있습니다."}}).mustStatus(t, 303)
 	c.post("/templates", map[string][]string{"name": {"복구 안내"}, "text": {"[복구] 서비스가 정상화되었습니다. 이용에 불편을 드려 죄송합니다."}}).mustStatus(t, 303)
 	for i, text := range []string{"[경고] httpd 프로세스가 동작하지 않습니다.", "[복구] httpd 프로세스가 다시 동작합니다.", "점심 회의는 1시입니다."} {
-		c.post("/send", map[string][]string{"to": {fmt.Sprintf("010-9927-117%d", i)}, "group": {"db"}, "text": {text}}).mustStatus(t, 303)
+		c.post("/send", map[string][]string{"to": {fmt.Sprintf("010-9927-117%d", i)}, "group": {"db"}, "text": {text}, "confirmed": {"2"}}).mustStatus(t, 303)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(c.get("/history").body, "발송됨") && time.Now().Before(deadline) {

@@ -59,7 +59,7 @@ func TestSendOffersKakao(t *testing.T) {
 		}
 		return m.Template
 	}
-	base := url.Values{"to": {"010-1234-5678"}, "text": {"오늘 22시 정기점검이 있습니다."}}
+	base := url.Values{"to": {"010-1234-5678"}, "text": {"오늘 22시 정기점검이 있습니다."}, "confirmed": {"1"}}
 	with := func(kv ...string) url.Values {
 		v := cloneValues(base)
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -84,7 +84,7 @@ func TestSendOffersKakao(t *testing.T) {
 		t.Errorf("audit %+v", audit)
 	}
 
-	// More than 5 recipients: the confirmation says so and carries it.
+	// The confirmation says so and carries it.
 	many := with("template", "정기점검", "kakao", "1", "to", "01011110001,01011110002,01011110003,01011110004,01011110005,01011110006")
 	c.post("/send", many).mustStatus(t, http.StatusOK).mustContain(t, `id="confirm"`,
 		`<td id="confirm-kakao">예 (템플릿 정기점검, 실패 시 문자 대체)</td>`, `name="template" value="정기점검"`, `name="kakao" value="1"`)

@@ -21,7 +21,7 @@ func TestEveryPageRenders(t *testing.T) {
 	c.login("kim", adminPW)
 	c.post("/contacts", url.Values{"name": {"홍길동"}, "phone": {"010-9927-1179"}, "new_groups": {"ops"}}).mustStatus(t, http.StatusSeeOther)
 	c.post("/templates", url.Values{"name": {"점검"}, "text": {"[공지] 서버 점검 예정입니다."}}).mustStatus(t, http.StatusSeeOther)
-	r := c.post("/send", url.Values{"to": {"01099271179"}, "text": {"안녕하세요"}}).mustStatus(t, http.StatusSeeOther)
+	r := c.post("/send", url.Values{"to": {"01099271179"}, "text": {"안녕하세요"}, "confirmed": {"1"}}).mustStatus(t, http.StatusSeeOther)
 	msg := r.header.Get("Location")
 	if !strings.HasPrefix(msg, "/messages/") {
 		t.Fatalf("send redirected to %q", msg)

@@ -224,7 +224,7 @@ func TestRoles(t *testing.T) {
 	o.login("op", adminPW)
 	o.get("/settings").mustStatus(t, http.StatusForbidden)
 	o.post("/settings/users", url.Values{"name": {"x"}, "role": {"admin"}, "password": {"0123456789ab"}, "password2": {"0123456789ab"}}).mustStatus(t, http.StatusForbidden)
-	o.post("/send", url.Values{"to": {"01012345678"}, "text": {"hi"}}).mustStatus(t, http.StatusSeeOther)
+	o.post("/send", url.Values{"to": {"01012345678"}, "text": {"hi"}, "confirmed": {"1"}}).mustStatus(t, http.StatusSeeOther)
 	if h.messages() != 1 {
 		t.Fatal("operator could not send")
 	}

@@ -13,10 +13,6 @@ import (
 	"github.com/munja-sms/munja/store"
 )
 
-// confirmAbove is how many recipients a send may have without a
-// confirmation page.
-const confirmAbove = 5
-
 // maxPickable is how many contacts the send page lists for picking; larger
 // address books are sent to by group or typed numbers.
 const maxPickable = 2000
@@ -195,7 +191,9 @@ func (c *Console) send(w http.ResponseWriter, r *http.Request, q *request) {
 		c.renderSend(w, r, q, http.StatusOK, f, errs)
 		return
 	}
-	if len(recips) > confirmAbove && f.Confirmed != len(recips) {
+	// Every send is confirmed with its summary first (DESIGN §5b); a
+	// confirmation for another recipient count is asked again.
+	if f.Confirmed != len(recips) {
 		c.renderConfirm(w, r, q, f, recips)
 		return
 	}

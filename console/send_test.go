@@ -119,13 +119,13 @@ func cloneValues(v url.Values) url.Values {
 	return out
 }
 
-func TestSendFewRecipientsNoConfirmAndLMS(t *testing.T) {
+func TestSendConfirmedLMS(t *testing.T) {
 	h := newHarness(t, harnessOpts{dispatcher: true})
 	h.addUser("op", auth.RoleOperator, adminPW)
 	c := h.client()
 	c.login("op", adminPW)
 	long := strings.Repeat("서버 점검 안내입니다. ", 6) // > 90 bytes
-	r := c.post("/send", url.Values{"to": {"010-1234-5678\n+82 10 9876 5432"}, "text": {long}, "title": {"점검 안내"}}).mustStatus(t, http.StatusSeeOther)
+	r := c.post("/send", url.Values{"to": {"010-1234-5678\n+82 10 9876 5432"}, "text": {long}, "title": {"점검 안내"}, "confirmed": {"2"}}).mustStatus(t, http.StatusSeeOther)
 	id := messageID(t, r)
 	m, err := h.st.GetMessage(h.ctx, id)
 	if err != nil {
@@ -193,7 +193,7 @@ func TestSendListAllOrNothing(t *testing.T) {
 	c := h.client()
 	c.login("op", adminPW)
 	// Nine pieces: more than ParsePhones joins where a number may start.
-	r := c.post("/send", url.Values{"to": {"010-1111-2222, 010 9 8 7 6 5 4 3 2"}, "text": {"안녕"}}).mustStatus(t, http.StatusSeeOther)
+	r := c.post("/send", url.Values{"to": {"010-1111-2222, 010 9 8 7 6 5 4 3 2"}, "text": {"안녕"}, "confirmed": {"2"}}).mustStatus(t, http.StatusSeeOther)
 	m, err := h.st.GetMessage(h.ctx, messageID(t, r))
 	if err != nil {
 		t.Fatal(err)
@@ -218,5 +218,30 @@ func TestSendListAllOrNothing(t *testing.T) {
 	}
 	if n := h.messages(); n != 1 {
 		t.Fatalf("%d messages stored, want only the first", n)
+	}
+}
+
+// TestSendOneRecipientConfirmed: even a send to one number shows the
+// summary first (recipients, type, bytes, messages charged, sender, test,
+// reservation) and stores nothing until it is confirmed.
+func TestSendOneRecipientConfirmed(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.addUser("op", auth.RoleOperator, adminPW)
+	c := h.client()
+	c.login("op", adminPW)
+	form := url.Values{"to": {"010-1234-5678"}, "text": {"서버 점검 안내"}}
+	c.post("/send", form).mustStatus(t, http.StatusOK).mustContain(t, `id="confirm"`,
+		`<strong id="confirm-count">1명 · 문자 1건</strong>`, `<td id="confirm-kind">SMS · 14 / 90 byte`, "02-1234-5678",
+		`<td id="confirm-test">아니오</td>`, `<td id="confirm-when">지금</td>`, "010-1234-5678", `name="confirmed" value="1"`)
+	if h.messages() != 0 {
+		t.Fatal("stored before confirmation")
+	}
+	test := cloneValues(form)
+	test.Set("test", "1")
+	c.post("/send", test).mustStatus(t, http.StatusOK).mustContain(t, `<td id="confirm-test">예 (실제로 발송되지 않음)</td>`)
+	form.Set("confirmed", "1")
+	r := c.post("/send", form).mustStatus(t, http.StatusSeeOther)
+	if m, err := h.st.GetMessage(h.ctx, messageID(t, r)); err != nil || len(m.Deliveries) != 1 {
+		t.Fatalf("after the confirmation: %+v, %v", m, err)
 	}
 }

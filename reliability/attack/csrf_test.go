@@ -52,7 +52,7 @@ func TestCSRF(t *testing.T) {
 		}},
 		{"/groups", func(i int) url.Values { return url.Values{"name": {fmt.Sprint("csrf", i)}} }},
 		{"/templates", func(i int) url.Values { return url.Values{"name": {fmt.Sprint("csrf", i)}, "text": {"forged"}} }},
-		{"/send", func(int) url.Values { return url.Values{"to": {"01012345678"}, "text": {"forged"}} }},
+		{"/send", func(int) url.Values { return url.Values{"to": {"01012345678"}, "text": {"forged"}, "confirmed": {"1"}} }},
 		{"/silences", func(i int) url.Values { return url.Values{"for": {"1h"}, "comment": {fmt.Sprint("csrf", i)}} }},
 		{"/settings/tokens", func(i int) url.Values { return url.Values{"name": {fmt.Sprint("csrf", i)}, "scope": {"admin"}} }},
 		{"/settings/users", func(i int) url.Values {

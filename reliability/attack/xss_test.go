@@ -158,9 +158,9 @@ func TestXSS(t *testing.T) {
 			okAll([]*xssPayload{ctn, ctt}, con.form("/templates", url.Values{"name": {ctn.text}, "text": {ctt.text}}))
 		}
 		cmt, cmi := x.add("message text (console send)", k), x.add("message title (console send)", k)
-		okAll([]*xssPayload{cmt, cmi}, con.form("/send", url.Values{"to": {"01012345678"}, "text": {cmt.text}, "title": {cmi.text}}))
+		okAll([]*xssPayload{cmt, cmi}, con.form("/send", url.Values{"to": {"01012345678"}, "text": {cmt.text}, "title": {cmi.text}, "confirmed": {"1"}}))
 		if !cmi.stored {
-			ok(cmt, con.form("/send", url.Values{"to": {"01012345678"}, "text": {cmt.text}}))
+			ok(cmt, con.form("/send", url.Values{"to": {"01012345678"}, "text": {cmt.text}, "confirmed": {"1"}}))
 		}
 		csm := x.add("silence comment (console)", k)
 		ok(csm, con.form("/silences", url.Values{"for": {"1h"}, "check": {checks[0].Name}, "comment": {csm.text}}))
