@@ -173,6 +173,8 @@ func (c *Console) register() {
 	c.handle("POST /silences/{id}/delete", roleOperator, c.silenceDelete)
 
 	c.handle("GET /settings", roleAdmin, c.settingsPage)
+	c.handle("GET /audit", roleAdmin, c.auditPage)
+	c.handle("GET /audit.csv", roleAdmin, c.auditCSV)
 	c.handle("POST /settings/test", roleAdmin, c.settingsTest)
 	c.handle("POST /settings/tokens", roleAdmin, c.tokenCreate)
 	c.handle("POST /settings/tokens/revoke", roleAdmin, c.tokenRevoke)
