@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -20,20 +19,22 @@ func cmdConfig(e *env, args []string) int {
 	if src == "" {
 		src = "built-in defaults"
 	}
-	cfg, err := app.LoadConfig(e.configPath)
-	if err != nil {
+	// Every problem in one run: those of reading the file (unknown keys,
+	// bad values, unset variables) with those of validating what was read.
+	cfg, err := config.LoadPartial(e.configPath)
+	if cfg == nil {
 		fmt.Fprintf(e.stderr, "%s: invalid\n", src)
-		var fe config.Errors
-		if errors.As(err, &fe) {
-			for _, f := range fe {
-				fmt.Fprintln(e.stdout, f.Error())
-			}
-		} else {
-			fmt.Fprintln(e.stdout, err)
+		fmt.Fprintln(e.stdout, err)
+		return 1
+	}
+	if problems := cfg.Problems(err, app.Validate(cfg)); len(problems) > 0 {
+		fmt.Fprintf(e.stderr, "%s: invalid (%s)\n", src, plural(len(problems), "problem"))
+		for _, f := range problems {
+			fmt.Fprintln(e.stdout, f.Error())
 		}
 		return 1
 	}
-	fmt.Fprintf(e.stdout, "%s: ok (%d providers, %d checks", src, len(cfg.EffectiveProviders()), len(cfg.Checks))
+	fmt.Fprintf(e.stdout, "%s: ok (%s, %s", src, plural(len(cfg.EffectiveProviders()), "provider"), plural(len(cfg.Checks), "check"))
 	if cfg.DryRun() {
 		fmt.Fprint(e.stdout, "; no gateway configured: dryrun, nothing will be delivered")
 	}

@@ -4,11 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/munja-sms/munja/app"
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/store"
 )
 
 var version = "dev" // set with -ldflags "-X main.version=…"
@@ -17,10 +19,9 @@ func resolveDefaultConfig() string { return config.ResolvePath() }
 
 // open loads and validates the config and builds the App (not started).
 func (e *env) open() (*app.App, int) {
-	cfg, err := app.LoadConfig(e.configPath)
-	if err != nil {
-		fmt.Fprintln(e.stderr, "munja: config:", err)
-		return nil, 2
+	cfg, code := e.loadConfig(false)
+	if cfg == nil {
+		return nil, code
 	}
 	log := app.NewLogger(cfg, e.stderr)
 	a, err := app.New(e.ctx, cfg, log)
@@ -29,6 +30,64 @@ func (e *env) open() (*app.App, int) {
 		return nil, 1
 	}
 	return a, 0
+}
+
+// storeApp is what the commands that use only the database get: the
+// config and the store, no gateway built.
+type storeApp struct {
+	Config *config.Config
+	Store  store.Store
+}
+
+func (s *storeApp) Close() error { return s.Store.Close() }
+
+// openStore loads the config and opens only the database, for the commands
+// that never call a gateway (user, token): a ${VAR} left unset in a
+// gateway's options is no problem for them.
+func (e *env) openStore() (*storeApp, int) {
+	cfg, code := e.loadConfig(true)
+	if cfg == nil {
+		return nil, code
+	}
+	st, err := app.OpenStore(e.ctx, cfg, app.NewLogger(cfg, e.stderr))
+	if err != nil {
+		fmt.Fprintln(e.stderr, "munja:", err)
+		return nil, 1
+	}
+	return &storeApp{Config: cfg, Store: st}, 0
+}
+
+// loadConfig reads and validates the config, printing every problem as
+// "munja: config FILE: …". storeOnly ignores an unset ${VAR} in a
+// gateway's options (and what validating that option then says).
+func (e *env) loadConfig(storeOnly bool) (*config.Config, int) {
+	name := e.configPath
+	if name == "" {
+		name = "built-in defaults"
+	}
+	cfg, err := config.LoadPartial(e.configPath)
+	if cfg == nil {
+		fmt.Fprintf(e.stderr, "munja: config %s: %v\n", name, err)
+		return nil, 2
+	}
+	problems := cfg.Problems(err, app.Validate(cfg))
+	if storeOnly {
+		problems = slices.DeleteFunc(problems, func(f config.FieldError) bool {
+			return f.Unset != "" && f.ProviderOption()
+		})
+	}
+	switch len(problems) {
+	case 0:
+		return cfg, 0
+	case 1:
+		fmt.Fprintf(e.stderr, "munja: config %s: %v\n", name, problems[0])
+	default:
+		fmt.Fprintf(e.stderr, "munja: config %s: %s (munja config check lists them too):\n", name, plural(len(problems), "problem"))
+		for _, f := range problems {
+			fmt.Fprintln(e.stderr, "  "+f.Error())
+		}
+	}
+	return nil, 2
 }
 
 func newFlags(e *env, name string) *flag.FlagSet {
@@ -44,7 +103,11 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		if err := fs.Parse(args); err != nil {
 			return nil, err
 		}
-		args = fs.Args()
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil // after --, all is positional
+		}
+		args = rest
 		if len(args) == 0 {
 			return pos, nil
 		}
@@ -84,4 +147,12 @@ func currentUser() string {
 		return u
 	}
 	return fmt.Sprint(os.Getuid())
+}
+
+// plural counts English nouns: "1 recipient", "2 recipients".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

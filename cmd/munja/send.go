@@ -54,7 +54,7 @@ func cmdSend(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "munja send:", err)
 		return 1
 	}
-	fmt.Fprintf(e.stderr, "message %d stored (%s, %d recipients); sending…\n", m.ID, m.Kind, len(m.Deliveries))
+	fmt.Fprintf(e.stderr, "message %d stored (%s, %s); sending…\n", m.ID, m.Kind, plural(len(m.Deliveries), "recipient"))
 	m, err = waitForMessage(e.ctx, a, m.ID, *wait)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "munja send:", err)

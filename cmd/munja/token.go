@@ -47,7 +47,7 @@ func cmdToken(e *env, args []string) int {
 			return 2
 		}
 	}
-	a, code := e.open()
+	a, code := e.openStore()
 	if a == nil {
 		return code
 	}

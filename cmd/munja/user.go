@@ -50,7 +50,7 @@ func cmdUser(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "munja user: unknown subcommand %q\n%s\n", sub, userUsage)
 		return 2
 	}
-	a, code := e.open()
+	a, code := e.openStore()
 	if a == nil {
 		return code
 	}
