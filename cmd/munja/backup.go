@@ -18,10 +18,9 @@ func cmdBackup(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: munja backup FILE")
 		return 2
 	}
-	cfg, err := app.LoadConfig(e.configPath)
-	if err != nil {
-		fmt.Fprintln(e.stderr, "munja: config:", err)
-		return 2
+	cfg, code := e.loadConfig(true) // only the database: a gateway's ${VAR} may be unset
+	if cfg == nil {
+		return code
 	}
 	dst := fs.Arg(0)
 	if err := app.Backup(e.ctx, cfg, dst); err != nil {

@@ -105,6 +105,9 @@ func TestUserAndTokenNeedNoGatewayVariables(t *testing.T) {
 	if r := runCLIEnv(t, cfg, nil, "token", "list"); !strings.Contains(r.stdout, "deploy") {
 		t.Fatalf("token list:\n%s", r.stdout)
 	}
+	if r := runCLIEnv(t, cfg, nil, "backup", filepath.Join(t.TempDir(), "copy.db")); r.code != 0 {
+		t.Fatalf("backup: %d\n%s", r.code, r.stderr)
+	}
 	h := runCLIEnv(t, cfg, nil, "history")
 	want := regexp.MustCompile(`^munja: config ` + regexp.QuoteMeta(cfg) + `: line \d+: sms.providers\[0\].key: environment variable TEST_ALIGO_KEY is not set`)
 	if h.code != 2 || !want.MatchString(h.stderr) || strings.Contains(h.stderr, "config: config") {

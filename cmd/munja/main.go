@@ -114,7 +114,8 @@ valid, 1 when not.
 
 examples:
   munja --config /etc/munja/munja.yaml config check`, cmdConfig},
-		{"backup", "FILE", "a consistent copy of the SQLite database, also while munja serve runs (PostgreSQL: use pg_dump)", `FILE is where the copy is written; it must not exist yet.
+		{"backup", "FILE", "a consistent copy of the SQLite database, also while munja serve runs (PostgreSQL: use pg_dump)", `FILE is where the copy is written; it must not exist yet. Needs only the
+database: the gateways' settings are not used.
 
 examples:
   munja backup /var/backups/munja-$(date +%F).db`, cmdBackup},
