@@ -18,10 +18,9 @@ func cmdAgent(e *env, args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	cfg, err := app.LoadConfig(e.configPath)
-	if err != nil {
-		fmt.Fprintln(e.stderr, "munja: config:", err)
-		return 2
+	cfg, code := e.loadConfig(true) // it calls no gateway: one's ${VAR} may be unset
+	if cfg == nil {
+		return code
 	}
 	bad := func(key, msg string) int {
 		fmt.Fprintf(e.stderr, "munja agent: %s: %s\n", key, msg)
