@@ -242,7 +242,7 @@ func TestXSS(t *testing.T) {
 	// Every page, and every object's own page.
 	visitAll := func(as string) {
 		pages := []string{"/", "/balance", "/send", "/contacts", "/contacts/new", "/contacts/import", "/templates", "/templates/new",
-			"/history", "/checks", "/settings", "/account"}
+			"/history", "/checks", "/settings", "/audit", "/account"}
 		for _, p := range pages {
 			visit(p+as, p, nil)
 		}

@@ -298,7 +298,7 @@ func TestSecretsStayInConfig(t *testing.T) {
 	}
 	pages := []string{"/", "/balance", "/send", "/contacts", "/contacts/new", "/contacts/1", "/contacts/export", "/contacts/import",
 		"/templates", "/templates/new", "/templates/1", "/history", fmt.Sprintf("/messages/%d", msgID), "/checks",
-		"/settings", "/account"}
+		"/settings", "/audit", "/audit.csv", "/account"}
 	consoleOK := 0
 	for _, p := range pages {
 		if code, _ := ev.fetch(cc, "GET", s.base()+p, "", nil, ""); code == http.StatusOK {
