@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/csv"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -117,4 +118,43 @@ func TestAuditPagePages(t *testing.T) {
 	if n := strings.Count(c.get(href).body, `class="audit-entry"`); n != 5 {
 		t.Errorf("second page: %d rows", n)
 	}
+}
+
+// TestAuditConsoleDoors: a send and every change through the console are
+// in the audit log as user:NAME, and the audit page finds them.
+func TestAuditConsoleDoors(t *testing.T) {
+	h := newHarness(t, harnessOpts{engine: true})
+	h.addUser("boss", auth.RoleAdmin, adminPW)
+	c := h.client()
+	c.login("boss", adminPW)
+	inc := h.engine.Incidents(true)[0]
+	c.post("/send", url.Values{"to": {"01012345678"}, "text": {"안녕 hunter2"}, "confirmed": {"1"}}).mustStatus(t, http.StatusSeeOther)
+	c.post("/contacts", url.Values{"name": {"김철수"}, "phone": {"01012345678"}}).mustStatus(t, http.StatusSeeOther)
+	c.post("/groups", url.Values{"name": {"ops"}}).mustStatus(t, http.StatusSeeOther)
+	c.post("/templates", url.Values{"name": {"점검"}, "text": {"점검 안내"}}).mustStatus(t, http.StatusSeeOther)
+	c.post("/silences", url.Values{"for": {"4h"}}).mustStatus(t, http.StatusSeeOther)
+	c.post("/incidents/"+url.PathEscape(inc.ID)+"/ack", nil).mustStatus(t, http.StatusSeeOther)
+	c.post("/settings/tokens", url.Values{"name": {"cron"}, "scope": {"send"}}).mustStatus(t, http.StatusOK)
+	c.post("/settings/tokens/revoke", url.Values{"name": {"cron"}}).mustStatus(t, http.StatusSeeOther)
+	c.post("/settings/users", url.Values{"name": {"kim"}, "role": {"operator"}, "password": {adminPW}, "password2": {adminPW}}).
+		mustStatus(t, http.StatusSeeOther)
+
+	es, err := h.st.FindAudit(h.ctx, store.AuditQuery{Actor: "user:boss"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range es {
+		got[e.Action] = true
+		if strings.Contains(e.Detail+e.Target, "hunter2") {
+			t.Errorf("a message text is in the audit log: %+v", e)
+		}
+	}
+	for _, want := range []string{"message.create", "contact.create", "group.create", "template.create", "silence.create",
+		"incident.ack", "token.create", "token.revoke", "user.create"} {
+		if !got[want] {
+			t.Errorf("no %s by user:boss in %+v", want, es)
+		}
+	}
+	c.get("/audit?actor=user:boss&action=incident").mustContain(t, `data-actor="user:boss" data-action="incident.ack"`, inc.ID)
 }
