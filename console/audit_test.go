@@ -44,6 +44,7 @@ func TestAuditPage(t *testing.T) {
 	c := h.client()
 	c.login("boss", adminPW)
 	c.get("/").mustContain(t, `href="/audit"`)
+	c.get("/settings").mustContain(t, `<a href="/audit" id="audit-all">`)
 	rows := func(query string) int {
 		t.Helper()
 		return strings.Count(c.get("/audit"+query).mustStatus(t, http.StatusOK).body, `class="audit-entry"`)
