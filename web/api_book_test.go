@@ -51,6 +51,7 @@ func TestContactLifecycle(t *testing.T) {
 	f.must(req{method: "PUT", path: "/api/v1/contacts/" + id, token: "admin", body: `{"name":"x","phone":"01011112222"}`}, 404)
 	want := []string{
 		"contact.create contact:" + id + " by token:t-admin",
+		"message.create message 1 by token:t-send", // the send to a group above
 		"contact.update contact:" + id + " by token:t-admin",
 		"contact.delete contact:" + id + " by token:t-admin",
 	}
