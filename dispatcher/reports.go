@@ -74,8 +74,9 @@ func (d *Dispatcher) RunReports(ctx context.Context, every time.Duration) {
 // "delivered", or "failed" with the gateway's words (e.g. Aligo's
 // "발/착신 번호 에러"), so the history shows what became of each message.
 // A gateway that fails is logged and skipped; its deliveries are asked
-// about again next pass. Deliveries of test-mode messages are skipped: the
-// gateway never delivers them, so its "canceled" or "failed" is no result.
+// about again next pass. Deliveries of test-mode messages are not pending
+// (store.PendingReports): the gateway never delivers them, so its
+// "canceled" or "failed" is no result.
 func (d *Dispatcher) ReportsOnce(ctx context.Context) (ReportStats, error) {
 	var st ReportStats
 	reporters := d.reporters()
@@ -85,7 +86,6 @@ func (d *Dispatcher) ReportsOnce(ctx context.Context) (ReportStats, error) {
 	type key struct{ provider, msgID string }
 	fetched := map[key]map[sms.Phone]provider.RecipientReport{}
 	seen := map[int64]bool{}
-	test := map[int64]bool{} // message ID → sent in gateway test mode
 	since := d.opt.Now().Add(-reportWindow)
 	for range reportPages {
 		ds, err := d.opt.Store.PendingReports(ctx, since, reportPage)
@@ -99,21 +99,6 @@ func (d *Dispatcher) ReportsOnce(ctx context.Context) (ReportStats, error) {
 			seen[dl.ID] = true
 			rep, ok := reporters[dl.Provider]
 			if !ok {
-				continue
-			}
-			isTest, known := test[dl.MessageID]
-			if !known {
-				m, err := d.opt.Store.GetMessage(ctx, dl.MessageID)
-				if err != nil && !errors.Is(err, store.ErrNotFound) {
-					return st, fmt.Errorf("pending reports: message %d: %w", dl.MessageID, err)
-				}
-				isTest = m != nil && m.Test
-				test[dl.MessageID] = isTest
-			}
-			if isTest {
-				// A test send is accepted and never delivered: the gateway
-				// cancels it (Aligo: 자동취소), which is no failure. It
-				// stays sent, shown as a test, and is not asked about.
 				continue
 			}
 			k := key{dl.Provider, dl.ProviderMsgID}

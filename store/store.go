@@ -126,7 +126,9 @@ type Messages interface {
 	// PendingReports returns deliveries in status sent that have a provider
 	// message id and were sent at or after since, oldest (SentAt, then ID)
 	// first: the ones whose delivery result is still to be fetched from the
-	// gateway. limit <= 0 means DefaultLimit.
+	// gateway. Deliveries of test-mode messages are left out: the gateway
+	// never delivers them (Aligo cancels a test send), so they have no
+	// result to fetch. limit <= 0 means DefaultLimit.
 	PendingReports(ctx context.Context, since time.Time, limit int) ([]sms.Delivery, error)
 	// RecordReport stores a gateway delivery result: status delivered or
 	// failed (detail = the gateway's words), at = when the gateway says.

@@ -173,6 +173,7 @@ func (db *DB) PendingReports(ctx context.Context, since time.Time, limit int) ([
 	err := db.withConn(ctx, func(c *pgx.Conn) error {
 		rows, err := c.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries d
 			WHERE d.status = 'sent' AND d.provider_msg_id <> '' AND d.sent_at >= $1
+			AND NOT (SELECT m.test FROM messages m WHERE m.id = d.message_id)
 			ORDER BY d.sent_at, d.id LIMIT $2`, defaults.TruncMS(since), limit)
 		if err != nil {
 			return err

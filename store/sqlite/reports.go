@@ -13,6 +13,7 @@ import (
 // rather take (status, message_id) and sort.
 const pendingReportsSQL = `SELECT ` + deliveryCols + ` FROM deliveries d INDEXED BY deliveries_pending_reports
 	WHERE d.status = 'sent' AND d.provider_msg_id <> '' AND d.sent_at >= ?
+	AND NOT (SELECT test FROM messages m WHERE m.id = d.message_id)
 	ORDER BY d.sent_at, d.id LIMIT ?`
 
 // PendingReports implements store.Messages. limit <= 0 means
