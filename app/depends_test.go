@@ -96,9 +96,13 @@ func dependsOnOnePage(t *testing.T, database string) {
 	})
 
 	// The process exits (seen at once, through its pidfd), and the port
-	// it served closes (seen at the port check's next run).
-	proc.stop()
+	// it served closes (seen at the port check's next run). The kernel
+	// closes an exiting process's sockets before its pidfd says it is
+	// gone, so the port goes first here too: stopping the process first
+	// let a port check run in between find the port still open, and the
+	// process page (PostgreSQL run in CI, once).
 	noErr(t, ln.Close())
+	proc.stop()
 	portDown := fmt.Sprintf("[경고] %d 포트가 열려있지 않습니다.", port)
 	appDown := "[경고] " + proc.name + " 프로세스가 동작하지 않습니다."
 	waitFor(t, 15*time.Second, "the port's alert", func() bool { return slices.Contains(alertTexts(t, a), portDown) })
