@@ -167,7 +167,7 @@ func (a *App) build() error {
 	a.Outbox = outbox.New(outbox.Options{
 		Store: a.Store, DefaultSender: cfg.SMS.Sender, ConfigGroups: groups, Location: cfg.Location(),
 		Limits: outbox.Limits{PerDay: cfg.SMS.Limits.PerDay, PerRecipientPerHour: cfg.SMS.Limits.PerRecipientPerHour},
-		Wake:   a.Dispatcher.Wake, Accepted: a.observeAccepted, Log: a.Log.With("part", "outbox"),
+		Wake:   a.Dispatcher.Wake, Accepted: a.observeAccepted,
 	})
 	a.Balance = balance.New(balance.Options{
 		Store: a.Store, Providers: ps, LowBalance: cfg.SMS.LowBalance, Outbox: a.Outbox,

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -77,8 +76,6 @@ type Options struct {
 	Wake func()
 	// Accepted, when set, is told about every stored message (metrics).
 	Accepted func(m *sms.Message)
-	// Log receives a failed audit write (the message is stored regardless).
-	Log *slog.Logger
 }
 
 // LatestAt is the furthest ahead a message may be scheduled: one year after
@@ -162,13 +159,11 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 	for _, p := range phones {
 		m.Deliveries = append(m.Deliveries, sms.Delivery{Phone: p})
 	}
-	lim := o.limits(now, req.DropLimited)
+	opt := store.Create{Limits: o.limits(now, req.DropLimited), Audit: o.audit}
 	if req.Once != "" {
-		err = o.opt.Store.CreateOnce(ctx, m, lim, store.Once{Key: req.Once, Since: now.Add(-req.OnceWindow)})
-	} else {
-		err = o.opt.Store.CreateLimited(ctx, m, lim)
+		opt.Once = store.Once{Key: req.Once, Since: now.Add(-req.OnceWindow)}
 	}
-	if err != nil {
+	if err := o.opt.Store.CreateWith(ctx, m, opt); err != nil {
 		var le *LimitError
 		if errors.As(err, &le) {
 			return nil, le
@@ -179,7 +174,6 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 		}
 		return nil, fmt.Errorf("store message: %w", err)
 	}
-	o.audit(ctx, m)
 	if o.opt.Wake != nil {
 		o.opt.Wake()
 	}
@@ -189,14 +183,11 @@ func (o *Outbox) Submit(ctx context.Context, req Request) (*sms.Message, error) 
 	return m, nil
 }
 
-// audit writes the message.create entry right after the message was
-// stored, for every door alike (API, compat, webhooks, CLI, console,
-// alerts, agents): who (Request.Actor), the message ID and what kind of
-// message to how many — never the text. The message is accepted already,
-// so a failed write is logged (Options.Log), not returned: the stores
-// offer no shared transaction and refusing an accepted page would be
-// worse than a missing line.
-func (o *Outbox) audit(ctx context.Context, m *sms.Message) {
+// audit is the message.create entry of m as stored, written in the
+// message's own transaction (store.Create.Audit) for every door alike (API,
+// compat, webhooks, CLI, console, alerts, agents): who (Request.Actor), the
+// message ID and what kind of message to how many — never the text.
+func (o *Outbox) audit(m *sms.Message) store.AuditEntry {
 	detail := fmt.Sprintf("%s, %d %s", m.Kind, len(m.Deliveries), plural(len(m.Deliveries), "recipient", "recipients"))
 	if len(m.Dropped) > 0 {
 		detail += fmt.Sprintf(", %d over the hourly limit", len(m.Dropped))
@@ -214,13 +205,8 @@ func (o *Outbox) audit(ctx context.Context, m *sms.Message) {
 	if actor == "" {
 		actor = m.Source
 	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	e := store.AuditEntry{At: m.CreatedAt, Actor: actor, Action: ActionMessageCreate,
+	return store.AuditEntry{At: m.CreatedAt, Actor: actor, Action: ActionMessageCreate,
 		Target: "message " + strconv.FormatInt(m.ID, 10), Detail: detail}
-	if err := o.opt.Store.AddAudit(actx, e); err != nil && o.opt.Log != nil {
-		o.opt.Log.Error("audit log write failed", "action", e.Action, "target", e.Target, "err", err)
-	}
 }
 
 // ActionMessageCreate is the audit action of every stored message.

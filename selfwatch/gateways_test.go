@@ -361,11 +361,11 @@ type failingStore struct {
 
 func (s *failingStore) isBroken() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.broken }
 
-func (s *failingStore) CreateLimited(ctx context.Context, m *sms.Message, l store.Limits) error {
+func (s *failingStore) CreateWith(ctx context.Context, m *sms.Message, opt store.Create) error {
 	if s.isBroken() {
 		return errors.New("disk I/O error")
 	}
-	return s.Store.CreateLimited(ctx, m, l)
+	return s.Store.CreateWith(ctx, m, opt)
 }
 
 // TestGatewayAlertRetried: an alert the store refused is tried again at

@@ -3,9 +3,19 @@ package store
 import (
 	"fmt"
 	"time"
+
+	"github.com/munja-sms/munja/sms"
 )
 
-// Once names a request for CreateOnce: the same request sent again has the
+// Create is what Messages.CreateWith does beyond storing the message.
+type Create struct {
+	Limits Limits
+	Once   Once
+	// Audit, when set, returns the message's audit entry (see CreateWith).
+	Audit func(m *sms.Message) AuditEntry
+}
+
+// Once names a request for CreateWith: the same request sent again has the
 // same Key, and is a duplicate while the message stored for it was created
 // at or after Since (the caller's window).
 type Once struct {
@@ -13,7 +23,7 @@ type Once struct {
 	Since time.Time
 }
 
-// DuplicateError is CreateOnce's answer to a request whose message is
+// DuplicateError is CreateWith's answer to a request whose message is
 // already stored: nothing was stored, and MessageID is that message.
 type DuplicateError struct {
 	Key       string

@@ -75,18 +75,25 @@ type Messages interface {
 	// the daily budget) the message is refused with a *LimitError and
 	// nothing is stored.
 	CreateLimited(ctx context.Context, m *sms.Message, lim Limits) error
-	// CreateOnce is CreateLimited for a request that may come more than
-	// once (a webhook sent again after its answer was lost): with a
-	// once.Key, it stores m only if no message stored under that key has a
-	// CreatedAt at or after once.Since, and then records m under the key;
-	// otherwise nothing is stored and the error is a *DuplicateError
+	// CreateWith is CreateLimited under opt.Limits, with two more things
+	// done in the insert's transaction:
+	//
+	// With an opt.Once key (a webhook sent again after its answer was
+	// lost), it stores m only if no message stored under that key has a
+	// CreatedAt at or after opt.Once.Since, and then records m under the
+	// key; otherwise nothing is stored and the error is a *DuplicateError
 	// naming the message that was. The key is claimed in the insert's
 	// transaction before the limits are counted, so calls with one key
 	// from any number of processes at once store one message, and the
 	// retry of a message that used up a limit is a duplicate, not a
 	// refusal. A refused or failed insert leaves the key unclaimed. A key
-	// is forgotten when its message is pruned. An empty key is CreateLimited.
-	CreateOnce(ctx context.Context, m *sms.Message, lim Limits, once Once) error
+	// is forgotten when its message is pruned.
+	//
+	// With opt.Audit, the entry it returns for the message as stored (ID,
+	// CreatedAt, Deliveries and Dropped filled in; the function must not
+	// keep it) is appended to the audit log in the same transaction: the
+	// message and its audit line are committed together or not at all.
+	CreateWith(ctx context.Context, m *sms.Message, opt Create) error
 	// GetMessage returns the message with its deliveries (by ID), or ErrNotFound.
 	GetMessage(ctx context.Context, id int64) (*sms.Message, error)
 	// ListMessages returns messages newest (highest ID) first, with their

@@ -30,9 +30,8 @@ const commitTimeout = 30 * time.Second
 
 // create is one CreateLimited call waiting for the group committer.
 type create struct {
-	m    *sms.Message
-	lim  store.Limits
-	once store.Once
+	m *sms.Message
+	store.Create
 }
 
 // newCommitter returns the group committer of CreateMessage.
@@ -76,15 +75,16 @@ func (db *DB) CreateMessage(ctx context.Context, m *sms.Message) error {
 // every replica and CLI sharing the database run one after another, each
 // counting what the ones before it committed.
 func (db *DB) CreateLimited(ctx context.Context, m *sms.Message, lim store.Limits) error {
-	return db.creates.Submit(ctx, &create{m: m, lim: lim})
+	return db.creates.Submit(ctx, &create{m: m, Create: store.Create{Limits: lim}})
 }
 
-// CreateOnce implements store.Messages. The key's row is claimed first in
+// CreateWith implements store.Messages. The key's row is claimed first in
 // the insert's transaction: a replica claiming the same key waits for this
 // transaction to end and then finds the key taken (or free again, after a
-// rollback).
-func (db *DB) CreateOnce(ctx context.Context, m *sms.Message, lim store.Limits, once store.Once) error {
-	return db.creates.Submit(ctx, &create{m: m, lim: lim, once: once})
+// rollback). The audit entries of the batch are inserted in it with one
+// statement.
+func (db *DB) CreateWith(ctx context.Context, m *sms.Message, opt store.Create) error {
+	return db.creates.Submit(ctx, &create{m: m, Create: opt})
 }
 
 // claimKey records a key for a message about to be stored, unless a message
@@ -100,13 +100,13 @@ RETURNING true`
 func claimKeys(ctx context.Context, tx pgx.Tx, cs []*create, out []defaults.Created) error {
 	order := make([]int, 0, len(cs))
 	for i, c := range cs {
-		if c.once.Key != "" {
+		if c.Once.Key != "" {
 			order = append(order, i)
 		}
 	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(cs[a].once.Key, cs[b].once.Key) })
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(cs[a].Once.Key, cs[b].Once.Key) })
 	for _, i := range order {
-		once := cs[i].once
+		once := cs[i].Once
 		var ok bool
 		err := tx.QueryRow(ctx, claimKey, once.Key, out[i].CreatedAt, defaults.TruncMS(once.Since)).Scan(&ok)
 		if err == nil {
@@ -134,15 +134,15 @@ const budgetLock = `SELECT pg_advisory_xact_lock(hashtextextended('munja budget 
 
 // insertMessages stores the messages of cs in one transaction, each within
 // its limits, the inserts pipelined in one round trip, and once it is
-// committed fills them in. A message refused by its limits, or whose key
-// (CreateOnce) is taken, fails the batch (the group committer then stores
+// committed fills them in, with their audit entries (store.Create.Audit). A
+// message refused by its limits, or whose key (CreateWith) is taken, fails the batch (the group committer then stores
 // the others one by one).
 func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 	out := make([]defaults.Created, len(cs))
 	dropped := make([][]sms.Phone, len(cs))
 	limited := false
 	for _, c := range cs {
-		limited = limited || c.lim.On()
+		limited = limited || c.Limits.On()
 	}
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		now := time.Now()
@@ -171,10 +171,10 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 				return err
 			}
 			for i, c := range cs {
-				if !c.lim.On() {
+				if !c.Limits.On() {
 					continue
 				}
-				if phones[i], dropped[i], err = c.lim.Apply(phones[i], u); err != nil {
+				if phones[i], dropped[i], err = c.Limits.Apply(phones[i], u); err != nil {
 					return err
 				}
 			}
@@ -207,14 +207,14 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 			return err
 		}
 		for i, c := range cs {
-			if c.once.Key == "" {
+			if c.Once.Key == "" {
 				continue
 			}
-			if _, err := tx.Exec(ctx, `UPDATE message_keys SET message_id = $2 WHERE key = $1`, c.once.Key, out[i].ID); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE message_keys SET message_id = $2 WHERE key = $1`, c.Once.Key, out[i].ID); err != nil {
 				return fmt.Errorf("record message key: %w", err)
 			}
 		}
-		return nil
+		return insertAudits(ctx, tx, cs, out, dropped)
 	})
 	var le *store.LimitError
 	if errors.As(err, &le) {
@@ -229,9 +229,39 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 	}
 	for i, c := range cs {
 		out[i].Apply(c.m)
-		if c.lim.On() {
+		if c.Limits.On() {
 			c.m.Dropped = dropped[i]
 		}
+	}
+	return nil
+}
+
+// insertAudits appends the audit entries of the messages of cs, stored as
+// out with dropped recipients, in one statement.
+func insertAudits(ctx context.Context, tx pgx.Tx, cs []*create, out []defaults.Created, dropped [][]sms.Phone) error {
+	var at []time.Time
+	var actor, action, target, detail []string
+	for i, c := range cs {
+		if c.Audit == nil {
+			continue
+		}
+		view := *c.m
+		out[i].Apply(&view)
+		view.Dropped = dropped[i]
+		e := c.Audit(&view)
+		if e.At.IsZero() {
+			e.At = time.Now()
+		}
+		at = append(at, defaults.TruncMS(e.At))
+		actor, action, target, detail = append(actor, e.Actor), append(action, e.Action), append(target, e.Target), append(detail, e.Detail)
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (at, actor, action, target, detail)
+		SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[])`,
+		at, actor, action, target, detail); err != nil {
+		return fmt.Errorf("add audit: %w", err)
 	}
 	return nil
 }
@@ -242,7 +272,7 @@ func usage(ctx context.Context, tx pgx.Tx, cs []*create) (*store.Usage, error) {
 	u := &store.Usage{Phone: map[sms.Phone]int{}}
 	ms, lims := make([]*sms.Message, len(cs)), make([]store.Limits, len(cs))
 	for i, c := range cs {
-		ms[i], lims[i] = c.m, c.lim
+		ms[i], lims[i] = c.m, c.Limits
 	}
 	w := store.WindowOf(ms, lims)
 	if !w.Day.IsZero() {

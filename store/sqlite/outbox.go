@@ -28,9 +28,8 @@ var errClosed = errors.New("sqlite: store is closed")
 
 // create is one CreateLimited call waiting for the group committer.
 type create struct {
-	m    *sms.Message
-	lim  store.Limits
-	once store.Once
+	m *sms.Message
+	store.Create
 }
 
 // newCommitter returns the group committer of CreateMessage.
@@ -58,13 +57,14 @@ func (db *DB) CreateMessage(ctx context.Context, m *sms.Message) error {
 // the insert's write transaction, which holds SQLite's write lock (BEGIN
 // IMMEDIATE): no other process's limited insert can interleave.
 func (db *DB) CreateLimited(ctx context.Context, m *sms.Message, lim store.Limits) error {
-	return db.creates.Submit(ctx, &create{m: m, lim: lim})
+	return db.creates.Submit(ctx, &create{m: m, Create: store.Create{Limits: lim}})
 }
 
-// CreateOnce implements store.Messages. The key is claimed in the insert's
-// write transaction, which no other process's can interleave with.
-func (db *DB) CreateOnce(ctx context.Context, m *sms.Message, lim store.Limits, once store.Once) error {
-	return db.creates.Submit(ctx, &create{m: m, lim: lim, once: once})
+// CreateWith implements store.Messages. The key is claimed in the insert's
+// write transaction, which no other process's can interleave with, and the
+// audit entry is inserted in it.
+func (db *DB) CreateWith(ctx context.Context, m *sms.Message, opt store.Create) error {
+	return db.creates.Submit(ctx, &create{m: m, Create: opt})
 }
 
 // claimKeySQL records a key for a message about to be stored, unless a
@@ -77,7 +77,7 @@ WHERE message_keys.created_at < ?3`
 // naming the message that holds it.
 func claimKey(ctx context.Context, tx *sql.Tx, c *create) error {
 	created := defaults.Message(c.m, time.Now()).CreatedAt
-	res, err := tx.ExecContext(ctx, claimKeySQL, c.once.Key, created.UnixMilli(), c.once.Since.UnixMilli())
+	res, err := tx.ExecContext(ctx, claimKeySQL, c.Once.Key, created.UnixMilli(), c.Once.Since.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("sqlite: claim message key: %w", err)
 	}
@@ -85,16 +85,16 @@ func claimKey(ctx context.Context, tx *sql.Tx, c *create) error {
 		return err
 	}
 	var id sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT message_id FROM message_keys WHERE key = ?`, c.once.Key).Scan(&id); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT message_id FROM message_keys WHERE key = ?`, c.Once.Key).Scan(&id); err != nil {
 		return fmt.Errorf("sqlite: read message key: %w", err)
 	}
-	return &store.DuplicateError{Key: c.once.Key, MessageID: id.Int64}
+	return &store.DuplicateError{Key: c.Once.Key, MessageID: id.Int64}
 }
 
 // insertMessages stores the messages of cs and their deliveries in one
 // synced transaction, each within its limits, and, once it is committed,
-// fills them in. A message refused by its limits, or whose key
-// (CreateOnce) is taken, fails the batch (the group committer then stores
+// fills them in, with their audit entries (store.Create.Audit). A message
+// refused by its limits, or whose key (CreateWith) is taken, fails the batch (the group committer then stores
 // the others one by one) and nothing of it is stored.
 func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 	results := make([]defaults.Created, len(cs))
@@ -103,7 +103,7 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 		// Keys first: a duplicate is answered as one even when the limits
 		// would now refuse it.
 		for _, c := range cs {
-			if c.once.Key != "" {
+			if c.Once.Key != "" {
 				if err := claimKey(ctx, tx, c); err != nil {
 					return err
 				}
@@ -112,7 +112,7 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 		var u *store.Usage
 		for i, c := range cs {
 			phones := recipients(c.m)
-			if c.lim.On() {
+			if c.Limits.On() {
 				if u == nil {
 					var err error
 					if u, err = db.usage(ctx, tx, cs); err != nil {
@@ -120,7 +120,7 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 					}
 				}
 				var err error
-				if phones, dropped[i], err = c.lim.Apply(phones, u); err != nil {
+				if phones, dropped[i], err = c.Limits.Apply(phones, u); err != nil {
 					return err
 				}
 			}
@@ -129,10 +129,18 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 				return err
 			}
 			results[i] = r
-			if c.once.Key != "" {
+			if c.Once.Key != "" {
 				if _, err := tx.ExecContext(ctx, `UPDATE message_keys SET message_id = ?, created_at = ? WHERE key = ?`,
-					r.ID, r.CreatedAt.UnixMilli(), c.once.Key); err != nil {
+					r.ID, r.CreatedAt.UnixMilli(), c.Once.Key); err != nil {
 					return fmt.Errorf("sqlite: record message key: %w", err)
+				}
+			}
+			if c.Audit != nil {
+				view := *c.m
+				r.Apply(&view)
+				view.Dropped = dropped[i]
+				if err := addAudit(ctx, tx, c.Audit(&view)); err != nil {
+					return err
 				}
 			}
 		}
@@ -143,7 +151,7 @@ func (db *DB) insertMessages(ctx context.Context, cs []*create) error {
 	}
 	for i, c := range cs {
 		results[i].Apply(c.m)
-		if c.lim.On() {
+		if c.Limits.On() {
 			c.m.Dropped = dropped[i]
 		}
 	}
@@ -191,7 +199,7 @@ func (db *DB) usage(ctx context.Context, tx *sql.Tx, cs []*create) (*store.Usage
 func messagesOf(cs []*create) ([]*sms.Message, []store.Limits) {
 	ms, lims := make([]*sms.Message, len(cs)), make([]store.Limits, len(cs))
 	for i, c := range cs {
-		ms[i], lims[i] = c.m, c.lim
+		ms[i], lims[i] = c.m, c.Limits
 	}
 	return ms, lims
 }

@@ -11,13 +11,26 @@ import (
 	"github.com/munja-sms/munja/store"
 )
 
+// insertAudit appends an audit entry.
+const insertAudit = `INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)`
+
 // AddAudit implements store.Audit.
 func (db *DB) AddAudit(ctx context.Context, e store.AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	if _, err := db.exec(ctx, `INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)`,
-		e.At.UnixMilli(), e.Actor, e.Action, e.Target, e.Detail); err != nil {
+	if _, err := db.exec(ctx, insertAudit, e.At.UnixMilli(), e.Actor, e.Action, e.Target, e.Detail); err != nil {
+		return fmt.Errorf("sqlite: add audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// addAudit appends e in tx (a message's entry, store.Create.Audit).
+func addAudit(ctx context.Context, tx *sql.Tx, e store.AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	if _, err := tx.ExecContext(ctx, insertAudit, e.At.UnixMilli(), e.Actor, e.Action, e.Target, e.Detail); err != nil {
 		return fmt.Errorf("sqlite: add audit %s: %w", e.Action, err)
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 	"github.com/munja-sms/munja/store"
 )
 
-// RunLimits runs the limits contract, and CreateOnce's across handles.
+// RunLimits runs the limits contract, and CreateWith's keys across handles.
 // open must return two handles on one new, empty database (two replicas,
 // or the CLI beside `munja serve`); it closes them when the subtest ends.
 func RunLimits(t *testing.T, open func(t *testing.T) (store.Store, store.Store)) {

@@ -11,26 +11,26 @@ import (
 	"github.com/munja-sms/munja/store"
 )
 
-// createOnce calls CreateOnce with a window of 10 minutes before m's
+// createOnce calls CreateWith with a window of 10 minutes before m's
 // creation, and returns the ID of the message the key names (m's, or the
 // one a *store.DuplicateError names) and whether it was a duplicate.
 func createOnce(t *testing.T, s store.Store, m *sms.Message, lim store.Limits, key string) (id int64, dup bool) {
 	t.Helper()
-	err := s.CreateOnce(ctx(t), m, lim, store.Once{Key: key, Since: m.CreatedAt.Add(-10 * time.Minute)})
+	err := s.CreateWith(ctx(t), m, store.Create{Limits: lim, Once: store.Once{Key: key, Since: m.CreatedAt.Add(-10 * time.Minute)}})
 	var de *store.DuplicateError
 	switch {
 	case err == nil:
 		if m.ID == 0 {
-			t.Fatalf("CreateOnce(%q) stored no ID", m.Text)
+			t.Fatalf("CreateWith(%q) stored no ID", m.Text)
 		}
 		return m.ID, false
 	case errors.As(err, &de):
 		if m.ID != 0 || de.Key != key || de.MessageID == 0 {
-			t.Fatalf("CreateOnce(%q): duplicate %+v, message ID %d", m.Text, de, m.ID)
+			t.Fatalf("CreateWith(%q): duplicate %+v, message ID %d", m.Text, de, m.ID)
 		}
 		return de.MessageID, true
 	}
-	t.Fatalf("CreateOnce(%q, %q): %v", m.Text, key, err)
+	t.Fatalf("CreateWith(%q, %q): %v", m.Text, key, err)
 	return 0, false
 }
 
@@ -78,7 +78,7 @@ func testCreateOnce(t *testing.T, s store.Store) {
 	// A refused message does not take its key.
 	var le *store.LimitError
 	refused := newMessage("refused", 12*time.Minute, "01033334444")
-	if err := s.CreateOnce(ctx(t), refused, full, store.Once{Key: "k3", Since: base}); !errors.As(err, &le) {
+	if err := s.CreateWith(ctx(t), refused, store.Create{Limits: full, Once: store.Once{Key: "k3", Since: base}}); !errors.As(err, &le) {
 		t.Fatalf("over the budget: %v, want a limit error", err)
 	}
 	if _, dup := createOnce(t, s, newMessage("allowed", 12*time.Minute, "01033334444"), store.Limits{}, "k3"); dup {
@@ -92,7 +92,7 @@ func testCreateOnce(t *testing.T, s store.Store) {
 		t.Fatalf("message %d not pruned: %v", other, err)
 	}
 	m := newMessage("after pruning", 2*time.Second, "01011112222")
-	if err := s.CreateOnce(ctx(t), m, store.Limits{}, store.Once{Key: "k2", Since: base.Add(-time.Hour)}); err != nil {
+	if err := s.CreateWith(ctx(t), m, store.Create{Limits: store.Limits{}, Once: store.Once{Key: "k2", Since: base.Add(-time.Hour)}}); err != nil {
 		t.Errorf("key of a pruned message: %v", err)
 	}
 }
@@ -114,7 +114,7 @@ func testOnceAcrossHandles(t *testing.T, a, b store.Store) {
 			for k := range keys {
 				key := fmt.Sprint("notification-", (w+k)%keys)
 				m := newMessage(key, time.Duration(w)*time.Millisecond, "01011112222")
-				err := s.CreateOnce(ctx(t), m, limitsAt(1000, 0, 0), store.Once{Key: key, Since: base.Add(-time.Minute)})
+				err := s.CreateWith(ctx(t), m, store.Create{Limits: limitsAt(1000, 0, 0), Once: store.Once{Key: key, Since: base.Add(-time.Minute)}})
 				var de *store.DuplicateError
 				mu.Lock()
 				if named[key] == nil {
@@ -129,7 +129,7 @@ func testOnceAcrossHandles(t *testing.T, a, b store.Store) {
 				case errors.As(err, &de):
 					named[key][de.MessageID] = true
 				default:
-					t.Errorf("CreateOnce: %v", err)
+					t.Errorf("CreateWith: %v", err)
 				}
 				mu.Unlock()
 			}
@@ -147,5 +147,64 @@ func testOnceAcrossHandles(t *testing.T, a, b store.Store) {
 	}
 	if n := countAll(t, a); n != keys {
 		t.Errorf("%d deliveries stored, want %d", n, keys)
+	}
+}
+
+// testCreateAudit: CreateWith's audit entry is stored with its message and
+// sees it as stored (ID, deliveries, dropped recipients); a refused or
+// duplicate message writes none; concurrent creates (one group commit)
+// each get theirs.
+func testCreateAudit(t *testing.T, s store.Store) {
+	entry := func(m *sms.Message) store.AuditEntry {
+		return store.AuditEntry{At: m.CreatedAt, Actor: m.CreatedBy, Action: "message.create",
+			Target: fmt.Sprint("message ", m.ID), Detail: fmt.Sprintf("%d recipients, %d dropped", len(m.Deliveries), len(m.Dropped))}
+	}
+	perPhone := limitsAt(0, 1, time.Second)
+	perPhone.DropLimited = true
+	mustCreate(t, s, newMessage("earlier", 0, "01011112222"))
+	m := newMessage("audited", time.Second, "01011112222", "01033334444")
+	if err := s.CreateWith(ctx(t), m, store.Create{Limits: perPhone, Audit: entry}); err != nil {
+		t.Fatal(err)
+	}
+	var le *store.LimitError
+	if err := s.CreateWith(ctx(t), newMessage("refused", time.Second, "01055556666"), store.Create{Limits: limitsAt(1, 0, 0), Audit: entry}); !errors.As(err, &le) {
+		t.Fatalf("over the budget: %v, want a limit error", err)
+	}
+	if _, dup := createOnce(t, s, newMessage("keyed", 2*time.Second), store.Limits{}, "a1"); dup {
+		t.Fatal("a new key is a duplicate")
+	}
+	var de *store.DuplicateError
+	if err := s.CreateWith(ctx(t), newMessage("again", 2*time.Second), store.Create{Once: store.Once{Key: "a1", Since: base}, Audit: entry}); !errors.As(err, &de) {
+		t.Fatalf("the same key again: %v, want a duplicate", err)
+	}
+	const n = 20
+	ids := make([]int64, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			m := newMessage(fmt.Sprint("concurrent ", i), 3*time.Second, "01077778888")
+			if err := s.CreateWith(ctx(t), m, store.Create{Audit: entry}); err != nil {
+				t.Error(err)
+			}
+			ids[i] = m.ID
+		})
+	}
+	wg.Wait()
+	got, err := s.ListAudit(ctx(t), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{fmt.Sprint("message ", m.ID): "1 recipients, 1 dropped"}
+	for _, id := range ids {
+		want[fmt.Sprint("message ", id)] = "1 recipients, 0 dropped"
+	}
+	for _, e := range got {
+		if d, ok := want[e.Target]; !ok || d != e.Detail || e.Actor != "tester" || e.Action != "message.create" {
+			t.Errorf("audit entry %+v, want one of %v", e, want)
+		}
+		delete(want, e.Target)
+	}
+	if len(want) > 0 {
+		t.Errorf("no audit entry for %v", want)
 	}
 }

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NextDue", testNextDue},
 		{"PruneMessages", testPruneMessages},
 		{"CreateOnce", testCreateOnce},
+		{"CreateAudit", testCreateAudit},
 		{"Tokens", testTokens},
 		{"Audit", testAudit},
 		{"AlertState", testAlertState},
