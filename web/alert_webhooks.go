@@ -43,7 +43,7 @@ import (
 // every 10 minutes: a reminder inside the window is taken for a retry.
 //
 // The key is kept in the store, in the transaction that stores the
-// message (store.Messages.CreateOnce), so it holds across restarts and
+// message (store.Messages.CreateWith), so it holds across restarts and
 // across replicas sharing PostgreSQL, and two copies arriving at once
 // page once.
 
