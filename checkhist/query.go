@@ -127,6 +127,7 @@ type Span struct {
 	Status   string // store.CheckOK, CheckFailing, CheckCannotCheck; "" = no record
 	From, To time.Time
 	Detail   string // of the change that began it
+	DetailKo string // Detail in Korean ("" for none)
 }
 
 // Timeline returns check's statuses on host over [from, to) as spans
@@ -148,7 +149,7 @@ func Timeline(ctx context.Context, st store.CheckHistory, check, host string, fr
 			cur.To = at
 			out = append(out, cur)
 		}
-		cur = Span{Status: c.Status, From: at, Detail: c.Detail}
+		cur = Span{Status: c.Status, From: at, Detail: c.Detail, DetailKo: c.DetailKo}
 	}
 	if to.After(cur.From) {
 		cur.To = to

@@ -103,7 +103,7 @@ func (r *Recorder) Observe(res check.Result) {
 	}
 	if r.status[k] != status {
 		r.status[k] = status
-		r.changes = append(r.changes, store.CheckChange{Check: res.Check, Host: host, At: at, Status: status, Detail: res.Detail})
+		r.changes = append(r.changes, store.CheckChange{Check: res.Check, Host: host, At: at, Status: status, Detail: res.Detail, DetailKo: res.DetailKo})
 	}
 }
 

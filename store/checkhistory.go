@@ -49,6 +49,8 @@ type CheckChange struct {
 	At     time.Time
 	Status string // CheckOK, CheckFailing or CheckCannotCheck
 	Detail string
+	// DetailKo is Detail in Korean (check.Result.DetailKo; "" for none).
+	DetailKo string
 }
 
 // CheckHistory keeps what checks found, compactly: a sample per check and

@@ -30,9 +30,10 @@ type pointJSON struct {
 }
 
 type changeJSON struct {
-	At     time.Time `json:"at"`
-	Status string    `json:"status"`
-	Detail string    `json:"detail,omitempty"`
+	At       time.Time `json:"at"`
+	Status   string    `json:"status"`
+	Detail   string    `json:"detail,omitempty"`
+	DetailKo string    `json:"detail_ko,omitempty"`
 }
 
 func ms(d time.Duration) *float64 {
@@ -148,7 +149,7 @@ func (s *Server) checkHistory(w http.ResponseWriter, r *http.Request, _ Caller) 
 	}
 	cj := make([]changeJSON, len(changes))
 	for i, c := range changes {
-		cj[i] = changeJSON{At: c.At.In(loc), Status: c.Status, Detail: c.Detail}
+		cj[i] = changeJSON{At: c.At.In(loc), Status: c.Status, Detail: c.Detail, DetailKo: c.DetailKo}
 	}
 	writeJSON(w, s.opt.Log, http.StatusOK, map[string]any{
 		"check": name, "host": host, "from": from.In(loc), "to": to.In(loc),

@@ -61,9 +61,9 @@ func (db *DB) AddCheckHistory(ctx context.Context, samples []store.CheckSample, 
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO check_changes (series_id, at, status, detail) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (series_id, at) DO UPDATE SET status = excluded.status, detail = excluded.detail`,
-				id, defaults.TruncMS(c.At), c.Status, c.Detail); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO check_changes (series_id, at, status, detail, detail_ko) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (series_id, at) DO UPDATE SET status = excluded.status, detail = excluded.detail, detail_ko = excluded.detail_ko`,
+				id, defaults.TruncMS(c.At), c.Status, c.Detail, c.DetailKo); err != nil {
 				return err
 			}
 		}
@@ -156,16 +156,16 @@ func (db *DB) CheckTotals(ctx context.Context, from, to time.Time) ([]store.Chec
 }
 
 func changeDst(c *store.CheckChange) []any {
-	return []any{&c.Check, &c.Host, at(&c.At), &c.Status, &c.Detail}
+	return []any{&c.Check, &c.Host, at(&c.At), &c.Status, &c.Detail, &c.DetailKo}
 }
 
 // CheckChanges implements store.CheckHistory.
 func (db *DB) CheckChanges(ctx context.Context, check, host string, from, to time.Time) ([]store.CheckChange, error) {
 	out, err := collect(ctx, db, `WITH s AS (SELECT id FROM check_series WHERE check_name = $1 AND host = $2)
-		(SELECT $1::text, $2::text, at, status, detail FROM check_changes
+		(SELECT $1::text, $2::text, at, status, detail, detail_ko FROM check_changes
 			WHERE series_id = (SELECT id FROM s) AND at < $3 ORDER BY at DESC LIMIT 1)
 		UNION ALL
-		(SELECT $1::text, $2::text, at, status, detail FROM check_changes
+		(SELECT $1::text, $2::text, at, status, detail, detail_ko FROM check_changes
 			WHERE series_id = (SELECT id FROM s) AND at >= $3 AND at < $4 ORDER BY at)`,
 		[]any{check, host, defaults.TruncMS(from), defaults.TruncMS(to)}, changeDst)
 	if err != nil {
@@ -176,7 +176,7 @@ func (db *DB) CheckChanges(ctx context.Context, check, host string, from, to tim
 
 // LastCheckChanges implements store.CheckHistory.
 func (db *DB) LastCheckChanges(ctx context.Context) ([]store.CheckChange, error) {
-	out, err := collect(ctx, db, `SELECT DISTINCT ON (s.id) s.check_name, s.host, c.at, c.status, c.detail
+	out, err := collect(ctx, db, `SELECT DISTINCT ON (s.id) s.check_name, s.host, c.at, c.status, c.detail, c.detail_ko
 		FROM check_series s JOIN check_changes c ON c.series_id = s.id
 		ORDER BY s.id, c.at DESC`, nil, changeDst)
 	if err != nil {

@@ -55,9 +55,9 @@ func (db *DB) AddCheckHistory(ctx context.Context, samples []store.CheckSample, 
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO check_changes (series_id, at, status, detail) VALUES (?, ?, ?, ?)
-				ON CONFLICT (series_id, at) DO UPDATE SET status = excluded.status, detail = excluded.detail`,
-				id, c.At.UnixMilli(), c.Status, c.Detail); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO check_changes (series_id, at, status, detail, detail_ko) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (series_id, at) DO UPDATE SET status = excluded.status, detail = excluded.detail, detail_ko = excluded.detail_ko`,
+				id, c.At.UnixMilli(), c.Status, c.Detail, c.DetailKo); err != nil {
 				return err
 			}
 		}
@@ -171,10 +171,10 @@ func (db *DB) CheckTotals(ctx context.Context, from, to time.Time) ([]store.Chec
 // CheckChanges implements store.CheckHistory.
 func (db *DB) CheckChanges(ctx context.Context, check, host string, from, to time.Time) ([]store.CheckChange, error) {
 	out, err := db.changes(ctx, `WITH s AS (SELECT id FROM check_series WHERE check_name = ?1 AND host = ?2)
-		SELECT * FROM (SELECT ?1, ?2, at, status, detail FROM check_changes
+		SELECT * FROM (SELECT ?1, ?2, at, status, detail, detail_ko FROM check_changes
 			WHERE series_id = (SELECT id FROM s) AND at < ?3 ORDER BY at DESC LIMIT 1)
 		UNION ALL
-		SELECT * FROM (SELECT ?1, ?2, at, status, detail FROM check_changes
+		SELECT * FROM (SELECT ?1, ?2, at, status, detail, detail_ko FROM check_changes
 			WHERE series_id = (SELECT id FROM s) AND at >= ?3 AND at < ?4 ORDER BY at)`,
 		check, host, from.UnixMilli(), to.UnixMilli())
 	if err != nil {
@@ -185,7 +185,7 @@ func (db *DB) CheckChanges(ctx context.Context, check, host string, from, to tim
 
 // LastCheckChanges implements store.CheckHistory.
 func (db *DB) LastCheckChanges(ctx context.Context) ([]store.CheckChange, error) {
-	out, err := db.changes(ctx, `SELECT s.check_name, s.host, c.at, c.status, c.detail
+	out, err := db.changes(ctx, `SELECT s.check_name, s.host, c.at, c.status, c.detail, c.detail_ko
 		FROM check_series s JOIN check_changes c ON c.series_id = s.id
 		WHERE c.at = (SELECT max(at) FROM check_changes WHERE series_id = s.id)
 		ORDER BY s.check_name, s.host`)
@@ -205,7 +205,7 @@ func (db *DB) changes(ctx context.Context, query string, args ...any) ([]store.C
 	for rows.Next() {
 		var c store.CheckChange
 		var at int64
-		if err := rows.Scan(&c.Check, &c.Host, &at, &c.Status, &c.Detail); err != nil {
+		if err := rows.Scan(&c.Check, &c.Host, &at, &c.Status, &c.Detail, &c.DetailKo); err != nil {
 			return nil, err
 		}
 		c.At = time.UnixMilli(at).UTC()

@@ -24,7 +24,7 @@ func testCheckHistory(t *testing.T, s store.Store) {
 		sample("web", "db1", m, 1, 0, 0),
 	}, []store.CheckChange{
 		{Check: "web", At: m.Add(-time.Hour), Status: store.CheckOK, Detail: "200"},
-		{Check: "web", At: m.Add(time.Minute + 30*time.Second), Status: store.CheckFailing, Detail: "HTTP 503"},
+		{Check: "web", At: m.Add(time.Minute + 30*time.Second), Status: store.CheckFailing, Detail: "HTTP 503", DetailKo: "HTTP 503 (기대 200)"},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func testCheckHistory(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if len(ch) != 3 || ch[0].Status != store.CheckOK || !ch[0].At.Equal(m.Add(-time.Hour)) ||
-		ch[1].Status != store.CheckFailing || ch[1].Detail != "HTTP 503" || ch[2].Status != store.CheckCannotCheck ||
+		ch[1].Status != store.CheckFailing || ch[1].Detail != "HTTP 503" || ch[1].DetailKo != "HTTP 503 (기대 200)" || ch[2].Status != store.CheckCannotCheck ||
 		ch[1].Check != "web" {
 		t.Errorf("changes: %+v", ch)
 	}
