@@ -17,8 +17,9 @@ const maxPhoneInput = 64
 
 // PhoneError says why a phone number was refused.
 type PhoneError struct {
-	Input  string // the text as given
-	Reason string // what is wrong, e.g. "contains letters"
+	Input    string // the text as given
+	Reason   string // what is wrong, e.g. "contains letters"
+	ReasonKo string // Reason in Korean, for the console
 }
 
 func (e *PhoneError) Error() string {
@@ -32,21 +33,22 @@ func (e *PhoneError) Error() string {
 // numberClass is one row of aligo-api.md §8.1.
 type numberClass struct {
 	name     string // "mobile", "Seoul", …; used in error reasons
+	nameKo   string // name in Korean
 	min, max int    // total national digits
 	mobile   bool
 	head     int // digits shown before the first hyphen by Display
 }
 
 var (
-	classMobile   = numberClass{name: "mobile", min: 11, max: 11, mobile: true, head: 3}
-	classLegacy   = numberClass{name: "mobile", min: 10, max: 11, mobile: true, head: 3}
-	classSeoul    = numberClass{name: "Seoul", min: 9, max: 10, head: 2}
-	classLandline = numberClass{name: "landline", min: 10, max: 11, head: 3}
-	classInternet = numberClass{name: "internet phone", min: 11, max: 11, head: 3}
-	classPersonal = numberClass{name: "personal", min: 11, max: 12, head: 4}
-	classTollFree = numberClass{name: "toll-free", min: 10, max: 10, head: 3}
-	classPremium  = numberClass{name: "premium-rate", min: 10, max: 10, head: 3}
-	classRep      = numberClass{name: "representative", min: 8, max: 8, head: 4}
+	classMobile   = numberClass{name: "mobile", nameKo: "휴대전화", min: 11, max: 11, mobile: true, head: 3}
+	classLegacy   = numberClass{name: "mobile", nameKo: "휴대전화", min: 10, max: 11, mobile: true, head: 3}
+	classSeoul    = numberClass{name: "Seoul", nameKo: "서울", min: 9, max: 10, head: 2}
+	classLandline = numberClass{name: "landline", nameKo: "지역", min: 10, max: 11, head: 3}
+	classInternet = numberClass{name: "internet phone", nameKo: "인터넷전화", min: 11, max: 11, head: 3}
+	classPersonal = numberClass{name: "personal", nameKo: "개인", min: 11, max: 12, head: 4}
+	classTollFree = numberClass{name: "toll-free", nameKo: "수신자 부담", min: 10, max: 10, head: 3}
+	classPremium  = numberClass{name: "premium-rate", nameKo: "정보이용료", min: 10, max: 10, head: 3}
+	classRep      = numberClass{name: "representative", nameKo: "대표", min: 8, max: 8, head: 4}
 )
 
 // prefixes maps the three leading national digits to their class ("02" is
@@ -64,14 +66,19 @@ var prefixes = map[string]*numberClass{
 	"060": &classPremium,
 }
 
+// reason is why a number was refused, in English and Korean.
+type reason struct{ en, ko string }
+
+var tooShort = reason{"too short", "너무 짧습니다"}
+
 // classify checks national digits d against the known number classes. It
 // returns the class, or nil and the reason d is not a valid number.
-func classify(d string) (*numberClass, string) {
+func classify(d string) (*numberClass, reason) {
 	var c *numberClass
 	var prefix string
 	switch {
 	case len(d) < 2:
-		return nil, "too short"
+		return nil, tooShort
 	case d[0] == '1':
 		if d[1] != '5' && d[1] != '6' && d[1] != '8' {
 			return nil, unknownPrefix(d, d[:2])
@@ -82,7 +89,7 @@ func classify(d string) (*numberClass, string) {
 	case d[1] == '2':
 		c, prefix = &classSeoul, "02"
 	case len(d) < 3:
-		return nil, "too short"
+		return nil, tooShort
 	default:
 		prefix = d[:3]
 		if c = prefixes[prefix]; c == nil {
@@ -90,13 +97,15 @@ func classify(d string) (*numberClass, string) {
 		}
 	}
 	if len(d) >= c.min && len(d) <= c.max {
-		return c, ""
+		return c, reason{}
 	}
-	what := "too short"
+	what, whatKo := "too short", "너무 짧습니다"
 	if len(d) > c.max {
-		what = "too long"
+		what, whatKo = "too long", "너무 깁니다"
 	}
-	return nil, fmt.Sprintf("%s for %s %s number (expected %s)", what, article(c.name), c.name, expectation(c, prefix))
+	want, wantKo := expectation(c, prefix)
+	return nil, reason{fmt.Sprintf("%s for %s %s number (expected %s)", what, article(c.name), c.name, want),
+		fmt.Sprintf("%s 번호로는 %s (%s)", c.nameKo, whatKo, wantKo)}
 }
 
 func article(name string) string {
@@ -106,28 +115,31 @@ func article(name string) string {
 	return "a"
 }
 
-func expectation(c *numberClass, prefix string) string {
+// expectation is how many digits a number of class c starting with
+// prefix has, in English and Korean.
+func expectation(c *numberClass, prefix string) (string, string) {
 	if c == &classRep {
 		if len(prefix) < 4 {
 			prefix = prefix[:2] + "xx"
 		}
-		return prefix + " + 4 digits"
+		return prefix + " + 4 digits", prefix + " + 4자리"
 	}
 	lo, hi := c.min-len(prefix), c.max-len(prefix)
 	if lo == hi {
-		return fmt.Sprintf("%s + %d digits", prefix, lo)
+		return fmt.Sprintf("%s + %d digits", prefix, lo), fmt.Sprintf("%s + %d자리", prefix, lo)
 	}
-	return fmt.Sprintf("%s + %d or %d digits", prefix, lo, hi)
+	return fmt.Sprintf("%s + %d or %d digits", prefix, lo, hi), fmt.Sprintf("%s + %d~%d자리", prefix, lo, hi)
 }
 
-func unknownPrefix(d, prefix string) string {
-	reason := fmt.Sprintf("unknown prefix %q", prefix)
+func unknownPrefix(d, prefix string) reason {
+	r := reason{fmt.Sprintf("unknown prefix %q", prefix), fmt.Sprintf("%q(으)로 시작하는 번호는 없습니다", prefix)}
 	if d[0] != '0' {
 		if c, _ := classify("0" + d); c != nil {
-			return reason + " (missing the leading 0?)"
+			r.en += " (missing the leading 0?)"
+			r.ko += " (앞의 0이 빠졌나요?)"
 		}
 	}
-	return reason
+	return r
 }
 
 // ParsePhone accepts a Korean phone number in any common written form
@@ -138,12 +150,12 @@ func unknownPrefix(d, prefix string) string {
 // anything else is refused with a *PhoneError.
 func ParsePhone(s string) (Phone, error) {
 	in := strings.TrimSpace(s)
-	fail := func(reason string) (Phone, error) { return "", &PhoneError{Input: s, Reason: reason} }
+	fail := func(r reason) (Phone, error) { return "", &PhoneError{Input: s, Reason: r.en, ReasonKo: r.ko} }
 	if in == "" {
-		return fail("empty")
+		return fail(reason{"empty", "비어 있습니다"})
 	}
 	if len(in) > maxPhoneInput {
-		return fail(fmt.Sprintf("too long (more than %d characters)", maxPhoneInput))
+		return fail(reason{fmt.Sprintf("too long (more than %d characters)", maxPhoneInput), fmt.Sprintf("너무 깁니다 (%d자 초과)", maxPhoneInput)})
 	}
 	var buf [maxPhoneInput]byte
 	digits := buf[:0]
@@ -154,33 +166,33 @@ func ParsePhone(s string) (Phone, error) {
 			digits = append(digits, byte(r))
 		case r == '+':
 			if plus || len(digits) > 0 {
-				return fail("'+' is only allowed before the country code")
+				return fail(reason{"'+' is only allowed before the country code", "'+'는 국가번호 앞에만 쓸 수 있습니다"})
 			}
 			plus = true
 		case r == '-' || r == '.' || r == '(' || r == ')' || unicode.IsSpace(r):
 		case unicode.IsLetter(r):
-			return fail("contains letters")
+			return fail(reason{"contains letters", "글자가 섞여 있습니다"})
 		case r == utf8.RuneError:
-			return fail("is not valid UTF-8 text")
+			return fail(reason{"is not valid UTF-8 text", "올바른 UTF-8 글자가 아닙니다"})
 		default:
-			return fail(fmt.Sprintf("contains invalid character %q", r))
+			return fail(reason{fmt.Sprintf("contains invalid character %q", r), fmt.Sprintf("쓸 수 없는 문자 %q가 있습니다", r)})
 		}
 	}
 	d := string(digits)
 	if d == "" {
-		return fail("contains no digits")
+		return fail(reason{"contains no digits", "숫자가 없습니다"})
 	}
 	intl := false
 	switch {
 	case plus:
 		if !strings.HasPrefix(d, "82") {
-			return fail("unsupported country code (only +82, Korea, is accepted)")
+			return fail(reason{"unsupported country code (only +82, Korea, is accepted)", "지원하지 않는 국가번호입니다 (한국 +82만 가능)"})
 		}
 		d, intl = d[2:], true
 	case strings.HasPrefix(d, "0082"):
 		d, intl = d[4:], true
 	case strings.HasPrefix(d, "00"):
-		return fail("international numbers are not supported (only Korean numbers, +82)")
+		return fail(reason{"international numbers are not supported (only Korean numbers, +82)", "국제 번호는 보낼 수 없습니다 (한국 번호 +82만 가능)"})
 	case strings.HasPrefix(d, "82"):
 		// No national number starts with 8, so this is the country code.
 		d, intl = d[2:], true
@@ -193,8 +205,8 @@ func ParsePhone(s string) (Phone, error) {
 			d = "0" + d
 		}
 	}
-	if _, reason := classify(d); reason != "" {
-		return fail(reason)
+	if _, r := classify(d); r.en != "" {
+		return fail(r)
 	}
 	return Phone(d), nil
 }

@@ -260,3 +260,33 @@ func TestDedupPhones(t *testing.T) {
 		t.Errorf("DedupPhones(nil) = %q", got)
 	}
 }
+
+// TestPhoneErrorsInKorean: every refusal says why in Korean too (the
+// console shows ReasonKo), with the same facts as the English reason.
+func TestPhoneErrorsInKorean(t *testing.T) {
+	for _, tc := range []struct{ in, ko string }{
+		{"", "비어 있습니다"},
+		{"010-1234-567a", "글자가 섞여 있습니다"},
+		{"010+1234", "'+'는 국가번호 앞에만"},
+		{"010#1234", "쓸 수 없는 문자 '#'"},
+		{"---", "숫자가 없습니다"},
+		{"+1 212 555 0100", "한국 +82만"},
+		{"001 212 555 0100", "국제 번호는"},
+		{"02-12", "서울 번호로는 너무 짧습니다 (02 + 7~8자리)"},
+		{"010-1234-56789", "휴대전화 번호로는 너무 깁니다 (010 + 8자리)"},
+		{"1588-123", "대표 번호로는 너무 짧습니다 (1588 + 4자리)"},
+		{"12-345-6789", `"12"(으)로 시작하는 번호는 없습니다`},
+		{"10-1234-5678", "(앞의 0이 빠졌나요?)"},
+		{strings.Repeat("1", 70), "너무 깁니다 (64자 초과)"},
+	} {
+		_, err := ParsePhone(tc.in)
+		var pe *PhoneError
+		if !errors.As(err, &pe) {
+			t.Errorf("%q: %v, want a *PhoneError", tc.in, err)
+			continue
+		}
+		if !strings.Contains(pe.ReasonKo, tc.ko) || pe.Reason == "" {
+			t.Errorf("%q: Korean reason %q (English %q), want it to contain %q", tc.in, pe.ReasonKo, pe.Reason, tc.ko)
+		}
+	}
+}
