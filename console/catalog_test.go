@@ -13,6 +13,8 @@ import (
 	"github.com/munja-sms/munja/addressbook"
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/auth"
+	"github.com/munja-sms/munja/check/checks"
+	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 )
@@ -103,6 +105,31 @@ func TestCatalogs(t *testing.T) {
 	for _, c := range []string{addressbook.CodeNoPhone, addressbook.CodeBadPhone, addressbook.CodeNotMobile, addressbook.CodeDuplicate,
 		addressbook.CodeTooLong, addressbook.CodeBadRow, addressbook.CodeTooMany} {
 		used["import.code."+c] = true
+	}
+	for _, ty := range checks.Types() {
+		used["ctype."+ty] = true
+	}
+	for _, a := range auditActions {
+		used["action."+a] = true
+	}
+	for _, a := range actorKinds {
+		used["actor."+a] = true
+	}
+	for _, p := range targetPrefixes {
+		used[p.key] = true
+	}
+	for _, p := range detailPhrases {
+		used[p.key] = true
+	}
+	used["detail.role"], used["detail.scope"] = true, true
+	for _, f := range detailFieldNames {
+		used["field."+f] = true
+	}
+	for _, s := range []string{auth.ScopeRead, auth.ScopeSend, auth.ScopeAdmin} {
+		used["scope."+s] = true
+	}
+	for _, s := range []config.Severity{config.SeverityInfo, config.SeverityWarning, config.SeverityCritical} {
+		used["severity."+string(s)] = true
 	}
 	if len(used) < 200 {
 		t.Fatalf("only %d keys found in use: the scan is broken", len(used))

@@ -68,6 +68,7 @@ type segment struct {
 	Status   string // store.CheckOK, CheckFailing, CheckCannotCheck, statusNoData
 	From, To time.Time
 	Detail   string
+	DetailKo string
 }
 
 // gapAfter is how long a check may leave no sample before the timeline
@@ -118,11 +119,11 @@ func segments(spans []checkhist.Span, holes []segment) []segment {
 	}
 	h := 0
 	for _, sp := range spans {
-		cur := segment{Status: statusClass(sp.Status), From: sp.From, To: sp.To, Detail: sp.Detail}
+		cur := segment{Status: statusClass(sp.Status), From: sp.From, To: sp.To, Detail: sp.Detail, DetailKo: sp.DetailKo}
 		for h < len(holes) && holes[h].From.Before(cur.To) {
 			hole := holes[h]
 			if hole.To.After(cur.From) {
-				emit(segment{Status: cur.Status, From: cur.From, To: minTime(hole.From, cur.To), Detail: cur.Detail})
+				emit(segment{Status: cur.Status, From: cur.From, To: minTime(hole.From, cur.To), Detail: cur.Detail, DetailKo: cur.DetailKo})
 				emit(segment{Status: statusNoData, From: maxTime(hole.From, cur.From), To: minTime(hole.To, cur.To)})
 				if !hole.To.Before(cur.To) {
 					cur.From = cur.To
@@ -183,7 +184,7 @@ func bucketed(segs []segment, from, to time.Time, n int) []segment {
 		for i < len(segs) && !segs[i].From.After(bt) {
 			s := segs[i]
 			if s.To.After(bf) && s.From.Before(bt) && (worst.Status == "" || severity(s.Status) > severity(worst.Status)) {
-				worst.Status, worst.Detail = s.Status, s.Detail
+				worst.Status, worst.Detail, worst.DetailKo = s.Status, s.Detail, s.DetailKo
 			}
 			if s.To.After(bt) {
 				break
@@ -322,8 +323,8 @@ func (c *Console) timeline(lang string, segs []segment, from, to time.Time) time
 			}
 			title := c.t(lang, "timeline."+s.Status) + " · " + c.fmtTime(s.From) + " – " + c.fmtTime(s.To) +
 				" (" + c.fmtDur(lang, s.To.Sub(s.From)) + ")"
-			if s.Detail != "" {
-				title += " · " + s.Detail
+			if d := inLang(lang, s.Detail, s.DetailKo); d != "" {
+				title += " · " + d
 			}
 			v.Rects = append(v.Rects, timelineRect{X: fmtPct(x), W: fmtPct(w), Class: "tl-" + s.Status, Title: title})
 		}
@@ -353,7 +354,7 @@ func (c *Console) timeline(lang string, segs []segment, from, to time.Time) time
 			break
 		}
 		v.Spans = append(v.Spans, spanRow{Status: s.Status, Class: "tl-" + s.Status, Label: c.t(lang, "timeline."+s.Status),
-			From: s.From, To: s.To, Duration: c.fmtDur(lang, s.To.Sub(s.From)), Detail: s.Detail})
+			From: s.From, To: s.To, Duration: c.fmtDur(lang, s.To.Sub(s.From)), Detail: inLang(lang, s.Detail, s.DetailKo)})
 	}
 	return v
 }

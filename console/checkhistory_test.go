@@ -92,13 +92,13 @@ func webChanges(end time.Time) []store.CheckChange {
 	at := func(k int) time.Time { return end.Add(-time.Duration(k) * time.Minute) }
 	return []store.CheckChange{
 		{At: at(50000), Status: store.CheckOK, Detail: "HTTP 200"},
-		{At: at(30000 - 1), Status: store.CheckFailing, Detail: "HTTP 503"},
+		{At: at(30000 - 1), Status: store.CheckFailing, Detail: "HTTP 503", DetailKo: "HTTP 503 (기대 200)"},
 		{At: at(28800 - 1), Status: store.CheckOK, Detail: "HTTP 200"},
-		{At: at(3100 - 1), Status: store.CheckFailing, Detail: "connection refused"},
+		{At: at(3100 - 1), Status: store.CheckFailing, Detail: "connection refused", DetailKo: "연결 거부됨"},
 		{At: at(3000 - 1), Status: store.CheckOK, Detail: "HTTP 200"},
-		{At: at(200), Status: store.CheckCannotCheck, Detail: "DNS lookup failed"},
+		{At: at(200), Status: store.CheckCannotCheck, Detail: "DNS lookup failed", DetailKo: "DNS 조회 실패"},
 		{At: at(199), Status: store.CheckOK, Detail: "HTTP 200"},
-		{At: at(102), Status: store.CheckFailing, Detail: "HTTP 502"},
+		{At: at(102), Status: store.CheckFailing, Detail: "HTTP 502", DetailKo: "HTTP 502 (기대 200)"},
 		{At: at(99), Status: store.CheckOK, Detail: "HTTP 200"},
 	}
 }

@@ -22,6 +22,12 @@ import (
 // trFunc translates a catalog key with arguments.
 type trFunc func(key string, args ...any) string
 
+// phoneErr is the form error for a number that cannot be read, with the
+// parser's reason in the form's language (the catalog's "lang" says which).
+func phoneErr(tr trFunc, pe *sms.PhoneError) string {
+	return tr("err.phone", shorten(pe.Input, 30), inLang(tr("lang"), pe.Reason, pe.ReasonKo))
+}
+
 // formErrs maps a form field to what is wrong with it.
 type formErrs map[string]string
 
@@ -176,7 +182,7 @@ func decodeSendForm(v url.Values, loc *time.Location, now time.Time, tr trFunc) 
 	for _, err := range bad {
 		var pe *sms.PhoneError
 		if errors.As(err, &pe) {
-			errs.set("to", tr("err.phone", shorten(pe.Input, 30), pe.Reason))
+			errs.set("to", phoneErr(tr, pe))
 		}
 	}
 	for _, p := range phones {
@@ -264,7 +270,7 @@ func decodeContactForm(v url.Values, tr trFunc) (contactForm, formErrs) {
 	} else if p, err := sms.ParsePhone(f.PhoneText); err != nil {
 		var pe *sms.PhoneError
 		if errors.As(err, &pe) {
-			errs.set("phone", tr("err.phone", shorten(pe.Input, 30), pe.Reason))
+			errs.set("phone", phoneErr(tr, pe))
 		}
 	} else if !p.IsMobile() {
 		errs.set("phone", tr("err.not_mobile", p.Display()))

@@ -140,7 +140,7 @@ func (h *harness) newEngine() *alert.Engine {
 	for i := 5; i > 0; i-- {
 		e.Observe(check.Result{Check: "web-port", OK: true, At: now.Add(-time.Duration(i) * time.Minute)})
 		e.Observe(check.Result{Check: "httpd", OK: i > 2, At: now.Add(-time.Duration(i) * time.Minute),
-			Firing: httpdDown, Resolved: "[복구] httpd 프로세스가 다시 동작합니다.", Detail: "no process named httpd"})
+			Firing: httpdDown, Resolved: "[복구] httpd 프로세스가 다시 동작합니다.", Detail: "no process named httpd", DetailKo: "httpd 프로세스 없음 (0개, 최소 1개)"})
 	}
 	if err := e.Flush(h.ctx); err != nil {
 		h.t.Fatal(err)

@@ -70,6 +70,15 @@ func (c *Console) tf(lang, key string, args ...any) string {
 	return fmt.Sprintf(c.t(lang, key), args...)
 }
 
+// inLang is a text given in English and Korean in lang: the Korean one
+// when there is one.
+func inLang(lang, en, ko string) string {
+	if lang == langKO && ko != "" {
+		return ko
+	}
+	return en
+}
+
 // timeLayout is how every time is shown (DESIGN §5b).
 const timeLayout = "2006-01-02 15:04"
 
@@ -140,12 +149,7 @@ func (c *Console) funcs(lang string) template.FuncMap {
 		"tm": c.fmtTime,
 		// detail is a check's detail in the page's language: the Korean
 		// one (check.Result.DetailKo) when there is one.
-		"detail": func(en, ko string) string {
-			if lang == langKO && ko != "" {
-				return ko
-			}
-			return en
-		},
+		"detail": func(en, ko string) string { return inLang(lang, en, ko) },
 		"phone": func(v any) string {
 			if s, ok := v.(string); ok {
 				return sms.Phone(s).Display()
@@ -155,21 +159,20 @@ func (c *Console) funcs(lang string) template.FuncMap {
 			}
 			return fmt.Sprint(v)
 		},
-		"num": numAny,
-		"tl":  func(l, key string) string { return c.t(l, key) },
-		"tk": func(prefix string, v any) string {
-			if s, ok := c.cats[lang][prefix+fmt.Sprint(v)]; ok {
-				return s
-			}
-			return fmt.Sprint(v)
-		},
-		"asset":  func(name string) string { return "/static/" + name + "?v=" + c.assets[name] },
-		"deps":   c.depLinks,
-		"status": func(s sms.Status) string { return c.t(lang, "status."+string(s)) },
-		"count":  func(text, title string) byteCount { return c.countText(lang, text, title) },
-		"path":   url.PathEscape, // one path segment; after "?" html/template escapes by itself (no "query": "%" became "%25")
-		"add":    func(a, b int) int { return a + b },
-		"join":   strings.Join,
+		"num":     numAny,
+		"tl":      func(l, key string) string { return c.t(l, key) },
+		"tk":      func(prefix string, v any) string { return c.tkey(lang, prefix, fmt.Sprint(v)) },
+		"actor":   func(a string) string { return c.actorLabel(lang, a) },
+		"action":  func(a string) string { return c.actionLabel(lang, a) },
+		"target":  func(a string) string { return c.targetLabel(lang, a) },
+		"adetail": func(d string) string { return c.auditDetail(lang, d) },
+		"asset":   func(name string) string { return "/static/" + name + "?v=" + c.assets[name] },
+		"deps":    c.depLinks,
+		"status":  func(s sms.Status) string { return c.t(lang, "status."+string(s)) },
+		"count":   func(text, title string) byteCount { return c.countText(lang, text, title) },
+		"path":    url.PathEscape, // one path segment; after "?" html/template escapes by itself (no "query": "%" became "%25")
+		"add":     func(a, b int) int { return a + b },
+		"join":    strings.Join,
 		"dict": func(kv ...any) map[string]any {
 			m := make(map[string]any, len(kv)/2)
 			for i := 0; i+1 < len(kv); i += 2 {

@@ -274,7 +274,7 @@ func (c *Console) resolveRecipients(ctx context.Context, f sendForm, errs formEr
 			errs.set("to", tr("err.no_group", g))
 			continue
 		case errors.As(err, &pe):
-			errs.set("to", tr("err.phone", shorten(pe.Input, 30), pe.Reason))
+			errs.set("to", phoneErr(tr, pe))
 			continue
 		case err != nil:
 			return nil, err
@@ -354,7 +354,7 @@ func (c *Console) submitErrs(tr trFunc, err error, errs formErrs) bool {
 	case errors.As(err, &fe):
 		errs.set(formField(fe.Field), tr("err.rejected", fe.Msg))
 	case errors.As(err, &pe):
-		errs.set("to", tr("err.phone", shorten(pe.Input, 30), pe.Reason))
+		errs.set("to", phoneErr(tr, pe))
 	default:
 		return false
 	}

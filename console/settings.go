@@ -109,7 +109,7 @@ func (c *Console) settingsTest(w http.ResponseWriter, r *http.Request, q *reques
 	var pe *sms.PhoneError
 	switch {
 	case errors.As(err, &pe):
-		d.Errs.set("test_phone", tr("err.phone", shorten(pe.Input, 30), pe.Reason))
+		d.Errs.set("test_phone", phoneErr(tr, pe))
 	case err != nil:
 		d.Errs.set("test_phone", tr("err.bad_value"))
 	case !p.IsMobile():
