@@ -210,69 +210,6 @@ func TestBrowserScenario(t *testing.T) {
 	b.do("back at login", chromedp.WaitVisible(chromedp.CSS("#login-form")))
 }
 
-// TestScreenshots writes PNGs of the main pages into $MUNJA_SCREENSHOTS
-// (make screenshots → docs/screenshots/). It runs only when that is set.
-func TestScreenshots(t *testing.T) {
-	dir := os.Getenv("MUNJA_SCREENSHOTS")
-	if dir == "" {
-		t.Skip("set MUNJA_SCREENSHOTS=DIR to write screenshots of the console")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx := newBrowser(t)
-	end := time.Now().Truncate(time.Minute)
-	now := end.Add(30 * time.Second)
-	h := newHarness(t, harnessOpts{engine: true, dispatcher: true, perDay: 1000, checks: historyChecks,
-		now: func() time.Time { return now }})
-	h.cfg.Host = "mon01"
-	h.addUser("kim", auth.RoleAdmin, adminPW)
-	seedHistory(t, h, end, true) // before the first page caches the uptimes
-	c := h.client()
-	c.login("kim", adminPW)
-	seedDemo(t, h, c)
-
-	b := &browser{t: t, ctx: ctx, url: h.srv.URL}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b.open("/login")
-	shot("login")
-	b.login("kim", adminPW)
-	time.Sleep(500 * time.Millisecond)
-	shot("dashboard")
-	b.open("/send")
-	b.do("compose", chromedp.Click(chromedp.CSS(`#groups input[value="ops"]`)),
-		chromedp.SendKeys(chromedp.CSS("#text"), "[공지] 오늘 22:00부터 30분간 서버 점검이 있습니다. 접속이 잠시 끊길 수 있습니다."))
-	b.waitText("#counter", "byte")
-	shot("send")
-	b.open("/contacts")
-	shot("contacts")
-	b.open("/history")
-	shot("history")
-	b.do("open message", chromedp.Click(chromedp.CSS("#history tbody tr:first-child a")), chromedp.WaitVisible(chromedp.CSS("#deliveries")))
-	shot("message")
-	b.open("/templates")
-	shot("templates")
-	b.open("/checks")
-	shot("checks")
-	b.open("/checks/web")
-	shot("check")
-	b.open("/hosts")
-	shot("hosts")
-	b.do("phone", chromedp.EmulateViewport(390, 844))
-	b.open("/checks/web")
-	shot("check-mobile")
-	t.Logf("screenshots written to %s", dir)
-}
-
 // seedDemo fills the store with what the screenshots show.
 func seedDemo(t *testing.T, h *harness, c *client) {
 	t.Helper()
@@ -361,7 +298,7 @@ func seedHistory(t *testing.T, h *harness, end time.Time, full bool) {
 		}
 	}
 	writeHistory(t, h.st, "httpd", "", end, 30*24*60, every10(3),
-		store.CheckChange{At: end.Add(-30 * 24 * time.Hour), Status: store.CheckOK}, store.CheckChange{At: end.Add(-2 * time.Minute), Status: store.CheckFailing, Detail: "no process named httpd"})
+		store.CheckChange{At: end.Add(-30 * 24 * time.Hour), Status: store.CheckOK}, store.CheckChange{At: end.Add(-2 * time.Minute), Status: store.CheckFailing, Detail: "no process named httpd", DetailKo: "httpd 프로세스 없음 (0개, 최소 1개)"})
 	writeHistory(t, h.st, "web-port", "", end, 30*24*60, every10(0), store.CheckChange{At: end.Add(-30 * 24 * time.Hour), Status: store.CheckOK})
 	writeHistory(t, h.st, "api", "web01", end, 7*24*60, func(k int) (store.CheckSample, bool) {
 		if k%10 != 0 {
