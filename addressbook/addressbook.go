@@ -52,6 +52,9 @@ type RowError struct {
 	Key    string // JSON map key of the row, when the file is a map
 	Code   string // one of the Code constants
 	Detail string // English detail, e.g. the phone parser's reason
+	// DetailKo is Detail in Korean; "" where only the code's own label is
+	// worth showing (a JSON value that is no contact).
+	DetailKo string
 }
 
 func (e RowError) Error() string {
@@ -100,52 +103,53 @@ type collector struct {
 
 func newCollector() *collector { return &collector{seen: map[sms.Phone]int{}} }
 
-func (c *collector) fail(r raw, code, detail string) {
-	c.res.Errors = append(c.res.Errors, RowError{Row: r.row, Key: r.key, Code: code, Detail: detail})
+func (c *collector) fail(r raw, code, detail, detailKo string) {
+	c.res.Errors = append(c.res.Errors, RowError{Row: r.row, Key: r.key, Code: code, Detail: detail, DetailKo: detailKo})
 }
 
 // add validates r; it returns false once MaxRows is exceeded.
 func (c *collector) add(r raw) bool {
 	c.rows++
 	if c.rows > MaxRows {
-		c.fail(r, CodeTooMany, fmt.Sprintf("at most %d rows are read from one file", MaxRows))
+		c.fail(r, CodeTooMany, fmt.Sprintf("at most %d rows are read from one file", MaxRows), fmt.Sprintf("한 파일에서 %d행까지만 읽습니다", MaxRows))
 		return false
 	}
 	if r.notContactWhat != "" {
-		c.fail(r, CodeBadRow, r.notContactWhat)
+		c.fail(r, CodeBadRow, r.notContactWhat, "")
 		return true
 	}
 	name := cleanText(r.name)
 	memo := cleanText(r.memo)
 	phoneText := strings.TrimSpace(r.phone)
 	if phoneText == "" || r.missingPhone {
-		c.fail(r, CodeNoPhone, "")
+		c.fail(r, CodeNoPhone, "", "")
 		return true
 	}
 	p, err := parsePhone(phoneText, r.phoneIsNumber)
 	if err != nil {
-		c.fail(r, CodeBadPhone, phoneReason(err))
+		en, ko := phoneReason(err)
+		c.fail(r, CodeBadPhone, en, ko)
 		return true
 	}
 	if !p.IsMobile() {
-		c.fail(r, CodeNotMobile, p.Display())
+		c.fail(r, CodeNotMobile, p.Display(), p.Display())
 		return true
 	}
 	if utf8.RuneCountInString(name) > MaxNameRunes {
-		c.fail(r, CodeTooLong, fmt.Sprintf("name is longer than %d characters", MaxNameRunes))
+		c.fail(r, CodeTooLong, fmt.Sprintf("name is longer than %d characters", MaxNameRunes), fmt.Sprintf("이름이 %d자를 넘습니다", MaxNameRunes))
 		return true
 	}
 	if utf8.RuneCountInString(memo) > MaxMemoRunes {
-		c.fail(r, CodeTooLong, fmt.Sprintf("memo is longer than %d characters", MaxMemoRunes))
+		c.fail(r, CodeTooLong, fmt.Sprintf("memo is longer than %d characters", MaxMemoRunes), fmt.Sprintf("메모가 %d자를 넘습니다", MaxMemoRunes))
 		return true
 	}
-	groups, err := cleanGroups(r.groups)
-	if err != nil {
-		c.fail(r, CodeTooLong, err.Error())
+	groups, ge := cleanGroups(r.groups)
+	if ge != nil {
+		c.fail(r, CodeTooLong, ge.en, ge.ko)
 		return true
 	}
 	if prev, dup := c.seen[p]; dup {
-		c.fail(r, CodeDuplicate, fmt.Sprintf("%s is already on row %d", p.Display(), prev))
+		c.fail(r, CodeDuplicate, fmt.Sprintf("%s is already on row %d", p.Display(), prev), fmt.Sprintf("%s은(는) 이미 %d행에 있습니다", p.Display(), prev))
 		return true
 	}
 	c.seen[p] = r.row
@@ -171,15 +175,16 @@ func parsePhone(s string, number bool) (sms.Phone, error) {
 	return p, err
 }
 
-func phoneReason(err error) string {
+// phoneReason says why a phone could not be read, in English and Korean.
+func phoneReason(err error) (string, string) {
 	if pe, ok := err.(*sms.PhoneError); ok {
 		in := pe.Input
 		if utf8.RuneCountInString(in) > 30 {
 			in = string([]rune(in)[:30]) + "…"
 		}
-		return fmt.Sprintf("%q: %s", in, pe.Reason)
+		return fmt.Sprintf("%q: %s", in, pe.Reason), fmt.Sprintf("%q: %s", in, pe.ReasonKo)
 	}
-	return err.Error()
+	return err.Error(), ""
 }
 
 func isDigits(s string) bool {
@@ -220,7 +225,10 @@ func splitGroups(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '|' })
 }
 
-func cleanGroups(in []string) ([]string, error) {
+// groupError is why a row's groups were refused, in English and Korean.
+type groupError struct{ en, ko string }
+
+func cleanGroups(in []string) ([]string, *groupError) {
 	var out []string
 	seen := map[string]bool{}
 	var parts []string
@@ -233,13 +241,13 @@ func cleanGroups(in []string) ([]string, error) {
 			continue
 		}
 		if utf8.RuneCountInString(g) > MaxGroupName {
-			return nil, fmt.Errorf("group name is longer than %d characters", MaxGroupName)
+			return nil, &groupError{fmt.Sprintf("group name is longer than %d characters", MaxGroupName), fmt.Sprintf("그룹 이름이 %d자를 넘습니다", MaxGroupName)}
 		}
 		seen[g] = true
 		out = append(out, g)
 	}
 	if len(out) > MaxGroups {
-		return nil, fmt.Errorf("more than %d groups", MaxGroups)
+		return nil, &groupError{fmt.Sprintf("more than %d groups", MaxGroups), fmt.Sprintf("그룹이 %d개를 넘습니다", MaxGroups)}
 	}
 	return out, nil
 }

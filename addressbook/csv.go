@@ -44,7 +44,7 @@ func ParseCSV(data []byte) (Result, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				c.fail(raw{row: pe.Line}, CodeBadRow, pe.Err.Error())
+				c.fail(raw{row: pe.Line}, CodeBadRow, pe.Err.Error(), "")
 				// encoding/csv cannot resume after a broken quote reliably.
 				break
 			}

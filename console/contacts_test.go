@@ -157,7 +157,10 @@ func TestImportOriginalAddressBook(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := upload(t, c, "address_book.json", data, map[string]string{"overwrite": "1"}).mustStatus(t, http.StatusOK)
-	r.mustContain(t, "새 연락처 1명, 갱신 2명, 건너뜀 0명", "읽지 못한 줄 2개", "전화번호를 읽을 수 없음", `("3")`, "전화번호가 없음", `("6")`)
+	r.mustContain(t, "새 연락처 1명, 갱신 2명, 건너뜀 0명", "읽지 못한 줄 2개", "전화번호를 읽을 수 없음", `("3")`, "휴대전화 번호로는 너무 짧습니다", "전화번호가 없음", `("6")`)
+	if strings.Contains(r.body, "too short") {
+		t.Error("the Korean import page gives the phone parser's reason in English")
+	}
 	if ct, _ := h.con.contactByPhone(h.ctx, "01022223333"); ct == nil || ct.Name != "최지우" {
 		t.Fatalf("최지우 not imported: %+v", ct)
 	}

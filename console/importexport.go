@@ -122,8 +122,12 @@ func (c *Console) importContacts(w http.ResponseWriter, r *http.Request, q *requ
 	}
 	for _, re := range res.Errors {
 		reason := c.t(q.Lang, "import.code."+re.Code)
-		if re.Detail != "" {
-			reason += ": " + re.Detail
+		detail := re.Detail
+		if q.Lang == langKO {
+			detail = re.DetailKo
+		}
+		if detail != "" {
+			reason += ": " + detail
 		}
 		d.Problems = append(d.Problems, importProblem{Row: re.Row, Key: re.Key, Reason: reason})
 	}
