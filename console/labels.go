@@ -19,7 +19,7 @@ import (
 func (c *Console) actorLabel(lang, actor string) string {
 	kind, rest, _ := strings.Cut(actor, ":")
 	switch kind {
-	case "user", "token", "link", "net":
+	case "user", "token", "link", "net", "balance", "gateway-down", "gateway-up":
 		if rest != "" {
 			return c.t(lang, "actor."+kind) + " " + rest
 		}
@@ -68,7 +68,7 @@ var auditActions = []string{
 }
 
 // actorKinds are the actor prefixes with a label of their own.
-var actorKinds = []string{"user", "token", "link", "net", "agent", "system"}
+var actorKinds = []string{"user", "token", "link", "net", "agent", "system", "balance", "gateway-down", "gateway-up"}
 
 // detailFieldNames are the key=value keys with a label.
 var detailFieldNames = []string{"name", "phone", "groups", "memo"}

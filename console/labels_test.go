@@ -17,6 +17,8 @@ func TestAuditLabels(t *testing.T) {
 		{"actor", "link:10.0.0.7", "확인 링크 10.0.0.7", ""},
 		{"actor", "net:10.0.0.8", "허용 네트워크 10.0.0.8", ""},
 		{"actor", "compat", "aligo_send.php 호환", ""},
+		{"actor", "gateway-down:aligo", "게이트웨이 장애 감시 aligo", "gateway down watch aligo"},
+		{"actor", "balance:aligo", "잔액 감시 aligo", ""},
 		{"actor", "someone", "someone", "someone"},
 		{"action", "message.create", "문자 접수", "message accepted"},
 		{"action", "oncall.override", "oncall.override", "oncall.override"},
