@@ -74,6 +74,10 @@ type Options struct {
 	Now          func() time.Time
 	// Wake is called after a message was stored (the dispatcher's Wake).
 	Wake func()
+	// OnCall resolves an "oncall:REF" recipient (REF is a schedule name,
+	// optionally with ":next" or ":all") to the phones it names at the
+	// given time. Nil: such recipients are refused.
+	OnCall func(ctx context.Context, ref string, at time.Time) ([]sms.Phone, error)
 	// Accepted, when set, is told about every stored message (metrics).
 	Accepted func(m *sms.Message)
 }
@@ -242,6 +246,18 @@ func (o *Outbox) recipients(ctx context.Context, req Request) ([]sms.Phone, erro
 			groups = append(groups, name)
 			continue
 		}
+		if ref, ok := strings.CutPrefix(raw, "oncall:"); ok {
+			phones, err := o.onCall(ctx, ref)
+			var se storeError
+			if errors.As(err, &se) {
+				return nil, se.err
+			}
+			if err != nil {
+				return nil, &sms.FieldError{Field: fmt.Sprintf("to[%d]", i), Msg: err.Error()}
+			}
+			out = append(out, phones...)
+			continue
+		}
 		p, err := sms.ParsePhone(raw)
 		if err != nil {
 			return nil, &sms.FieldError{Field: fmt.Sprintf("to[%d]", i), Msg: err.Error()}
@@ -265,6 +281,25 @@ func (o *Outbox) recipients(ctx context.Context, req Request) ([]sms.Phone, erro
 	}
 	return out, nil
 }
+
+// onCall resolves an oncall: recipient at the time of the send.
+func (o *Outbox) onCall(ctx context.Context, ref string) ([]sms.Phone, error) {
+	if o.opt.OnCall == nil {
+		return nil, fmt.Errorf("oncall:%s: no on-call schedules are configured", ref)
+	}
+	phones, err := o.opt.OnCall(ctx, strings.TrimSpace(ref), o.opt.Now())
+	var nf *OnCallError
+	if err != nil && !errors.As(err, &nf) {
+		return nil, storeError{fmt.Errorf("oncall:%s: %w", ref, err)}
+	}
+	return phones, err
+}
+
+// OnCallError is Options.OnCall's answer for a reference that names no
+// schedule (bad input, as opposed to a failing store).
+type OnCallError struct{ Msg string }
+
+func (e *OnCallError) Error() string { return e.Msg }
 
 // storeError marks a failure of the store (as opposed to bad input).
 type storeError struct{ err error }

@@ -367,3 +367,48 @@ func TestSubmitAudits(t *testing.T) {
 		}
 	}
 }
+
+// TestOnCallRecipients: an oncall: recipient is resolved when the message
+// is submitted, at the outbox's clock; an unknown schedule is the caller's
+// error naming the field, a failing resolver is not, and without
+// schedules such a recipient is refused.
+func TestOnCallRecipients(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 14, 0, 0, 0, 0, time.UTC)
+	var asked []string
+	resolve := func(_ context.Context, ref string, at time.Time) ([]sms.Phone, error) {
+		asked = append(asked, ref+"@"+at.Format(time.RFC3339))
+		switch ref {
+		case "ops":
+			return []sms.Phone{"01011112222"}, nil
+		case "ops:all":
+			return []sms.Phone{"01011112222", "01033334444"}, nil
+		case "broken":
+			return nil, errors.New("database is locked")
+		}
+		return nil, &outbox.OnCallError{Msg: fmt.Sprintf("oncall:%s: no such schedule", ref)}
+	}
+	ob := outbox.New(outbox.Options{Store: st, OnCall: resolve, Now: func() time.Time { return now }})
+	m, err := ob.Submit(ctx, outbox.Request{To: []string{"oncall:ops", "oncall:ops:all", "010-1111-2222"}, Text: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Deliveries) != 2 || strings.Join(asked, " ") != "ops@2026-12-14T00:00:00Z ops:all@2026-12-14T00:00:00Z" {
+		t.Fatalf("deliveries %+v, resolver asked %v", m.Deliveries, asked)
+	}
+	var fe *sms.FieldError
+	if _, err := ob.Submit(ctx, outbox.Request{To: []string{"01011112222", "oncall:nope"}, Text: "x"}); !errors.As(err, &fe) || fe.Field != "to[1]" || !strings.Contains(fe.Msg, "no such schedule") {
+		t.Errorf("unknown schedule: %v", err)
+	}
+	if _, err := ob.Submit(ctx, outbox.Request{To: []string{"oncall:broken"}, Text: "x"}); err == nil || errors.As(err, &fe) {
+		t.Errorf("failing resolver: %v, want an error that is not the caller's", err)
+	}
+	plain := outbox.New(outbox.Options{Store: st})
+	if _, err := plain.Submit(ctx, outbox.Request{To: []string{"oncall:ops"}, Text: "x"}); !errors.As(err, &fe) || !strings.Contains(fe.Msg, "no on-call schedules") {
+		t.Errorf("no schedules: %v", err)
+	}
+	if n := count(t, st); n != 1 {
+		t.Errorf("%d messages stored, want only the first", n)
+	}
+}
