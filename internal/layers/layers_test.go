@@ -15,7 +15,9 @@ const module = "github.com/munja-sms/munja/"
 // app wires everything; cmd/munja parses flags and calls app.
 var allowed = map[string][]string{
 	"sms":             {},
-	"config":          {},
+	"holiday":         {},
+	"oncall":          {"holiday"},
+	"config":          {"holiday", "oncall"},
 	"internal/...":    {},
 	"logwatch":        {"internal/tick"},
 	"store":           {"sms"},
