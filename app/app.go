@@ -99,13 +99,7 @@ func Validate(cfg *config.Config) error {
 
 // NewLogger builds the slog logger log.level/log.format ask for.
 func NewLogger(cfg *config.Config, w interface{ Write([]byte) (int, error) }) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(cfg.Log.Level))
-	opts := &slog.HandlerOptions{Level: lvl}
-	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return cfg.Logger(w)
 }
 
 // OpenStore opens the configured database.

@@ -4,12 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/munja-sms/munja/app"
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/internal/cli"
 	"github.com/munja-sms/munja/store"
 )
 
@@ -61,33 +61,8 @@ func (e *env) openStore() (*storeApp, int) {
 // "munja: config FILE: …". storeOnly ignores an unset ${VAR} in a
 // gateway's options (and what validating that option then says).
 func (e *env) loadConfig(storeOnly bool) (*config.Config, int) {
-	name := e.configPath
-	if name == "" {
-		name = "built-in defaults"
-	}
-	cfg, err := config.LoadPartial(e.configPath)
-	if cfg == nil {
-		fmt.Fprintf(e.stderr, "munja: config %s: %v\n", name, err)
-		return nil, 2
-	}
-	problems := cfg.Problems(err, app.Validate(cfg))
-	if storeOnly {
-		problems = slices.DeleteFunc(problems, func(f config.FieldError) bool {
-			return f.Unset != "" && f.ProviderOption()
-		})
-	}
-	switch len(problems) {
-	case 0:
-		return cfg, 0
-	case 1:
-		fmt.Fprintf(e.stderr, "munja: config %s: %v\n", name, problems[0])
-	default:
-		fmt.Fprintf(e.stderr, "munja: config %s: %s (munja config check lists them too):\n", name, plural(len(problems), "problem"))
-		for _, f := range problems {
-			fmt.Fprintln(e.stderr, "  "+f.Error())
-		}
-	}
-	return nil, 2
+	return cli.Load{Prog: "munja", Path: e.configPath, StoreOnly: storeOnly, Validate: app.Validate,
+		Hint: "munja config check lists them too"}.Config(e.stderr)
 }
 
 func newFlags(e *env, name string) *flag.FlagSet {
@@ -150,9 +125,4 @@ func currentUser() string {
 }
 
 // plural counts English nouns: "1 recipient", "2 recipients".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
+func plural(n int, noun string) string { return cli.Plural(n, noun) }

@@ -3,8 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
+
+	"github.com/munja-sms/munja/internal/cli"
 )
 
 func cmdServe(e *env, args []string) int {
@@ -53,13 +54,4 @@ func cmdServe(e *env, args []string) int {
 	return 0
 }
 
-// daemonGC sets the GC for long-running commands (serve, agent): an idle
-// monitor has about 1 MB of live heap and the default GC target would let
-// 4 MB stay resident; half the growth keeps ~2 MB less at no measurable
-// CPU cost (docs/BENCHMARKS.md section 4). GOGC in the environment still
-// decides.
-func daemonGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
-}
+func daemonGC() { cli.DaemonGC() }

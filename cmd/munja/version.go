@@ -1,20 +1,8 @@
 package main
 
-import (
-	"fmt"
-	"runtime"
-	"runtime/debug"
-)
+import "github.com/munja-sms/munja/internal/cli"
 
 func cmdVersion(e *env, _ []string) int {
-	commit := "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				commit = s.Value
-			}
-		}
-	}
-	fmt.Fprintf(e.stdout, "munja %s\ncommit %s\n%s %s/%s\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	cli.Version(e.stdout, "munja", version)
 	return 0
 }
