@@ -15,6 +15,9 @@ func FuzzParse(f *testing.F) {
 	if data, err := os.ReadFile(examplePath); err == nil {
 		f.Add(data)
 	}
+	if data, err := os.ReadFile("testdata/oncall.yaml"); err == nil {
+		f.Add(data)
+	}
 	f.Add([]byte("checks:\n  - name: ${HOME:-x}\n    intervall: 5s\n"))
 	const secret = "FUZZ-SECRET-VALUE"
 	env := envOf(map[string]string{"ALIGO_USER_ID": "u", "ALIGO_KEY": secret, "PORT": "8080", "EMPTY": ""})

@@ -15,6 +15,7 @@ type Config struct {
 	Checks    []Check  `yaml:"checks"`
 	Alerting  Alerting `yaml:"alerting"`
 	Agent     Agent    `yaml:"agent"`
+	Oncall    Oncall   `yaml:"oncall"`
 
 	src *source // where each key was in the file, for messages and order; nil when built in code
 }
@@ -203,4 +204,59 @@ type Agent struct {
 	Server    string `yaml:"server"`
 	Token     Secret `yaml:"token"`
 	TokenFile string `yaml:"token_file"`
+}
+
+// Oncall is the on-call section: who is paged when a recipient says
+// oncall:NAME (package oncall computes it; Config.OncallSchedules builds
+// the schedules).
+type Oncall struct {
+	// DaysOff are company days off, "YYYY-MM-DD" optionally followed by a
+	// name ("2027-01-04 시무식"): they count as holidays in every schedule's
+	// workdays/offdays/holidays restrictions, beside the built-in table of
+	// Korean public holidays.
+	DaysOff   []string         `yaml:"days_off"`
+	Schedules []OncallSchedule `yaml:"schedules"`
+}
+
+// OncallSchedule is one schedule: layers of members taking turns; a later
+// layer beats an earlier one where it applies.
+type OncallSchedule struct {
+	Name string `yaml:"name"` // referred to as oncall:NAME and in /api/v1/oncall/NAME
+	// HandoffNotice: SMS the incoming person at each handoff (default true;
+	// see Notice).
+	HandoffNotice *bool `yaml:"handoff_notice"`
+	// HandoffSummary: SMS the outgoing person a summary of open incidents.
+	HandoffSummary bool          `yaml:"handoff_summary"`
+	Layers         []OncallLayer `yaml:"layers"`
+}
+
+// Notice reports handoff_notice, true unless set to false.
+func (s OncallSchedule) Notice() bool { return s.HandoffNotice == nil || *s.HandoffNotice }
+
+// OncallLayer is one rotation of a schedule.
+type OncallLayer struct {
+	Name string `yaml:"name"` // default "순번 N"
+	// Members as written: contact names, phone numbers, group:NAME; the
+	// caller resolves them to phone numbers at send time.
+	Members  []string `yaml:"members"`
+	Rotation string   `yaml:"rotation"` // daily | weekly | every
+	Every    Duration `yaml:"every"`    // with rotation: every; whole days, e.g. 3d, 14d
+	// Handoff is the time of day turns change hands, "09:00"; for turns of
+	// whole weeks also a weekday, "mon 09:00".
+	Handoff string `yaml:"handoff"`
+	// Start (YYYY-MM-DD): members[0] takes over at the first handoff on or
+	// after this date; the turns run on in both directions from there.
+	Start string     `yaml:"start"`
+	When  OncallWhen `yaml:"when"`
+}
+
+// OncallWhen restricts where a layer applies; empty = always.
+type OncallWhen struct {
+	// Days: workdays | offdays | weekdays | weekends | holidays | mon … sun
+	// | mon-fri, comma-separated (any matches). Holidays are the built-in
+	// Korean table plus oncall.days_off.
+	Days string `yaml:"days"`
+	// Hours: "HH:MM-HH:MM"; "18:00-09:00" runs past midnight and belongs to
+	// the day it starts.
+	Hours string `yaml:"hours"`
 }

@@ -26,6 +26,7 @@ func (c *Config) Validate(more ...func(*Config) []error) error {
 	c.validateChecks(v)
 	c.validateAlerting(v)
 	c.validateAgent(v)
+	c.validateOncall(v)
 	for _, f := range more {
 		if f == nil {
 			continue
