@@ -160,7 +160,7 @@ func TestCheckPageUptimeTimelineLatency(t *testing.T) {
 	}
 
 	// Other ranges.
-	r = c.get("/checks/web?range=7d").mustStatus(t, http.StatusOK).mustContain(t, `id="range-7d" class="on"`, "connection refused")
+	r = c.get("/checks/web?range=7d").mustStatus(t, http.StatusOK).mustContain(t, `id="range-7d" class="on"`, "연결 거부됨")
 	if got := spans(r.body); len(got) < 9 || got[len(got)-2] != "failing 1시간 40분" {
 		t.Errorf("7 days: %q", got)
 	}
