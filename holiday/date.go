@@ -53,7 +53,7 @@ func (d Date) Weekday() time.Weekday {
 func (d Date) DaysSince(e Date) int {
 	a := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
 	b := time.Date(e.Year, e.Month, e.Day, 0, 0, 0, 0, time.UTC)
-	return int(a.Sub(b).Hours() / 24)
+	return int((a.Unix() - b.Unix()) / 86400) // exact: both are UTC midnights
 }
 
 // Before reports whether d is before e.

@@ -181,6 +181,18 @@ func (o Override) Validate() error {
 	return nil
 }
 
+// UsesHolidays reports whether a layer's days depend on holidays: then
+// munja should warn before the holiday table runs out (holiday.Covered
+// of a date some weeks ahead).
+func (s *Schedule) UsesHolidays() bool {
+	for _, l := range s.Layers {
+		if l.Days.UsesHolidays() {
+			return true
+		}
+	}
+	return false
+}
+
 // Members returns every member of every layer, each once, in the order
 // they first appear (an escalation step to "the whole group").
 func (s *Schedule) Members() []string {

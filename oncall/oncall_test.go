@@ -463,3 +463,33 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestUsesHolidays(t *testing.T) {
+	if weekly().UsesHolidays() || !dayNight().UsesHolidays() {
+		t.Error("UsesHolidays")
+	}
+}
+
+// BenchmarkAt: resolving oncall:NAME at send time on the day/night
+// schedule with two overrides.
+func BenchmarkAt(b *testing.B) {
+	s := dayNight()
+	s.Overrides = []Override{
+		{Member: "X", From: at("2026-12-13 20:00"), To: at("2026-12-14 12:00")},
+		{Member: "Y", From: at("2026-12-24 18:00"), To: at("2026-12-26 09:00")},
+	}
+	t0 := at("2026-12-01 00:00")
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.At(t0.Add(time.Duration(i%4464) * 10 * time.Minute))
+	}
+}
+
+// BenchmarkShiftsMonth: a month's calendar.
+func BenchmarkShiftsMonth(b *testing.B) {
+	s := dayNight()
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Shifts(at("2026-12-01 00:00"), at("2027-01-01 00:00"))
+	}
+}

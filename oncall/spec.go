@@ -136,7 +136,7 @@ func (h Hours) wraps() bool { return h.set && h.End <= h.Start }
 // when any listed item does. The zero value is every day.
 type Days struct {
 	weekdays [7]bool
-	classes  []string // workdays, offdays, weekends' items are in weekdays
+	classes  []string // workdays, offdays, holidays (weekdays and weekends set weekdays)
 	text     string
 }
 
@@ -183,6 +183,10 @@ func ParseDays(s string) (Days, error) {
 
 // IsZero reports every day.
 func (d Days) IsZero() bool { return d.text == "" }
+
+// UsesHolidays reports whether matching depends on holidays (workdays,
+// offdays, holidays): only then does the holiday table's range matter.
+func (d Days) UsesHolidays() bool { return len(d.classes) > 0 }
 
 func (d Days) String() string { return d.text }
 
