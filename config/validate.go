@@ -19,7 +19,10 @@ import (
 // first error per key path is kept, so a validator repeating a generic
 // check ("checks[1].type: required") does not show it twice.
 func (c *Config) Validate(more ...func(*Config) []error) error {
-	v := &validator{}
+	v := &validator{oncall: map[string]bool{}}
+	for _, s := range c.Oncall.Schedules {
+		v.oncall[strings.TrimSpace(s.Name)] = true
+	}
 	c.validateServer(v)
 	c.validateTop(v)
 	c.validateSMS(v)
@@ -42,7 +45,11 @@ func (c *Config) Validate(more ...func(*Config) []error) error {
 	return v.errs.err()
 }
 
-type validator struct{ errs Errors }
+type validator struct {
+	errs Errors
+	// oncall are the names of oncall.schedules, for oncall:NAME recipients.
+	oncall map[string]bool
+}
 
 func (v *validator) add(path, format string, args ...any) {
 	v.errs = append(v.errs, FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
@@ -401,6 +408,18 @@ func validRecipients(v *validator, path string, list []string) {
 		if name, ok := strings.CutPrefix(strings.TrimSpace(r), "group:"); ok {
 			if strings.TrimSpace(name) == "" {
 				v.add(p, "group name missing after \"group:\"")
+			}
+			continue
+		}
+		if ref, ok := strings.CutPrefix(strings.TrimSpace(r), "oncall:"); ok {
+			name, mode, _ := strings.Cut(ref, ":")
+			switch {
+			case strings.HasSuffix(path, ".members"):
+				v.add(p, "%q: a group lists people; name the schedule where the group is used", r)
+			case !v.oncall[name]:
+				v.add(p, "%q names no schedule in oncall.schedules", r)
+			case mode != "" && mode != "next" && mode != "all":
+				v.add(p, "%q: after the schedule, only :next (the next in the rotation) or :all (every member)", r)
 			}
 			continue
 		}

@@ -113,6 +113,12 @@ func TestValidateRules(t *testing.T) {
 			`alerting.recipients[5]: invalid phone number "010-1234-5678-9999-1" (8 to 15 digits; or group:NAME)`,
 			`alerting.recipients[6]: invalid phone number "1+2" (digits, +, - and spaces; or group:NAME)`,
 		}},
+		{"oncall recipients", "oncall:\n  schedules:\n    - name: ops\n      layers: [{members: [\"01012345678\"], rotation: weekly, handoff: \"mon 09:00\", start: 2026-12-07}]\n" +
+			"alerting:\n  recipients: [\"oncall:ops\", \"oncall:ops:next\", \"oncall:ops:all\", \"oncall:dev\", \"oncall:ops:first\"]\n  groups: [{name: g, members: [\"oncall:ops\"]}]\n", []string{
+			`alerting.recipients[3]: "oncall:dev" names no schedule in oncall.schedules`,
+			`alerting.recipients[4]: "oncall:ops:first": after the schedule, only :next (the next in the rotation) or :all (every member)`,
+			`alerting.groups[0].members[0]: "oncall:ops": a group lists people; name the schedule where the group is used`,
+		}},
 		{"alerting numbers", "alerting:\n  interval: 0s\n  failures: 0\n  successes: 0\n  flapping:\n    window: 0s\n", []string{
 			"alerting.interval: must be positive",
 			"alerting.failures: must be at least 1",
