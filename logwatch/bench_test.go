@@ -36,6 +36,8 @@ func BenchmarkCount(b *testing.B) {
 		{"regex-two-literals", "Killed process [0-9]+ \\(java\\)", Options{Regex: true}},
 		{"regex-word-alternatives", "(?i)(segfault|panic|oom-killer)", Options{Regex: true}},
 		{"regex-no-literal", "[0-9]{3}x[0-9]", Options{Regex: true}},
+		{"regex-hex32", "[0-9a-f]{32}", Options{Regex: true}},
+		{"regex-phone", `\d{3}-\d{4}`, Options{Regex: true}},
 	}
 	for _, c := range cases {
 		m, err := NewMatcherOpts(c.pattern, c.opts)

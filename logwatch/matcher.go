@@ -46,12 +46,15 @@ type Matcher struct {
 	// Regexp mode: lines holding one of needles (ASCII-case-insensitively
 	// when needFold) are candidates; none = every line is.
 	re       *regexp.Regexp
+	dfa      *dfa // template for each scratch's DFA; nil: re decides
 	needles  [][]byte
 	needFold bool
+	classes  *classFinder // with no needles: a run of byte classes every match holds; nil: none
 
 	folds []foldFinder // templates for Match: lit, or each needle when needFold
 
 	chunk   int       // read size for Count and Scan
+	window  int       // mapped bytes scanned between releases (Linux)
 	scratch sync.Pool // *scratch, for Match
 }
 
@@ -62,7 +65,7 @@ func NewMatcher(pattern string, regex bool) (*Matcher, error) {
 
 // NewMatcherOpts returns a matcher with the given options.
 func NewMatcherOpts(pattern string, o Options) (*Matcher, error) {
-	m := &Matcher{pattern: pattern, opts: o, chunk: DefaultChunkSize}
+	m := &Matcher{pattern: pattern, opts: o, chunk: DefaultChunkSize, window: mapWindow}
 	switch strings.ToLower(o.Encoding) {
 	case "", "utf-8", "utf8":
 	case "cp949", "euc-kr", "euckr":
@@ -97,6 +100,7 @@ func NewMatcherOpts(pattern string, o Options) (*Matcher, error) {
 		return m, nil
 	}
 	m.re = re
+	m.dfa = newDFA(tree, re)
 	if set := requiredLiterals(tree); set != nil {
 		m.needFold = set.fold
 		for _, s := range set.strs {
@@ -111,7 +115,27 @@ func NewMatcherOpts(pattern string, o Options) (*Matcher, error) {
 			}
 		}
 	}
+	// A short literal (one byte, like '-' in \d{3}-\d{4}) is usually
+	// common; a longer run of byte classes skips more.
+	if shortest := minLen(m.needles); shortest < 4 {
+		if run := classRun(tree); len(run) > shortest {
+			if f := newClassFinder(run); f != nil {
+				m.classes, m.needles, m.folds, m.needFold = f, nil, nil, false
+			}
+		}
+	}
 	return m, nil
+}
+
+// minLen is the length of the shortest of needles, 0 when there are none.
+func minLen(needles [][]byte) int {
+	n := 0
+	for i, b := range needles {
+		if i == 0 || len(b) < n {
+			n = len(b)
+		}
+	}
+	return n
 }
 
 // literal sets up a direct literal search when one is exact for pattern.
@@ -169,6 +193,9 @@ func (m *Matcher) Match(line []byte) bool {
 	if len(m.needles) > 0 && !m.hasNeedle(line) {
 		return false
 	}
+	if m.classes != nil && m.classes.find(line, 0) < 0 {
+		return false
+	}
 	sc, _ := m.scratch.Get().(*scratch)
 	if sc == nil {
 		sc = m.newScratch()
@@ -217,10 +244,11 @@ func (m *Matcher) Text(line []byte) string {
 type scratch struct {
 	dec *encoding.Decoder
 	buf []byte
+	dfa *dfa // nil: m.re decides
 }
 
 func (m *Matcher) newScratch() *scratch {
-	sc := &scratch{}
+	sc := &scratch{dfa: m.dfa.clone()}
 	if m.cp949 {
 		sc.dec = korean.EUCKR.NewDecoder()
 	}
@@ -254,7 +282,10 @@ func (m *Matcher) verify(line []byte, sc *scratch) bool {
 		return true // the finder's hit lies inside the line
 	}
 	if m.cp949 {
-		return m.re.Match(sc.decode(line))
+		line = sc.decode(line)
+	}
+	if sc.dfa != nil {
+		return sc.dfa.matchLine(line)
 	}
 	return m.re.Match(line)
 }
@@ -268,6 +299,9 @@ func (m *Matcher) newFinder() finder {
 		return newRareFinder(m.lit)
 	}
 	if len(m.needles) == 0 {
+		if m.classes != nil {
+			return m.classes // stateless
+		}
 		return nil
 	}
 	return newFinder(m.needles, m.needFold)

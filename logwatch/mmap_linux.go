@@ -18,7 +18,8 @@ const minMapped = 8 << 20
 
 // scanMapped scans the complete lines of a big regular file f, read from
 // its start, through a read-only mapping: no copy out of the page cache,
-// and Count splits the work over the CPUs. It leaves f positioned after the
+// and Count splits the work over the CPUs. Each goroutine scans its part a
+// window at a time and releases every window it has passed. It leaves f positioned after the
 // last line it covered, for run to read the rest (a last line without '\n',
 // and whatever was appended meanwhile). It does nothing when f is not such
 // a file or cannot be mapped.
@@ -42,9 +43,9 @@ func (m *Matcher) scanMapped(f *os.File, fn func([]byte)) (int64, error) {
 	}
 	var n int64
 	if fn != nil {
-		n, err = m.scanGuarded(data[:end], fn)
+		n, err = m.scanGuarded(data, 0, end, fn)
 	} else {
-		n, err = m.countParallel(data[:end])
+		n, err = m.countParallel(data, end)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", f.Name(), err)
@@ -55,9 +56,10 @@ func (m *Matcher) scanMapped(f *os.File, fn func([]byte)) (int64, error) {
 	return n, nil
 }
 
-// countParallel counts the matching lines of data in parts, one per CPU,
-// split at line boundaries.
-func (m *Matcher) countParallel(data []byte) (int64, error) {
+// countParallel counts the matching lines of data[:size] in parts, one per
+// CPU, split at line boundaries.
+func (m *Matcher) countParallel(mapping []byte, size int) (int64, error) {
+	data := mapping[:size]
 	parts := min(runtime.GOMAXPROCS(0), 8, max(1, len(data)/(4<<20)))
 	var (
 		wg    sync.WaitGroup
@@ -76,10 +78,10 @@ func (m *Matcher) countParallel(data []byte) (int64, error) {
 			}
 			parts--
 		}
-		part := data[start:end]
+		from, to := start, end
 		start = end
 		wg.Go(func() {
-			n, err := m.scanGuarded(part, nil)
+			n, err := m.scanGuarded(mapping, from, to, nil)
 			mu.Lock()
 			total += n
 			if first == nil {
@@ -92,10 +94,10 @@ func (m *Matcher) countParallel(data []byte) (int64, error) {
 	return total, first
 }
 
-// scanGuarded scans mapped memory in this goroutine, turning the fault
-// that touching a page beyond the end of a file truncated meanwhile would
-// be into an error.
-func (m *Matcher) scanGuarded(data []byte, fn func([]byte)) (n int64, err error) {
+// scanGuarded scans mapping[from:to] (whole lines) in this goroutine, a
+// window at a time, turning the fault that touching a page beyond the end
+// of a file truncated meanwhile would be into an error.
+func (m *Matcher) scanGuarded(mapping []byte, from, to int, fn func([]byte)) (n int64, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
@@ -105,5 +107,25 @@ func (m *Matcher) scanGuarded(data []byte, fn func([]byte)) (n int64, err error)
 			err = fmt.Errorf("file shrank while being read")
 		}
 	}()
-	return m.scanChunk(data, m.newFinder(), m.newScratch(), fn), nil
+	f, sc := m.newFinder(), m.newScratch()
+	window := max(m.window, 1)
+	page := unix.Getpagesize()
+	for start := from; start < to; {
+		end := to
+		if start+window < to {
+			end = start + window
+			if i := bytes.IndexByte(mapping[end:to], '\n'); i >= 0 {
+				end += i + 1
+			} else {
+				end = to
+			}
+		}
+		n += m.scanChunk(mapping[start:end], f, sc, fn)
+		// Release the pages wholly behind end (a hint: errors ignored).
+		if lo, hi := start/page*page, end/page*page; hi > lo {
+			_ = unix.Madvise(mapping[lo:hi], unix.MADV_DONTNEED)
+		}
+		start = end
+	}
+	return n, nil
 }

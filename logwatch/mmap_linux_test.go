@@ -94,7 +94,7 @@ func TestMappedFileTruncatedWhileScanning(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := NewMatcher("Out of memory", false)
-	if _, err := m.scanGuarded(data, nil); err == nil || !strings.Contains(err.Error(), "shrank") {
+	if _, err := m.scanGuarded(data, 0, len(data), nil); err == nil || !strings.Contains(err.Error(), "shrank") {
 		t.Fatalf("scanGuarded on a truncated mapping = %v, want an error", err)
 	}
 }

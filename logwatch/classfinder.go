@@ -1,0 +1,213 @@
+package logwatch
+
+import (
+	"regexp/syntax"
+	"unicode"
+)
+
+// A regexp with no literal to search for, like [0-9a-f]{32} or
+// \d{3}-\d{4}, often still requires a fixed run of ASCII byte classes
+// (32 hex digits; 3 digits, '-', 4 digits). classFinder looks for such a
+// run with Horspool's skip: it reads the byte where the window ends and,
+// when that byte cannot be the run's last one, moves the window by as much
+// as the run allows, so most bytes of the text are never read. Lines
+// holding a run are candidates for the DFA or regexp.
+
+const (
+	maxClassRun    = 64 // classes in a run kept
+	minClassSkip   = 3  // expected bytes skipped per read for the finder to pay off
+	classRunBudget = 10_000
+)
+
+// classRun returns the longest run of single-byte ASCII classes that every
+// match of re contains, or nil.
+func classRun(re *syntax.Regexp) [][256]bool {
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		subs = re.Sub
+	}
+	var best, cur [][256]bool
+	keep := func() {
+		if len(cur) > len(best) {
+			best = cur
+		}
+		cur = nil
+	}
+	budget := classRunBudget
+	for _, s := range subs {
+		seq, whole := fixedClasses(s, &budget)
+		if budget < 0 {
+			return nil
+		}
+		cur = append(cur, seq...)
+		if len(cur) > maxClassRun {
+			cur = cur[len(cur)-maxClassRun:]
+		}
+		if !whole {
+			keep()
+			// what follows is not adjacent to seq: start afresh
+		}
+	}
+	keep()
+	return best
+}
+
+// fixedClasses returns the byte classes of the runes re must begin with
+// (in order), and whether that is all of re (a fixed-length run).
+func fixedClasses(re *syntax.Regexp, budget *int) ([][256]bool, bool) {
+	if *budget--; *budget < 0 {
+		return nil, false
+	}
+	switch re.Op {
+	case syntax.OpCapture:
+		return fixedClasses(re.Sub[0], budget)
+	case syntax.OpLiteral:
+		var out [][256]bool
+		for _, r := range re.Rune {
+			c, ok := runeClass(r, re.Flags&syntax.FoldCase != 0)
+			if !ok {
+				return out, false
+			}
+			out = append(out, c)
+		}
+		return out, true
+	case syntax.OpCharClass:
+		var c [256]bool
+		for i := 0; i < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			if hi >= 0x80 {
+				return nil, false // a non-ASCII rune is more than one byte
+			}
+			for r := lo; r <= hi; r++ {
+				c[r] = true
+			}
+		}
+		c['\n'] = false // never inside a line
+		return [][256]bool{c}, true
+	case syntax.OpConcat:
+		var out [][256]bool
+		for _, s := range re.Sub {
+			seq, whole := fixedClasses(s, budget)
+			out = append(out, seq...)
+			if !whole || len(out) > maxClassRun {
+				return out, false
+			}
+		}
+		return out, true
+	case syntax.OpPlus:
+		seq, _ := fixedClasses(re.Sub[0], budget)
+		return seq, false
+	case syntax.OpRepeat:
+		if re.Min < 1 {
+			return nil, false
+		}
+		var out [][256]bool
+		for range re.Min {
+			seq, whole := fixedClasses(re.Sub[0], budget)
+			out = append(out, seq...)
+			if !whole || len(out) > maxClassRun {
+				return out, false
+			}
+		}
+		return out, re.Max == re.Min
+	}
+	return nil, false
+}
+
+// runeClass is the byte class of an ASCII rune (with its ASCII case
+// partner under folding); ok is false when the rune, or a rune it folds
+// to, is not one byte.
+func runeClass(r rune, fold bool) (c [256]bool, ok bool) {
+	if r >= 0x80 || r == '\n' {
+		return c, false
+	}
+	c[r] = true
+	if fold {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f >= 0x80 {
+				return c, false // k and s fold to the Kelvin sign and long s
+			}
+			c[f] = true
+		}
+	}
+	return c, true
+}
+
+type classFinder struct {
+	run   [][256]bool
+	last  *[256]bool
+	shift [256]int // window move when the byte at its end is not the run's last
+}
+
+// newClassFinder returns a finder for run, or nil when it would not skip
+// enough of typical log text to beat reading every byte.
+func newClassFinder(run [][256]bool) *classFinder {
+	n := len(run)
+	if n < 2 {
+		return nil
+	}
+	f := buildClassFinder(run)
+	if f.expectedSkip() < minClassSkip {
+		return nil
+	}
+	return f
+}
+
+func buildClassFinder(run [][256]bool) *classFinder {
+	n := len(run)
+	f := &classFinder{run: run, last: &run[n-1]}
+	for b := range 256 {
+		f.shift[b] = n
+		for k := n - 2; k >= 0; k-- {
+			if run[k][b] {
+				f.shift[b] = n - 1 - k
+				break
+			}
+		}
+	}
+	return f
+}
+
+// expectedSkip is the mean window move per byte read over log text,
+// counting a read at the run's last class as a 1-byte move.
+func (f *classFinder) expectedSkip() float64 {
+	var sum, total float64
+	for b := range 256 {
+		w := float64(byteFreq[b]) + 0.01
+		total += w
+		if f.last[b] {
+			sum += w
+		} else {
+			sum += w * float64(f.shift[b])
+		}
+	}
+	return sum / total
+}
+
+func (f *classFinder) reset() {}
+
+// find returns the start of the first run at or after from, or -1.
+func (f *classFinder) find(b []byte, from int) int {
+	n := len(f.run)
+	for i := from + n - 1; i < len(b); {
+		c := b[i]
+		if !f.last[c] {
+			i += f.shift[c]
+			continue
+		}
+		// Check the window backwards.
+		start := i - n + 1
+		k := n - 2
+		for k >= 0 && f.run[k][b[start+k]] {
+			k--
+		}
+		if k < 0 {
+			return start
+		}
+		i += f.shift[c]
+	}
+	return -1
+}
