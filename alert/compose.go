@@ -227,6 +227,9 @@ func (e *Engine) compose(reason Reason, incs []*incident, now time.Time) Notific
 		if inc.Severity.Rank() > n.Severity.Rank() || n.Severity == "" {
 			n.Severity = inc.Severity
 		}
+		if n.Started.IsZero() || inc.Started.Before(n.Started) {
+			n.Started = inc.Started
+		}
 	}
 	ackable := e.publicURL != "" && reason != ReasonResolved
 	const tokenLen = 22

@@ -35,6 +35,9 @@ type Notification struct {
 	Hosts      []string        // the checks' hosts ("" = this host), in message order
 	Incidents  []string        // incident IDs, in message order
 	Severity   config.Severity // highest severity in the message
+	// Started is when the earliest of the incidents began (a reminder
+	// sent to oncall:NAME says so when that was on another person's shift).
+	Started time.Time
 }
 
 // Notifier accepts notifications. The engine records an alert as notified

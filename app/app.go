@@ -23,6 +23,7 @@ import (
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/console"
 	"github.com/munja-sms/munja/dispatcher"
+	"github.com/munja-sms/munja/oncall/roster"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/providers"
@@ -65,6 +66,8 @@ type App struct {
 	// Heartbeat calls server.heartbeat_url while munja is healthy (nil
 	// when it is not set).
 	Heartbeat *selfwatch.Heartbeat
+	// OnCall is the roster of oncall.schedules (nil without).
+	OnCall *roster.Roster
 
 	ln      net.Listener
 	srv     *http.Server
@@ -158,8 +161,11 @@ func (a *App) build() error {
 	for _, g := range cfg.Alerting.Groups {
 		groups[g.Name] = g.Members
 	}
+	if err := a.buildOnCall(groups); err != nil {
+		return err
+	}
 	a.Outbox = outbox.New(outbox.Options{
-		Store: a.Store, DefaultSender: cfg.SMS.Sender, ConfigGroups: groups, Location: cfg.Location(),
+		Store: a.Store, DefaultSender: cfg.SMS.Sender, ConfigGroups: groups, Location: cfg.Location(), OnCall: a.onCallResolver(),
 		Limits: outbox.Limits{PerDay: cfg.SMS.Limits.PerDay, PerRecipientPerHour: cfg.SMS.Limits.PerRecipientPerHour},
 		Wake:   a.Dispatcher.Wake, Accepted: a.observeAccepted,
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/check/checks"
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/oncall/roster"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/store"
 )
@@ -27,11 +28,16 @@ type Monitor struct {
 // outboxNotifier stores the engine's messages in the durable outbox: an
 // alert takes the same path as every other message.
 type outboxNotifier struct {
-	ob  *outbox.Outbox
-	log *slog.Logger
+	ob     *outbox.Outbox
+	log    *slog.Logger
+	onCall *roster.Roster // nil without schedules
+	now    func() time.Time
 }
 
 func (n outboxNotifier) Notify(ctx context.Context, msg alert.Notification) error {
+	if line := handedOver(ctx, n.onCall, msg, n.now()); line != "" {
+		msg.Text += "\n" + line
+	}
 	m, err := n.ob.Submit(ctx, outbox.Request{
 		To: msg.Recipients, Text: msg.Text, Title: msg.Title, Type: "auto",
 		Source: "alert", Actor: notifyActor(msg), DropLimited: true,
@@ -82,7 +88,7 @@ func (a *App) NewMonitor(ctx context.Context) (*Monitor, error) {
 func (a *App) newEngine(ctx context.Context, readOnly bool) (*alert.Engine, error) {
 	log := a.Log.With("part", "alert")
 	eng, err := alert.New(alert.Options{
-		Config: a.Config, State: a.Store, Notifier: outboxNotifier{a.Outbox, log},
+		Config: a.Config, State: a.Store, Notifier: outboxNotifier{a.Outbox, log, a.OnCall, time.Now},
 		Log: log, PublicURL: a.Config.Server.PublicURL, ReadOnly: readOnly,
 		HostCheck: agent.LivenessCheck,
 	})

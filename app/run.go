@@ -203,6 +203,9 @@ func (a *App) startJobs(ctx context.Context, wg *sync.WaitGroup) {
 		wg.Go(func() { a.Heartbeat.Run(ctx) })
 	}
 	wg.Go(func() { RunPrune(ctx, a, 24*time.Hour) })
+	if a.OnCall != nil {
+		wg.Go(func() { a.OnCall.RunNotices(ctx, a.noticeOptions()) })
+	}
 	// Start-up (config, migrations, first checks) leaves garbage the heap
 	// would otherwise keep resident for good: give it back once settled.
 	wg.Go(func() {
