@@ -27,21 +27,7 @@ func (s *Server) authenticate(r *http.Request, need string) (Caller, error) {
 		if !ok || strings.TrimSpace(plain) == "" {
 			return Caller{}, errUnauthorized("Authorization header must be \"Bearer TOKEN\"")
 		}
-		hash := auth.HashToken(strings.TrimSpace(plain))
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		tok, err := s.opt.Store.TokenByHash(ctx, hash)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && !auth.Equal(tok.Hash, hash)) {
-			return Caller{}, errUnauthorized("invalid or revoked token")
-		}
-		if err != nil {
-			return Caller{}, err
-		}
-		if !auth.Allows(tok.Scope, need) {
-			return Caller{}, &apiError{status: http.StatusForbidden, msg: "token scope " + tok.Scope + " does not allow this (needs " + need + ")"}
-		}
-		s.touch(ctx, tok.ID)
-		return Caller{Name: "token:" + tok.Name, Scope: tok.Scope}, nil
+		return s.tokenCaller(r.Context(), plain, need)
 	}
 	if ip, ok := ClientIP(r); ok && auth.Allows(auth.ScopeSend, need) && contains(s.opt.TrustedNetworks, ip) {
 		// A browser on a trusted host must not be usable by other sites: no
@@ -56,6 +42,26 @@ func (s *Server) authenticate(r *http.Request, need string) (Caller, error) {
 		return Caller{Name: "net:" + ip.String(), Scope: auth.ScopeSend}, nil
 	}
 	return Caller{}, errUnauthorized("authentication required: send Authorization: Bearer TOKEN (munja token create)")
+}
+
+// tokenCaller checks a plain token (from the Authorization header, or the
+// ?token= of a calendar feed) against the token store.
+func (s *Server) tokenCaller(ctx context.Context, plain, need string) (Caller, error) {
+	hash := auth.HashToken(strings.TrimSpace(plain))
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	tok, err := s.opt.Store.TokenByHash(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !auth.Equal(tok.Hash, hash)) {
+		return Caller{}, errUnauthorized("invalid or revoked token")
+	}
+	if err != nil {
+		return Caller{}, err
+	}
+	if !auth.Allows(tok.Scope, need) {
+		return Caller{}, &apiError{status: http.StatusForbidden, msg: "token scope " + tok.Scope + " does not allow this (needs " + need + ")"}
+	}
+	s.touch(ctx, tok.ID)
+	return Caller{Name: "token:" + tok.Name, Scope: tok.Scope}, nil
 }
 
 var crossOrigin = http.NewCrossOriginProtection()

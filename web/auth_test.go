@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/alert"
+	"github.com/munja-sms/munja/oncall/roster"
 	"github.com/munja-sms/munja/store"
 )
 
 // objects are existing things the route placeholders point at, so an
 // authorized request would really act and "no effect" means something.
 type objects struct {
-	contact, template, message, silence, incident string
+	contact, template, message, silence, incident, override string
 }
 
 func (f *fixture) objects() objects {
@@ -32,9 +33,11 @@ func (f *fixture) objects() objects {
 	m := f.must(req{method: "POST", path: "/api/v1/messages", token: "send", body: `{"to":["010-1111-2222"],"text":"hello"}`}, 202)
 	sil, err := f.engine.Silence(ctx, alert.SilenceSpec{Check: "disk", Until: time.Now().Add(time.Hour), By: "test"})
 	noErr(f.t, err)
+	ov, err := f.roster.AddOverride(ctx, "ops", roster.StoredOverride{Member: "01022223333", From: time.Now(), To: time.Now().Add(time.Hour)}, "test", time.Now())
+	noErr(f.t, err)
 	return objects{
 		contact: strconv.FormatInt(c.ID, 10), template: strconv.FormatInt(tp.ID, 10),
-		message: fmt.Sprint(m["id"]), silence: sil, incident: f.fire(),
+		message: fmt.Sprint(m["id"]), silence: sil, incident: f.fire(), override: ov.ID,
 	}
 }
 
@@ -53,6 +56,8 @@ func (o objects) instantiate(pattern string) (method, path string) {
 		id = o.silence
 	case strings.HasPrefix(path, "/api/v1/incidents/"):
 		id = o.incident
+	case strings.HasPrefix(path, "/api/v1/oncall/"):
+		id = o.override
 	}
 	name := "ops"
 	if strings.HasPrefix(path, "/api/v1/heartbeat/") {

@@ -21,6 +21,9 @@ import (
 	"github.com/munja-sms/munja/auth"
 	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/holiday"
+	"github.com/munja-sms/munja/oncall"
+	"github.com/munja-sms/munja/oncall/roster"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/sqlite"
@@ -44,6 +47,7 @@ type fixture struct {
 	srv     *Server
 	engine  *alert.Engine
 	monitor *alert.Holder     // the engine the server shows
+	roster  *roster.Roster    // schedule ops (see testSchedule)
 	tokens  map[string]string // read, send, admin, revoked → plain token
 }
 
@@ -73,8 +77,10 @@ func newFixture(t testing.TB, opts ...func(*Options)) *fixture {
 	if err := eng.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
+	ro := roster.New(roster.Options{Schedules: []*oncall.Schedule{testSchedule()}, Store: db, Log: log})
 	opt := Options{
-		Store: db, Outbox: outbox.New(outbox.Options{Store: db}), Log: log, DryRun: true,
+		OnCall: ro,
+		Store:  db, Outbox: outbox.New(outbox.Options{Store: db}), Log: log, DryRun: true,
 		TrustedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		Checks:          cfg.Checks,
 		AlertRecipients: []string{"01012345678"},
@@ -88,7 +94,7 @@ func newFixture(t testing.TB, opts ...func(*Options)) *fixture {
 	for _, o := range opts {
 		o(&opt)
 	}
-	f := &fixture{t: t, db: db, path: path, srv: New(opt), engine: eng, tokens: map[string]string{}}
+	f := &fixture{t: t, db: db, path: path, srv: New(opt), engine: eng, roster: ro, tokens: map[string]string{}}
 	opt.Monitor.Set(eng)
 	opt.Agents.Set(agent.NewTracker(eng.Observe, nil, nil))
 	f.monitor = opt.Monitor
@@ -230,4 +236,35 @@ func (f *fixture) fire() string {
 		f.t.Fatal("no incident after a failing result")
 	}
 	return incs[0].ID
+}
+
+// testSchedule is on-call schedule ops: 010-1111-2222 and 010-3333-4444
+// take weekly turns handing off on Mondays at 09:00 KST from 2026-12-07,
+// and 010-5555-6666 covers weekday nights (18:00-09:00).
+func testSchedule() *oncall.Schedule {
+	mon, err := oncall.ParseHandoff("mon 09:00")
+	if err != nil {
+		panic(err)
+	}
+	daily, err := oncall.ParseHandoff("09:00")
+	if err != nil {
+		panic(err)
+	}
+	days, err := oncall.ParseDays("mon-fri")
+	if err != nil {
+		panic(err)
+	}
+	hours, err := oncall.ParseHours("18:00-09:00")
+	if err != nil {
+		panic(err)
+	}
+	start := holiday.Date{Year: 2026, Month: 12, Day: 7}
+	s := &oncall.Schedule{Name: "ops", Layers: []oncall.Layer{
+		{Name: "day", Members: []string{"01011112222", "01033334444"}, Rotation: oncall.Weekly, Handoff: mon, Start: start},
+		{Name: "night", Members: []string{"01055556666"}, Rotation: oncall.Daily, Handoff: daily, Start: start, Days: days, Hours: hours},
+	}}
+	if err := s.Validate(); err != nil {
+		panic(err)
+	}
+	return s
 }

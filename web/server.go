@@ -15,6 +15,7 @@ import (
 	"github.com/munja-sms/munja/agent"
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/oncall/roster"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/store"
 )
@@ -53,6 +54,9 @@ type Options struct {
 	// error's text, which anyone may read, so it must hold no secret. It
 	// is called on every /healthz request and must be cheap.
 	StoreWritable func(ctx context.Context) error
+	// OnCall answers the /api/v1/oncall routes; nil (or no schedules):
+	// they answer 404.
+	OnCall *roster.Roster
 }
 
 // Route is one registered route, for tests that walk the router.
@@ -106,6 +110,7 @@ func New(opt Options) *Server {
 	s.api("GET /api/v1/audit", "admin", s.listAudit)
 	s.bookRoutes()
 	s.historyRoutes()
+	s.oncallRoutes()
 	if opt.Monitor != nil {
 		s.monitorRoutes()
 	}
@@ -144,15 +149,18 @@ func (s *Server) public(pattern string, h http.HandlerFunc) {
 // a request from server.trusted_networks, which counts as scope send).
 func (s *Server) api(pattern, scope string, h func(http.ResponseWriter, *http.Request, Caller)) {
 	s.routes = append(s.routes, Route{Pattern: pattern, Scope: scope})
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.authenticate(r, scope)
-		if err != nil {
-			writeError(w, s.opt.Log, err)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-		h(w, r, c)
-	})
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serveAPI(w, r, scope, h) })
+}
+
+// serveAPI authenticates the request for scope and hands it to h.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, scope string, h func(http.ResponseWriter, *http.Request, Caller)) {
+	c, err := s.authenticate(r, scope)
+	if err != nil {
+		writeError(w, s.opt.Log, err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+	h(w, r, c)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
