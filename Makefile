@@ -2,7 +2,7 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: test deps vet lint unit run build deb rpm packages bench fuzz screenshots reliability clean
+.PHONY: test deps vet lint unit run build build-agent deb rpm packages bench fuzz screenshots reliability clean
 
 # The version stamped into the binary and given to the packages (`munja
 # version` prints it): git describe, or VERSION=1.2.3 on the command line.
@@ -10,6 +10,7 @@ ifeq ($(origin VERSION),undefined)
 VERSION := $(shell scripts/version.sh)
 endif
 BIN ?= bin/munja
+AGENT_BIN ?= bin/munja-agent
 DIST ?= dist
 GOARCH ?= $(shell $(GO) env GOARCH)
 
@@ -38,15 +39,25 @@ unit:
 build:
 	CGO_ENABLED=0 GOARCH=$(GOARCH) $(GO) build -trimpath -buildvcs=auto -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/munja
 
+# The slim agent (cmd/munja-agent): munja agent alone, a third of the size.
+build-agent:
+	CGO_ENABLED=0 GOARCH=$(GOARCH) $(GO) build -trimpath -buildvcs=auto -ldflags "-X main.version=$(VERSION)" -o $(AGENT_BIN) ./cmd/munja-agent
+
 # dist/munja_VERSION_ARCH.deb and dist/munja-VERSION-1.ARCH.rpm from one
 # description (packaging/nfpm.yaml; nfpm is a Go tool dependency, so only Go
 # and make are needed). The completion scripts come from the binary itself.
-deb rpm: build
-	@mkdir -p $(DIST)/completion
+# Then the munja-agent package (packaging/agent/nfpm.yaml), whose unit is
+# munja's munja-agent.service running /usr/bin/munja-agent.
+deb rpm: build build-agent
+	@mkdir -p $(DIST)/completion $(DIST)/agent
 	$(BIN) completion bash >$(DIST)/completion/munja.bash
 	$(BIN) completion zsh >$(DIST)/completion/_munja
 	MUNJA_VERSION='$(VERSION)' MUNJA_ARCH=$(GOARCH) MUNJA_BIN='$(BIN)' MUNJA_COMPLETION='$(DIST)/completion' \
 		$(GO) tool nfpm package --config packaging/nfpm.yaml --packager $@ --target $(DIST)/
+	sed 's|^ExecStart=/usr/bin/munja agent |ExecStart=/usr/bin/munja-agent |' packaging/munja-agent.service >$(DIST)/agent/munja-agent.service
+	grep -q '^ExecStart=/usr/bin/munja-agent ' $(DIST)/agent/munja-agent.service
+	MUNJA_VERSION='$(VERSION)' MUNJA_ARCH=$(GOARCH) MUNJA_AGENT_BIN='$(AGENT_BIN)' MUNJA_AGENT_UNIT='$(DIST)/agent/munja-agent.service' \
+		$(GO) tool nfpm package --config packaging/agent/nfpm.yaml --packager $@ --target $(DIST)/
 
 packages: deb rpm
 

@@ -61,7 +61,7 @@ func TestPackages(t *testing.T) {
 	dist := filepath.Join(tmp, "dist")
 	start := time.Now()
 	build := exec.Command("make", "-C", root, "packages", "VERSION="+packageVersion,
-		"BIN="+filepath.Join(tmp, "munja"), "DIST="+dist)
+		"BIN="+filepath.Join(tmp, "munja"), "AGENT_BIN="+filepath.Join(tmp, "munja-agent"), "DIST="+dist)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("make packages: %v\n%s", err, out)
 	}
@@ -268,9 +268,145 @@ func TestPackages(t *testing.T) {
 			resp.Body.Close()
 		}
 	})
+
+	testAgentPackage(t, dist, rpmArch, analyze, readFile(t, filepath.Join(inst, "usr/lib/systemd/system/munja-agent.service")))
 }
 
 // matchLine reports whether a line of text matches the regular expression re.
 func matchLine(text, re string) bool {
 	return regexp.MustCompile("(?m)" + re).MatchString(text)
+}
+
+// testAgentPackage checks the munja-agent .deb and .rpm that make packages
+// built next to munja's: the slim binary, the unit (munja's munja-agent
+// unit running it), the agent's config; the packaged binary refuses its
+// config until agent.server is set, then reports to a fake server.
+func testAgentPackage(t *testing.T, dist, rpmArch, analyze, fullUnit string) {
+	deb := filepath.Join(dist, fmt.Sprintf("munja-agent_%s_%s.deb", packageVersion, runtime.GOARCH))
+	rpm := filepath.Join(dist, fmt.Sprintf("munja-agent-%s-1.%s.rpm", packageVersion, rpmArch))
+	files := []string{"/usr/bin/munja-agent", "/usr/lib/systemd/system/munja-agent.service", "/usr/lib/sysusers.d/munja.conf",
+		"/etc/munja/munja.yaml", "/etc/munja/munja.env", "/var/lib/munja"}
+
+	t.Run("agent deb", func(t *testing.T) {
+		info := output(t, "dpkg-deb", "-I", deb)
+		for _, want := range []string{"\n Package: munja-agent\n", "\n Version: " + packageVersion + "\n", "\n Conflicts: munja\n", "  postinst ", "  prerm ", "  postrm "} {
+			if !strings.Contains(info, want) {
+				t.Errorf("dpkg-deb -I lacks %q:\n%s", want, info)
+			}
+		}
+		list := output(t, "dpkg-deb", "-c", deb)
+		for _, want := range []string{
+			"-rwxr-xr-x root/root .* ./usr/bin/munja-agent$",
+			"-rw-r--r-- root/root .* ./usr/lib/systemd/system/munja-agent.service$",
+			"-rw-r--r-- root/root .* ./usr/lib/sysusers.d/munja.conf$",
+			"-rw-r----- root/root .* ./etc/munja/munja.yaml$",
+			"-rw-r----- root/root .* ./etc/munja/munja.env$",
+			"drwxr-x--- root/root .* ./var/lib/munja/$",
+		} {
+			if !matchLine(list, want) {
+				t.Errorf("deb contents lack %q:\n%s", want, list)
+			}
+		}
+		if matchLine(list, " ./usr/bin/munja$") || strings.Contains(list, "munja.service") {
+			t.Errorf("the munja-agent package carries the server:\n%s", list)
+		}
+		control := filepath.Join(t.TempDir(), "DEBIAN")
+		output(t, "dpkg-deb", "-e", deb, control)
+		if c := readFile(t, filepath.Join(control, "conffiles")); c != "/etc/munja/munja.env\n/etc/munja/munja.yaml\n" {
+			t.Errorf("conffiles = %q", c)
+		}
+	})
+
+	t.Run("agent rpm", func(t *testing.T) {
+		if v := output(t, "rpm", "-qp", "--qf", "%{NAME} %{VERSION}-%{RELEASE}", rpm); v != "munja-agent "+packageVersion+"-1" {
+			t.Errorf("rpm name version = %q", v)
+		}
+		if c := output(t, "rpm", "-qp", "--conflicts", rpm); strings.TrimSpace(c) != "munja" {
+			t.Errorf("rpm --conflicts = %q", c)
+		}
+		list := output(t, "rpm", "-qp", "--list", rpm)
+		for _, want := range files {
+			if !matchLine(list, "^"+want+"$") {
+				t.Errorf("rpm --list lacks %s:\n%s", want, list)
+			}
+		}
+		if matchLine(list, "^/usr/bin/munja$") {
+			t.Errorf("the munja-agent rpm carries munja:\n%s", list)
+		}
+		if c := output(t, "rpm", "-qp", "--configfiles", rpm); c != "/etc/munja/munja.env\n/etc/munja/munja.yaml\n" {
+			t.Errorf("rpm --configfiles = %q", c)
+		}
+		flags := output(t, "rpm", "-qp", "--qf", "[%{FILENAMES} %{FILEFLAGS:fflags} %{FILEMODES:perms} %{FILEGROUPNAME}\n]", rpm)
+		if !strings.Contains(flags, "/etc/munja/munja.yaml cn -rw-r----- munja") {
+			t.Errorf("rpm file flags:\n%s", flags)
+		}
+		if s := output(t, "rpm", "-qp", "--scripts", rpm); !strings.Contains(s, "useradd --system") || !strings.Contains(s, "try-restart") {
+			t.Errorf("rpm --scripts:\n%s", s)
+		}
+	})
+
+	inst := filepath.Join(t.TempDir(), "root")
+	output(t, "dpkg-deb", "-x", deb, inst)
+	bin := filepath.Join(inst, "usr/bin/munja-agent")
+
+	t.Run("agent unit", func(t *testing.T) {
+		unit := readFile(t, filepath.Join(inst, "usr/lib/systemd/system/munja-agent.service"))
+		// munja's unit, only ExecStart changed: the same user, hardening and config.
+		if want := strings.Replace(fullUnit, "\nExecStart=/usr/bin/munja agent ", "\nExecStart=/usr/bin/munja-agent ", 1); unit != want || unit == fullUnit {
+			t.Errorf("munja-agent.service is not munja's with ExecStart=/usr/bin/munja-agent:\n%s", unit)
+		}
+		if !strings.Contains(unit, "\nExecStart=/usr/bin/munja-agent --config /etc/munja/munja.yaml\n") {
+			t.Errorf("ExecStart:\n%s", unit)
+		}
+		p := filepath.Join(t.TempDir(), "munja-agent.service")
+		if err := os.WriteFile(p, []byte(strings.ReplaceAll(unit, "/usr/bin/munja-agent", bin)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(analyze, "verify", p).CombinedOutput()
+		if err != nil || len(out) > 0 {
+			t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("agent binary", func(t *testing.T) {
+		if v := output(t, bin, "--version"); !strings.HasPrefix(v, "munja-agent "+packageVersion+"\n") {
+			t.Errorf("munja-agent --version = %q", v)
+		}
+		f, err := elf.Open(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				t.Error("the packaged munja-agent is dynamically linked")
+			}
+		}
+		// The packaged config: valid, but the agent needs its server first.
+		cfg := filepath.Join(inst, "etc/munja/munja.yaml")
+		cmd := exec.Command(bin, "--config", cfg)
+		out, _ := cmd.CombinedOutput()
+		if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), "munja-agent: agent.server: required") {
+			t.Errorf("packaged config without a server: exit %d: %s", cmd.ProcessState.ExitCode(), out)
+		}
+		// With a server and a check added, it reports.
+		sink, srv := newReportSink(t)
+		c := readFile(t, cfg) + fmt.Sprintf("\nhost: pkg01\nagent: {server: %q, token: pkg-token}\nchecks:\n  - {name: root, type: disk, mount: /, max_used_percent: 100}\n", srv.URL)
+		cfg2 := filepath.Join(t.TempDir(), "munja.yaml")
+		writeFile(t, cfg2, c)
+		agent := exec.Command(bin, "--config", cfg2)
+		var stderr lockedBuffer
+		agent.Stderr = &stderr
+		if err := agent.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { agent.Process.Kill(); agent.Wait() }()
+		deadline := time.Now().Add(20 * time.Second)
+		for sink.state("pkg-token")["root"] != "ok" {
+			if time.Now().After(deadline) {
+				t.Fatalf("the packaged munja-agent did not report within 20 s:\n%s", stderr.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 }
