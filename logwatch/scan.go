@@ -3,7 +3,6 @@ package logwatch
 import (
 	"bytes"
 	"io"
-	"os"
 )
 
 // Count returns the number of matching lines in r, like grep -c. A last
@@ -26,26 +25,18 @@ type chunk struct {
 	err  error  // after data: io.EOF is not reported
 }
 
-// mapWindow is, on Linux, how much of a mapped file one goroutine scans before it
-// drops those pages from its address space (MADV_DONTNEED: the page cache
-// keeps them), so that the resident set stays a few windows however big the
-// file is: mapping a 1 GiB file whole had made logscan's RSS 1 GiB.
-const mapWindow = 4 << 20
-
 // numBuffers: one being read into, one being scanned, one in flight.
 const numBuffers = 3
 
-// run scans a big file through mmap (scanMapped), and reads the rest, or
-// any other reader, in one goroutine while scanning in another, so that
-// copying and searching overlap.
+// run reads r in one goroutine while scanning in another, so that copying
+// and searching overlap. It holds numBuffers chunks of m.chunk bytes (plus
+// the longest line, when one is longer), whatever the size of the input.
+//
+// Files are read, not mapped: mapping a 1 GiB log whole made logscan's RSS
+// 1 GiB, and scanning a mapping in windows released behind (MADV_DONTNEED)
+// cost 3x the CPU of read(2) into a buffer that stays in the CPU cache
+// (page faults; docs/BENCHMARKS.md).
 func (m *Matcher) run(r io.Reader, fn func(line []byte)) (int64, error) {
-	var mapped int64
-	if f, ok := r.(*os.File); ok {
-		var err error
-		if mapped, err = m.scanMapped(f, fn); err != nil {
-			return mapped, err
-		}
-	}
 	chunks := make(chan chunk, 1)
 	free := make(chan []byte, numBuffers)
 	done := make(chan struct{})
@@ -54,7 +45,7 @@ func (m *Matcher) run(r io.Reader, fn func(line []byte)) (int64, error) {
 
 	f := m.newFinder()
 	sc := m.newScratch()
-	n := mapped
+	var n int64
 	for c := range chunks {
 		n += m.scanChunk(c.data, f, sc, fn)
 		if c.err != nil {

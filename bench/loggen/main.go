@@ -25,8 +25,9 @@ func main() {
 	every := flag.Int("match-every", 100_000, "one 'Out of memory' line per this many lines on average")
 	kor := flag.Int("korean", 5, "percent of lines with Korean text")
 	enc := flag.String("encoding", "utf-8", "encoding of Korean text: utf-8 or cp949")
+	ids := flag.Bool("ids", false, "add rare lines for literal-free patterns: hex ids, 'error N', phone numbers, oom-kill")
 	flag.Parse()
-	if err := run(*size, *out, gen.Options{Seed: *seed, MatchEvery: *every, KoreanPercent: *kor, Encoding: *enc}); err != nil {
+	if err := run(*size, *out, gen.Options{Seed: *seed, MatchEvery: *every, KoreanPercent: *kor, Encoding: *enc, IDs: *ids}); err != nil {
 		fmt.Fprintln(os.Stderr, "loggen:", err)
 		os.Exit(1)
 	}
@@ -51,8 +52,12 @@ func run(sizeArg, out string, o gen.Options) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", out, err)
 	}
-	fmt.Printf("bytes=%d lines=%d oom=%d swap=%d near_miss=%d korean=%d long=%d\n",
+	fmt.Printf("bytes=%d lines=%d oom=%d swap=%d near_miss=%d korean=%d long=%d",
 		st.Bytes, st.Lines, st.OOM, st.Swap, st.NearMiss, st.Korean, st.LongLines)
+	if o.IDs {
+		fmt.Printf(" hex=%d error=%d phone=%d oom_kill=%d", st.Hex, st.Errors, st.Phones, st.OOMKill)
+	}
+	fmt.Println()
 	return nil
 }
 

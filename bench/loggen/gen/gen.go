@@ -26,6 +26,11 @@ type Options struct {
 	// Encoding of the Korean text: "utf-8" (default) or "cp949".
 	Encoding string
 	Host     string // default "web01"
+	// IDs adds rare lines for literal-free patterns (off by default, so
+	// that the other benchmarks' files stay the same): a 32-hex-digit
+	// request id (1 in 50,000 lines), "error N" (1 in 20,000), a phone
+	// number NNN-NNNN (1 in 50,000) and an oom-kill line (1 in 200,000).
+	IDs bool
 }
 
 // Stats counts what was written.
@@ -37,6 +42,10 @@ type Stats struct {
 	NearMiss  int64 // "Out of range" and lower-case "out of memory" lines
 	Korean    int64
 	LongLines int64
+	Hex       int64 // with IDs: lines with a 32-hex-digit id
+	Errors    int64 // with IDs: "error N" lines
+	Phones    int64 // with IDs: lines with NNN-NNNN
+	OOMKill   int64 // with IDs: "oom-kill" lines
 }
 
 var daemons = []string{"kernel", "systemd[1]", "sshd", "CRON", "httpd", "postfix/smtpd", "dockerd", "app"}
@@ -113,6 +122,12 @@ func Write(w io.Writer, size int64, o Options) (Stats, error) {
 					pid, k1[rng.IntN(len(k1))], rng.IntN(1e7), k2[rng.IntN(len(k2))], rng.IntN(3000))
 				break
 			}
+			if o.IDs {
+				if l, ok := appendID(line, rng, pid, &st); ok {
+					line = l
+					break
+				}
+			}
 			line = appendASCII(line, rng, pid, sec)
 			if rng.IntN(20000) == 0 {
 				st.LongLines++
@@ -154,6 +169,25 @@ func appendASCII(b []byte, rng *rand.Rand, pid, sec int) []byte {
 	default:
 		return fmt.Appendf(b, "app[%d]: DEBUG %s %s id=%d took=%dus", pid, words[rng.IntN(len(words))], words[rng.IntN(len(words))], rng.IntN(1e9), rng.IntN(100000))
 	}
+}
+
+// appendID writes one of the rare lines of Options.IDs, or reports false.
+func appendID(b []byte, rng *rand.Rand, pid int, st *Stats) ([]byte, bool) {
+	switch r := rng.IntN(200_000); {
+	case r < 4:
+		st.Hex++
+		return fmt.Appendf(b, "app[%d]: WARN slow request id=%016x%016x took=%dms", pid, rng.Uint64(), rng.Uint64(), 1000+rng.IntN(9000)), true
+	case r < 14:
+		st.Errors++
+		return fmt.Appendf(b, "app[%d]: error %d while saving order", pid, rng.IntN(600)), true
+	case r < 18:
+		st.Phones++
+		return fmt.Appendf(b, "app[%d]: INFO SMS queued to 010-%04d-%04d", pid, rng.IntN(10000), rng.IntN(10000)), true
+	case r < 19:
+		st.OOMKill++
+		return fmt.Appendf(b, "kernel: [%d] oom-kill:constraint=CONSTRAINT_NONE,task=java,pid=%d", rng.IntN(1e6), pid), true
+	}
+	return b, false
 }
 
 func appendStamp(b []byte, sec int) []byte {
