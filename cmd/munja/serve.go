@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/munja-sms/munja/internal/cli"
 )
@@ -47,6 +48,7 @@ func cmdServe(e *env, args []string) int {
 		return code
 	}
 	defer a.Close()
+	go cli.DropStartupPagesAfter(e.ctx, 10*time.Second, a.Log)
 	if err := a.Run(e.ctx); err != nil {
 		fmt.Fprintln(e.stderr, "munja:", err)
 		return 1
