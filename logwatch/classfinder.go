@@ -8,10 +8,8 @@ import (
 // A regexp with no literal to search for, like [0-9a-f]{32} or
 // \d{3}-\d{4}, often still requires a fixed run of ASCII byte classes
 // (32 hex digits; 3 digits, '-', 4 digits). classFinder looks for such a
-// run with Horspool's skip: it reads the byte where the window ends and,
-// when that byte cannot be the run's last one, moves the window by as much
-// as the run allows, so most bytes of the text are never read. Lines
-// holding a run are candidates for the DFA or regexp.
+// run reading windows backwards (BNDM), so that most bytes of the text are
+// never read. Lines holding a run are candidates for the DFA or regexp.
 
 const (
 	maxClassRun    = 64 // classes in a run kept
@@ -139,7 +137,8 @@ func runeClass(r rune, fold bool) (c [256]bool, ok bool) {
 type classFinder struct {
 	run   [][256]bool
 	last  *[256]bool
-	shift [256]int // window move when the byte at its end is not the run's last
+	shift [256]int    // Horspool's move for the byte at a window's end (used to rate the run)
+	mask  [256]uint64 // bit n-1-k set when the byte fits run[k]
 }
 
 // newClassFinder returns a finder for run, or nil when it would not skip
@@ -160,6 +159,11 @@ func buildClassFinder(run [][256]bool) *classFinder {
 	n := len(run)
 	f := &classFinder{run: run, last: &run[n-1]}
 	for b := range 256 {
+		for k := range n {
+			if run[k][b] {
+				f.mask[b] |= 1 << (n - 1 - k)
+			}
+		}
 		f.shift[b] = n
 		for k := n - 2; k >= 0; k-- {
 			if run[k][b] {
@@ -189,25 +193,30 @@ func (f *classFinder) expectedSkip() float64 {
 
 func (f *classFinder) reset() {}
 
-// find returns the start of the first run at or after from, or -1.
+// find returns the start of the first run at or after from, or -1. It is
+// BNDM (Navarro and Raffinot) over byte classes: reading a window
+// backwards, a bit mask tracks which suffixes of what was read could be a
+// piece of the run, and the window moves past the last place where the
+// run could begin. With a byte that fits no class at the end of a window,
+// one read moves the window its whole length.
 func (f *classFinder) find(b []byte, from int) int {
 	n := len(f.run)
-	for i := from + n - 1; i < len(b); {
-		c := b[i]
-		if !f.last[c] {
-			i += f.shift[c]
-			continue
+	top := uint64(1) << (n - 1)
+	for pos := from; pos+n <= len(b); {
+		j, last := n, n
+		d := ^uint64(0) >> (64 - n)
+		for d != 0 {
+			d &= f.mask[b[pos+j-1]]
+			j--
+			if d&top != 0 {
+				if j == 0 {
+					return pos
+				}
+				last = j
+			}
+			d <<= 1
 		}
-		// Check the window backwards.
-		start := i - n + 1
-		k := n - 2
-		for k >= 0 && f.run[k][b[start+k]] {
-			k--
-		}
-		if k < 0 {
-			return start
-		}
-		i += f.shift[c]
+		pos += last
 	}
 	return -1
 }
