@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
-	"time"
 
 	"github.com/munja-sms/munja/internal/cli"
 )
@@ -48,7 +47,6 @@ func cmdServe(e *env, args []string) int {
 		return code
 	}
 	defer a.Close()
-	go cli.DropStartupPagesAfter(e.ctx, 10*time.Second, a.Log)
 	if err := a.Run(e.ctx); err != nil {
 		fmt.Fprintln(e.stderr, "munja:", err)
 		return 1

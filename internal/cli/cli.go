@@ -129,7 +129,6 @@ func Agent(ctx context.Context, prog string, cfg *config.Config, stderr io.Write
 		return 2
 	}
 	log.Info(prog+" running", "server", cfg.Agent.Server, "host", host, "checks", len(scheduled))
-	go DropStartupPagesAfter(ctx, 10*time.Second, log)
 	if err := agent.Run(ctx, agent.Options{
 		Server: cfg.Agent.Server, Token: cfg.Agent.Token.Reveal(), Host: host, Checks: scheduled,
 		DependsOn: agent.DependsOf(cfg.Checks),
