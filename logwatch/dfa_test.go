@@ -16,7 +16,7 @@ import (
 // without '\n'.
 func regexCorpus(t *testing.T) []byte {
 	var b bytes.Buffer
-	if _, err := gen.Write(&b, 64<<10, gen.Options{Seed: 5, MatchEvery: 20}); err != nil {
+	if _, err := gen.Write(&b, 16<<10, gen.Options{Seed: 5, MatchEvery: 20}); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{
@@ -70,7 +70,7 @@ func TestRegexEquivalenceRandom(t *testing.T) {
 		lines = append(lines, sb.String())
 	}
 	data := []byte(strings.Join(lines, "\n"))
-	for range 300 {
+	for range 150 {
 		var sb strings.Builder
 		for range 1 + rng.IntN(5) {
 			sb.WriteString(atoms[rng.IntN(len(atoms))])
@@ -93,7 +93,7 @@ func TestRegexEquivalenceRandom(t *testing.T) {
 func TestDFAStateBlowUp(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	var b bytes.Buffer
-	for range 3000 {
+	for range 400 {
 		for range 40 + rng.IntN(40) {
 			b.WriteByte("ab"[rng.IntN(2)])
 		}
