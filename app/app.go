@@ -240,7 +240,7 @@ func (a *App) buildServer() error {
 		TrustedProxies: proxies, Metrics: a.Metrics.Handler(), Mount: con.Mount,
 		Monitor: a.Shown, Agents: a.Agents,
 		Location: cfg.Location(), DryRun: cfg.DryRun(), Checks: cfg.Checks, AlertRecipients: cfg.Alerting.Recipients,
-		PublicHost: publicHost(cfg.Server.PublicURL), StoreWritable: probe.check,
+		PublicHost: publicHost(cfg.Server.PublicURL), StoreWritable: probe.check, OnCall: a.OnCall,
 	})
 	return nil
 }
