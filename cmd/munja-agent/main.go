@@ -1,6 +1,6 @@
 // Command munja-agent is `munja agent` alone: it runs this host's checks
 // and pushes their results to the munja server at agent.server. It is
-// built from the same code (internal/cli) and reads the same config, but
+// built from the same code (cmd/internal/cli) and reads the same config, but
 // links only the checks and the report client — no console, database or
 // SMS gateway — so it takes a third of munja's memory (docs/BENCHMARKS.md).
 // The one difference: it does not validate sms.providers (it sends no SMS;
@@ -16,8 +16,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/munja-sms/munja/cmd/internal/cli"
 	"github.com/munja-sms/munja/config"
-	"github.com/munja-sms/munja/internal/cli"
 )
 
 var version = "dev" // set with -ldflags "-X main.version=…"

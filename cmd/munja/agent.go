@@ -1,6 +1,6 @@
 package main
 
-import "github.com/munja-sms/munja/internal/cli"
+import "github.com/munja-sms/munja/cmd/internal/cli"
 
 // cmdAgent runs this host's checks and pushes the results to the munja
 // server at agent.server, which alerts (and notices when this host goes

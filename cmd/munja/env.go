@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/app"
+	"github.com/munja-sms/munja/cmd/internal/cli"
 	"github.com/munja-sms/munja/config"
-	"github.com/munja-sms/munja/internal/cli"
 	"github.com/munja-sms/munja/store"
 )
 

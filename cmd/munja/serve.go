@@ -5,7 +5,7 @@ import (
 	"os"
 	"runtime/pprof"
 
-	"github.com/munja-sms/munja/internal/cli"
+	"github.com/munja-sms/munja/cmd/internal/cli"
 )
 
 func cmdServe(e *env, args []string) int {

@@ -1,6 +1,6 @@
 package main
 
-import "github.com/munja-sms/munja/internal/cli"
+import "github.com/munja-sms/munja/cmd/internal/cli"
 
 func cmdVersion(e *env, _ []string) int {
 	cli.Version(e.stdout, "munja", version)

@@ -40,7 +40,7 @@ var allowed = map[string][]string{
 	"web":             {"agent", "alert", "auth", "check", "checkhist", "config", "holiday", "oncall", "oncall/roster", "outbox", "sms", "store"},
 	"console":         {"addressbook", "alert", "auth", "balance", "checkhist", "config", "holiday", "oncall", "oncall/roster", "outbox", "provider", "sms", "store"},
 	"app":             {"*"},
-	"cmd/munja":       {"agent", "app", "auth", "check", "check/...", "config", "logwatch", "outbox", "provider", "sms", "store"},
+	"cmd/munja":       {"agent", "app", "auth", "check", "check/...", "cmd/internal/cli", "config", "logwatch", "outbox", "provider", "sms", "store"},
 	"bench/...":       {"*"},
 	"reliability/...": {"*"},
 	"internal/layers": {},
@@ -48,6 +48,11 @@ var allowed = map[string][]string{
 	// Test support, imported only by the gateways' _test.go files: their
 	// tests through the real pipeline (SQLite store, outbox, dispatcher).
 	"provider/internal/pipelinetest": {"*"},
+
+	// What munja and the slim munja-agent share: never app, a store, the
+	// console or a gateway, so that munja-agent links none of them.
+	"cmd/internal/cli": {"agent", "check", "check/...", "config"},
+	"cmd/munja-agent":  {"cmd/internal/cli", "config"},
 }
 
 // rule returns the allowed list that governs pkg: its own entry, else the
