@@ -39,7 +39,7 @@ unit:
 build:
 	CGO_ENABLED=0 GOARCH=$(GOARCH) $(GO) build -trimpath -buildvcs=auto -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/munja
 
-# The slim agent (cmd/munja-agent): munja agent alone, a third of the size.
+# The slim agent (cmd/munja-agent): munja agent alone, 40 % of munja's size.
 build-agent:
 	CGO_ENABLED=0 GOARCH=$(GOARCH) $(GO) build -trimpath -buildvcs=auto -ldflags "-X main.version=$(VERSION)" -o $(AGENT_BIN) ./cmd/munja-agent
 
