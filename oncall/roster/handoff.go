@@ -30,8 +30,8 @@ type NoticeOptions struct {
 	Location *time.Location // for the times in the messages
 	Now      func() time.Time
 	// Tick is how often handoffs are looked for (default 20s); CatchUp is
-	// how late a missed handoff is still announced after a restart
-	// (default 1h).
+	// how late a handoff is still announced (missed while munja was down,
+	// or made by an override starting in the past; default 1h).
 	Tick, CatchUp time.Duration
 }
 
@@ -56,14 +56,14 @@ func (r *Roster) RunNotices(ctx context.Context, opt NoticeOptions) {
 	if opt.Location == nil {
 		opt.Location = time.UTC
 	}
-	since := opt.Now().Add(-opt.CatchUp)
 	t := time.NewTicker(opt.Tick)
 	defer t.Stop()
 	for {
+		// The whole last CatchUp every time: a handoff missed while munja
+		// was down, or one an override just put in the past, is still
+		// announced; the keys keep each message to one.
 		now := opt.Now()
-		if r.NoticesDue(ctx, opt, since, now) {
-			since = now
-		}
+		r.NoticesDue(ctx, opt, now.Add(-opt.CatchUp), now)
 		select {
 		case <-ctx.Done():
 			return
