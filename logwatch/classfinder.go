@@ -1,6 +1,7 @@
 package logwatch
 
 import (
+	"bytes"
 	"regexp/syntax"
 	"unicode"
 )
@@ -139,7 +140,16 @@ type classFinder struct {
 	last  *[256]bool
 	shift [256]int    // Horspool's move for the byte at a window's end (used to rate the run)
 	mask  [256]uint64 // bit n-1-k set when the byte fits run[k]
+	// anchor >= 0: run[anchor] is the single byte anchorByte, rare in
+	// logs; find looks for it with bytes.IndexByte (SIMD) and checks the
+	// run around each one, instead of BNDM.
+	anchor     int
+	anchorByte byte
 }
+
+// maxAnchorFreq is the most common byte (in byteFreq's units, per 10,000)
+// worth searching for: '-' and '.' are 200.
+const maxAnchorFreq = 200
 
 // newClassFinder returns a finder for run, or nil when it would not skip
 // enough of typical log text to beat reading every byte.
@@ -149,7 +159,7 @@ func newClassFinder(run [][256]bool) *classFinder {
 		return nil
 	}
 	f := buildClassFinder(run)
-	if f.expectedSkip() < minClassSkip {
+	if f.anchor < 0 && f.expectedSkip() < minClassSkip {
 		return nil
 	}
 	return f
@@ -157,7 +167,13 @@ func newClassFinder(run [][256]bool) *classFinder {
 
 func buildClassFinder(run [][256]bool) *classFinder {
 	n := len(run)
-	f := &classFinder{run: run, last: &run[n-1]}
+	f := &classFinder{run: run, last: &run[n-1], anchor: -1}
+	best := maxAnchorFreq + 1
+	for k := range n {
+		if b, ok := singleByte(&run[k]); ok && int(byteFreq[b]) < best {
+			f.anchor, f.anchorByte, best = k, b, int(byteFreq[b])
+		}
+	}
 	for b := range 256 {
 		for k := range n {
 			if run[k][b] {
@@ -201,6 +217,9 @@ func (f *classFinder) reset() {}
 // one read moves the window its whole length.
 func (f *classFinder) find(b []byte, from int) int {
 	n := len(f.run)
+	if f.anchor >= 0 {
+		return f.findAnchored(b, from)
+	}
 	top := uint64(1) << (n - 1)
 	for pos := from; pos+n <= len(b); {
 		j, last := n, n
@@ -219,4 +238,43 @@ func (f *classFinder) find(b []byte, from int) int {
 		pos += last
 	}
 	return -1
+}
+
+// findAnchored is find through the run's rare single byte.
+func (f *classFinder) findAnchored(b []byte, from int) int {
+	n, k := len(f.run), f.anchor
+	for at := from + k; at < len(b); {
+		i := bytes.IndexByte(b[at:], f.anchorByte)
+		if i < 0 {
+			return -1
+		}
+		s := at + i - k
+		if s+n <= len(b) && f.matchAt(b[s:s+n]) {
+			return s
+		}
+		at += i + 1
+	}
+	return -1
+}
+
+// matchAt reports whether w (len(f.run) bytes) is the run.
+func (f *classFinder) matchAt(w []byte) bool {
+	for k, c := range w {
+		if !f.run[k][c] {
+			return false
+		}
+	}
+	return true
+}
+
+// singleByte returns the one byte of class c, if it has exactly one.
+func singleByte(c *[256]bool) (byte, bool) {
+	var b byte
+	n := 0
+	for i, in := range c {
+		if in {
+			b, n = byte(i), n+1
+		}
+	}
+	return b, n == 1
 }

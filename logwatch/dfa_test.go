@@ -109,6 +109,23 @@ func TestDFAStateBlowUp(t *testing.T) {
 	}
 }
 
+func TestClassFinderAnchor(t *testing.T) {
+	for _, c := range []struct {
+		p      string
+		anchor int
+	}{
+		{`[0-9a-f]{32}`, -1},      // no single-byte class: BNDM
+		{`\d{3}-\d{4}`, 3},        // '-'
+		{`\d+:\d{2}x[a-z]`, 3},    // the run is :ddx[a-z]; 'x' is rarer than ':'
+		{`[0-9]{4}e[0-9]{4}`, -1}, // 'e' is too common to search for
+	} {
+		f := buildClassFinder(classRun(mustSimplified(t, c.p)))
+		if f.anchor != c.anchor {
+			t.Errorf("%q: anchor %d, want %d", c.p, f.anchor, c.anchor)
+		}
+	}
+}
+
 func TestClassRun(t *testing.T) {
 	for _, c := range []struct {
 		p      string
@@ -117,7 +134,7 @@ func TestClassRun(t *testing.T) {
 	}{
 		{`[0-9a-f]{32}`, 32, true},
 		{`\d{3}-\d{4}`, 8, true},
-		{`x\d+y`, 2, false},     // 'x' then at least one digit; too short to pay off
+		{`x\d+y`, 2, true},      // 'x' then at least one digit: 'x' is searched for
 		{`(?i)ab{3}`, 4, false}, // the literal "abbb" (folded) is searched for instead
 		{`(?i)k{5}`, 0, false},  // k folds to the Kelvin sign: not one byte
 		{`é{4}`, 0, false},
