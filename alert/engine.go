@@ -40,13 +40,18 @@ type Engine struct {
 	retry     time.Duration
 	timeout   time.Duration
 	readOnly  bool
+	// stopTimeout bounds the last save when Run ends.
+	stopTimeout time.Duration
 
 	tickMu sync.Mutex // one evaluation (and its Notify calls) at a time
 	// holdUntil: after a failed Notify nothing is sent before this time,
 	// however often Run is woken. Guarded by tickMu.
 	holdUntil time.Time
 	saveMu    sync.Mutex // writes reach the store in snapshot order
-	wake      chan struct{}
+	// savedSeq is the dirtySeq whose changes are all written. Guarded by
+	// saveMu.
+	savedSeq uint64
+	wake     chan struct{}
 
 	mu              sync.Mutex
 	cc              *compiled
@@ -55,7 +60,9 @@ type Engine struct {
 	silences        map[string]*Silence    // runtime silences by ID
 	tokens          map[string]*ackToken   // by SHA-256 hex of the token
 	dirty           map[string]bool        // keys to write or delete
-	lightDirty      map[string]bool        // check keys with new history only
+	dirtySeq        uint64                 // counts markDirty calls
+	histDirty       int                    // checks whose result history changed since written
+	histQueue       []string               // check keys the running history round is to write
 	lastHistorySave time.Time
 	hostCheck       string                         // Options.HostCheck
 	hostDeps        map[string]map[string][]string // agent host → check → depends_on, as reported
@@ -77,25 +84,25 @@ func New(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("alert: %w", err)
 	}
 	e := &Engine{
-		state:      opts.State,
-		notifier:   opts.Notifier,
-		clock:      opts.Clock,
-		log:        opts.Log,
-		publicURL:  strings.TrimRight(opts.PublicURL, "/"),
-		retry:      opts.RetryInterval,
-		timeout:    opts.NotifyTimeout,
-		readOnly:   opts.ReadOnly,
-		wake:       make(chan struct{}, 1),
-		cc:         cc,
-		checks:     map[string]*checkState{},
-		incidents:  map[string]*incident{},
-		silences:   map[string]*Silence{},
-		tokens:     map[string]*ackToken{},
-		dirty:      map[string]bool{},
-		lightDirty: map[string]bool{},
-		hostCheck:  opts.HostCheck,
-		hostDeps:   map[string]map[string][]string{},
-		awaiting:   map[string]bool{},
+		state:       opts.State,
+		notifier:    opts.Notifier,
+		clock:       opts.Clock,
+		log:         opts.Log,
+		publicURL:   strings.TrimRight(opts.PublicURL, "/"),
+		retry:       opts.RetryInterval,
+		timeout:     opts.NotifyTimeout,
+		readOnly:    opts.ReadOnly,
+		stopTimeout: opts.StopTimeout,
+		wake:        make(chan struct{}, 1),
+		cc:          cc,
+		checks:      map[string]*checkState{},
+		incidents:   map[string]*incident{},
+		silences:    map[string]*Silence{},
+		tokens:      map[string]*ackToken{},
+		dirty:       map[string]bool{},
+		hostCheck:   opts.HostCheck,
+		hostDeps:    map[string]map[string][]string{},
+		awaiting:    map[string]bool{},
 	}
 	if e.hostCheck == "" {
 		e.hostCheck = defaultHostCheck
@@ -115,6 +122,9 @@ func New(opts Options) (*Engine, error) {
 	if e.timeout <= 0 {
 		e.timeout = 10 * time.Second
 	}
+	if e.stopTimeout <= 0 {
+		e.stopTimeout = 5 * time.Second
+	}
 	e.lastHistorySave = e.clock.Now()
 	return e, nil
 }
@@ -130,9 +140,9 @@ func (e *Engine) Observe(r check.Result) {
 	}
 	now := e.clock.Now()
 	e.mu.Lock()
-	hadLight := len(e.lightDirty) > 0
+	hadLight := e.histDirty > 0
 	changed := e.observe(r, now)
-	wake := changed || !hadLight && len(e.lightDirty) > 0
+	wake := changed || !hadLight && e.histDirty > 0
 	e.mu.Unlock()
 	if wake {
 		e.wakeup()
@@ -161,9 +171,11 @@ func (e *Engine) Run(ctx context.Context) error {
 			if stop != nil {
 				stop()
 			}
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			// Changes first (they are few: every evaluation writes them),
+			// then the result history, as much as the deadline allows.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.stopTimeout)
 			defer cancel()
-			_ = e.saveKeys(sctx, true)
+			_ = e.saveKeys(sctx, allHistory)
 			return nil
 		case <-e.wake:
 		}
@@ -179,7 +191,7 @@ func (e *Engine) Run(ctx context.Context) error {
 func (e *Engine) Flush(ctx context.Context) error {
 	_, err := e.evaluate(ctx, true)
 	// A short-lived process (cron mode) also keeps the result history.
-	if serr := e.saveKeys(ctx, true); err == nil {
+	if serr := e.saveKeys(ctx, allHistory); err == nil {
 		err = serr
 	}
 	return err
@@ -214,8 +226,17 @@ func (e *Engine) evaluate(ctx context.Context, final bool) (time.Time, error) {
 		next = earliest(next, due)
 	}
 	e.prune(now)
-	history := len(e.lightDirty) > 0 && !now.Before(e.lastHistorySave.Add(historyFlush))
-	if len(e.lightDirty) > 0 && !history {
+	if len(e.histQueue) == 0 && e.histDirty > 0 && !now.Before(e.lastHistorySave.Add(historyFlush)) {
+		e.queueHistory(now)
+	}
+	history := 0
+	switch {
+	case len(e.histQueue) > 0:
+		history = historyPerTick
+		if len(e.histQueue) > history {
+			next = now // the rest of the round, right after
+		}
+	case e.histDirty > 0:
 		next = earliest(next, e.lastHistorySave.Add(historyFlush))
 	}
 	e.mu.Unlock()

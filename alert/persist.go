@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/munja-sms/munja/store"
 )
 
 // Keys under which the engine keeps its state (store.AlertState).
@@ -19,7 +23,8 @@ const (
 
 	// incidentRetention is how long finished incidents stay readable.
 	incidentRetention = 30 * 24 * time.Hour
-	// historyFlush is how often history-only changes are written.
+	// historyFlush is how often history-only changes are written (see
+	// saveKeys).
 	historyFlush = time.Minute
 )
 
@@ -31,16 +36,38 @@ func tokenKey(hash string) string  { return prefixToken + hash }
 // Caller holds e.mu.
 func (e *Engine) markDirty(key string) {
 	e.dirty[key] = true
-	delete(e.lightDirty, key)
+	e.dirtySeq++
+}
+
+// SaveChanges writes what results observed so far changed (transitions,
+// incidents), if the engine has not written it yet: the agent report
+// handler calls it before acknowledging a report, so that a report
+// answered 202 is not lost to a kill -9. Result history is not waited for
+// (it is written once a minute). Concurrent calls share one write.
+func (e *Engine) SaveChanges(ctx context.Context) error {
+	e.mu.Lock()
+	want := e.dirtySeq
+	e.mu.Unlock()
+	e.saveMu.Lock()
+	done := e.savedSeq >= want
+	e.saveMu.Unlock()
+	if done {
+		return nil
+	}
+	return e.save(ctx)
 }
 
 // value returns the JSON to store under key, or nil if it is to be deleted.
-// Caller holds e.mu.
+// A check's result history goes with it. Caller holds e.mu.
 func (e *Engine) value(key string) ([]byte, error) {
 	var v any
 	switch {
 	case strings.HasPrefix(key, prefixCheck):
 		if st := e.checks[key]; st != nil {
+			if st.histDirty {
+				st.histDirty = false
+				e.histDirty--
+			}
 			v = st
 		}
 	case strings.HasPrefix(key, prefixIncident):
@@ -66,68 +93,170 @@ func (e *Engine) value(key string) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-// save writes every dirty key; with history set it also writes checks whose
-// only change is their result history. Failed writes stay dirty.
+// Saving: changed records (dirty) are written by every evaluation, in
+// batches of saveBatch records, one store transaction each where the store
+// takes batches (store.StateBatcher); Observe only marks them. Checks whose
+// only change is their result history are written once a historyFlush, at
+// most historyPerTick of them per evaluation (a server taking 10,000 agents'
+// reports has 200,000), the rest by the evaluations right after.
+const (
+	saveBatch      = 500
+	historyPerTick = 4 * saveBatch
+	// allHistory makes saveKeys write every check whose history changed.
+	allHistory = -1
+)
+
+// save writes every dirty key. Failed writes stay dirty.
 func (e *Engine) save(ctx context.Context) error {
-	return e.saveKeys(ctx, false)
+	return e.saveKeys(ctx, 0)
 }
 
-func (e *Engine) saveKeys(ctx context.Context, history bool) error {
+// queueHistory starts a round of history writes: every check whose history
+// changed, in key order (so a round is resumed where it stopped). Caller
+// holds e.mu.
+func (e *Engine) queueHistory(now time.Time) {
+	e.lastHistorySave = now
+	e.histQueue = e.histQueue[:0]
+	for k, st := range e.checks {
+		if st.histDirty {
+			e.histQueue = append(e.histQueue, k)
+		}
+	}
+	slices.Sort(e.histQueue)
+}
+
+// saveKeys writes every dirty key, then up to history checks of the
+// history round (allHistory: every check whose history changed, queued or
+// not). It stops at ctx's end; what was not written stays to be written.
+func (e *Engine) saveKeys(ctx context.Context, history int) error {
 	e.saveMu.Lock()
 	defer e.saveMu.Unlock()
-	type write struct {
-		key string
-		val []byte
-	}
 	e.mu.Lock()
-	if history {
-		for k := range e.lightDirty {
-			e.dirty[k] = true
-		}
-		clear(e.lightDirty)
-		e.lastHistorySave = e.clock.Now()
-	}
-	writes := make([]write, 0, len(e.dirty))
-	var errs []error
+	seq := e.dirtySeq
+	keys := make([]string, 0, len(e.dirty))
 	for k := range e.dirty {
-		v, err := e.value(k)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("encode %s: %w", k, err))
-			continue
-		}
-		writes = append(writes, write{k, v})
+		keys = append(keys, k)
 	}
 	clear(e.dirty)
+	if history == allHistory {
+		e.queueHistory(e.clock.Now())
+		history = len(e.histQueue)
+	}
+	n := min(history, len(e.histQueue))
+	hist := e.histQueue[:n:n]
+	e.histQueue = e.histQueue[n:]
+	if len(e.histQueue) == 0 {
+		e.histQueue = nil
+	}
 	e.mu.Unlock()
 
 	var failed []string
-	for _, w := range writes {
+	var firstErr error
+	fail := func(ks []string, err error) {
+		failed = append(failed, ks...)
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	batch := make([]store.StateWrite, 0, saveBatch)
+	write := func(ks []string, fromHistory bool) {
+		for len(ks) > 0 {
+			chunk := ks[:min(saveBatch, len(ks))]
+			ks = ks[len(chunk):]
+			if err := ctx.Err(); err != nil {
+				fail(chunk, err)
+				continue
+			}
+			batch = batch[:0]
+			names := make([]string, 0, len(chunk))
+			e.mu.Lock()
+			for _, k := range chunk {
+				if fromHistory {
+					// Written meanwhile with a change, or dropped.
+					if st := e.checks[k]; st == nil || !st.histDirty {
+						continue
+					}
+				}
+				v, err := e.value(k)
+				if err != nil {
+					fail([]string{k}, fmt.Errorf("encode %s: %w", k, err))
+					continue
+				}
+				batch = append(batch, store.StateWrite{Key: k, Value: v})
+				names = append(names, k)
+			}
+			e.mu.Unlock()
+			if err := e.writeBatch(ctx, batch); err != nil {
+				fail(names, err)
+			}
+		}
+	}
+	write(keys, false)
+	if len(failed) == 0 {
+		e.savedSeq = seq // guarded by saveMu
+	}
+	write(hist, true)
+	if len(failed) == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	for _, k := range failed {
+		e.dirty[k] = true
+	}
+	e.mu.Unlock()
+	// One line however many keys failed: a stop cut short with 200,000
+	// checks must not log every key.
+	first := keyList(failed, 3)
+	e.log.Error("alert state not saved; will retry", "records", len(failed), "first", first, "err", capText(firstErr.Error(), 512))
+	return fmt.Errorf("alert: %d state records not saved (first: %s): %w", len(failed), first, firstErr)
+}
+
+// writeBatch stores one batch: in one transaction where the store takes
+// batches, else record by record.
+func (e *Engine) writeBatch(ctx context.Context, batch []store.StateWrite) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	if b, ok := e.state.(store.StateBatcher); ok {
+		return b.WriteStates(ctx, batch)
+	}
+	for _, w := range batch {
 		var err error
-		if w.val == nil {
-			err = e.state.DeleteState(ctx, w.key)
+		if w.Value == nil {
+			err = e.state.DeleteState(ctx, w.Key)
 			if errors.Is(err, errNotFound) {
 				err = nil
 			}
 		} else {
-			err = e.state.PutState(ctx, w.key, w.val)
+			err = e.state.PutState(ctx, w.Key, w.Value)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("save %s: %w", w.key, err))
-			failed = append(failed, w.key)
+			return fmt.Errorf("save %s: %w", w.Key, err)
 		}
-	}
-	if len(failed) > 0 {
-		e.mu.Lock()
-		for _, k := range failed {
-			e.dirty[k] = true
-		}
-		e.mu.Unlock()
-	}
-	if err := errors.Join(errs...); err != nil {
-		e.log.Error("alert state not saved", "err", err)
-		return fmt.Errorf("alert: %w", err)
 	}
 	return nil
+}
+
+// keyList is "a, b, c" for the first n keys, "…" after them when there
+// are more.
+func keyList(keys []string, n int) string {
+	s := strings.Join(keys[:min(n, len(keys))], ", ")
+	if len(keys) > n {
+		s += ", …"
+	}
+	return capText(s, 512)
+}
+
+// capText cuts s to at most n bytes (on a UTF-8 boundary), saying so.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d bytes)", len(s))
 }
 
 // Load restores checks, incidents, silences, ack links and what agents'
@@ -145,9 +274,13 @@ func (e *Engine) Load(ctx context.Context) error {
 		var err error
 		switch {
 		case strings.HasPrefix(k, prefixCheck):
-			st := &checkState{}
-			if err = json.Unmarshal(v, st); err == nil {
-				e.checks[k] = st
+			var sc storedCheck
+			if err = json.Unmarshal(v, &sc); err == nil {
+				st := sc.checkState
+				if st.History.len() == 0 && len(sc.OldHistory) > 0 {
+					st.History.setPoints(sc.OldHistory)
+				}
+				e.checks[k] = &st
 			}
 		case strings.HasPrefix(k, prefixIncident):
 			inc := &incident{}
@@ -187,6 +320,13 @@ func (e *Engine) Load(ctx context.Context) error {
 	return e.save(ctx)
 }
 
+// storedCheck is a stored checkState, of this version or of one that
+// wrote its history as []HistoryPoint.
+type storedCheck struct {
+	checkState
+	OldHistory []HistoryPoint `json:"history,omitempty"`
+}
+
 // dropCheck deletes a check's state; its open incidents close without a
 // message, noting why. Caller holds e.mu.
 func (e *Engine) dropCheck(key string, st *checkState, now time.Time, note string) {
@@ -195,8 +335,11 @@ func (e *Engine) dropCheck(key string, st *checkState, now time.Time, note strin
 			e.closeIncident(inc, now, note)
 		}
 	}
+	if st.histDirty {
+		st.histDirty = false
+		e.histDirty--
+	}
 	delete(e.checks, key)
-	delete(e.lightDirty, key)
 	e.markDirty(key)
 }
 

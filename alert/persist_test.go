@@ -181,14 +181,14 @@ func TestHistoryOnlyChangesAreBatched(t *testing.T) {
 		}
 		return st
 	}
-	if st := load(); len(st.History) != 6 {
-		t.Errorf("history not written after a minute: %d points", len(st.History))
+	if st := load(); st.History.len() != 6 {
+		t.Errorf("history not written after a minute: %d points", st.History.len())
 	}
 	// …and Flush (cron mode) writes them at once.
 	h.pass("httpd")
 	h.flush()
-	if st := load(); len(st.History) != 7 {
-		t.Errorf("history not written by Flush: %d points", len(st.History))
+	if st := load(); st.History.len() != 7 {
+		t.Errorf("history not written by Flush: %d points", st.History.len())
 	}
 }
 

@@ -33,22 +33,27 @@ const historySize = 50
 // foldSeesAgain). Cannot-check incidents do not flap (alerting.flapping
 // counts changes of the failing machine only).
 type checkState struct {
-	Check      string         `json:"check"`
-	Host       string         `json:"host,omitempty"`
-	Configured bool           `json:"configured,omitempty"`
-	ConfigHash string         `json:"config_hash,omitempty"`
-	Status     string         `json:"status"`
-	Since      time.Time      `json:"since"`
-	Fails      int            `json:"fails,omitempty"` // consecutive, capped at the threshold
-	Oks        int            `json:"oks,omitempty"`
-	Incident   string         `json:"incident,omitempty"`   // open failing incident ID
-	Flips      []time.Time    `json:"flips,omitempty"`      // firing<->ok changes within the flapping window
-	BlindSince time.Time      `json:"blind_since,omitzero"` // since when results cannot check; zero when the last could
-	Unknowns   int            `json:"unknowns,omitempty"`   // cannot-check results in a row, capped at failures
-	Sees       int            `json:"sees,omitempty"`       // results that could look in a row while Blind is open
-	Blind      string         `json:"blind,omitempty"`      // open cannot-check incident ID
-	Last       check.Result   `json:"last"`
-	History    []HistoryPoint `json:"history,omitempty"`
+	Check      string `json:"check"`
+	Host       string `json:"host,omitempty"`
+	Configured bool   `json:"configured,omitempty"`
+	// histDirty: its result history changed since it was last written
+	// (the engine's histDirty counts these).
+	histDirty  bool
+	ConfigHash string       `json:"config_hash,omitempty"`
+	Status     string       `json:"status"`
+	Since      time.Time    `json:"since"`
+	Fails      int32        `json:"fails,omitempty"` // consecutive, capped at the threshold
+	Oks        int32        `json:"oks,omitempty"`
+	Incident   string       `json:"incident,omitempty"`   // open failing incident ID
+	Flips      []time.Time  `json:"flips,omitempty"`      // firing<->ok changes within the flapping window
+	BlindSince time.Time    `json:"blind_since,omitzero"` // since when results cannot check; zero when the last could
+	Unknowns   int32        `json:"unknowns,omitempty"`   // cannot-check results in a row, capped at failures
+	Sees       int32        `json:"sees,omitempty"`       // results that could look in a row while Blind is open
+	Blind      string       `json:"blind,omitempty"`      // open cannot-check incident ID
+	Last       check.Result `json:"last"`
+	// History is written as "hist" (compact); "history" is how versions
+	// before it wrote it, read when "hist" is absent (storedCheck).
+	History history `json:"hist,omitzero"`
 }
 
 func checkKey(name, host string) string {
@@ -69,7 +74,7 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 	st := e.checks[key]
 	changed := false
 	if st == nil {
-		st = &checkState{Check: r.Check, Host: host, Configured: cfg.configured,
+		st = &checkState{Check: intern(r.Check), Host: intern(host), Configured: cfg.configured,
 			ConfigHash: cfg.hash, Status: StateUnknown, Since: now}
 		e.checks[key] = st
 		changed = true
@@ -82,12 +87,9 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 	if r.Unknown {
 		r.OK = false // never counted healthy
 	}
+	st.keep(&r)
 	st.Last = r
-	if len(st.History) >= historySize {
-		n := copy(st.History, st.History[len(st.History)-historySize+1:])
-		st.History = st.History[:n]
-	}
-	st.History = append(st.History, HistoryPoint{At: at, OK: r.OK, Unknown: r.Unknown})
+	st.History.add(at, r.OK, r.Unknown)
 
 	if e.observeSight(st, cfg, r, now) {
 		changed = true
@@ -103,7 +105,7 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		if st.Oks != 0 {
 			st.Oks, changed = 0, true
 		}
-		if st.Fails < cfg.failures {
+		if int(st.Fails) < cfg.failures {
 			st.Fails, changed = st.Fails+1, true
 		}
 		inc := e.incidents[st.Incident]
@@ -115,7 +117,7 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 				inc.Detail, inc.DetailKo = r.Detail, r.DetailKo
 				e.markDirty(incidentKey(inc.ID))
 			}
-		case st.Fails >= cfg.failures:
+		case int(st.Fails) >= cfg.failures:
 			// Also a firing check whose incident record was lost: it
 			// must not stay firing without anyone being told.
 			e.fire(st, cfg, r, now)
@@ -129,10 +131,10 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		}
 		switch {
 		case st.Status == StateFiring:
-			if st.Oks < cfg.successes {
+			if int(st.Oks) < cfg.successes {
 				st.Oks, changed = st.Oks+1, true
 			}
-			if st.Oks >= cfg.successes {
+			if int(st.Oks) >= cfg.successes {
 				e.resolve(st, r, now)
 			}
 		case st.Status != StateOK:
@@ -141,8 +143,9 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 	}
 	if changed {
 		e.markDirty(key)
-	} else {
-		e.lightDirty[key] = true
+	} else if !st.histDirty {
+		st.histDirty = true
+		e.histDirty++
 	}
 	if e.awaiting[key] {
 		delete(e.awaiting, key)
@@ -167,7 +170,7 @@ func (e *Engine) observeSight(st *checkState, cfg checkCfg, r check.Result, now 
 		if st.Sees != 0 {
 			st.Sees, changed = 0, true
 		}
-		if st.Unknowns < cfg.failures {
+		if int(st.Unknowns) < cfg.failures {
 			st.Unknowns, changed = st.Unknowns+1, true
 		}
 		switch {
@@ -177,7 +180,7 @@ func (e *Engine) observeSight(st *checkState, cfg checkCfg, r check.Result, now 
 				blind.Detail, blind.DetailKo = r.Detail, r.DetailKo
 				e.markDirty(incidentKey(blind.ID))
 			}
-		case st.Unknowns >= cfg.failures:
+		case int(st.Unknowns) >= cfg.failures:
 			e.openBlind(st, cfg, r, now)
 			changed = true
 		}
@@ -190,10 +193,10 @@ func (e *Engine) observeSight(st *checkState, cfg checkCfg, r check.Result, now 
 		st.Unknowns, changed = 0, true
 	}
 	if open {
-		if st.Sees < cfg.successes {
+		if int(st.Sees) < cfg.successes {
 			st.Sees, changed = st.Sees+1, true
 		}
-		if st.Sees >= cfg.successes {
+		if int(st.Sees) >= cfg.successes {
 			e.noteHeldAtClose(blind, st)
 			e.closeIncident(blind, now, "")
 			st.Blind, st.Sees, changed = "", 0, true

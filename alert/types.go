@@ -58,6 +58,10 @@ type Options struct {
 	RetryInterval time.Duration
 	// NotifyTimeout bounds one Notify call (default 10s).
 	NotifyTimeout time.Duration
+	// StopTimeout bounds the last save when Run ends (default 5s): the
+	// changes first, then the result history as far as it gets (what
+	// changed is written as it changes, so little is left then).
+	StopTimeout time.Duration
 	// ReadOnly makes a view of the state in the store for a replica that
 	// does not run the engine (PostgreSQL replicas): Load writes nothing,
 	// Observe is ignored, and acknowledging or silencing answers

@@ -275,6 +275,21 @@ type AlertState interface {
 	ListState(ctx context.Context, prefix string) (map[string][]byte, error)
 }
 
+// StateWrite is one record of a StateBatcher write: Value nil deletes Key
+// (a missing key is not an error).
+type StateWrite struct {
+	Key   string
+	Value []byte
+}
+
+// StateBatcher is implemented by stores that write many alert state
+// records in one transaction (SQLite, PostgreSQL): the alert engine saves
+// a batch with one commit instead of one per record. Either every write
+// of the batch is stored or none.
+type StateBatcher interface {
+	WriteStates(ctx context.Context, writes []StateWrite) error
+}
+
 // Contact is one address book entry.
 type Contact struct {
 	ID        int64

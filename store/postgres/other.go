@@ -258,6 +258,50 @@ func (db *DB) PutState(ctx context.Context, key string, value []byte) error {
 	return nil
 }
 
+// WriteStates implements store.StateBatcher: one transaction, one
+// statement for the puts and one for the deletes (the last write of a
+// key wins).
+func (db *DB) WriteStates(ctx context.Context, writes []store.StateWrite) error {
+	if len(writes) == 0 {
+		return nil
+	}
+	last := make(map[string]int, len(writes))
+	for i, w := range writes {
+		last[w.Key] = i
+	}
+	var putKeys, delKeys []string
+	var putVals [][]byte
+	for i, w := range writes {
+		switch {
+		case last[w.Key] != i:
+		case w.Value == nil:
+			delKeys = append(delKeys, w.Key)
+		default:
+			putKeys, putVals = append(putKeys, w.Key), append(putVals, w.Value)
+		}
+	}
+	err := db.tx(ctx, func(tx pgx.Tx) error {
+		if len(putKeys) > 0 {
+			if _, err := tx.Exec(ctx, `INSERT INTO alert_state (key, value, updated_at)
+				SELECT k, v, $3 FROM unnest($1::text[], $2::bytea[]) AS u (k, v)
+				ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+				putKeys, putVals, defaults.TruncMS(time.Now())); err != nil {
+				return err
+			}
+		}
+		if len(delKeys) > 0 {
+			if _, err := tx.Exec(ctx, `DELETE FROM alert_state WHERE key = ANY($1::text[])`, delKeys); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: write %d state records: %w", len(writes), err)
+	}
+	return nil
+}
+
 // DeleteState implements store.AlertState. Deleting a missing key is not an error.
 func (db *DB) DeleteState(ctx context.Context, key string) error {
 	if _, err := db.exec(ctx, `DELETE FROM alert_state WHERE key = $1`, key); err != nil {

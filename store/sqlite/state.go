@@ -144,6 +144,42 @@ func (db *DB) PutState(ctx context.Context, key string, value []byte) error {
 	return nil
 }
 
+// WriteStates implements store.StateBatcher: one transaction.
+func (db *DB) WriteStates(ctx context.Context, writes []store.StateWrite) error {
+	if len(writes) == 0 {
+		return nil
+	}
+	now := time.Now().UnixMilli()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		put, err := tx.PrepareContext(ctx, `INSERT INTO alert_state (key, value, updated_at) VALUES (?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`)
+		if err != nil {
+			return err
+		}
+		defer put.Close()
+		del, err := tx.PrepareContext(ctx, `DELETE FROM alert_state WHERE key = ?`)
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		for _, w := range writes {
+			if w.Value == nil {
+				_, err = del.ExecContext(ctx, w.Key)
+			} else {
+				_, err = put.ExecContext(ctx, w.Key, w.Value, now)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: write %d state records: %w", len(writes), err)
+	}
+	return nil
+}
+
 // DeleteState implements store.AlertState. Deleting a missing key is not an error.
 func (db *DB) DeleteState(ctx context.Context, key string) error {
 	if _, err := db.exec(ctx, `DELETE FROM alert_state WHERE key = ?`, key); err != nil {

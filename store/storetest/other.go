@@ -3,6 +3,8 @@ package storetest
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -238,7 +240,40 @@ func testAlertState(t *testing.T, s store.Store) {
 	if err := s.DeleteState(c, "check/disk"); err != nil {
 		t.Errorf("DeleteState(missing) = %v, want nil", err)
 	}
+	testStateBatch(t, s)
 	if got, err := s.ListState(c, "check/"); err != nil || len(got) != 2 {
 		t.Errorf("ListState after delete = %v, %v; want 2 keys", got, err)
+	}
+}
+
+// testStateBatch: a StateBatcher writes and deletes many records in one
+// call (a key written twice keeps the last value).
+func testStateBatch(t *testing.T, s store.Store) {
+	b, ok := s.(store.StateBatcher)
+	if !ok {
+		return // the store writes state records one by one
+	}
+	c := ctx(t)
+	var writes []store.StateWrite
+	for i := range 1200 {
+		writes = append(writes, store.StateWrite{Key: fmt.Sprintf("batch/%04d", i), Value: []byte(fmt.Sprint(i))})
+	}
+	writes = append(writes, store.StateWrite{Key: "batch/0001", Value: []byte("again")},
+		store.StateWrite{Key: "incident/1"}, store.StateWrite{Key: "batch/missing"})
+	if err := b.WriteStates(c, writes); err != nil {
+		t.Fatalf("WriteStates: %v", err)
+	}
+	got, err := s.ListState(c, "batch/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1200 || string(got["batch/0001"]) != "again" || string(got["batch/1199"]) != "1199" {
+		t.Errorf("after WriteStates: %d records, batch/0001 = %q", len(got), got["batch/0001"])
+	}
+	if _, err := s.GetState(c, "incident/1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleted by WriteStates: %v", err)
+	}
+	if err := b.WriteStates(c, nil); err != nil {
+		t.Errorf("WriteStates(nil): %v", err)
 	}
 }
