@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/munja-sms/munja/auth"
+	"github.com/munja-sms/munja/oncall/roster"
 	"github.com/munja-sms/munja/store"
 )
 
@@ -32,7 +33,7 @@ func TestBrowserEveryPageInKorean(t *testing.T) {
 	ctx := newBrowser(t)
 	end := time.Now().Truncate(time.Minute)
 	now := end.Add(30 * time.Second)
-	h := newHarness(t, harnessOpts{engine: true, dispatcher: true, perDay: 1000, checks: historyChecks,
+	h := newHarness(t, harnessOpts{engine: true, dispatcher: true, perDay: 1000, checks: historyChecks, oncall: true,
 		now: func() time.Time { return now }})
 	h.cfg.Host = "mon01"
 	h.addUser("kim", auth.RoleAdmin, adminPW)
@@ -42,6 +43,11 @@ func TestBrowserEveryPageInKorean(t *testing.T) {
 	c.login("kim", adminPW)
 	seedDemo(t, h, c)
 	seedAudit(t, h)
+	// An override on the on-call page (and its entry on the audit page).
+	day := now.In(h.con.loc).Truncate(time.Hour).Add(48 * time.Hour)
+	if _, err := h.con.opt.OnCall.AddOverride(h.ctx, "ops", roster.StoredOverride{Member: oncallDayB, From: day, To: day.Add(24 * time.Hour), Note: "병원 진료"}, "user:kim", now); err != nil {
+		t.Fatal(err)
+	}
 
 	ct, err := h.st.ListContacts(h.ctx, "", 0, 0)
 	if err != nil || len(ct) == 0 {
@@ -74,6 +80,7 @@ func TestBrowserEveryPageInKorean(t *testing.T) {
 		{"check", "/checks/web", ""},
 		{"check-httpd", "/checks/httpd", ""},
 		{"hosts", "/hosts", ""},
+		{"oncall", "/oncall", ""},
 		{"incident", "/incidents/" + url.PathEscape(inc), ""},
 		{"settings", "/settings", ""},
 		{"audit", "/audit", ""},

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/munja-sms/munja/addressbook"
@@ -130,6 +131,9 @@ func TestCatalogs(t *testing.T) {
 	}
 	for _, s := range []config.Severity{config.SeverityInfo, config.SeverityWarning, config.SeverityCritical} {
 		used["severity."+string(s)] = true
+	}
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		used["weekday."+d.String()[:3]] = true
 	}
 	if len(used) < 200 {
 		t.Fatalf("only %d keys found in use: the scan is broken", len(used))

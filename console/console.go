@@ -20,6 +20,7 @@ import (
 	"github.com/munja-sms/munja/alert"
 	"github.com/munja-sms/munja/balance"
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/oncall/roster"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/store"
@@ -50,6 +51,9 @@ type Options struct {
 	// have failed every call for sms.down_after, shown in a banner (their
 	// messages go through the next provider). It must be cheap.
 	GatewaysDown func() []GatewayDown
+	// OnCall is the on-call roster the /oncall page and the dashboard
+	// show; nil (or no schedules): the page says none are configured.
+	OnCall *roster.Roster
 }
 
 // GatewayDown is a provider in an outage: its name, since when every call
@@ -171,6 +175,10 @@ func (c *Console) register() {
 	c.handle("POST /incidents/{id}/ack", ackRole, c.incidentAck)
 	c.handle("POST /silences", roleOperator, c.silenceCreate)
 	c.handle("POST /silences/{id}/delete", roleOperator, c.silenceDelete)
+
+	c.handle("GET /oncall", roleViewer, c.oncallPage)
+	c.handle("POST /oncall/{name}/overrides", roleOperator, c.overrideCreate)
+	c.handle("POST /oncall/{name}/overrides/{id}/delete", roleOperator, c.overrideDelete)
 
 	c.handle("GET /settings", roleAdmin, c.settingsPage)
 	c.handle("GET /audit", roleAdmin, c.auditPage)

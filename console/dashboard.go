@@ -25,6 +25,7 @@ type dashboardData struct {
 	PerDay     int
 	Recent     []historyRow
 	Silence    silenceDefaults
+	OnCall     []nowView // who is on call now per schedule; none: no card
 }
 
 // silenceDefaults prefill the silence forms: an hour from now.
@@ -65,5 +66,6 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, q *request) 
 		d.Recent = append(d.Recent, historyRow{Message: m, Summary: summarize(m), Short: shorten(strings.ReplaceAll(m.Text, "\n", " "), 40)})
 	}
 	d.Balances = c.balances(ctx, q.Lang, false)
+	d.OnCall = c.onCallNow(ctx)
 	c.render(w, r, q, "dashboard", "dashboard.title", "dashboard", d)
 }

@@ -22,9 +22,13 @@ import (
 	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/dispatcher"
+	"github.com/munja-sms/munja/holiday"
+	"github.com/munja-sms/munja/oncall"
+	"github.com/munja-sms/munja/oncall/roster"
 	"github.com/munja-sms/munja/outbox"
 	"github.com/munja-sms/munja/provider"
 	"github.com/munja-sms/munja/provider/dryrun"
+	"github.com/munja-sms/munja/sms"
 	"github.com/munja-sms/munja/store"
 	"github.com/munja-sms/munja/store/sqlite"
 )
@@ -53,6 +57,7 @@ type harnessOpts struct {
 	now        func() time.Time // the console's clock; nil: time.Now
 	checks     []config.Check   // configured besides httpd and web-port
 	db         string           // the SQLite file to use; "": a new one
+	oncall     bool             // on-call schedule ops (harnessSchedule) and its members' contacts
 }
 
 // notifier records what the alert engine wanted to send.
@@ -110,7 +115,11 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	ob := outbox.New(outbox.Options{Store: st, DefaultSender: cfg.SMS.Sender, Location: cfg.Location(),
 		Limits: outbox.Limits{PerDay: cfg.SMS.Limits.PerDay}, Wake: wake})
 	monitor := &alert.Holder{}
-	con, err := New(Options{Store: st, Outbox: ob, Providers: ps, Config: cfg, Log: log, Monitor: monitor, Now: o.now})
+	var ro *roster.Roster
+	if o.oncall {
+		ro = harnessRoster(t, ctx, st)
+	}
+	con, err := New(Options{Store: st, Outbox: ob, Providers: ps, Config: cfg, Log: log, Monitor: monitor, Now: o.now, OnCall: ro})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,4 +291,46 @@ func messageID(t *testing.T, r *resp) int64 {
 		t.Fatalf("redirect to %q, want /messages/ID", loc)
 	}
 	return id
+}
+
+// On-call schedule ops of the harness: 김민수 and 이영희 take weekly turns
+// (주간, Mondays 09:00 KST from 2026-12-07), 박야간 covers workday nights
+// (야간, 18:00-09:00 on workdays: not on weekends and holidays).
+const (
+	oncallDayA  = "김민수"
+	oncallDayB  = "이영희"
+	oncallNight = "박야간"
+)
+
+func harnessSchedule() *oncall.Schedule {
+	must := func(err error) {
+		if err != nil {
+			panic(err)
+		}
+	}
+	mon, err := oncall.ParseHandoff("mon 09:00")
+	must(err)
+	daily, err := oncall.ParseHandoff("09:00")
+	must(err)
+	days, err := oncall.ParseDays("workdays")
+	must(err)
+	hours, err := oncall.ParseHours("18:00-09:00")
+	must(err)
+	start := holiday.Date{Year: 2026, Month: 12, Day: 7}
+	s := &oncall.Schedule{Name: "ops", Layers: []oncall.Layer{
+		{Name: "주간", Members: []string{oncallDayA, oncallDayB}, Rotation: oncall.Weekly, Handoff: mon, Start: start},
+		{Name: "야간", Members: []string{oncallNight}, Rotation: oncall.Daily, Handoff: daily, Start: start, Days: days, Hours: hours},
+	}}
+	must(s.Validate())
+	return s
+}
+
+func harnessRoster(t testing.TB, ctx context.Context, st *sqlite.DB) *roster.Roster {
+	t.Helper()
+	for name, phone := range map[string]string{oncallDayA: "01090001111", oncallDayB: "01090002222", oncallNight: "01090003333"} {
+		if err := st.SaveContact(ctx, &store.Contact{Name: name, Phone: sms.Phone(phone)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return roster.New(roster.Options{Schedules: []*oncall.Schedule{harnessSchedule()}, Store: st})
 }

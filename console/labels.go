@@ -64,7 +64,7 @@ var auditActions = []string{
 	"contact.create", "contact.update", "contact.delete", "contact.import", "contact.export",
 	"group.create", "group.delete", "template.create", "template.update", "template.delete",
 	"user.create", "user.password", "user.role", "user.login", "user.logout",
-	"token.create", "token.revoke", "agent.forget",
+	"token.create", "token.revoke", "agent.forget", "oncall.override", "oncall.override_delete",
 }
 
 // actorKinds are the actor prefixes with a label of their own.
@@ -85,7 +85,7 @@ func (c *Console) actionLabel(lang, action string) string {
 // name ("message 12", "contact:3", "group:ops", "check httpd").
 var targetPrefixes = []struct{ prefix, key string }{
 	{"message ", "target.message"}, {"contact:", "target.contact"}, {"group:", "target.group"},
-	{"template:", "target.template"}, {"check ", "target.check"},
+	{"template:", "target.template"}, {"check ", "target.check"}, {"oncall:", "target.oncall"},
 }
 
 // targetLabel is what an audit entry was about.
@@ -114,6 +114,7 @@ var detailPhrases = []struct {
 	{regexp.MustCompile(`^sessions revoked$`), "detail.sessions_revoked"},
 	{regexp.MustCompile(`^ip (.+)$`), "detail.ip"},
 	{regexp.MustCompile(`^until (.+) id (\S+)$`), "detail.until"},
+	{regexp.MustCompile(`^(.+) from (\S+) to (\S+) id (\S+)$`), "detail.oncall_override"},
 	{regexp.MustCompile(`^(\d+) checks?$`), "detail.checks"},
 	{regexp.MustCompile(`^(\d+) contacts?$`), "detail.contacts"},
 	{regexp.MustCompile(`^(\d+) new$`), "detail.new"},

@@ -254,6 +254,7 @@ type page struct {
 	Path    string // this page, for the language switch
 	CanSend bool   // operator or admin
 	IsAdmin bool
+	OnCall  bool // on-call schedules are configured: the nav shows the page
 	Data    any
 
 	// StoreError is why the store refuses writes (Options.StoreWritable),
@@ -281,7 +282,7 @@ func (c *Console) renderStatus(w http.ResponseWriter, r *http.Request, q *reques
 	p := page{
 		Lang: q.Lang, Title: c.t(q.Lang, titleKey), Nav: nav, User: q.User, CSRF: q.CSRF,
 		DryRun: c.opt.Config.DryRun(), Path: r.URL.RequestURI(), Data: data,
-		CanSend: q.User.can(roleOperator), IsAdmin: q.User.can(roleAdmin),
+		CanSend: q.User.can(roleOperator), IsAdmin: q.User.can(roleAdmin), OnCall: c.onCallConfigured(),
 	}
 	if r.Method != http.MethodGet {
 		p.Path = r.URL.Path
