@@ -229,7 +229,7 @@ func (a *App) buildServer() error {
 	con, err := console.New(console.Options{
 		Store: a.Store, Outbox: a.Outbox, Providers: a.Providers, Balance: a.Balance, Monitor: a.Shown,
 		Config: cfg, Log: a.Log.With("part", "console"), StoreWritable: probe.check, GatewaysDown: a.gatewaysDown,
-		Secure: cfg.Server.TLSCert != "" || strings.HasPrefix(cfg.Server.PublicURL, "https://"),
+		Secure: cfg.Server.TLSCert != "" || strings.HasPrefix(cfg.Server.PublicURL, "https://"), OnCall: a.OnCall,
 	})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
