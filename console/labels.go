@@ -27,6 +27,10 @@ func (c *Console) actorLabel(lang, actor string) string {
 		if rest != "" {
 			return c.t(lang, "source.cli") + " (" + rest + ")"
 		}
+	case "oncall":
+		if rest != "" {
+			return c.t(lang, "actor.oncall") + " " + rest
+		}
 	case "alert":
 		if rest != "" {
 			return c.t(lang, "source.alert") + " (" + c.reasonLabel(lang, rest) + ")"
@@ -68,7 +72,7 @@ var auditActions = []string{
 }
 
 // actorKinds are the actor prefixes with a label of their own.
-var actorKinds = []string{"user", "token", "link", "net", "agent", "system", "balance", "gateway-down", "gateway-up"}
+var actorKinds = []string{"user", "token", "link", "net", "agent", "system", "balance", "gateway-down", "gateway-up", "oncall"}
 
 // detailFieldNames are the key=value keys with a label.
 var detailFieldNames = []string{"name", "phone", "groups", "memo"}

@@ -19,6 +19,7 @@ func TestAuditLabels(t *testing.T) {
 		{"actor", "compat", "aligo_send.php 호환", ""},
 		{"actor", "gateway-down:aligo", "게이트웨이 장애 감시 aligo", "gateway down watch aligo"},
 		{"actor", "balance:aligo", "잔액 감시 aligo", ""},
+		{"actor", "oncall:ops", "당직 교대 알림 ops", "on-call handoff ops"},
 		{"actor", "someone", "someone", "someone"},
 		{"action", "message.create", "문자 접수", "message accepted"},
 		{"action", "oncall.override", "당직 대체 추가", "on-call override added"},
