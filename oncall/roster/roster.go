@@ -379,7 +379,7 @@ func (r *Roster) DisplayName(ctx context.Context, member string) string {
 	if err != nil {
 		return member
 	}
-	cs, err := r.opt.Store.ListContacts(ctx, p.Display(), 5, 0)
+	cs, err := r.opt.Store.ListContacts(ctx, string(p), 5, 0) // phones are stored as digits
 	if err == nil {
 		for _, c := range cs {
 			if c.Phone == p {

@@ -173,6 +173,12 @@ func TestOverrides(t *testing.T) {
 	if err != nil || !st.Shift.Override || st.Name != "김철수" || st.Next.Incoming.Member != "홍길동" {
 		t.Errorf("Now during the override: %+v %v", st, err)
 	}
+	if got := f.r.DisplayName(ctx, "010-1111-0002"); got != "김철수 (010-1111-0002)" {
+		t.Errorf("DisplayName of a contact's number: %q", got)
+	}
+	if got := f.r.DisplayName(ctx, "01055550000"); got != "010-5555-0000" {
+		t.Errorf("DisplayName of an unknown number: %q", got)
+	}
 	if err := f.r.DeleteOverride(ctx, "ops", o.ID, "token:ops", now); err != nil {
 		t.Fatal(err)
 	}
