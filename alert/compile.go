@@ -16,6 +16,8 @@ import (
 
 	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/config"
+	"github.com/munja-sms/munja/holiday"
+	"github.com/munja-sms/munja/oncall"
 )
 
 const (
@@ -113,6 +115,12 @@ func compile(c *config.Config) (*compiled, error) {
 		q, err := parseQuietHours(g.QuietHours)
 		if err != nil {
 			return nil, fmt.Errorf("alerting.groups[%d].quiet_hours: %w", i, err)
+		}
+		if q.days, err = oncall.ParseDays(g.QuietDays); err != nil {
+			return nil, fmt.Errorf("alerting.groups[%d].quiet_days: %w", i, err)
+		}
+		if q.days.UsesHolidays() {
+			q.cal = c.OncallHolidays()
 		}
 		cc.quiet["group:"+g.Name] = q
 	}
@@ -241,8 +249,13 @@ func parseUntil(s string, loc *time.Location) (time.Time, error) {
 }
 
 // quietHours is a daily range [start, end) in minutes after midnight; start >
-// end wraps past midnight ("22:00-07:00").
-type quietHours struct{ start, end int }
+// end wraps past midnight ("22:00-07:00"), on the days that match days
+// (the day a window starts; zero: every day), holidays told by cal.
+type quietHours struct {
+	start, end int
+	days       oncall.Days
+	cal        *holiday.Calendar
+}
 
 func parseQuietHours(s string) (quietHours, error) {
 	a, b, ok := strings.Cut(strings.TrimSpace(s), "-")
@@ -279,6 +292,15 @@ func (q quietHours) until(t time.Time, loc *time.Location) (time.Time, bool) {
 		q.start > q.end && (m >= q.start || m < q.end)
 	if !in {
 		return time.Time{}, false
+	}
+	if !q.days.IsZero() {
+		day := lt
+		if q.start > q.end && m < q.end { // the window began yesterday
+			day = lt.AddDate(0, 0, -1)
+		}
+		if !q.days.Match(holiday.DateOf(day), q.cal) {
+			return time.Time{}, false
+		}
 	}
 	end := time.Date(lt.Year(), lt.Month(), lt.Day(), q.end/60, q.end%60, 0, 0, loc)
 	if !end.After(lt) {

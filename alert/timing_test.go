@@ -264,6 +264,47 @@ func TestQuietHoursUntil(t *testing.T) {
 	}
 }
 
+// TestQuietDays: quiet hours limited to workdays hold on a Friday night
+// until Saturday morning, not on a Saturday night, not on 추석 (a
+// Thursday in 2026), and not after a Sunday evening; company days off
+// count as holidays.
+func TestQuietDays(t *testing.T) {
+	cfg := baseConfig()
+	cfg.Timezone = "Asia/Seoul"
+	cfg.Oncall.DaysOff = []string{"2026-12-31 종무식"}
+	cfg.Alerting.Groups = []config.Group{{Name: "ops", Members: []string{"01011112222"}, QuietHours: "18:00-09:00", QuietDays: "workdays"}}
+	cc, err := compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := cc.quiet["group:ops"]
+	seoul := cfg.Location()
+	at := func(mo time.Month, d, h int) time.Time { return time.Date(2026, mo, d, h, 0, 0, 0, seoul) }
+	for _, tt := range []struct {
+		now time.Time
+		in  bool
+		end time.Time
+	}{
+		{at(12, 11, 20), true, at(12, 12, 9)}, // Friday night
+		{at(12, 12, 3), true, at(12, 12, 9)},  // …into Saturday
+		{at(12, 12, 20), false, time.Time{}},  // Saturday night
+		{at(12, 14, 3), false, time.Time{}},   // Sunday's window, Monday 03:00
+		{at(12, 14, 19), true, at(12, 15, 9)}, // Monday night
+		{at(9, 24, 20), false, time.Time{}},   // 추석
+		{at(9, 23, 20), true, at(9, 24, 9)},   // the evening before
+		{at(12, 31, 20), false, time.Time{}},  // a company day off
+	} {
+		end, in := q.until(tt.now, seoul)
+		if in != tt.in || !end.Equal(tt.end) {
+			t.Errorf("at %s: in=%v end=%v, want %v %v", tt.now.Format("01-02 15:04"), in, end, tt.in, tt.end)
+		}
+	}
+	cfg.Alerting.Groups[0].QuietDays = "someday"
+	if _, err := compile(cfg); err == nil || !strings.Contains(err.Error(), "alerting.groups[0].quiet_days") {
+		t.Errorf("bad quiet_days: %v", err)
+	}
+}
+
 func TestEscalation(t *testing.T) {
 	for _, ack := range []bool{false, true} {
 		t.Run(map[bool]string{false: "unacknowledged", true: "acked after step 1"}[ack], func(t *testing.T) {

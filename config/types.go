@@ -181,6 +181,10 @@ type Group struct {
 	Name       string   `yaml:"name"`
 	Members    []string `yaml:"members"`
 	QuietHours string   `yaml:"quiet_hours"` // e.g. "22:00-07:00": alerts below critical wait until the end
+	// QuietDays limits the quiet hours to some days (the day a window
+	// starts), in oncall's words: "workdays" (weekdays except holidays),
+	// "offdays", "mon-fri", "sat,sun,holidays" …; "" is every day.
+	QuietDays string `yaml:"quiet_days"`
 }
 
 type Silence struct {

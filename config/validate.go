@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // timezone works on hosts without /usr/share/zoneinfo
+
+	"github.com/munja-sms/munja/oncall"
 )
 
 // Validate reports every problem in c as Errors in document order. The
@@ -333,6 +335,13 @@ func (c *Config) validateAlerting(v *validator) {
 		if g.QuietHours != "" {
 			if _, _, err := ParseQuietHours(g.QuietHours); err != nil {
 				v.add(path+".quiet_hours", "%v", err)
+			}
+		}
+		if g.QuietDays != "" {
+			if _, err := oncall.ParseDays(g.QuietDays); err != nil {
+				v.add(path+".quiet_days", "%v", err)
+			} else if g.QuietHours == "" {
+				v.add(path+".quiet_days", "needs quiet_hours (the hours that are quiet on those days)")
 			}
 		}
 	}

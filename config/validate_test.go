@@ -119,6 +119,11 @@ func TestValidateRules(t *testing.T) {
 			`alerting.recipients[4]: "oncall:ops:first": after the schedule, only :next (the next in the rotation) or :all (every member)`,
 			`alerting.groups[0].members[0]: "oncall:ops": a group lists people; name the schedule where the group is used`,
 		}},
+		{"quiet days", "alerting:\n  groups:\n    - {name: a, members: [\"01012345678\"], quiet_hours: \"18:00-09:00\", quiet_days: workdays}\n" +
+			"    - {name: b, members: [\"01012345678\"], quiet_days: \"sat,sun,holidays\"}\n    - {name: c, members: [\"01012345678\"], quiet_hours: \"22:00-07:00\", quiet_days: someday}\n", []string{
+			"alerting.groups[1].quiet_days: needs quiet_hours (the hours that are quiet on those days)",
+			`alerting.groups[2].quiet_days: unknown days "someday" (workdays, offdays, weekdays, weekends, holidays, mon … sun, or a range like mon-fri)`,
+		}},
 		{"alerting numbers", "alerting:\n  interval: 0s\n  failures: 0\n  successes: 0\n  flapping:\n    window: 0s\n", []string{
 			"alerting.interval: must be positive",
 			"alerting.failures: must be at least 1",

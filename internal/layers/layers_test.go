@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"selfwatch":       {"dispatcher", "outbox", "provider", "store"},
 	"check":           {"config", "store", "internal/tick"},
 	"check/...":       {"check", "check/...", "config", "logwatch", "store"},
-	"alert":           {"check", "config", "sms", "store"},
+	"alert":           {"check", "config", "holiday", "oncall", "sms", "store"},
 	"alert/...":       {},
 	"checkhist":       {"check", "store", "internal/tick"},
 	"agent":           {"check", "config", "sms", "internal/tick"},
