@@ -171,8 +171,13 @@ func compare(munja, path, size string, pinned bool, p pattern, rounds int) error
 }
 
 // timeRun runs args (grep in the C locale), returning its wall time, CPU
-// time and peak RSS, and its output trimmed.
+// time and peak RSS, and its output trimmed. The peak RSS comes from
+// /usr/bin/time: a child's own rusage would count this process's memory,
+// which the child shared until it called exec.
 func timeRun(args []string) (sample, string, error) {
+	rssFile := filepath.Join(os.TempDir(), fmt.Sprintf("munja-logscan-bench-%d.rss", os.Getpid()))
+	defer os.Remove(rssFile)
+	args = append([]string{"/usr/bin/time", "-f", "%M", "-o", rssFile}, args...)
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	var out bytes.Buffer
@@ -187,13 +192,31 @@ func timeRun(args []string) (sample, string, error) {
 			return sample{}, "", fmt.Errorf("%s: %w", strings.Join(args, " "), err)
 		}
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage) // time's and its child's
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	rss, err := os.ReadFile(rssFile)
+	if err != nil {
+		return sample{}, "", err
+	}
+	kib, err := strconv.ParseFloat(lastLine(string(rss)), 64)
+	if err != nil {
+		return sample{}, "", fmt.Errorf("/usr/bin/time wrote %q", rss)
+	}
 	return sample{
 		wall: float64(wall.Microseconds()) / 1000,
 		cpu:  float64(cpu.Microseconds()) / 1000,
-		rss:  float64(ru.Maxrss) / 1024,
+		rss:  kib / 1024,
 	}, strings.TrimSpace(out.String()), nil
+}
+
+// lastLine: /usr/bin/time writes "Command exited with non-zero status 1"
+// before the figures when the command exits 1.
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
 }
 
 func median(s []sample) sample {

@@ -7,6 +7,8 @@
 #   MUNJA=/usr/bin/munja bench/logscan/run.sh
 # The files are written to a temp dir and removed (up to 1 GiB at a time).
 set -euo pipefail
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install -y time)"; exit 1; }
+command -v taskset >/dev/null || { echo "needs taskset (apt-get install -y util-linux)"; exit 1; }
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
