@@ -18,42 +18,42 @@ func (m *Matcher) Scan(r io.Reader, fn func(line []byte)) error {
 	return err
 }
 
-// A chunk is a run of whole lines read from the input.
-type chunk struct {
-	buf  []byte // backing buffer, recycled after scanning
-	data []byte // whole lines; at EOF the last one may lack its '\n'
-	err  error  // after data: io.EOF is not reported
-}
-
-// numBuffers: one being read into, one being scanned, one in flight.
-const numBuffers = 3
-
-// run reads r in one goroutine while scanning in another, so that copying
-// and searching overlap. It holds numBuffers chunks of m.chunk bytes (plus
-// the longest line, when one is longer), whatever the size of the input.
+// run reads r a chunk at a time and scans the whole lines of each before
+// reading on, in one goroutine: the chunk is still in the CPU's cache when
+// it is searched. It holds one chunk of m.chunk bytes (more only while a
+// line is longer), whatever the size of the input.
 //
 // Files are read, not mapped: mapping a 1 GiB log whole made logscan's RSS
-// 1 GiB, and scanning a mapping in windows released behind (MADV_DONTNEED)
-// cost 3x the CPU of read(2) into a buffer that stays in the CPU cache
-// (page faults; docs/BENCHMARKS.md).
+// 1 GiB, and mapping costs more CPU than read(2) here anyway (page faults;
+// docs/BENCHMARKS.md §8). Reading in one goroutine and scanning in another
+// cost more too: the chunk then crosses to the other core's cache.
 func (m *Matcher) run(r io.Reader, fn func(line []byte)) (int64, error) {
-	chunks := make(chan chunk, 1)
-	free := make(chan []byte, numBuffers)
-	done := make(chan struct{})
-	defer close(done)
-	go readChunks(r, max(m.chunk, 16), chunks, free, done)
-
+	buf := make([]byte, max(m.chunk, 16))
 	f := m.newFinder()
 	sc := m.newScratch()
-	var n int64
-	for c := range chunks {
-		n += m.scanChunk(c.data, f, sc, fn)
-		if c.err != nil {
-			return n, c.err
+	var total int64
+	n := 0 // bytes in buf
+	for {
+		var err error
+		n, err = fill(r, buf, n)
+		if err != nil {
+			// The rest, whose last line may lack its '\n'.
+			total += m.scanChunk(buf[:n], f, sc, fn)
+			if err == io.EOF {
+				err = nil
+			}
+			return total, err
 		}
-		free <- c.buf
+		last := bytes.LastIndexByte(buf[:n], '\n')
+		if last < 0 { // one line fills the buffer: grow it
+			bigger := make([]byte, 2*len(buf))
+			copy(bigger, buf[:n])
+			buf = bigger
+			continue
+		}
+		total += m.scanChunk(buf[:last+1], f, sc, fn)
+		n = copy(buf, buf[last+1:n])
 	}
-	return n, nil
 }
 
 // scanChunk counts (and passes to fn) the matching lines of data.
@@ -105,77 +105,6 @@ func (m *Matcher) scanChunk(data []byte, f finder, sc *scratch, fn func([]byte))
 		pos = end + 1
 	}
 	return n
-}
-
-// readChunks fills buffers from r and sends the whole lines of each; the
-// partial line at the end of a buffer is carried to the start of the next.
-// A line longer than a buffer makes the buffer grow.
-func readChunks(r io.Reader, size int, out chan<- chunk, free chan []byte, done <-chan struct{}) {
-	defer close(out)
-	allocated := 0
-	get := func(need int) []byte {
-		var b []byte
-		select {
-		case b = <-free:
-		default:
-			if allocated < numBuffers {
-				allocated++
-				b = make([]byte, max(size, need))
-			} else {
-				select {
-				case b = <-free:
-				case <-done:
-					return nil
-				}
-			}
-		}
-		if len(b) < need {
-			b = make([]byte, need)
-		}
-		return b
-	}
-	send := func(c chunk) bool {
-		select {
-		case out <- c:
-			return true
-		case <-done:
-			return false
-		}
-	}
-
-	buf := get(size)
-	if buf == nil {
-		return
-	}
-	n := 0 // bytes in buf
-	for {
-		var err error
-		n, err = fill(r, buf, n)
-		if err != nil {
-			if err == io.EOF {
-				err = nil
-			}
-			send(chunk{buf: buf, data: buf[:n], err: err})
-			return
-		}
-		last := bytes.LastIndexByte(buf[:n], '\n')
-		if last < 0 { // one line fills the buffer: grow it
-			bigger := make([]byte, 2*len(buf))
-			copy(bigger, buf[:n])
-			buf = bigger
-			continue
-		}
-		carry := n - (last + 1)
-		next := get(carry + size/2)
-		if next == nil {
-			return
-		}
-		copy(next, buf[last+1:n])
-		if !send(chunk{buf: buf, data: buf[:last+1]}) {
-			return
-		}
-		buf, n = next, carry
-	}
 }
 
 // fill reads into buf[n:] until it is full, returning the new length; the
