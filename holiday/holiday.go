@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -51,16 +52,18 @@ type Calendar struct {
 //go:embed holidays_kr.tsv
 var tableKR string
 
-var builtin = mustParse(tableKR)
+// builtin parses the table on first use, not at start-up: every munja
+// command links this package, and most never ask about a holiday.
+var builtin = sync.OnceValue(func() *Calendar { return mustParse(tableKR) })
 
 // Default returns the built-in Korean table.
-func Default() *Calendar { return builtin }
+func Default() *Calendar { return builtin() }
 
 // IsHoliday looks t's date up in the built-in table.
-func IsHoliday(t time.Time) (name string, ok bool) { return builtin.IsHoliday(t) }
+func IsHoliday(t time.Time) (name string, ok bool) { return builtin().IsHoliday(t) }
 
 // Covered reports whether t's date is within the built-in table's range.
-func Covered(t time.Time) bool { return builtin.Covered(t) }
+func Covered(t time.Time) bool { return builtin().Covered(t) }
 
 // DayOff is a company day off: it counts as a holiday.
 type DayOff struct {
