@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/check"
@@ -48,9 +49,8 @@ type Engine struct {
 	// however often Run is woken. Guarded by tickMu.
 	holdUntil time.Time
 	saveMu    sync.Mutex // writes reach the store in snapshot order
-	// savedSeq is the dirtySeq whose changes are all written. Guarded by
-	// saveMu.
-	savedSeq uint64
+	// savedSeq is the dirtySeq whose changes are all written.
+	savedSeq atomic.Uint64
 	wake     chan struct{}
 
 	mu              sync.Mutex
@@ -251,12 +251,12 @@ func (e *Engine) evaluate(ctx context.Context, final bool) (time.Time, error) {
 		cancel()
 		if err != nil {
 			e.log.Error("alert notification not accepted, will retry", "reason", m.n.Reason,
-				"incidents", m.n.Incidents, "err", err)
-			notifyErr = fmt.Errorf("alert: notify %s %v: %w", m.n.Reason, m.n.Incidents, err)
+				"incidents", len(m.n.Incidents), "first", keyList(m.n.Incidents, 5), "err", capText(err.Error(), 512))
+			notifyErr = fmt.Errorf("alert: notify %s %d incidents (%s): %w", m.n.Reason, len(m.n.Incidents), keyList(m.n.Incidents, 5), err)
 			continue
 		}
-		e.log.Info("alert notification queued", "reason", m.n.Reason, "incidents", m.n.Incidents,
-			"to", m.n.Recipients)
+		e.log.Info("alert notification queued", "reason", m.n.Reason, "incidents", len(m.n.Incidents),
+			"first", keyList(m.n.Incidents, 5), "to", keyList(m.n.Recipients, 10))
 		e.mu.Lock()
 		e.record(m, e.clock.Now())
 		e.mu.Unlock()

@@ -39,19 +39,20 @@ func (e *Engine) markDirty(key string) {
 	e.dirtySeq++
 }
 
-// SaveChanges writes what results observed so far changed (transitions,
-// incidents), if the engine has not written it yet: the agent report
-// handler calls it before acknowledging a report, so that a report
-// answered 202 is not lost to a kill -9. Result history is not waited for
-// (it is written once a minute). Concurrent calls share one write.
+// SaveChanges writes what results observed so far changed (failures,
+// incidents; not new or healthy checks, which the next report would bring
+// back the same), unless the engine has written it already. Without it,
+// Run writes changes at the evaluation each change wakes, a few
+// milliseconds later: a kill -9 in between loses them. The agent report
+// handler does not call it per report: at 1,000 reports a second it halved
+// what the server took in (bench/agentload, docs/BENCHMARKS.md §9).
 func (e *Engine) SaveChanges(ctx context.Context) error {
 	e.mu.Lock()
 	want := e.dirtySeq
 	e.mu.Unlock()
-	e.saveMu.Lock()
-	done := e.savedSeq >= want
-	e.saveMu.Unlock()
-	if done {
+	// Read without saveMu: a report that changed nothing must not wait
+	// for a history round being written.
+	if e.savedSeq.Load() >= want {
 		return nil
 	}
 	return e.save(ctx)
@@ -116,7 +117,8 @@ func (e *Engine) save(ctx context.Context) error {
 // holds e.mu.
 func (e *Engine) queueHistory(now time.Time) {
 	e.lastHistorySave = now
-	e.histQueue = e.histQueue[:0]
+	// A new array: a save may still be writing the last round's keys.
+	e.histQueue = make([]string, 0, max(e.histDirty, 0))
 	for k, st := range e.checks {
 		if st.histDirty {
 			e.histQueue = append(e.histQueue, k)
@@ -193,7 +195,7 @@ func (e *Engine) saveKeys(ctx context.Context, history int) error {
 	}
 	write(keys, false)
 	if len(failed) == 0 {
-		e.savedSeq = seq // guarded by saveMu
+		e.savedSeq.Store(seq)
 	}
 	write(hist, true)
 	if len(failed) == 0 {
@@ -207,7 +209,7 @@ func (e *Engine) saveKeys(ctx context.Context, history int) error {
 	// One line however many keys failed: a stop cut short with 200,000
 	// checks must not log every key.
 	first := keyList(failed, 3)
-	e.log.Error("alert state not saved; will retry", "records", len(failed), "first", first, "err", capText(firstErr.Error(), 512))
+	e.log.Error("alert state not saved", "records", len(failed), "first", first, "err", capText(firstErr.Error(), 512))
 	return fmt.Errorf("alert: %d state records not saved (first: %s): %w", len(failed), first, firstErr)
 }
 

@@ -56,6 +56,12 @@ type checkState struct {
 	History history `json:"hist,omitzero"`
 }
 
+// quiet reports whether the check is healthy with nothing pending or open.
+func (st *checkState) quiet() bool {
+	return st.Status == StateOK && st.Fails == 0 && st.Unknowns == 0 && st.BlindSince.IsZero() &&
+		st.Incident == "" && st.Blind == ""
+}
+
 func checkKey(name, host string) string {
 	return prefixCheck + url.PathEscape(name) + "/" + url.PathEscape(host)
 }
@@ -141,9 +147,15 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 			st.Status, st.Since, changed = StateOK, now, true
 		}
 	}
-	if changed {
+	switch {
+	case changed && st.quiet():
+		// A new check, or one back to health: written by the next
+		// evaluation, not before the report is acknowledged (a report
+		// lost to a kill -9 here would find it the same again).
+		e.dirty[key] = true
+	case changed:
 		e.markDirty(key)
-	} else if !st.histDirty {
+	case !st.histDirty:
 		st.histDirty = true
 		e.histDirty++
 	}
@@ -309,9 +321,15 @@ func (e *Engine) closeIncident(inc *incident, now time.Time, note string) {
 // next flapping period may end.
 func (e *Engine) endFlapping(now time.Time) time.Time {
 	var next time.Time
-	for key, st := range e.checks {
-		inc := e.incidents[st.Incident]
-		if inc == nil || !inc.Flapping {
+	// By incident: a server taking agents' reports has 200,000 checks
+	// and a handful of flapping incidents.
+	for _, inc := range e.incidents {
+		if !inc.Flapping {
+			continue
+		}
+		key := checkKey(inc.Check, inc.Host)
+		st := e.checks[key]
+		if st == nil || st.Incident != inc.ID {
 			continue
 		}
 		var last time.Time

@@ -42,15 +42,6 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request, _ Caller) {
 		return
 	}
 	t.Report(rep.Host, rep.Grace(), rep.DependsOn, results)
-	// What the report changed (a check failing, an incident opening) is
-	// stored before the report is acknowledged: a kill -9 right after the
-	// 202 loses none of it. Result history is written once a minute.
-	if eng := s.opt.Monitor.Engine(); eng != nil {
-		if err := eng.SaveChanges(r.Context()); err != nil {
-			writeError(w, s.opt.Log, err)
-			return
-		}
-	}
 	writeJSON(w, s.opt.Log, http.StatusAccepted, map[string]any{"host": rep.Host, "accepted": len(results)})
 }
 
