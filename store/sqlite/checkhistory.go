@@ -22,6 +22,25 @@ func (db *DB) AddCheckHistory(ctx context.Context, samples []store.CheckSample, 
 		return nil
 	}
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		// Prepared once per call: a flush of 10,000 agents' checks runs
+		// each statement 200,000 times.
+		upSeries, err := tx.PrepareContext(ctx, `INSERT INTO check_series (check_name, host) VALUES (?, ?)
+			ON CONFLICT (check_name, host) DO UPDATE SET host = excluded.host RETURNING id`)
+		if err != nil {
+			return err
+		}
+		defer upSeries.Close()
+		upSample, err := tx.PrepareContext(ctx, `INSERT INTO check_samples
+			(series_id, minute, ok, failing, unknown, latency_n, latency_sum, latency_max)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (series_id, minute) DO UPDATE SET
+				ok = ok + excluded.ok, failing = failing + excluded.failing, unknown = unknown + excluded.unknown,
+				latency_n = latency_n + excluded.latency_n, latency_sum = latency_sum + excluded.latency_sum,
+				latency_max = max(latency_max, excluded.latency_max)`)
+		if err != nil {
+			return err
+		}
+		defer upSample.Close()
 		ids := map[string]int64{}
 		series := func(check, host string) (int64, error) {
 			k := seriesKey(check, host)
@@ -29,8 +48,7 @@ func (db *DB) AddCheckHistory(ctx context.Context, samples []store.CheckSample, 
 				return id, nil
 			}
 			var id int64
-			err := tx.QueryRowContext(ctx, `INSERT INTO check_series (check_name, host) VALUES (?, ?)
-				ON CONFLICT (check_name, host) DO UPDATE SET host = excluded.host RETURNING id`, check, host).Scan(&id)
+			err := upSeries.QueryRowContext(ctx, check, host).Scan(&id)
 			ids[k] = id
 			return id, err
 		}
@@ -39,13 +57,7 @@ func (db *DB) AddCheckHistory(ctx context.Context, samples []store.CheckSample, 
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO check_samples
-				(series_id, minute, ok, failing, unknown, latency_n, latency_sum, latency_max)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (series_id, minute) DO UPDATE SET
-					ok = ok + excluded.ok, failing = failing + excluded.failing, unknown = unknown + excluded.unknown,
-					latency_n = latency_n + excluded.latency_n, latency_sum = latency_sum + excluded.latency_sum,
-					latency_max = max(latency_max, excluded.latency_max)`,
+			if _, err := upSample.ExecContext(ctx,
 				id, toMinute(s.At), s.OK, s.Failing, s.Unknown, s.LatencyN, toMicros(s.LatencySum), toMicros(s.LatencyMax)); err != nil {
 				return err
 			}
