@@ -91,6 +91,9 @@ func (a *App) newEngine(ctx context.Context, readOnly bool) (*alert.Engine, erro
 		Config: a.Config, State: a.Store, Notifier: outboxNotifier{a.Outbox, log, a.OnCall, time.Now},
 		Log: log, PublicURL: a.Config.Server.PublicURL, ReadOnly: readOnly,
 		HostCheck: agent.LivenessCheck,
+		// The engine's last save at a stop, within server.shutdown_timeout:
+		// half of it, the rest is the check history's and the store's.
+		StopTimeout: max(a.Config.Server.ShutdownTimeout.D()/2, time.Second),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("alert engine: %w", err)
