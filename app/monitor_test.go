@@ -47,6 +47,10 @@ func startReplica(t *testing.T, dsn string) *replica {
 	cfg.Server.TrustedNetworks = []string{"127.0.0.0/8"}
 	cfg.Checks = []config.Check{{
 		Name: "probe", Type: "command", Interval: config.Duration(100 * time.Millisecond),
+		// A generous timeout: on a loaded machine /bin/sh can take more
+		// than the interval to start, and a run killed at 100 ms would be
+		// a failure the tests do not expect.
+		Timeout: config.Duration(10 * time.Second),
 		Command: []string{"/bin/sh", "-c", `echo run >> "$0"`, r.runs},
 	}}
 	a, err := New(context.Background(), cfg, slog.New(slog.DiscardHandler))
