@@ -71,8 +71,11 @@ func TestMemoryPerCheckState(t *testing.T) {
 	after := heapInUse()
 	per := float64(after-before) / (hosts * checks)
 	t.Logf("%.0f bytes of heap per check state (%d states, %d results each)", per, hosts*checks, rounds)
-	if per > 1024 {
-		t.Errorf("%.0f bytes per check state, want at most 1024", per)
+	// The goal is 1 KiB (measured about 1,000 bytes; 3,123 before the
+	// compact state); the bound leaves room for a noisy heap and another
+	// Go release, and still fails a return to the old layout.
+	if per > 1536 {
+		t.Errorf("%.0f bytes per check state, want at most 1536 (the goal: 1024)", per)
 	}
 	t.Logf("checkState %d bytes", unsafe.Sizeof(checkState{}))
 	runtime.KeepAlive(e)
