@@ -12,9 +12,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
+	"github.com/munja-sms/munja/bench/internal/bytesize"
 	"github.com/munja-sms/munja/bench/loggen/gen"
 )
 
@@ -37,7 +36,7 @@ func run(sizeArg, out string, o gen.Options) error {
 	if out == "" {
 		return fmt.Errorf("-o FILE is required")
 	}
-	size, err := parseSize(sizeArg)
+	size, err := bytesize.Parse(sizeArg)
 	if err != nil {
 		return err
 	}
@@ -59,21 +58,4 @@ func run(sizeArg, out string, o gen.Options) error {
 	}
 	fmt.Println()
 	return nil
-}
-
-func parseSize(s string) (int64, error) {
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(s, "K"):
-		mult, s = 1<<10, strings.TrimSuffix(s, "K")
-	case strings.HasSuffix(s, "M"):
-		mult, s = 1<<20, strings.TrimSuffix(s, "M")
-	case strings.HasSuffix(s, "G"):
-		mult, s = 1<<30, strings.TrimSuffix(s, "G")
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("invalid -size %q (e.g. 500M, 1G)", s)
-	}
-	return n * mult, nil
 }

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/munja-sms/munja/bench/internal/bytesize"
 	"github.com/munja-sms/munja/bench/loggen/gen"
 )
 
@@ -84,7 +85,7 @@ func run(munja, sizes string, rounds int, dir, only string) error {
 	fmt.Println("| size | cores | pattern | grep wall | munja wall | ratio | grep CPU | munja CPU | CPU ratio | grep RSS | munja RSS | lines |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, size := range strings.Split(sizes, ",") {
-		n, err := parseSize(size)
+		n, err := bytesize.Parse(size)
 		if err != nil {
 			return err
 		}
@@ -245,21 +246,4 @@ func grepVersion() string {
 	}
 	line, _, _ := strings.Cut(string(out), "\n")
 	return line
-}
-
-func parseSize(s string) (int64, error) {
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(s, "K"):
-		mult, s = 1<<10, strings.TrimSuffix(s, "K")
-	case strings.HasSuffix(s, "M"):
-		mult, s = 1<<20, strings.TrimSuffix(s, "M")
-	case strings.HasSuffix(s, "G"):
-		mult, s = 1<<30, strings.TrimSuffix(s, "G")
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("invalid size %q (e.g. 64M, 1G)", s)
-	}
-	return n * mult, nil
 }
