@@ -64,6 +64,8 @@ func TestRoutes(t *testing.T) {
 				Command: []string{"/bin/sh", "-c", "echo full; exit 1"}},
 			{Name: "nightly", Type: "heartbeat", Grace: config.Duration(time.Hour)},
 		}
+		c.Oncall.Schedules = []config.OncallSchedule{{Name: "ops", Layers: []config.OncallLayer{{
+			Members: []string{"01011112222", "01033334444"}, Rotation: "weekly", Handoff: "mon 09:00", Start: "2026-12-07"}}}}
 	})
 	s.addUser("viewer", "viewer")
 	s.addUser("operator", "operator")
@@ -180,9 +182,9 @@ func TestRoutes(t *testing.T) {
 Every route registered by the API (`+"`web.Server.Routes`"+`, with its scope) and by the console
 (`+"`console.Console.Routes`"+`, with the role its route table gives it) — %d API routes and %d console
 routes — is called once by each of %d callers, with its own method, path values of objects that
-exist (contact, template, message, incident, silence, user, check, heartbeat, agent host, group;
-a made-up token for the one-time ack link) and a plausible body; console forms carry the
-caller's own CSRF token, so that the role check, not CSRF, is what answers. The server trusts
+exist (contact, template, message, incident, silence, user, check, heartbeat, agent host, group,
+on-call schedule and override; a made-up token for the one-time ack link) and a plausible body;
+console forms carry the caller's own CSRF token, so that the role check, not CSRF, is what answers. The server trusts
 token-less calls from 192.0.2.0/24 and no proxy; the test's requests come from 127.0.0.1.
 Reads go first, then the changes.
 
@@ -282,7 +284,10 @@ func (s *server) walkObjects(adminToken string, victim int64) map[string]string 
 		"agents":    "web01",
 		"groups":    "walkers",
 		"ack":       "made-up-ack-token",
+		"oncall":    "ops",
 	}
+	v["overrides"] = created(c.json(http.MethodPost, "/api/v1/oncall/ops/overrides", map[string]any{"member": "01011112222",
+		"from": time.Now().Format(time.RFC3339), "to": time.Now().Add(time.Hour).Format(time.RFC3339)}), "on-call override")
 	if r := c.json(http.MethodPost, "/api/v1/agents/report", map[string]any{"host": "web01", "interval_seconds": 60,
 		"results": []map[string]any{{"check": "httpd", "ok": true}}}); r.status != http.StatusAccepted {
 		t.Fatalf("agent report: %d %s", r.status, r.body)
@@ -357,7 +362,8 @@ func fill(t *testing.T, tg target, values map[string]string) target {
 			if !ok {
 				t.Fatalf("route %q: no value for %s after /%s/ (add one to walkObjects)", tg.pattern, seg, segs[max(i-1, 0)])
 			}
-			segs[i] = url.PathEscape(val)
+			_, rest, _ := strings.Cut(seg, "}") // "{name}.ics": the value, then ".ics"
+			segs[i] = url.PathEscape(val) + rest
 		}
 	}
 	tg.path = strings.Join(segs, "/")
