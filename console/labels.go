@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // The audit log and the history store who, what and on what as codes
@@ -106,32 +107,41 @@ func (c *Console) targetLabel(lang, target string) string {
 // by ", "), each with its catalog key: the key's format takes the
 // pattern's groups in order.
 var detailPhrases = []struct {
-	re  *regexp.Regexp
-	key string
+	pattern, key string
 }{
-	{regexp.MustCompile(`^(\d+) recipients?$`), "detail.recipients"},
-	{regexp.MustCompile(`^(\d+) over the hourly limit$`), "detail.dropped"},
-	{regexp.MustCompile(`^test$`), "detail.test"},
-	{regexp.MustCompile(`^at (.+)$`), "detail.at"},
-	{regexp.MustCompile(`^Kakao Alimtalk by template (.+)$`), "detail.alimtalk"},
-	{regexp.MustCompile(`^by link$`), "detail.by_link"},
-	{regexp.MustCompile(`^sessions revoked$`), "detail.sessions_revoked"},
-	{regexp.MustCompile(`^ip (.+)$`), "detail.ip"},
-	{regexp.MustCompile(`^until (.+) id (\S+)$`), "detail.until"},
-	{regexp.MustCompile(`^(.+) from (\S+) to (\S+) id (\S+)$`), "detail.oncall_override"},
-	{regexp.MustCompile(`^(\d+) checks?$`), "detail.checks"},
-	{regexp.MustCompile(`^(\d+) contacts?$`), "detail.contacts"},
-	{regexp.MustCompile(`^(\d+) new$`), "detail.new"},
-	{regexp.MustCompile(`^(\d+) updated$`), "detail.updated"},
-	{regexp.MustCompile(`^(\d+) skipped$`), "detail.skipped"},
-	{regexp.MustCompile(`^(\d+) rows? refused$`), "detail.refused"},
-	{regexp.MustCompile(`^template (\d+)$`), "detail.template"},
-	{regexp.MustCompile(`^groups: (.*)$`), "detail.groups"},
+	{`^(\d+) recipients?$`, "detail.recipients"},
+	{`^(\d+) over the hourly limit$`, "detail.dropped"},
+	{`^test$`, "detail.test"},
+	{`^at (.+)$`, "detail.at"},
+	{`^Kakao Alimtalk by template (.+)$`, "detail.alimtalk"},
+	{`^by link$`, "detail.by_link"},
+	{`^sessions revoked$`, "detail.sessions_revoked"},
+	{`^ip (.+)$`, "detail.ip"},
+	{`^until (.+) id (\S+)$`, "detail.until"},
+	{`^(.+) from (\S+) to (\S+) id (\S+)$`, "detail.oncall_override"},
+	{`^(\d+) checks?$`, "detail.checks"},
+	{`^(\d+) contacts?$`, "detail.contacts"},
+	{`^(\d+) new$`, "detail.new"},
+	{`^(\d+) updated$`, "detail.updated"},
+	{`^(\d+) skipped$`, "detail.skipped"},
+	{`^(\d+) rows? refused$`, "detail.refused"},
+	{`^template (\d+)$`, "detail.template"},
+	{`^groups: (.*)$`, "detail.groups"},
 }
+
+// detailRes are detailPhrases' patterns, compiled on first use (not in
+// the start-up of every munja command).
+var detailRes = sync.OnceValue(func() []*regexp.Regexp {
+	out := make([]*regexp.Regexp, len(detailPhrases))
+	for i, p := range detailPhrases {
+		out[i] = regexp.MustCompile(p.pattern)
+	}
+	return out
+})
 
 // detailFields are the key=value details of the API's address book and
 // template changes (name="홍길동" phone=010-… groups=ops).
-var detailFields = regexp.MustCompile(`(\w+)=("(?:[^"\\]|\\.)*"|\S*)`)
+var detailFields = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\w+)=("(?:[^"\\]|\\.)*"|\S*)`) })
 
 // auditDetail is an audit entry's detail in lang.
 func (c *Console) auditDetail(lang, detail string) string {
@@ -147,21 +157,21 @@ func (c *Console) auditDetail(lang, detail string) string {
 	if from, to, ok := strings.Cut(detail, " → "); ok {
 		return c.roleLabel(lang, from) + " → " + c.roleLabel(lang, to)
 	}
-	if loc := detailFields.FindStringIndex(detail); loc != nil && loc[0] == 0 {
-		return detailFields.ReplaceAllStringFunc(detail, func(kv string) string {
+	if loc := detailFields().FindStringIndex(detail); loc != nil && loc[0] == 0 {
+		return detailFields().ReplaceAllStringFunc(detail, func(kv string) string {
 			k, v, _ := strings.Cut(kv, "=")
 			return c.tkey(lang, "field.", k) + " " + v
 		})
 	}
 	parts := strings.Split(detail, ", ")
 	for i, p := range parts {
-		for _, ph := range detailPhrases {
-			if m := ph.re.FindStringSubmatch(p); m != nil {
+		for k, re := range detailRes() {
+			if m := re.FindStringSubmatch(p); m != nil {
 				args := make([]any, len(m)-1)
 				for j, g := range m[1:] {
 					args[j] = g
 				}
-				parts[i] = fmt.Sprintf(c.t(lang, ph.key), args...)
+				parts[i] = fmt.Sprintf(c.t(lang, detailPhrases[k].key), args...)
 				break
 			}
 		}

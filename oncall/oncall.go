@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // Asia/Seoul on hosts without /usr/share/zoneinfo
 
@@ -211,7 +212,7 @@ func (s *Schedule) loc() *time.Location {
 	if s.Location != nil {
 		return s.Location
 	}
-	return seoul
+	return seoul()
 }
 
 func (s *Schedule) cal() *holiday.Calendar {
@@ -221,7 +222,8 @@ func (s *Schedule) cal() *holiday.Calendar {
 	return holiday.Default()
 }
 
-var seoul = mustLoad(DefaultZone)
+// seoul is loaded on first use: every munja command links this package.
+var seoul = sync.OnceValue(func() *time.Location { return mustLoad(DefaultZone) })
 
 func mustLoad(name string) *time.Location {
 	loc, err := time.LoadLocation(name)

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -51,7 +52,7 @@ const MaxChars = 1000
 
 // placeholder is a #{variable} in approved content. Kakao allows letters
 // (Hangul too), digits, spaces and a few signs in a variable's name.
-var placeholder = regexp.MustCompile(`#\{([^{}#\r\n]{1,40})\}`)
+var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`#\{([^{}#\r\n]{1,40})\}`) })
 
 // templateKeys are a template entry's keys, in the order errors name them.
 var templateKeys = []string{"for", "tpl_code", "content", "variables"}
@@ -200,7 +201,7 @@ func parseTemplate(item *yaml.Node, p string, bad func(*yaml.Node, string, strin
 	}
 	if t.Content != "" {
 		used := map[string]bool{}
-		for _, m := range placeholder.FindAllStringSubmatch(t.Content, -1) {
+		for _, m := range placeholder().FindAllStringSubmatch(t.Content, -1) {
 			if used[m[1]] {
 				continue
 			}

@@ -51,7 +51,7 @@ func (c *Client) render(b provider.Batch) (message, error) {
 		return message{}, c.skip(kind)
 	}
 	var missing string
-	text := placeholder.ReplaceAllStringFunc(tpl.Content, func(m string) string {
+	text := placeholder().ReplaceAllStringFunc(tpl.Content, func(m string) string {
 		name := m[2 : len(m)-1]
 		switch v := tpl.Variables[name]; {
 		case v == "text":

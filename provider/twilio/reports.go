@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/munja-sms/munja/provider"
@@ -17,7 +18,7 @@ import (
 
 // messageSID is a Message SID (SM… for SMS, MM… for MMS): it goes into the
 // URL path, so nothing else is let through.
-var messageSID = regexp.MustCompile(`^(SM|MM)[0-9a-fA-F]{32}$`)
+var messageSID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(SM|MM)[0-9a-fA-F]{32}$`) })
 
 // Reports fetches the Message (GET …/Messages/{Sid}.json) and reports its
 // status for its one receiver. messageID is what Send returned
@@ -31,7 +32,7 @@ var messageSID = regexp.MustCompile(`^(SM|MM)[0-9a-fA-F]{32}$`)
 // munja stops asking a day after sending.
 func (c *Client) Reports(ctx context.Context, messageID string) ([]provider.RecipientReport, error) {
 	sid, _ := SplitMessageID(messageID)
-	if !messageSID.MatchString(sid) {
+	if !messageSID().MatchString(sid) {
 		return nil, c.gw().RequestError("bad message id", "Twilio 메시지 ID가 아닙니다: "+strconv.Quote(messageID),
 			"not a Twilio message id: "+strconv.Quote(messageID))
 	}
@@ -110,7 +111,7 @@ func (c *Client) Lookup(ctx context.Context, b provider.Batch, since time.Time) 
 		}
 		for _, m := range page.Messages {
 			created := twilioTime(m.DateCreated)
-			if m.Body != b.Text || created.IsZero() || created.Before(since.Add(-time.Minute)) || !messageSID.MatchString(m.SID) {
+			if m.Body != b.Text || created.IsZero() || created.Before(since.Add(-time.Minute)) || !messageSID().MatchString(m.SID) {
 				continue
 			}
 			switch strings.ToLower(m.Status) {

@@ -1,5 +1,7 @@
 package twilio
 
+import "sync"
+
 // Encodings of an SMS as Twilio sends it.
 const (
 	GSM7 = "GSM-7"
@@ -22,7 +24,7 @@ const (
 	gsmExtension = "\f^{}\\[~]|€"
 )
 
-var gsmWidth = func() map[rune]int {
+var gsmWidth = sync.OnceValue(func() map[rune]int {
 	m := map[rune]int{}
 	for _, r := range gsmBasic {
 		m[r] = 1
@@ -31,7 +33,7 @@ var gsmWidth = func() map[rune]int {
 		m[r] = 2
 	}
 	return m
-}()
+})
 
 // Segments is how many SMS segments Twilio splits text into, and the
 // encoding: GSM-7 when every character is in the GSM alphabet, else UCS-2
@@ -45,7 +47,7 @@ func Segments(text string) (n int, encoding string) {
 	widths := make([]int, 0, len(text))
 	gsm := true
 	for _, r := range text {
-		w, ok := gsmWidth[r]
+		w, ok := gsmWidth()[r]
 		if !ok {
 			gsm = false
 			break

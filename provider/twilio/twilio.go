@@ -36,6 +36,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -79,9 +80,11 @@ var (
 	_ provider.Reporter = (*Client)(nil)
 )
 
+// accountSID and e164 are compiled on first use, not in the start-up of
+// every munja command (each links every gateway).
 var (
-	accountSID = regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`)
-	e164       = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	accountSID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^AC[0-9a-fA-F]{32}$`) })
+	e164       = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`) })
 )
 
 // options decodes and checks cfg's keys; path is e.g. "sms.providers[0]".
@@ -92,7 +95,7 @@ func options(cfg config.Provider, path string) (Options, string, []error) {
 	switch sid := strings.TrimSpace(o.AccountSID); {
 	case sid == "":
 		bad("account_sid", "required (your Account SID, AC…, from the Twilio console)")
-	case !accountSID.MatchString(sid):
+	case !accountSID().MatchString(sid):
 		bad("account_sid", fmt.Sprintf("must be an Account SID: AC followed by 32 hex digits, got %q", sid))
 	}
 	if provider.MissingSecret(cfg, o.AuthToken, "auth_token") {
@@ -123,7 +126,7 @@ func senderE164(s string) (string, string) {
 		}
 		return r
 	}, s)
-	if e164.MatchString(n) {
+	if e164().MatchString(n) {
 		return n, ""
 	}
 	msg := fmt.Sprintf("must be a number in E.164 (+ country code and number, e.g. +15017122661), got %q", s)
