@@ -174,19 +174,9 @@ func (db *DB) AddAudit(ctx context.Context, e store.AuditEntry) error {
 	return nil
 }
 
-// ListAudit implements store.Audit.
+// ListAudit implements store.Audit: FindAudit with only a limit.
 func (db *DB) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, error) {
-	if limit <= 0 {
-		limit = store.DefaultLimit
-	}
-	out, err := collect(ctx, db, `SELECT id, at, actor, action, target, detail FROM audit_log
-		ORDER BY at DESC, id DESC LIMIT $1`, []any{limit}, func(e *store.AuditEntry) []any {
-		return []any{&e.ID, at(&e.At), &e.Actor, &e.Action, &e.Target, &e.Detail}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list audit: %w", err)
-	}
-	return out, nil
+	return db.FindAudit(ctx, store.AuditQuery{Limit: limit})
 }
 
 // FindAudit implements store.Audit.

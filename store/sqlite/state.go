@@ -16,51 +16,34 @@ const insertAudit = `INSERT INTO audit_log (at, actor, action, target, detail) V
 
 // AddAudit implements store.Audit.
 func (db *DB) AddAudit(ctx context.Context, e store.AuditEntry) error {
-	if e.At.IsZero() {
-		e.At = time.Now()
-	}
-	if _, err := db.exec(ctx, insertAudit, e.At.UnixMilli(), e.Actor, e.Action, e.Target, e.Detail); err != nil {
-		return fmt.Errorf("sqlite: add audit %s: %w", e.Action, err)
-	}
-	return nil
+	_, err := db.exec(ctx, insertAudit, auditArgs(&e)...)
+	return auditErr(e, err)
 }
 
 // addAudit appends e in tx (a message's entry, store.Create.Audit).
 func addAudit(ctx context.Context, tx *sql.Tx, e store.AuditEntry) error {
+	_, err := tx.ExecContext(ctx, insertAudit, auditArgs(&e)...)
+	return auditErr(e, err)
+}
+
+// auditArgs are insertAudit's arguments for e (At zero means now).
+func auditArgs(e *store.AuditEntry) []any {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	if _, err := tx.ExecContext(ctx, insertAudit, e.At.UnixMilli(), e.Actor, e.Action, e.Target, e.Detail); err != nil {
+	return []any{e.At.UnixMilli(), e.Actor, e.Action, e.Target, e.Detail}
+}
+
+func auditErr(e store.AuditEntry, err error) error {
+	if err != nil {
 		return fmt.Errorf("sqlite: add audit %s: %w", e.Action, err)
 	}
 	return nil
 }
 
-// ListAudit implements store.Audit.
+// ListAudit implements store.Audit: FindAudit with only a limit.
 func (db *DB) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, error) {
-	if limit <= 0 {
-		limit = store.DefaultLimit
-	}
-	rows, err := db.r.QueryContext(ctx, `SELECT id, at, actor, action, target, detail FROM audit_log
-		ORDER BY at DESC, id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list audit: %w", err)
-	}
-	defer rows.Close()
-	var out []store.AuditEntry
-	for rows.Next() {
-		var e store.AuditEntry
-		var at sql.NullInt64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
-			return nil, fmt.Errorf("sqlite: list audit: %w", err)
-		}
-		e.At = fromMS(at)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list audit: %w", err)
-	}
-	return out, nil
+	return db.FindAudit(ctx, store.AuditQuery{Limit: limit})
 }
 
 // FindAudit implements store.Audit.
