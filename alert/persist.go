@@ -41,21 +41,29 @@ func (e *Engine) markDirty(key string) {
 
 // SaveChanges writes what results observed so far changed (failures,
 // incidents; not new or healthy checks, which the next report would bring
-// back the same), unless the engine has written it already. Without it,
-// Run writes changes at the evaluation each change wakes, a few
-// milliseconds later: a kill -9 in between loses them. The agent report
-// handler does not call it per report: at 1,000 reports a second it halved
-// what the server took in (bench/agentload, docs/BENCHMARKS.md §9).
+// back the same), unless a save has written it already. The agent report
+// handler calls it before answering 202, so a kill -9 after the answer
+// loses nothing the report changed. Concurrent callers share saves (group
+// commit): while one save writes, the reports arriving meanwhile wait for
+// saveMu, and the first of them writes all their changes in one
+// transaction; the others find them written and return.
 func (e *Engine) SaveChanges(ctx context.Context) error {
 	e.mu.Lock()
 	want := e.dirtySeq
 	e.mu.Unlock()
 	// Read without saveMu: a report that changed nothing must not wait
-	// for a history round being written.
+	// for a save in progress.
 	if e.savedSeq.Load() >= want {
 		return nil
 	}
-	return e.save(ctx)
+	e.saveMu.Lock()
+	defer e.saveMu.Unlock()
+	if e.savedSeq.Load() >= want {
+		return nil // written by the save this call waited for
+	}
+	var f saveFailures
+	e.saveDirty(ctx, &f, 0)
+	return e.failed(&f)
 }
 
 // value returns the JSON to store under key, or nil if it is to be deleted.
@@ -131,8 +139,35 @@ func (e *Engine) queueHistory(now time.Time) {
 // history round (allHistory: every check whose history changed, queued or
 // not). It stops at ctx's end; what was not written stays to be written.
 func (e *Engine) saveKeys(ctx context.Context, history int) error {
+	var f saveFailures
 	e.saveMu.Lock()
-	defer e.saveMu.Unlock()
+	hist := e.saveDirty(ctx, &f, history)
+	e.saveMu.Unlock()
+	// History-only records take saveMu batch by batch, so a report waiting
+	// in SaveChanges waits for one batch of them, not for a round of
+	// thousands (a round at 10,000 agents is 200,000 records).
+	e.writeKeys(ctx, hist, true, &f)
+	return e.failed(&f)
+}
+
+// saveFailures collects the keys a save could not write and the first
+// error.
+type saveFailures struct {
+	keys  []string
+	first error
+}
+
+func (f *saveFailures) add(ks []string, err error) {
+	f.keys = append(f.keys, ks...)
+	if f.first == nil {
+		f.first = err
+	}
+}
+
+// saveDirty writes every dirty key and, when all are written, records
+// their sequence as saved; it returns up to history keys of the history
+// round, for the caller to write. Caller holds e.saveMu.
+func (e *Engine) saveDirty(ctx context.Context, f *saveFailures, history int) []string {
 	e.mu.Lock()
 	seq := e.dirtySeq
 	keys := make([]string, 0, len(e.dirty))
@@ -152,65 +187,85 @@ func (e *Engine) saveKeys(ctx context.Context, history int) error {
 	}
 	e.mu.Unlock()
 
-	var failed []string
-	var firstErr error
-	fail := func(ks []string, err error) {
-		failed = append(failed, ks...)
-		if firstErr == nil {
-			firstErr = err
-		}
-	}
-	batch := make([]store.StateWrite, 0, saveBatch)
-	write := func(ks []string, fromHistory bool) {
-		for len(ks) > 0 {
-			chunk := ks[:min(saveBatch, len(ks))]
-			ks = ks[len(chunk):]
-			if err := ctx.Err(); err != nil {
-				fail(chunk, err)
-				continue
-			}
-			batch = batch[:0]
-			names := make([]string, 0, len(chunk))
-			e.mu.Lock()
-			for _, k := range chunk {
-				if fromHistory {
-					// Written meanwhile with a change, or dropped.
-					if st := e.checks[k]; st == nil || !st.histDirty {
-						continue
-					}
-				}
-				v, err := e.value(k)
-				if err != nil {
-					fail([]string{k}, fmt.Errorf("encode %s: %w", k, err))
-					continue
-				}
-				batch = append(batch, store.StateWrite{Key: k, Value: v})
-				names = append(names, k)
-			}
-			e.mu.Unlock()
-			if err := e.writeBatch(ctx, batch); err != nil {
-				fail(names, err)
-			}
-		}
-	}
-	write(keys, false)
-	if len(failed) == 0 {
+	failedBefore := len(f.keys)
+	e.writeChunks(ctx, keys, false, f)
+	if len(f.keys) == failedBefore {
 		e.savedSeq.Store(seq)
 	}
-	write(hist, true)
-	if len(failed) == 0 {
+	return hist
+}
+
+// writeKeys writes history-only keys, taking e.saveMu for each batch.
+func (e *Engine) writeKeys(ctx context.Context, ks []string, fromHistory bool, f *saveFailures) {
+	for len(ks) > 0 {
+		chunk := ks[:min(saveBatch, len(ks))]
+		ks = ks[len(chunk):]
+		e.saveMu.Lock()
+		e.writeChunks(ctx, chunk, fromHistory, f)
+		e.saveMu.Unlock()
+	}
+}
+
+// writeChunks writes ks in batches of saveBatch, each encoded and written
+// under e.saveMu (held by the caller), so records reach the store in the
+// order they were encoded. Keys not written are dirty again before
+// e.saveMu is released, so no save after this one takes them for saved.
+func (e *Engine) writeChunks(ctx context.Context, ks []string, fromHistory bool, f *saveFailures) {
+	batch := make([]store.StateWrite, 0, min(saveBatch, len(ks)))
+	var failed []string
+	fail := func(ks []string, err error) {
+		failed = append(failed, ks...)
+		f.add(ks, err)
+	}
+	for len(ks) > 0 {
+		chunk := ks[:min(saveBatch, len(ks))]
+		ks = ks[len(chunk):]
+		if err := ctx.Err(); err != nil {
+			fail(chunk, err)
+			continue
+		}
+		batch = batch[:0]
+		names := make([]string, 0, len(chunk))
+		e.mu.Lock()
+		for _, k := range chunk {
+			if fromHistory {
+				// Written meanwhile with a change, or dropped.
+				if st := e.checks[k]; st == nil || !st.histDirty {
+					continue
+				}
+			}
+			v, err := e.value(k)
+			if err != nil {
+				fail([]string{k}, fmt.Errorf("encode %s: %w", k, err))
+				continue
+			}
+			batch = append(batch, store.StateWrite{Key: k, Value: v})
+			names = append(names, k)
+		}
+		e.mu.Unlock()
+		if err := e.writeBatch(ctx, batch); err != nil {
+			fail(names, err)
+		}
+	}
+	if len(failed) > 0 {
+		e.mu.Lock()
+		for _, k := range failed {
+			e.dirty[k] = true
+		}
+		e.mu.Unlock()
+	}
+}
+
+// failed returns nil, or one error for the keys a save could not write
+// (logged as one line, however many keys failed: a stop cut short with
+// 200,000 checks must not log every key).
+func (e *Engine) failed(f *saveFailures) error {
+	if len(f.keys) == 0 {
 		return nil
 	}
-	e.mu.Lock()
-	for _, k := range failed {
-		e.dirty[k] = true
-	}
-	e.mu.Unlock()
-	// One line however many keys failed: a stop cut short with 200,000
-	// checks must not log every key.
-	first := keyList(failed, 3)
-	e.log.Error("alert state not saved", "records", len(failed), "first", first, "err", capText(firstErr.Error(), 512))
-	return fmt.Errorf("alert: %d state records not saved (first: %s): %w", len(failed), first, firstErr)
+	first := keyList(f.keys, 3)
+	e.log.Error("alert state not saved", "records", len(f.keys), "first", first, "err", capText(f.first.Error(), 512))
+	return fmt.Errorf("alert: %d state records not saved (first: %s): %w", len(f.keys), first, f.first)
 }
 
 // writeBatch stores one batch: in one transaction where the store takes

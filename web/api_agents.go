@@ -42,6 +42,18 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request, _ Caller) {
 		return
 	}
 	t.Report(rep.Host, rep.Grace(), rep.DependsOn, results)
+	// Accepted means stored: what the report changed (a failure, a check
+	// turning pending) is written before the 202, so a kill -9 right after
+	// it loses nothing. Reports arriving together share one write.
+	if s.opt.Monitor != nil {
+		if e := s.opt.Monitor.Engine(); e != nil {
+			if err := e.SaveChanges(r.Context()); err != nil {
+				s.opt.Log.Warn("agent report not saved; the agent resends it", "host", rep.Host, "err", err)
+				writeError(w, s.opt.Log, &apiError{status: http.StatusServiceUnavailable, msg: "the report could not be saved; try again", retryAfter: 5})
+				return
+			}
+		}
+	}
 	writeJSON(w, s.opt.Log, http.StatusAccepted, map[string]any{"host": rep.Host, "accepted": len(results)})
 }
 
