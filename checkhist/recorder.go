@@ -26,10 +26,44 @@ const DefaultRetention = 90 * 24 * time.Hour
 
 type key struct{ check, host string }
 
-// series is what a Recorder keeps of one check.
+// series is what a Recorder keeps of one check: 64 bytes (with a map entry
+// about 130 a check, was 208): 200,000 of them at 10,000 agents.
 type series struct {
-	status string            // last status seen; "" until known
-	sample store.CheckSample // minute deltas since the last flush; At zero: none
+	cur minuteSample // the running minute's sample
+	// prev is the minute cur moved on from, until a flush writes it: the
+	// minute ends for every check within a few seconds, and a slice of
+	// 200,000 store.CheckSamples (21 MB, more as it grew) was garbage
+	// every minute.
+	prev   *minuteSample
+	status uint8 // last status seen (statusOf); 0 until known
+}
+
+// minuteSample is a store.CheckSample without its names: its minute and
+// counts. It is empty (no result) when its counts are zero.
+type minuteSample struct {
+	minute                     int32 // Unix minutes
+	ok, failing, unknown, latN uint32
+	latSum, latMax             time.Duration
+}
+
+func (m *minuteSample) empty() bool { return m.ok == 0 && m.failing == 0 && m.unknown == 0 }
+
+func (m *minuteSample) sample(k key) store.CheckSample {
+	return store.CheckSample{Check: k.check, Host: k.host, At: time.Unix(int64(m.minute)*60, 0).UTC(),
+		OK: int(m.ok), Failing: int(m.failing), Unknown: int(m.unknown),
+		LatencyN: int(m.latN), LatencySum: m.latSum, LatencyMax: m.latMax}
+}
+
+// statuses are the history statuses as series keep them (index 0: none).
+var statuses = [...]string{"", store.CheckOK, store.CheckFailing, store.CheckCannotCheck}
+
+func statusCode(s string) uint8 {
+	for i, x := range statuses {
+		if x == s {
+			return uint8(i)
+		}
+	}
+	return 0
 }
 
 // Recorder gathers results in memory and writes them every FlushEvery. It
@@ -44,8 +78,10 @@ type Recorder struct {
 	// series holds, per check, its last status and the running minute's
 	// sample: one entry (names interned) for each of the 200,000 checks of
 	// 10,000 agents.
-	series  map[key]*series
-	pending []store.CheckSample // minutes a check moved on from, not yet written
+	series map[key]*series
+	// pending are samples not written: of a failed write, or a minute that
+	// ended while the one before it was still not written.
+	pending []store.CheckSample
 	changes []store.CheckChange
 	loaded  bool // series' status holds the stored last changes
 
@@ -84,40 +120,58 @@ func (r *Recorder) Observe(res check.Result) {
 		at = time.Now()
 	}
 	at = at.UTC()
-	minute := at.Truncate(time.Minute)
+	minute := int32(at.Unix() / 60)
+	if at.Unix() < 0 && at.Unix()%60 != 0 {
+		minute-- // towards the past, as time.Truncate
+	}
 	status := Status(res)
+	code := statusCode(status)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	se := r.series[key{res.Check, host}]
+	k := key{res.Check, host}
+	se := r.series[k]
 	if se == nil {
-		k := key{unique.Make(res.Check).Value(), unique.Make(host).Value()}
+		k = key{unique.Make(res.Check).Value(), unique.Make(host).Value()}
 		se = &series{}
 		r.series[k] = se
 	}
-	s := &se.sample
-	if !s.At.IsZero() && !s.At.Equal(minute) {
-		r.pending = append(r.pending, *s)
-		s.At = time.Time{}
+	s := &se.cur
+	if !s.empty() && s.minute != minute {
+		if se.prev != nil {
+			// Not written yet (a write failed, or it was not due).
+			r.pending = append(r.pending, se.prev.sample(r.names(k)))
+		}
+		p := *s
+		se.prev = &p
+		*s = minuteSample{}
 	}
-	if s.At.IsZero() {
-		*s = store.CheckSample{Check: unique.Make(res.Check).Value(), Host: unique.Make(host).Value(), At: minute}
+	if s.empty() {
+		s.minute = minute
 	}
-	switch status {
-	case store.CheckOK:
-		s.OK++
-	case store.CheckFailing:
-		s.Failing++
+	switch code {
+	case 1:
+		s.ok++
+	case 2:
+		s.failing++
 	default:
-		s.Unknown++
+		s.unknown++
 	}
 	if res.Duration > 0 && !res.Unknown {
-		s.Add(store.CheckSample{LatencyN: 1, LatencySum: res.Duration, LatencyMax: res.Duration})
+		s.latN++
+		s.latSum += res.Duration
+		s.latMax = max(s.latMax, res.Duration)
 	}
-	if se.status != status {
-		se.status = status
-		r.changes = append(r.changes, store.CheckChange{Check: s.Check, Host: s.Host, At: at, Status: status, Detail: res.Detail, DetailKo: res.DetailKo})
+	if se.status != code {
+		se.status = code
+		k = r.names(k)
+		r.changes = append(r.changes, store.CheckChange{Check: k.check, Host: k.host, At: at, Status: status, Detail: res.Detail, DetailKo: res.DetailKo})
 	}
+}
+
+// names returns k with its names interned (what the series map holds).
+func (r *Recorder) names(k key) key {
+	return key{unique.Make(k.check).Value(), unique.Make(k.host).Value()}
 }
 
 // load fills status with the stored last change of each check, so that a
@@ -149,7 +203,7 @@ func (r *Recorder) load(ctx context.Context) error {
 	r.changes = kept
 	for k, s := range stored {
 		if r.series[k] == nil {
-			r.series[k] = &series{status: s}
+			r.series[k] = &series{status: statusCode(s)}
 		}
 	}
 	r.loaded = true
@@ -181,34 +235,56 @@ func (r *Recorder) flush(ctx context.Context, until time.Time) error {
 		}
 	}
 	r.mu.Lock()
-	samples := r.pending
-	for _, se := range r.series {
-		if s := &se.sample; !s.At.IsZero() && (until.IsZero() || s.At.Before(until)) {
-			samples = append(samples, *s)
-			s.At = time.Time{}
+	samples, changes := r.pending, r.changes
+	r.pending, r.changes = nil, nil
+	// The checks with a minute to write; their samples are taken a batch
+	// at a time (the series stay: a Recorder never drops one).
+	var due []dueSeries
+	for k, se := range r.series {
+		if se.prev != nil || !se.cur.empty() && r.ended(&se.cur, until) {
+			due = append(due, dueSeries{k, se})
 		}
 	}
-	changes := r.changes
-	r.pending, r.changes = nil, nil
 	r.mu.Unlock()
-	if len(samples) == 0 && len(changes) == 0 {
+	if len(samples) == 0 && len(changes) == 0 && len(due) == 0 {
 		return nil
 	}
 
 	// In parts of flushBatch: the store's one writer is not held for the
 	// seconds 200,000 checks' minute takes in one transaction.
 	var err error
-	for len(samples) > 0 || len(changes) > 0 {
+	batch := make([]store.CheckSample, 0, flushBatch)
+	for len(samples) > 0 || len(changes) > 0 || len(due) > 0 {
 		ns := min(len(samples), flushBatch)
-		nc := min(len(changes), flushBatch-ns)
-		if err = r.st.AddCheckHistory(ctx, samples[:ns], changes[:nc]); err != nil {
+		batch = append(batch[:0], samples[:ns]...)
+		samples = samples[ns:]
+		if len(due) > 0 && len(batch) < flushBatch {
+			r.mu.Lock()
+			for len(due) > 0 && len(batch) < flushBatch-1 {
+				d := due[0]
+				due = due[1:]
+				if p := d.se.prev; p != nil {
+					batch = append(batch, p.sample(d.k))
+					d.se.prev = nil
+				}
+				if c := &d.se.cur; !c.empty() && r.ended(c, until) {
+					batch = append(batch, c.sample(d.k))
+					*c = minuteSample{}
+				}
+			}
+			r.mu.Unlock()
+		}
+		nc := min(len(changes), max(flushBatch-len(batch), 0))
+		if err = r.st.AddCheckHistory(ctx, batch, changes[:nc]); err != nil {
+			samples = append(batch, samples...)
 			break
 		}
-		samples, changes = samples[ns:], changes[nc:]
+		changes = changes[nc:]
 	}
 	if err != nil {
 		// Put what was not written back in front of what came meanwhile;
 		// an outage longer than keepMax minutes of samples drops the oldest.
+		// The checks not reached yet keep their samples.
 		r.mu.Lock()
 		r.pending = append(samples, r.pending...)
 		if n := len(r.pending) - keepMax; n > 0 {
@@ -221,6 +297,17 @@ func (r *Recorder) flush(ctx context.Context, until time.Time) error {
 		r.mu.Unlock()
 	}
 	return err
+}
+
+type dueSeries struct {
+	k  key
+	se *series
+}
+
+// ended reports whether m's minute is before until's (every minute when
+// until is zero).
+func (r *Recorder) ended(m *minuteSample, until time.Time) bool {
+	return until.IsZero() || int64(m.minute)*60 < until.Unix()
 }
 
 // flushBatch is how many samples and changes one store write carries.
