@@ -70,6 +70,13 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
 // Validate checks r and returns its results as check.Results of r.Host,
 // texts made sendable (characters CP949 lacks become '?').
 func (r *Report) Validate(now time.Time) ([]check.Result, error) {
+	return r.AppendValid(nil, now)
+}
+
+// AppendValid is Validate appending the results to out (a server taking
+// 1,000 reports a second reuses one slice per request in flight instead
+// of 3 KB of garbage for each).
+func (r *Report) AppendValid(out []check.Result, now time.Time) ([]check.Result, error) {
 	if err := validName(r.Host, maxHost); err != nil {
 		return nil, &FieldError{"host", err.Error()}
 	}
@@ -79,18 +86,22 @@ func (r *Report) Validate(now time.Time) ([]check.Result, error) {
 	if len(r.Results) > MaxResults {
 		return nil, &FieldError{"results", fmt.Sprintf("at most %d results per report", MaxResults)}
 	}
-	out := make([]check.Result, 0, len(r.Results))
+	if out == nil {
+		out = make([]check.Result, 0, len(r.Results))
+	}
 	for i, x := range r.Results {
-		field := fmt.Sprintf("results[%d]", i)
+		// The field is named only when it is wrong (fmt for every result
+		// was a fifth of what Validate allocated).
+		field := func(f string) string { return fmt.Sprintf("results[%d].%s", i, f) }
 		if err := validName(x.Check, maxName); err != nil {
-			return nil, &FieldError{field + ".check", err.Error()}
+			return nil, &FieldError{field("check"), err.Error()}
 		}
 		if x.Check == LivenessCheck {
-			return nil, &FieldError{field + ".check", fmt.Sprintf("%q is the server's own check of the agent", LivenessCheck)}
+			return nil, &FieldError{field("check"), fmt.Sprintf("%q is the server's own check of the agent", LivenessCheck)}
 		}
 		sev, err := config.ParseSeverity(x.Severity)
 		if err != nil {
-			return nil, &FieldError{field + ".severity", err.Error()}
+			return nil, &FieldError{field("severity"), err.Error()}
 		}
 		at := x.At
 		if at.IsZero() || at.After(now.Add(time.Minute)) {

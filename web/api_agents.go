@@ -22,12 +22,17 @@ func (s *Server) tracker(w http.ResponseWriter) *agent.Tracker {
 // agentReport takes a `munja agent` push: the host's check results go to
 // the alert engine under the host's name, and the host counts as alive.
 func (s *Server) agentReport(w http.ResponseWriter, r *http.Request, _ Caller) {
-	var rep agent.Report
-	if err := decodeJSON(r, &rep); err != nil {
+	rb, err := decodeReport(r)
+	if err != nil {
 		writeError(w, s.opt.Log, err)
 		return
 	}
-	results, err := rep.Validate(s.opt.Now())
+	defer rb.release()
+	rep := &rb.rep
+	results, err := rep.AppendValid(rb.results[:0], s.opt.Now())
+	if err == nil {
+		rb.results = results
+	}
 	var fe *agent.FieldError
 	if errors.As(err, &fe) {
 		writeError(w, s.opt.Log, badRequest(fe.Field, fe.Error()))
