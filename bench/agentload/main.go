@@ -48,6 +48,8 @@ type options struct {
 	kill           bool
 	keep           bool
 	cpuprofile     string
+	memprofile     string
+	gctrace        bool
 }
 
 func main() {
@@ -62,6 +64,8 @@ func main() {
 	flag.BoolVar(&o.kill, "kill", false, "stop the server with SIGKILL instead of SIGTERM")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write the server's CPU profile to this file")
+	flag.StringVar(&o.memprofile, "memprofile", "", "write the server's heap profile (in use and allocated) to this file when it stops")
+	flag.BoolVar(&o.gctrace, "gctrace", false, "run the server with GODEBUG=gctrace=1 and print its live heap and heap goal at each sample")
 	flag.Parse()
 	if o.munja == "" {
 		fmt.Fprintln(os.Stderr, "agentload: -munja is required")
@@ -121,8 +125,23 @@ alerting: {recipients: ["01011112222"]}
 	if o.cpuprofile != "" {
 		args = append(args, "--cpuprofile", o.cpuprofile)
 	}
+	if o.memprofile != "" {
+		args = append(args, "--memprofile", o.memprofile)
+	}
 	srv := exec.Command(o.munja, args...)
 	srv.Stdout, srv.Stderr = logf, logf
+	var gcs *gcTrace
+	if o.gctrace {
+		gcs = &gcTrace{}
+		srv.Env = append(os.Environ(), "GODEBUG=gctrace=1")
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		srv.Stderr = pw
+		go gcs.read(pr, logf)
+		defer pw.Close()
+	}
 	if err := srv.Start(); err != nil {
 		return err
 	}
@@ -193,7 +212,11 @@ alerting: {recipients: ["01011112222"]}
 
 	fmt.Printf("munja serve: %d hosts × %d checks, one report per host every %s (%.0f reports/s), %s\n",
 		o.agents, o.checks, o.every, float64(o.agents)/o.every.Seconds(), o.d)
-	fmt.Println("t_s rss_mib accepted_total failed_total")
+	if gcs != nil {
+		fmt.Println("t_s rss_mib accepted_total failed_total  (reports/s)  [GCs since the last sample: live heap MiB after the last, heap goal MiB]")
+	} else {
+		fmt.Println("t_s rss_mib accepted_total failed_total  (reports/s)")
+	}
 	start := time.Now()
 	var rss []float64
 	tk := time.NewTicker(o.sample)
@@ -209,14 +232,20 @@ loop:
 			r := rssMiB(srv.Process.Pid)
 			rss = append(rss, r)
 			a := accepted.Load()
-			fmt.Printf("%4.0f %7.1f %9d %6d  (%.0f/s)\n", time.Since(start).Seconds(), r, a, failed.Load(),
+			fmt.Printf("%4.0f %7.1f %9d %6d  (%.0f/s)", time.Since(start).Seconds(), r, a, failed.Load(),
 				float64(a-prev)/o.sample.Seconds())
+			if gcs != nil {
+				n, live, goal := gcs.since()
+				fmt.Printf("  [%d GCs, live %.1f, goal %.1f]", n, live, goal)
+			}
+			fmt.Println()
 			prev = a
 		}
 	}
 	tk.Stop()
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := cpuSeconds(srv.Process.Pid)
 
 	sig := syscall.SIGTERM
 	if o.kill {
@@ -237,6 +266,10 @@ loop:
 		fmt.Printf(" (last: %s)", e)
 	}
 	fmt.Println()
+	fmt.Printf("server CPU: %.1f s in %.0f s (%.2f cores)\n", cpu, elapsed.Seconds(), cpu/elapsed.Seconds())
+	if gcs != nil {
+		fmt.Println("GC:", gcs.summary())
+	}
 	if len(rss) >= 2 {
 		half := rss[len(rss)/2:]
 		fmt.Printf("RSS MiB: first %.1f, at half time %.1f, last %.1f, max %.1f; second half grew %.1f MiB\n",
@@ -316,6 +349,22 @@ func rssMiB(pid int) float64 {
 	return 0
 }
 
+// cpuSeconds is the user and system CPU time pid has used.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// After the command in parentheses: state is field 3, utime 14, stime 15.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ
+}
+
 // longestLine returns the length of the longest line of the file and, when
 // over 4 KiB, its start.
 func longestLine(path string) (int, string) {
@@ -369,4 +418,71 @@ SELECT count(*) FROM alert_state WHERE key LIKE 'alert/incident/%';`).Output()
 		return "", fmt.Errorf("sqlite3: %q", out)
 	}
 	return f[0] + " check states, " + f[1] + " incidents", nil
+}
+
+// gcTrace reads the server's stderr with GODEBUG=gctrace=1: gc lines are
+// counted and their heap figures kept, everything goes on to the log.
+type gcTrace struct {
+	mu         sync.Mutex
+	n          int
+	live, goal float64   // MiB, of the last GC
+	lives      []float64 // every GC's live heap, MiB
+	goals      []float64 // and heap goal
+	total      int
+}
+
+func (g *gcTrace) read(r io.Reader, log io.Writer) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		_, _ = fmt.Fprintln(log, line)
+		// gc 12 @3.1s 2%: …, 40->41->20 MB, 42 MB goal, …
+		if !strings.HasPrefix(line, "gc ") {
+			continue
+		}
+		var live, goal float64
+		for f := range strings.SplitSeq(line, ", ") {
+			if h, ok := strings.CutSuffix(f, " MB"); ok && strings.Count(h, "->") == 2 {
+				live, _ = strconv.ParseFloat(h[strings.LastIndex(h, ">")+1:], 64)
+			}
+			if h, ok := strings.CutSuffix(f, " MB goal"); ok {
+				goal, _ = strconv.ParseFloat(h, 64)
+			}
+		}
+		g.mu.Lock()
+		g.n++
+		g.live, g.goal = live, goal // the runtime prints MiB (>>20) as "MB"
+		g.lives = append(g.lives, g.live)
+		g.goals = append(g.goals, g.goal)
+		g.total++
+		g.mu.Unlock()
+	}
+}
+
+// since returns the GCs since the last call and the last one's figures.
+func (g *gcTrace) since() (int, float64, float64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := g.n
+	g.n = 0
+	return n, g.live, g.goal
+}
+
+// summary is the median and maximum live heap and goal of the GCs of the
+// second half of the run (the first fills the history).
+func (g *gcTrace) summary() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.lives) < 2 {
+		return "too few GCs"
+	}
+	med := func(xs []float64) (float64, float64) {
+		xs = slices.Clone(xs[len(xs)/2:])
+		slices.Sort(xs)
+		return xs[len(xs)/2], xs[len(xs)-1]
+	}
+	lm, lx := med(g.lives)
+	gm, gx := med(g.goals)
+	return fmt.Sprintf("%d GCs; second half: live heap median %.0f MiB (max %.0f), heap goal median %.0f MiB (max %.0f)", g.total, lm, lx, gm, gx)
 }
