@@ -60,6 +60,7 @@ type Engine struct {
 	silences        map[string]*Silence    // runtime silences by ID
 	tokens          map[string]*ackToken   // by SHA-256 hex of the token
 	dirty           map[string]bool        // keys to write or delete
+	lazy            map[string]bool        // new or healthy checks, written batch by batch (see saveKeys)
 	dirtySeq        uint64                 // counts markDirty calls
 	histDirty       int                    // checks whose result history changed since written
 	histQueue       []string               // check keys the running history round is to write
@@ -100,6 +101,7 @@ func New(opts Options) (*Engine, error) {
 		silences:    map[string]*Silence{},
 		tokens:      map[string]*ackToken{},
 		dirty:       map[string]bool{},
+		lazy:        map[string]bool{},
 		hostCheck:   opts.HostCheck,
 		hostDeps:    map[string]map[string][]string{},
 		awaiting:    map[string]bool{},

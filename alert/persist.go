@@ -135,17 +135,27 @@ func (e *Engine) queueHistory(now time.Time) {
 	slices.Sort(e.histQueue)
 }
 
-// saveKeys writes every dirty key, then up to history checks of the
-// history round (allHistory: every check whose history changed, queued or
-// not). It stops at ctx's end; what was not written stays to be written.
+// saveKeys writes every dirty key, then the new and healthy checks (lazy),
+// then up to history checks of the history round (allHistory: every check
+// whose history changed, queued or not). It stops at ctx's end; what was
+// not written stays to be written.
 func (e *Engine) saveKeys(ctx context.Context, history int) error {
 	var f saveFailures
 	e.saveMu.Lock()
 	hist := e.saveDirty(ctx, &f, history)
 	e.saveMu.Unlock()
-	// History-only records take saveMu batch by batch, so a report waiting
-	// in SaveChanges waits for one batch of them, not for a round of
-	// thousands (a round at 10,000 agents is 200,000 records).
+	// The lazy and history-only records take saveMu batch by batch, so a
+	// report waiting in SaveChanges waits for one batch of them, not for
+	// all: in the first 10 s of 10,000 agents reporting, 200,000 checks are
+	// new, and a round of history is as many.
+	e.mu.Lock()
+	lazy := make([]string, 0, len(e.lazy))
+	for k := range e.lazy {
+		lazy = append(lazy, k)
+	}
+	clear(e.lazy)
+	e.mu.Unlock()
+	e.writeKeys(ctx, lazy, false, &f)
 	e.writeKeys(ctx, hist, true, &f)
 	return e.failed(&f)
 }
@@ -195,7 +205,8 @@ func (e *Engine) saveDirty(ctx context.Context, f *saveFailures, history int) []
 	return hist
 }
 
-// writeKeys writes history-only keys, taking e.saveMu for each batch.
+// writeKeys writes lazy or history-only keys, taking e.saveMu for each
+// batch.
 func (e *Engine) writeKeys(ctx context.Context, ks []string, fromHistory bool, f *saveFailures) {
 	for len(ks) > 0 {
 		chunk := ks[:min(saveBatch, len(ks))]

@@ -152,7 +152,7 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		// A new check, or one back to health: written by the next
 		// evaluation, not before the report is acknowledged (a report
 		// lost to a kill -9 here would find it the same again).
-		e.dirty[key] = true
+		e.lazy[key] = true
 	case changed:
 		e.markDirty(key)
 	case !st.histDirty:
