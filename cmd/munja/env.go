@@ -9,6 +9,7 @@ import (
 
 	"github.com/munja-sms/munja/app"
 	"github.com/munja-sms/munja/cmd/internal/cli"
+	"github.com/munja-sms/munja/cmd/internal/logscan"
 	"github.com/munja-sms/munja/config"
 	"github.com/munja-sms/munja/store"
 )
@@ -71,30 +72,10 @@ func newFlags(e *env, name string) *flag.FlagSet {
 	return fs
 }
 
-// parseInterleaved parses flags that may come after positional arguments.
+// parseInterleaved parses flags that may come after positional arguments
+// (it lives with munja logscan, which must not import this package).
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			return append(pos, rest...), nil // after --, all is positional
-		}
-		args = rest
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "-" || !strings.HasPrefix(args[0], "-") {
-			pos = append(pos, args[0])
-			args = args[1:]
-			continue
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-	}
+	return logscan.ParseInterleaved(fs, args)
 }
 
 type listFlag []string
