@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/munja-sms/munja/config"
@@ -40,8 +42,14 @@ func (s Scheduled) normalized() Scheduled {
 	return s
 }
 
-// Runner runs checks on their intervals, each on its own goroutine, so a
-// slow check never delays another.
+// Runner runs checks on their intervals, each run on its own goroutine, so
+// a slow check never delays another.
+//
+// One goroutine schedules every check: between runs a check has no
+// goroutine of its own. With one sleeping goroutine per check, whose stack
+// grew while it passed results to the alert engine and the history, a
+// 1,000-check munja serve held 1,000 such stacks (docs/BENCHMARKS.md
+// section 9).
 type Runner struct {
 	checks []Scheduled
 	log    *slog.Logger
@@ -60,14 +68,33 @@ func NewRunner(checks []Scheduled, log *slog.Logger) *Runner {
 	return &Runner{checks: ns, log: log}
 }
 
+// job is the schedule state of one check.
+type job struct {
+	s Scheduled
+	// busy is set from a run's start until it is reported (its Result, or
+	// overdue); ticks that come meanwhile are skipped.
+	busy atomic.Bool
+	// still, when not nil, is closed when a run reported overdue returns.
+	// Only the holder of busy touches it.
+	still <-chan struct{}
+}
+
+// group is the checks of one interval, run together on its boundaries.
+type group struct {
+	every time.Duration
+	next  time.Time
+	jobs  []*job
+}
+
 // Run runs every check at once and then every Interval (on whole multiples
 // of it, so checks of one interval run together), and the Watch of
 // each check that is a Watcher, passing each Result to out (calls to out
 // are serialised; keep it quick). A run is never started while the
 // previous run of the same check is still going: ticks that pass meanwhile
 // are skipped, and a run overdue past its Timeout is reported as a failure.
-// Run returns when ctx ends and its goroutines have stopped; results of
-// runs cut short by ctx are dropped.
+// Run returns when ctx ends and its goroutines have stopped (a run that
+// ignores ctx is given up overrun later); results of runs cut short by ctx
+// are dropped.
 func (r *Runner) Run(ctx context.Context, out func(Result)) {
 	emit := func(res Result) {
 		if ctx.Err() != nil {
@@ -77,43 +104,98 @@ func (r *Runner) Run(ctx context.Context, out func(Result)) {
 		defer r.outMu.Unlock()
 		out(res)
 	}
-	var wg sync.WaitGroup
+	var wg sync.WaitGroup // watches, and runs until reported
+	defer wg.Wait()
+	var groups []*group
+	byEvery := map[time.Duration]*group{}
 	for _, s := range r.checks {
-		wg.Go(func() { r.loop(ctx, s, emit) })
 		if w, ok := s.Checker.(Watcher); ok {
 			wg.Go(func() { r.watch(ctx, s, w, emit) })
 		}
+		g := byEvery[s.Interval]
+		if g == nil {
+			g = &group{every: s.Interval}
+			byEvery[s.Interval] = g
+			groups = append(groups, g)
+		}
+		j := &job{s: s}
+		g.jobs = append(g.jobs, j)
+		r.dispatch(ctx, j, emit, &wg)
 	}
-	wg.Wait()
-}
-
-func (r *Runner) loop(ctx context.Context, s Scheduled, emit func(Result)) {
+	if len(groups) == 0 {
+		return
+	}
 	// Runs start on whole multiples of the interval, so that all checks of
-	// one interval wake the process once, together.
-	t := tick.NewTicker(s.Interval)
-	defer t.Stop()
-	var pending <-chan struct{} // an overdue run that has not returned yet
+	// one interval wake the process once, together. Boundaries that pass
+	// while a check still runs are not made up for.
+	now := time.Now()
+	for _, g := range groups {
+		g.next = tick.Next(now, g.every)
+	}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
-		if pending != nil {
-			select {
-			case <-pending:
-				pending = nil
-			default:
-				r.log.Warn("check still running past its timeout, run skipped", "check", s.Name(), "timeout", s.Timeout)
-				emit(overdueResult(s, time.Now()))
+		next := groups[0].next
+		for _, g := range groups[1:] {
+			if g.next.Before(next) {
+				next = g.next
 			}
 		}
-		if pending == nil {
-			res, still := execute(ctx, s, r.log)
-			emit(res)
-			pending = still
-		}
-		select { // ticks that passed during the run are not made up for
+		timer.Reset(time.Until(next))
+		select {
 		case <-ctx.Done():
 			return
-		case <-t.C():
+		case <-timer.C:
+		}
+		now := time.Now()
+		for _, g := range groups {
+			if now.Before(g.next) {
+				continue
+			}
+			g.next = tick.Next(now, g.every)
+			for _, j := range g.jobs {
+				r.dispatch(ctx, j, emit, &wg)
+				// Let the run go first: one that does not block (most:
+				// /proc, statfs) ends before the next starts, which then
+				// reuses its goroutine and stack. Started all at once,
+				// 1,000 runs held 1,000 stacks at every boundary: 3 MiB
+				// more of munja serve's memory at 1,000 checks (stacks
+				// 8.2 -> 6.7 MB, heap in use 10.9 -> 9.7 MB). A run that
+				// blocks or runs long is left to run alongside.
+				runtime.Gosched()
+			}
 		}
 	}
+}
+
+// dispatch starts a run of j on a goroutine of its own, unless its last run
+// has not been reported yet. When a run reported overdue has still not
+// returned, it reports it overdue again instead of starting another.
+func (r *Runner) dispatch(ctx context.Context, j *job, emit func(Result), wg *sync.WaitGroup) {
+	if !j.busy.CompareAndSwap(false, true) {
+		return
+	}
+	wg.Add(1)
+	if j.still != nil {
+		select {
+		case <-j.still:
+			j.still = nil
+		default:
+			r.log.Warn("check still running past its timeout, run skipped", "check", j.s.Name(), "timeout", j.s.Timeout)
+			go func() {
+				defer wg.Done()
+				emit(overdueResult(j.s, time.Now()))
+				j.busy.Store(false)
+			}()
+			return
+		}
+	}
+	start(ctx, j.s, r.log, func(res Result, still <-chan struct{}) {
+		emit(res)
+		j.still = still
+		j.busy.Store(false)
+		wg.Done()
+	})
 }
 
 func (r *Runner) watch(ctx context.Context, s Scheduled, w Watcher, emit func(Result)) {
@@ -154,44 +236,66 @@ func RunOnce(ctx context.Context, checks []Scheduled) []Result {
 	return results
 }
 
-// execute runs s once within its Timeout. When the run has not returned
-// Timeout+overrun later (or overrun after ctx ended), execute gives up on
-// it: it returns a timeout Result and a channel closed when the abandoned
-// run finally returns.
+// execute runs s once within its Timeout and returns what start reports.
 func execute(ctx context.Context, s Scheduled, log *slog.Logger) (Result, <-chan struct{}) {
-	start := time.Now()
-	rctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	type report struct {
+		res   Result
+		still <-chan struct{}
+	}
+	c := make(chan report, 1)
+	start(ctx, s, log, func(res Result, still <-chan struct{}) { c <- report{res, still} })
+	rep := <-c
+	return rep.res, rep.still
+}
+
+// start runs s once within its Timeout on a new goroutine, and calls
+// report once: with the run's Result (still nil), or, when the run has not
+// returned Timeout+overrun after it started (or overrun after ctx ended),
+// with a timeout Result and a channel closed when the abandoned run
+// finally returns. The run's goroutine is the only one: the give-up is a
+// timer, so a run costs one goroutine, not a runner and a waiter.
+func start(ctx context.Context, s Scheduled, log *slog.Logger, report func(Result, <-chan struct{})) {
+	begin := time.Now()
+	var reported atomic.Bool
 	done := make(chan struct{})
-	var res Result
-	go func() {
-		defer close(done)
-		defer cancel()
-		defer func() {
-			if p := recover(); p != nil {
-				log.Error("check panicked", "check", s.Name(), "panic", p, "stack", string(debug.Stack()))
-				// munja's own failure to look: cannot check.
-				res = Result{Check: s.Name(), Unknown: true, Detail: fmt.Sprintf("cannot check: check panicked: %v", p),
-					DetailKo: fmt.Sprintf("%s (panic: %v)", CannotCheckDetailKo(ReasonInternal), p),
-					Firing:   CannotCheckText(s.Name(), ReasonInternal),
-					Resolved: SeesAgainText(s.Name())}
-			}
-		}()
-		res = s.Run(rctx)
-	}()
-	limit := time.NewTimer(s.Timeout + overrun)
-	defer limit.Stop()
-	select {
-	case <-done:
-		return fill(res, s, start), nil
-	case <-limit.C:
-	case <-ctx.Done():
-		select {
-		case <-done:
-			return fill(res, s, start), nil
-		case <-time.After(overrun):
+	giveUp := func() {
+		if reported.CompareAndSwap(false, true) {
+			report(overdueResult(s, begin), done)
 		}
 	}
-	return overdueResult(s, start), done
+	limit := time.AfterFunc(s.Timeout+overrun, giveUp)
+	stopWatch := context.AfterFunc(ctx, func() {
+		// ctx ended: a run that honours it returns within overrun.
+		if time.Until(begin.Add(s.Timeout+overrun)) > overrun {
+			limit.Reset(overrun)
+		}
+	})
+	go func() {
+		rctx, cancel := context.WithTimeout(ctx, s.Timeout)
+		res := safeRun(rctx, s, log)
+		cancel()
+		close(done)
+		limit.Stop()
+		stopWatch()
+		if reported.CompareAndSwap(false, true) {
+			report(fill(res, s, begin), nil)
+		}
+	}()
+}
+
+// safeRun runs s, turning a panic into a cannot-check Result.
+func safeRun(ctx context.Context, s Scheduled, log *slog.Logger) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("check panicked", "check", s.Name(), "panic", p, "stack", string(debug.Stack()))
+			// munja's own failure to look: cannot check.
+			res = Result{Check: s.Name(), Unknown: true, Detail: fmt.Sprintf("cannot check: check panicked: %v", p),
+				DetailKo: fmt.Sprintf("%s (panic: %v)", CannotCheckDetailKo(ReasonInternal), p),
+				Firing:   CannotCheckText(s.Name(), ReasonInternal),
+				Resolved: SeesAgainText(s.Name())}
+		}
+	}()
+	return s.Run(ctx)
 }
 
 // fill completes what a checker left out of a Result.

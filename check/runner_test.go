@@ -2,7 +2,9 @@ package check
 
 import (
 	"context"
+	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -290,4 +292,48 @@ func TestRunnerAlignsRuns(t *testing.T) {
 			t.Errorf("%s: runs started a median %s after a %s boundary (all: %v)", name, med, every, offs)
 		}
 	}
+}
+
+// TestRunnerNoGoroutinePerCheck: between runs the checks have no goroutine
+// of their own (one scheduler for all; a goroutine per check was 1,000
+// stacks in a 1,000-check munja serve).
+func TestRunnerNoGoroutinePerCheck(t *testing.T) {
+	const n = 500
+	var checks []Scheduled
+	for i := range n {
+		checks = append(checks, Scheduled{Checker: &fakeCheck{name: "c" + strconv.Itoa(i)}, Interval: time.Hour})
+	}
+	before := runtime.NumGoroutine()
+	var c collector
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		NewRunner(checks, nil).Run(ctx, c.out)
+		close(done)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		ran := len(c.got)
+		c.mu.Unlock()
+		if ran == n {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(c.got) != n {
+		t.Fatalf("%d of %d checks ran at the start", len(c.got), n)
+	}
+	var extra int
+	for time.Now().Before(deadline) { // the runs' goroutines end just after they report
+		if extra = runtime.NumGoroutine() - before; extra <= 5 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if extra > 5 {
+		t.Errorf("%d checks between runs hold %d goroutines, want a scheduler and a few", n, extra)
+	}
+	cancel()
+	<-done
 }
