@@ -52,6 +52,7 @@ type processCheck struct {
 	lastFull time.Time     // last full /proc scan
 	watched  []procID      // matched by the latest run
 	changed  chan struct{} // closed and replaced when watched changes
+	wake     func()        // called too when watched changes (Watch's wait)
 	// The texts of the last run that found processes, and which: a run
 	// finding the same ones reuses them instead of formatting again.
 	textsFor []procID
@@ -427,6 +428,10 @@ func (c *processCheck) setWatched(ids []procID) {
 	c.watched = ids
 	close(c.changed)
 	c.changed = make(chan struct{})
+	if c.wake != nil {
+		c.wake()
+		c.wake = nil
+	}
 }
 
 func (c *processCheck) watching() ([]procID, <-chan struct{}) {
