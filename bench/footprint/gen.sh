@@ -12,8 +12,12 @@ DIR=${2:?directory}
 IV=${3:-10s}
 mkdir -p "$DIR"
 : > "$DIR/pids"
+# The process names are this run's own (svc1_PID...): a name shared with
+# another run of gen.sh on the machine (another bench) made each process
+# check watch two or three processes, and the numbers depend on that.
+tag=$$
 for i in 1 2 3 4 5; do
-  cp /bin/sleep "$DIR/svc$i"; "$DIR/svc$i" 100000 & echo $! >> "$DIR/pids"
+  cp /bin/sleep "$DIR/svc${i}_$tag"; "$DIR/svc${i}_$tag" 100000 & echo $! >> "$DIR/pids"
 done
 ports=()
 for i in 1 2 3 4 5; do
@@ -39,7 +43,7 @@ echo "${ports[*]}" > "$DIR/ports"
   echo "checks:"
   for ((k = 0; k < N; k++)); do
     r=$((k / 20)) j=$((k % 20))
-    if ((j < 5)); then echo "  - {name: svc$j-$r, type: process, process: svc$((j + 1))}"
+    if ((j < 5)); then echo "  - {name: svc$j-$r, type: process, process: svc$((j + 1))_$tag}"
     elif ((j < 10)); then echo "  - {name: port$j-$r, type: listen, port: ${ports[j - 5]}}"
     elif ((j < 14)); then echo "  - {name: log$j-$r, type: log, path: \"$DIR/log$((j - 9))\", pattern: \"Out of memory\"}"
     elif ((j < 16)); then echo "  - {name: tcp$j-$r, type: tcp, address: \"127.0.0.1:${ports[j - 14]}\"}"
@@ -58,7 +62,7 @@ echo "${ports[*]}" > "$DIR/ports"
   echo "set pidfile $DIR/monit.pid"
   for ((k = 0; k < N; k++)); do
     r=$((k / 20)) j=$((k % 20))
-    if ((j < 5)); then echo "check process svc$j-$r matching \"$DIR/svc$((j + 1))\""
+    if ((j < 5)); then echo "check process svc$j-$r matching \"$DIR/svc$((j + 1))_$tag\""
     elif ((j < 10)); then echo "check host port$j-$r with address 127.0.0.1"; echo "  if failed port ${ports[j - 5]} type tcp then alert"
     elif ((j < 14)); then echo "check file log$j-$r with path $DIR/log$((j - 9))"; echo "  if content = \"Out of memory\" then alert"
     elif ((j < 16)); then echo "check host tcp$j-$r with address 127.0.0.1"; echo "  if failed port ${ports[j - 14]} then alert"
