@@ -2,7 +2,9 @@ package logwatch
 
 import (
 	"os"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -16,25 +18,94 @@ const (
 
 // notifier wakes Follow through inotify: on writes to the files it reads,
 // and on the log's name appearing in or leaving its directory.
+//
+// Every notifier of the process shares one inotify descriptor, read by one
+// goroutine (the hub). One descriptor and reader per follower, as before,
+// cost a goroutine each (4 KiB of stack) and an inotify instance each: the
+// kernel allows 128 per user by default (fs.inotify.max_user_instances),
+// so past about 120 log checks the others fell back to polling their file
+// every 250 ms. Followers of the same file or directory share its watch
+// (inotify gives one watch per inode and descriptor), counted per follower.
 type notifier struct {
-	fd    int
-	file  *os.File // the inotify descriptor in the runtime poller
 	c     chan struct{}
 	dir   string
 	base  string
 	dirWd atomic.Int32 // -1 until the directory is watched
+	hub   *inotifyHub
+}
+
+// inotifyHub is the process's inotify descriptor and who listens to each
+// of its watches.
+type inotifyHub struct {
+	fd   int
+	file *os.File // the inotify descriptor in the runtime poller
+
+	mu   sync.Mutex
+	subs map[int32][]*notifier // by watch descriptor; a notifier once per watch it holds
+}
+
+var hub struct {
+	once sync.Once
+	h    *inotifyHub
+	err  error
+}
+
+// theHub returns the process's inotify hub, started at the first call.
+func theHub() (*inotifyHub, error) {
+	hub.once.Do(func() {
+		fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+		if err != nil {
+			hub.err = err
+			return
+		}
+		h := &inotifyHub{fd: fd, file: os.NewFile(uintptr(fd), "inotify"), subs: map[int32][]*notifier{}}
+		go h.read()
+		hub.h = h
+	})
+	return hub.h, hub.err
 }
 
 func newNotifier(dir, base string) (*notifier, error) {
-	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	h, err := theHub()
 	if err != nil {
 		return nil, err
 	}
-	n := &notifier{fd: fd, file: os.NewFile(uintptr(fd), "inotify"), c: make(chan struct{}, 1), dir: dir, base: base}
+	n := &notifier{c: make(chan struct{}, 1), dir: dir, base: base, hub: h}
 	n.dirWd.Store(-1)
 	n.watchDir()
-	go n.read()
 	return n, nil
+}
+
+// add watches path for events on behalf of n; -1 when it cannot.
+func (h *inotifyHub) add(n *notifier, path string, events uint32) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	// IN_MASK_ADD: another follower's watch of the same inode keeps its
+	// events.
+	wd, err := unix.InotifyAddWatch(h.fd, path, events|unix.IN_MASK_ADD)
+	if err != nil {
+		return -1
+	}
+	h.subs[int32(wd)] = append(h.subs[int32(wd)], n)
+	return wd
+}
+
+// remove drops n's hold on wd, and the watch when nobody holds it.
+func (h *inotifyHub) remove(n *notifier, wd int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	subs := h.subs[int32(wd)]
+	i := slices.Index(subs, n)
+	if i < 0 {
+		return // the kernel dropped the watch (IN_IGNORED) meanwhile
+	}
+	subs = slices.Delete(subs, i, i+1)
+	if len(subs) > 0 {
+		h.subs[int32(wd)] = subs
+		return
+	}
+	delete(h.subs, int32(wd))
+	_, _ = unix.InotifyRmWatch(h.fd, uint32(wd)) // already gone when the file was deleted
 }
 
 // watchDir starts watching the directory if not yet done (it may be
@@ -43,7 +114,7 @@ func (n *notifier) watchDir() {
 	if n.dirWd.Load() >= 0 {
 		return
 	}
-	if wd, err := unix.InotifyAddWatch(n.fd, n.dir, dirEvents|unix.IN_ONLYDIR); err == nil {
+	if wd := n.hub.add(n, n.dir, dirEvents|unix.IN_ONLYDIR); wd >= 0 {
 		n.dirWd.Store(int32(wd))
 	}
 }
@@ -51,54 +122,79 @@ func (n *notifier) watchDir() {
 // watchFile watches the open file f (through /proc/self/fd, so that it is
 // f's inode even if path changed meanwhile); -1 when it cannot.
 func (n *notifier) watchFile(f *os.File, path string) int {
-	wd, err := unix.InotifyAddWatch(n.fd, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), fileEvents)
-	if err != nil {
-		if wd, err = unix.InotifyAddWatch(n.fd, path, fileEvents); err != nil {
-			return -1
-		}
+	wd := n.hub.add(n, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), fileEvents)
+	if wd < 0 {
+		wd = n.hub.add(n, path, fileEvents)
 	}
 	return wd
 }
 
-func (n *notifier) unwatch(wd int) {
-	_, _ = unix.InotifyRmWatch(n.fd, uint32(wd)) // already gone when the file was deleted
+func (n *notifier) unwatch(wd int) { n.hub.remove(n, wd) }
+
+// close drops the watches n still holds.
+func (n *notifier) close() {
+	h := n.hub
+	h.mu.Lock()
+	var held []int32
+	for wd, subs := range h.subs {
+		for _, s := range subs {
+			if s == n {
+				held = append(held, wd)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, wd := range held {
+		h.remove(n, int(wd))
+	}
 }
 
-func (n *notifier) close() { n.file.Close() }
-
-// read turns inotify events into wake-ups until the descriptor is closed.
-func (n *notifier) read() {
-	// Room for a few events at a time (one needs at most 272 bytes; what
-	// does not fit is read on the next turn). 64 events' worth (17 KiB)
-	// on the stack made each follower's idle reader hold a 32 KiB stack:
-	// 4 of the 7.5 MiB of goroutine stacks of 200 log checks.
-	buf := make([]byte, 4*(unix.SizeofInotifyEvent+unix.NAME_MAX+1))
+// read turns inotify events into wake-ups of the notifiers they concern,
+// for as long as the process runs.
+func (h *inotifyHub) read() {
+	buf := make([]byte, 64*(unix.SizeofInotifyEvent+unix.NAME_MAX+1))
 	for {
-		k, err := n.file.Read(buf)
+		k, err := h.file.Read(buf)
 		if err != nil {
 			return
 		}
-		wake := false
+		h.mu.Lock()
 		for off := 0; off+unix.SizeofInotifyEvent <= k; {
 			ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
 			name := buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
 			off += unix.SizeofInotifyEvent + int(ev.Len)
-			switch {
-			case ev.Mask&unix.IN_Q_OVERFLOW != 0 || ev.Wd != n.dirWd.Load():
-				wake = true // our files changed, or events were lost
-			case ev.Mask&unix.IN_IGNORED != 0:
-				n.dirWd.Store(-1) // the directory went away; watchDir retries
-				wake = true
-			case cstring(name) == n.base:
-				wake = true
+			if ev.Mask&unix.IN_Q_OVERFLOW != 0 { // events were lost: everyone looks
+				for _, subs := range h.subs {
+					for _, n := range subs {
+						n.wake()
+					}
+				}
+				continue
+			}
+			subs := h.subs[ev.Wd]
+			for _, n := range subs {
+				switch {
+				case ev.Wd != n.dirWd.Load(): // one of its files changed
+					n.wake()
+				case ev.Mask&unix.IN_IGNORED != 0:
+					n.dirWd.Store(-1) // the directory went away; watchDir retries
+					n.wake()
+				case cstring(name) == n.base:
+					n.wake()
+				}
+			}
+			if ev.Mask&unix.IN_IGNORED != 0 { // the kernel dropped the watch
+				delete(h.subs, ev.Wd)
 			}
 		}
-		if wake {
-			select {
-			case n.c <- struct{}{}:
-			default:
-			}
-		}
+		h.mu.Unlock()
+	}
+}
+
+func (n *notifier) wake() {
+	select {
+	case n.c <- struct{}{}:
+	default:
 	}
 }
 
