@@ -66,6 +66,16 @@ func (e *Engine) SaveChanges(ctx context.Context) error {
 	return e.failed(&f)
 }
 
+// ChangeSeq counts the changes SaveChanges writes (failures, incidents)
+// observed so far: a report handler reads it before and after observing a
+// report and calls SaveChanges only when it moved, so the reports that
+// changed nothing (nearly all of them) never wait for a write.
+func (e *Engine) ChangeSeq() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.dirtySeq
+}
+
 // value returns the JSON to store under key, or nil if it is to be deleted.
 // A check's result history goes with it. Caller holds e.mu.
 func (e *Engine) value(key string) ([]byte, error) {

@@ -46,17 +46,24 @@ func (s *Server) agentReport(w http.ResponseWriter, r *http.Request, _ Caller) {
 	if t == nil {
 		return
 	}
+	var eng *alert.Engine
+	if s.opt.Monitor != nil {
+		eng = s.opt.Monitor.Engine()
+	}
+	var before uint64
+	if eng != nil {
+		before = eng.ChangeSeq()
+	}
 	t.Report(rep.Host, rep.Grace(), rep.DependsOn, results)
 	// Accepted means stored: what the report changed (a failure, a check
 	// turning pending) is written before the 202, so a kill -9 right after
-	// it loses nothing. Reports arriving together share one write.
-	if s.opt.Monitor != nil {
-		if e := s.opt.Monitor.Engine(); e != nil {
-			if err := e.SaveChanges(r.Context()); err != nil {
-				s.opt.Log.Warn("agent report not saved; the agent resends it", "host", rep.Host, "err", err)
-				writeError(w, s.opt.Log, &apiError{status: http.StatusServiceUnavailable, msg: "the report could not be saved; try again", retryAfter: 5})
-				return
-			}
+	// it loses nothing. Reports arriving together share one write; a report
+	// that changed nothing (most: the same results again) waits for none.
+	if eng != nil && eng.ChangeSeq() != before {
+		if err := eng.SaveChanges(r.Context()); err != nil {
+			s.opt.Log.Warn("agent report not saved; the agent resends it", "host", rep.Host, "err", err)
+			writeError(w, s.opt.Log, &apiError{status: http.StatusServiceUnavailable, msg: "the report could not be saved; try again", retryAfter: 5})
+			return
 		}
 	}
 	writeJSON(w, s.opt.Log, http.StatusAccepted, map[string]any{"host": rep.Host, "accepted": len(results)})
