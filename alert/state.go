@@ -63,7 +63,17 @@ func (st *checkState) quiet() bool {
 }
 
 func checkKey(name, host string) string {
-	return prefixCheck + url.PathEscape(name) + "/" + url.PathEscape(host)
+	return string(appendCheckKey(make([]byte, 0, len(prefixCheck)+len(name)+len(host)+1), name, host))
+}
+
+// appendCheckKey appends checkKey(name, host) to b: observe looks a check
+// up without allocating its key (1,000 reports a second of 21 results:
+// 117 MB of garbage in 3 minutes of bench/agentload at 10,000 agents).
+func appendCheckKey(b []byte, name, host string) []byte {
+	b = append(b, prefixCheck...)
+	b = append(b, url.PathEscape(name)...) // name itself when nothing is escaped
+	b = append(b, '/')
+	return append(b, url.PathEscape(host)...)
 }
 
 // observe feeds one result into the check's state machine. It reports
@@ -75,11 +85,14 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 	if host == e.cc.localHost {
 		host = ""
 	}
-	key := checkKey(r.Check, host)
+	var buf [128]byte
+	kb := appendCheckKey(buf[:0], r.Check, host)
 	cfg := e.cc.check(r.Check)
-	st := e.checks[key]
+	st := e.checks[string(kb)]
 	changed := false
+	var key string // allocated only when kept
 	if st == nil {
+		key = string(kb)
 		st = &checkState{Check: intern(r.Check), Host: intern(host), Configured: cfg.configured,
 			ConfigHash: cfg.hash, Status: StateUnknown, Since: now}
 		e.checks[key] = st
@@ -152,15 +165,21 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		// A new check, or one back to health: written by the next
 		// evaluation, not before the report is acknowledged (a report
 		// lost to a kill -9 here would find it the same again).
+		if key == "" {
+			key = string(kb)
+		}
 		e.lazy[key] = true
 	case changed:
+		if key == "" {
+			key = string(kb)
+		}
 		e.markDirty(key)
 	case !st.histDirty:
 		st.histDirty = true
 		e.histDirty++
 	}
-	if e.awaiting[key] {
-		delete(e.awaiting, key)
+	if e.awaiting[string(kb)] {
+		delete(e.awaiting, string(kb))
 		return true
 	}
 	return changed
