@@ -4,6 +4,10 @@
 # daemon 1`), each alone for SECS after 5 s of warm-up, rounds alternating,
 # medians of ROUNDS. The agents report to a stand-in server on 127.0.0.1
 # (python, answers 202). Checks and monitrc from bench/footprint/gen.sh.
+# Each binary is dropped from the page cache before it starts (as after a
+# reboot): how many of a binary's pages one fault maps depends on how its
+# file came into the cache (just written by the linker in big blocks, or
+# read back), which moved munja-agent's RSS by up to 1 MiB (BENCHMARKS §9).
 # Usage:
 #   make build build-agent && bench/agent/run.sh bin/munja-agent bin/munja [secs=60] [rounds=3]
 set -euo pipefail
@@ -29,6 +33,9 @@ http.server.ThreadingHTTPServer(('127.0.0.1', $port), H).serve_forever()" &
 for _ in $(seq 50); do (: > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 agent="http://127.0.0.1:$port,bench-token" "$here/../footprint/gen.sh" 20 "$work" 1s
 
+# cold FILE: writes FILE back and drops its pages from the page cache (those
+# no process maps; a dirty page, e.g. of a binary just linked, would stay).
+cold() { python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$(readlink -f "$1")"; }
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 # measure PID: "cpu_s_per_min rss_mib anon_mib" over SECS after 5 s.
@@ -44,11 +51,14 @@ median() { sort -n | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 : > "$work/slim.res"; : > "$work/full.res"; : > "$work/monit.res"
 for round in $(seq 1 "$ROUNDS"); do
+  cold "$SLIM"
   "$SLIM" --config "$work/munja.yaml" 2>"$work/slim.err" & p=$!
   measure "$p" >> "$work/slim.res"; kill "$p"; wait "$p" 2>/dev/null || true
+  cold "$FULL"
   "$FULL" agent --config "$work/munja.yaml" 2>"$work/full.err" & p=$!
   measure "$p" >> "$work/full.res"; kill "$p"; wait "$p" 2>/dev/null || true
   rm -f "$work"/monit.state "$work"/monit.pid
+  cold "$(command -v monit)"
   monit -I -c "$work/monitrc" >/dev/null 2>&1 & p=$!
   measure "$p" >> "$work/monit.res"; kill "$p"; wait "$p" 2>/dev/null || true
   echo "round $round: munja-agent $(tail -n1 "$work/slim.res"), munja agent $(tail -n1 "$work/full.res"), Monit $(tail -n1 "$work/monit.res") (CPU s/min, RSS MiB, anon MiB; load $(cut -d' ' -f1 /proc/loadavg))" >&2
