@@ -7,6 +7,7 @@ package checkhist
 import (
 	"context"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 	"unique"
@@ -26,8 +27,8 @@ const DefaultRetention = 90 * 24 * time.Hour
 
 type key struct{ check, host string }
 
-// series is what a Recorder keeps of one check: 64 bytes (with a map entry
-// about 130 a check, was 208): 200,000 of them at 10,000 agents.
+// series is what a Recorder keeps of one check: 48 bytes (with a map entry
+// about 125 a check, was 208): 200,000 of them at 10,000 agents.
 type series struct {
 	cur minuteSample // the running minute's sample
 	// prev is the minute cur moved on from, until a flush writes it: the
@@ -39,11 +40,22 @@ type series struct {
 }
 
 // minuteSample is a store.CheckSample without its names: its minute and
-// counts. It is empty (no result) when its counts are zero.
+// counts, 32 bytes. It is empty (no result) when its counts are zero. The
+// counts stop at 65,535 results of a check in a minute (a check runs at
+// most every second).
 type minuteSample struct {
 	minute                     int32 // Unix minutes
-	ok, failing, unknown, latN uint32
+	ok, failing, unknown, latN uint16
 	latSum, latMax             time.Duration
+}
+
+// count adds one to n, up to its maximum, and reports whether it did.
+func count(n *uint16) bool {
+	if *n == math.MaxUint16 {
+		return false
+	}
+	*n++
+	return true
 }
 
 func (m *minuteSample) empty() bool { return m.ok == 0 && m.failing == 0 && m.unknown == 0 }
@@ -151,14 +163,13 @@ func (r *Recorder) Observe(res check.Result) {
 	}
 	switch code {
 	case 1:
-		s.ok++
+		count(&s.ok)
 	case 2:
-		s.failing++
+		count(&s.failing)
 	default:
-		s.unknown++
+		count(&s.unknown)
 	}
-	if res.Duration > 0 && !res.Unknown {
-		s.latN++
+	if res.Duration > 0 && !res.Unknown && count(&s.latN) {
 		s.latSum += res.Duration
 		s.latMax = max(s.latMax, res.Duration)
 	}
