@@ -45,24 +45,26 @@ type inotifyHub struct {
 }
 
 var hub struct {
-	once sync.Once
-	h    *inotifyHub
-	err  error
+	mu sync.Mutex
+	h  *inotifyHub
 }
 
-// theHub returns the process's inotify hub, started at the first call.
+// theHub returns the process's inotify hub, started at the first call (and
+// at the next one when starting it failed, e.g. out of descriptors).
 func theHub() (*inotifyHub, error) {
-	hub.once.Do(func() {
-		fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
-		if err != nil {
-			hub.err = err
-			return
-		}
-		h := &inotifyHub{fd: fd, file: os.NewFile(uintptr(fd), "inotify"), subs: map[int32][]*notifier{}}
-		go h.read()
-		hub.h = h
-	})
-	return hub.h, hub.err
+	hub.mu.Lock()
+	defer hub.mu.Unlock()
+	if hub.h != nil {
+		return hub.h, nil
+	}
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return nil, err
+	}
+	h := &inotifyHub{fd: fd, file: os.NewFile(uintptr(fd), "inotify"), subs: map[int32][]*notifier{}}
+	go h.read()
+	hub.h = h
+	return h, nil
 }
 
 func newNotifier(dir, base string) (*notifier, error) {
