@@ -272,8 +272,9 @@ loop:
 	}
 	if len(rss) >= 2 {
 		half := rss[len(rss)/2:]
-		fmt.Printf("RSS MiB: first %.1f, at half time %.1f, last %.1f, max %.1f; second half grew %.1f MiB\n",
-			rss[0], half[0], rss[len(rss)-1], slices.Max(rss), rss[len(rss)-1]-half[0])
+		sorted := slices.Sorted(slices.Values(half))
+		fmt.Printf("RSS MiB: first %.1f, at half time %.1f, last %.1f, max %.1f; second half grew %.1f MiB, its median %.1f\n",
+			rss[0], half[0], rss[len(rss)-1], slices.Max(rss), rss[len(rss)-1]-half[0], sorted[len(sorted)/2])
 	}
 	status := "exit 0"
 	var ee *exec.ExitError
