@@ -1,9 +1,9 @@
 package logwatch
 
-import "golang.org/x/sys/cpu"
+// hasIndexPair: indexPair runs 64 positions a step (AVX2).
+var hasIndexPair = cpuHasAVX2()
 
-// hasIndexPair: indexPair runs 32 positions a step (AVX2).
-var hasIndexPair = cpu.X86.HasAVX2
+func cpuHasAVX2() bool
 
 //go:noescape
 func indexPairAVX2(b []byte, c1, c2 byte, d int) int
