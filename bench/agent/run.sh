@@ -44,7 +44,7 @@ measure() {
   local t0; t0=$(cpu_ticks "$1")
   sleep "$SECS"
   local t1; t1=$(cpu_ticks "$1")
-  awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$SECS" '/^VmRSS/{r=$2} /^RssAnon/{a=$2} END{printf "%.3f %.1f %.1f\n", d/hz*60/s, r/1024, a/1024}' "/proc/$1/status"
+  awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$SECS" '/^VmRSS/{r=$2} /^RssAnon/{a=$2} END{printf "%.3f %.2f %.2f\n", d/hz*60/s, r/1024, a/1024}' "/proc/$1/status"
 }
 median() { sort -n | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
