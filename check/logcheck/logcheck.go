@@ -62,14 +62,14 @@ type logCheck struct {
 
 	// The window kept across restarts (state.go): nil state keeps it in
 	// memory only (munja agent has no store).
-	state    check.StateStore
-	key      string // StateKey(name)
-	config   string // fingerprint of the config
-	loadMu   sync.Mutex
-	loaded   bool               // guarded by loadMu
-	resume   *logwatch.Position // where the saved state says the file was read up to
-	saveMu   sync.Mutex         // one write at a time
-	saveWake chan struct{}      // wakes Watch's saver
+	state  check.StateStore
+	key    string // StateKey(name)
+	config string // fingerprint of the config
+	loadMu sync.Mutex
+	loaded bool               // guarded by loadMu
+	resume *logwatch.Position // where the saved state says the file was read up to
+	saveMu sync.Mutex         // one write at a time
+	saves  sync.WaitGroup     // the running saver (requestSave)
 
 	mu           sync.Mutex
 	hits         []time.Time // match times within the window, oldest first
@@ -81,6 +81,12 @@ type logCheck struct {
 	savedAt      time.Time         // when the state was last written
 	followed     bool              // Watch has followed the file: a late restore must not move it back
 	watching     int
+	// While Watch runs, saveCtx is its context for the saver that
+	// requestSave starts; saving says a saver runs, saveAgain that a save
+	// was asked for while it wrote.
+	saveCtx      context.Context
+	saving       bool
+	saveAgain    bool
 	firing       bool      // the state last reported (by Run or Watch)
 	problem      error     // why the log cannot be read, nil when it can
 	problemSince time.Time // when problem began
@@ -190,7 +196,7 @@ func New(cfg config.Check, d check.Deps) (check.Checker, error) {
 	c := &logCheck{
 		t: t, m: m, log: d.Log, pattern: cfg.Pattern, path: cfg.Path, unit: cfg.Unit,
 		window: cfg.Window.D(), count: max(cfg.Count, 1), grace: cfg.Interval.D(),
-		state: d.State, key: StateKey(cfg.Name), config: fingerprint(cfg), saveWake: make(chan struct{}, 1),
+		state: d.State, key: StateKey(cfg.Name), config: fingerprint(cfg),
 	}
 	if c.grace <= 0 {
 		c.grace = check.DefaultInterval
@@ -229,14 +235,15 @@ func (c *logCheck) Watch(ctx context.Context, emit func(check.Result)) error {
 		c.mu.Unlock()
 	}()
 	sctx, stopSaver := context.WithCancel(ctx)
-	saverDone := make(chan struct{})
-	go func() {
-		defer close(saverDone)
-		c.saver(sctx)
-	}()
+	c.mu.Lock()
+	c.saveCtx = sctx
+	c.mu.Unlock()
 	defer func() {
 		stopSaver()
-		<-saverDone
+		c.mu.Lock()
+		c.saveCtx = nil
+		c.mu.Unlock()
+		c.saves.Wait()
 		c.saveFinal(ctx)
 	}()
 	matched := func(line []byte) {

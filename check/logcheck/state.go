@@ -179,32 +179,54 @@ func (c *logCheck) save(ctx context.Context) error {
 	return nil
 }
 
-// requestSave wakes the saver of Watch (a no-op while none runs).
+// requestSave has the state written soon by a saver goroutine, started
+// for it and gone when no save is asked for any more (a no-op while no
+// Watch runs: Watch's end writes what is left). A saver waiting between
+// saves held 4 KiB of stack for each log check: 0.8 MB of munja serve's
+// memory at 1,000 checks, 200 of them log checks (docs/BENCHMARKS.md §9).
 func (c *logCheck) requestSave() {
-	select {
-	case c.saveWake <- struct{}{}:
-	default:
+	c.mu.Lock()
+	ctx := c.saveCtx
+	switch {
+	case ctx == nil:
+		c.mu.Unlock()
+		return
+	case c.saving:
+		c.saveAgain = true
+		c.mu.Unlock()
+		return
 	}
+	c.saving, c.saveAgain = true, false
+	c.saves.Add(1)
+	c.mu.Unlock()
+	go c.saver(ctx)
 }
 
-// saver writes the state whenever requestSave asks, until ctx ends; a
-// failed write is retried a second later.
+// saver writes the state until no save was asked for while it wrote, or
+// ctx ends; a failed write is retried a second later.
 func (c *logCheck) saver(ctx context.Context) {
+	defer c.saves.Done()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-c.saveWake:
-		}
 		if err := c.save(ctx); err != nil && ctx.Err() == nil {
 			c.log.Warn("log check window not saved, retrying", "check", c.Name(), "err", err)
+			t := time.NewTimer(time.Second)
 			select {
 			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-				c.requestSave()
+			case <-t.C:
 			}
+			t.Stop()
+			c.mu.Lock()
+			c.saveAgain = true
+			c.mu.Unlock()
 		}
+		c.mu.Lock()
+		if !c.saveAgain || ctx.Err() != nil {
+			c.saving = false
+			c.mu.Unlock()
+			return
+		}
+		c.saveAgain = false
+		c.mu.Unlock()
 	}
 }
 
