@@ -185,6 +185,9 @@ func (c *logCheck) save(ctx context.Context) error {
 // saves held 4 KiB of stack for each log check: 0.8 MB of munja serve's
 // memory at 1,000 checks, 200 of them log checks (docs/BENCHMARKS.md §9).
 func (c *logCheck) requestSave() {
+	if c.state == nil {
+		return // kept in memory only (munja agent)
+	}
 	c.mu.Lock()
 	ctx := c.saveCtx
 	switch {
