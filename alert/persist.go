@@ -233,16 +233,12 @@ func (e *Engine) writeKeys(ctx context.Context, ks []string, fromHistory bool, f
 // e.saveMu is released, so no save after this one takes them for saved.
 func (e *Engine) writeChunks(ctx context.Context, ks []string, fromHistory bool, f *saveFailures) {
 	batch := make([]store.StateWrite, 0, min(saveBatch, len(ks)))
-	var failed []string
-	fail := func(ks []string, err error) {
-		failed = append(failed, ks...)
-		f.add(ks, err)
-	}
+	before := len(f.keys)
 	for len(ks) > 0 {
 		chunk := ks[:min(saveBatch, len(ks))]
 		ks = ks[len(chunk):]
 		if err := ctx.Err(); err != nil {
-			fail(chunk, err)
+			f.add(chunk, err)
 			continue
 		}
 		batch = batch[:0]
@@ -257,7 +253,7 @@ func (e *Engine) writeChunks(ctx context.Context, ks []string, fromHistory bool,
 			}
 			v, err := e.value(k)
 			if err != nil {
-				fail([]string{k}, fmt.Errorf("encode %s: %w", k, err))
+				f.add([]string{k}, fmt.Errorf("encode %s: %w", k, err))
 				continue
 			}
 			batch = append(batch, store.StateWrite{Key: k, Value: v})
@@ -265,10 +261,10 @@ func (e *Engine) writeChunks(ctx context.Context, ks []string, fromHistory bool,
 		}
 		e.mu.Unlock()
 		if err := e.writeBatch(ctx, batch); err != nil {
-			fail(names, err)
+			f.add(names, err)
 		}
 	}
-	if len(failed) > 0 {
+	if failed := f.keys[before:]; len(failed) > 0 {
 		e.mu.Lock()
 		for _, k := range failed {
 			e.dirty[k] = true
