@@ -109,7 +109,9 @@ func (r *Runner) Run(ctx context.Context, out func(Result)) {
 	var groups []*group
 	byEvery := map[time.Duration]*group{}
 	for _, s := range r.checks {
-		if w, ok := s.Checker.(Watcher); ok {
+		if w, ok := s.Checker.(AsyncWatcher); ok {
+			r.startWatch(ctx, s, w, emit, &wg)
+		} else if w, ok := s.Checker.(Watcher); ok {
 			wg.Go(func() { r.watch(ctx, s, w, emit) })
 		}
 		g := byEvery[s.Interval]
@@ -212,6 +214,56 @@ func (r *Runner) watch(ctx context.Context, s Scheduled, w Watcher, emit func(Re
 		case <-time.After(s.Interval):
 		}
 	}
+}
+
+// startWatch is watch for an AsyncWatcher, without a goroutine waiting:
+// the restart after a watch that stopped is a timer.
+func (r *Runner) startWatch(ctx context.Context, s Scheduled, w AsyncWatcher, emit func(Result), wg *sync.WaitGroup) {
+	wg.Add(1)
+	var again func()
+	again = func() {
+		start := time.Now()
+		safeStartWatch(ctx, w, func(res Result) { emit(fill(res, s, start)) }, func(err error) {
+			if ctx.Err() != nil {
+				wg.Done()
+				return
+			}
+			r.log.Warn("check watch stopped, restarting", "check", s.Name(), "err", err)
+			afterUnlessDone(ctx, s.Interval, again, wg.Done)
+		})
+	}
+	again()
+}
+
+// afterUnlessDone calls fn after d, or cancelled when ctx ends first.
+func afterUnlessDone(ctx context.Context, d time.Duration, fn, cancelled func()) {
+	var once atomic.Bool
+	var stop func() bool
+	t := time.AfterFunc(time.Hour, func() {
+		if once.CompareAndSwap(false, true) {
+			stop()
+			fn()
+		}
+	})
+	t.Stop()
+	stop = context.AfterFunc(ctx, func() {
+		if once.CompareAndSwap(false, true) {
+			t.Stop()
+			cancelled()
+		}
+	})
+	t.Reset(d)
+}
+
+// safeStartWatch calls StartWatch, turning a panic in it into a call of
+// done.
+func safeStartWatch(ctx context.Context, w AsyncWatcher, emit func(Result), done func(error)) {
+	defer func() {
+		if p := recover(); p != nil {
+			done(fmt.Errorf("watch panicked: %v\n%s", p, debug.Stack()))
+		}
+	}()
+	w.StartWatch(ctx, emit, done)
 }
 
 func safeWatch(ctx context.Context, w Watcher, emit func(Result)) (err error) {

@@ -337,3 +337,85 @@ func TestRunnerNoGoroutinePerCheck(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// asyncWatchCheck is an AsyncWatcher whose watch fails at once the first
+// time (to be restarted) and then waits, on no goroutine of its own, for
+// ctx to end.
+type asyncWatchCheck struct {
+	fakeCheck
+	starts  atomic.Int32
+	stopped atomic.Bool
+}
+
+func (w *asyncWatchCheck) Watch(ctx context.Context, emit func(Result)) error {
+	panic("the runner calls StartWatch")
+}
+
+func (w *asyncWatchCheck) StartWatch(ctx context.Context, emit func(Result), done func(error)) {
+	if w.starts.Add(1) == 1 {
+		go func() {
+			emit(Result{Check: w.name, Detail: "watched"})
+			done(context.DeadlineExceeded) // any error: restarted after the interval
+		}()
+		return
+	}
+	context.AfterFunc(ctx, func() {
+		w.stopped.Store(true)
+		done(nil)
+	})
+}
+
+// TestRunnerStartsAsyncWatchers: an AsyncWatcher is started with
+// StartWatch (not Watch), its results are passed on, a watch that stopped
+// is started again after the interval, and Run returns once it has ended;
+// a restart still waiting when ctx ends does not hold Run up.
+func TestRunnerStartsAsyncWatchers(t *testing.T) {
+	w := &asyncWatchCheck{fakeCheck: fakeCheck{name: "w"}}
+	var c collector
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		NewRunner([]Scheduled{{Checker: w, Interval: 200 * time.Millisecond}}, nil).Run(ctx, c.out)
+		close(done)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for w.starts.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := w.starts.Load(); n != 2 {
+		t.Fatalf("watch started %d times, want 2 (restarted once after it stopped)", n)
+	}
+	var watched bool
+	for _, r := range c.results("w") {
+		watched = watched || (r.Detail == "watched" && r.Duration > 0 && !r.At.IsZero())
+	}
+	if !watched {
+		t.Fatalf("watch result not passed on (filled in): %+v", c.results("w"))
+	}
+	cancel()
+	<-done
+	if !w.stopped.Load() {
+		t.Error("Run returned before the watch ended")
+	}
+
+	// Stopped again while the restart waits (an hour): Run returns at once.
+	w2 := &asyncWatchCheck{fakeCheck: fakeCheck{name: "w2"}}
+	ctx, cancel = context.WithCancel(context.Background())
+	done = make(chan struct{})
+	go func() {
+		NewRunner([]Scheduled{{Checker: w2, Interval: time.Hour}}, nil).Run(ctx, c.out)
+		close(done)
+	}()
+	for len(c.results("w2")) < 2 && time.Now().Before(deadline) { // the run's and the watch's
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("Run did not return while a watch's restart waited")
+	}
+	if n := w2.starts.Load(); n != 1 {
+		t.Errorf("watch started %d times, want 1", n)
+	}
+}

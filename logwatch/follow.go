@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -31,8 +32,8 @@ type FollowOptions struct {
 	// FromStart reads the file's existing content too.
 	FromStart bool
 	// Problem, when set, is called when the file cannot be followed
-	// (missing, unreadable) and with nil once it is followed again. It is
-	// called from Follow's goroutine, once per change.
+	// (missing, unreadable) and with nil once it is followed again, once
+	// per change; never at the same time as fn.
 	Problem func(err error)
 	// Now stamps delivered lines (default time.Now).
 	Now func() time.Time
@@ -49,8 +50,8 @@ type FollowOptions struct {
 	MaxBacklog int64
 	// Opened, when set, is called when a file at path is opened, with the
 	// Position reading starts from; until the next call, lines of other
-	// Positions come from a file rotated away. It is called from Follow's
-	// goroutine.
+	// Positions come from a file rotated away. It is never called at the
+	// same time as fn.
 	Opened func(pos Position)
 
 	pollOnly bool // tests: do without inotify
@@ -85,7 +86,29 @@ type Position struct {
 }
 
 // FollowAt is Follow, passing with each line the Position just after it.
+// A panic in fn (or in opts' callbacks) is raised again by FollowAt.
 func FollowAt(ctx context.Context, path string, opts FollowOptions, fn func(line []byte, at time.Time, pos Position)) error {
+	c := make(chan error, 1)
+	StartFollow(ctx, path, opts, fn, func(err error) { c <- err })
+	err := <-c
+	if p, ok := err.(*panicError); ok {
+		panic(p.value)
+	}
+	return err
+}
+
+// StartFollow is FollowAt without waiting: it starts following path and
+// returns at once, and calls done once following has ended: with nil when
+// ctx ended, else with the error FollowAt would return (or a panic of fn,
+// as an error). No goroutine waits for the file meanwhile: a wake-up (an
+// inotify event, the poll, the end of ctx) starts a goroutine that reads
+// what is new, calls fn, and ends. fn, opts.Problem and opts.Opened are
+// called one at a time, never after done.
+//
+// A goroutine per follower, waiting, held an 8 KiB stack for as long as it
+// followed: 1.6 MB of munja serve's memory with 200 log checks
+// (docs/BENCHMARKS.md section 9).
+func StartFollow(ctx context.Context, path string, opts FollowOptions, fn func(line []byte, at time.Time, pos Position), done func(error)) {
 	pollSet := opts.Poll > 0
 	if !pollSet {
 		opts.Poll = 250 * time.Millisecond
@@ -102,37 +125,88 @@ func FollowAt(ctx context.Context, path string, opts FollowOptions, fn func(line
 	if opts.MaxBacklog <= 0 {
 		opts.MaxBacklog = 64 << 20
 	}
-	fl := &follower{path: path, opts: opts, fn: fn}
+	fl := &follower{path: path, opts: opts, fn: fn, ctx: ctx, done: done, first: true}
 	if !opts.pollOnly {
-		fl.notify, _ = newNotifier(filepath.Dir(path), filepath.Base(path)) // nil: poll only
+		fl.notify, _ = newNotifier(filepath.Dir(path), filepath.Base(path), fl.wake) // nil: poll only
 	}
-	defer fl.close()
 	if fl.notify != nil && !pollSet {
 		// inotify wakes us for appends, truncation and rotation; the poll
 		// is only a safety net then, and a slow one costs fewer wake-ups.
-		opts.Poll = 2 * time.Second
+		fl.opts.Poll = 2 * time.Second
 	}
-
-	fl.first = true
 	// Polls fall on whole multiples of Poll, together with the other
-	// periodic work of the process (one wake-up instead of several).
-	ticker := tick.NewTicker(opts.Poll)
-	defer ticker.Stop()
-	var wake <-chan struct{}
-	if fl.notify != nil {
-		wake = fl.notify.c
+	// periodic work of the process (one wake-up instead of several); the
+	// timer is armed after each look.
+	fl.poll = time.AfterFunc(time.Hour, fl.wake)
+	fl.poll.Stop()
+	fl.stopCtx = context.AfterFunc(ctx, fl.wake)
+	fl.wake() // the first look
+}
+
+// wake has a goroutine look at the file: a new one, or the one looking
+// now once more when it is done.
+func (fl *follower) wake() {
+	fl.mu.Lock()
+	if fl.running {
+		fl.again = true
+		fl.mu.Unlock()
+		return
 	}
+	fl.running = true
+	fl.mu.Unlock()
+	go fl.work()
+}
+
+// work looks at the file until no wake-up came meanwhile, then arms the
+// poll and ends; or ends following.
+func (fl *follower) work() {
 	for {
-		if err := fl.step(); err != nil {
-			return err
+		if fl.ctx.Err() != nil {
+			fl.finish(nil)
+			return
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-wake:
-		case <-ticker.C():
+		if err := fl.safeStep(); err != nil {
+			fl.finish(err)
+			return
 		}
+		fl.mu.Lock()
+		if fl.again {
+			fl.again = false
+			fl.mu.Unlock()
+			continue
+		}
+		fl.running = false
+		fl.poll.Reset(tick.Until(time.Now(), fl.opts.Poll))
+		fl.mu.Unlock()
+		return
 	}
+}
+
+// finish ends following. running stays set: later wake-ups do nothing.
+func (fl *follower) finish(err error) {
+	fl.poll.Stop()
+	fl.stopCtx()
+	fl.close()
+	fl.done(err)
+}
+
+// panicError is a panic while following, ending it.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string {
+	return fmt.Sprintf("panic while following: %v\n%s", p.value, p.stack)
+}
+
+func (fl *follower) safeStep() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{value: p, stack: debug.Stack()}
+		}
+	}()
+	return fl.step()
 }
 
 // tailFile is one open file being read.
@@ -148,10 +222,20 @@ type tailFile struct {
 }
 
 type follower struct {
-	path   string
-	opts   FollowOptions
-	fn     func([]byte, time.Time, Position)
-	notify *notifier
+	path    string
+	opts    FollowOptions
+	fn      func([]byte, time.Time, Position)
+	notify  *notifier
+	ctx     context.Context
+	done    func(error)
+	poll    *time.Timer
+	stopCtx func() bool
+
+	mu      sync.Mutex
+	running bool // a goroutine looks at the file (or, once finished, nobody will)
+	again   bool // woken while it looked: it looks once more
+
+	// The rest belongs to the goroutine looking at the file.
 
 	first   bool        // the first open starts at the end (unless FromStart)
 	cur     *tailFile   // the file now at path; nil while missing

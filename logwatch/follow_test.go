@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -370,5 +373,73 @@ func TestFollowManyLines(t *testing.T) {
 			}
 		}
 		t.Fatalf("got %d lines, want %d", len(got), len(want))
+	}
+}
+
+// TestStartFollowHoldsNoGoroutine: 200 followers started with StartFollow
+// hold no goroutine while their files are idle, still deliver every line
+// appended (woken by inotify, or the poll where there is none), and each
+// calls done once when ctx ends.
+func TestStartFollowHoldsNoGoroutine(t *testing.T) {
+	dir := t.TempDir()
+	theHub() // the shared inotify reader is not a follower's
+	settled := func() int {
+		time.Sleep(200 * time.Millisecond)
+		return runtime.NumGoroutine()
+	}
+	base := settled()
+	const n = 200
+	ctx, cancel := context.WithCancel(context.Background())
+	var ended sync.WaitGroup
+	var cs []*collector
+	var ws []*os.File
+	for i := range n {
+		path := filepath.Join(dir, "f"+strconv.Itoa(i)+".log")
+		ws = append(ws, openAppend(t, path))
+		c := newCollector()
+		cs = append(cs, c)
+		ended.Add(1)
+		var calls atomic.Int32
+		StartFollow(ctx, path, FollowOptions{Poll: time.Minute, pollOnly: i%10 == 0},
+			func(line []byte, _ time.Time, _ Position) { c.line(line, time.Time{}) },
+			func(err error) {
+				if err != nil {
+					t.Errorf("follower %d: %v", i, err)
+				}
+				if calls.Add(1) == 1 {
+					ended.Done()
+				} else {
+					t.Errorf("follower %d: done called again", i)
+				}
+			})
+	}
+	for i := range n {
+		if i%10 != 0 { // the poll-only ones are not at the end before the poll
+			ready(t, cs[i], ws[i])
+		}
+	}
+	if extra := settled() - base; extra > 5 {
+		t.Errorf("%d idle followers hold %d goroutines, want none of their own", n, extra)
+	}
+	for i := range n {
+		if i%10 != 0 {
+			appendTo(t, ws[i], "line "+strconv.Itoa(i)+"\n")
+		}
+	}
+	for i, c := range cs {
+		if i%10 != 0 {
+			c.waitFor(t, "line "+strconv.Itoa(i), func(l []string) bool { return slices.Contains(l, "line "+strconv.Itoa(i)) })
+		}
+	}
+	cancel()
+	waited := make(chan struct{})
+	go func() { ended.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not every follower called done after ctx ended")
+	}
+	if extra := settled() - base; extra > 5 {
+		t.Errorf("after the end, %d goroutines remain", extra)
 	}
 }

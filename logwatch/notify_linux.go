@@ -27,7 +27,7 @@ const (
 // every 250 ms. Followers of the same file or directory share its watch
 // (inotify gives one watch per inode and descriptor), counted per follower.
 type notifier struct {
-	c     chan struct{}
+	wake  func() // called by the hub's reader: must not block
 	dir   string
 	base  string
 	dirWd atomic.Int32 // -1 until the directory is watched
@@ -67,12 +67,12 @@ func theHub() (*inotifyHub, error) {
 	return h, nil
 }
 
-func newNotifier(dir, base string) (*notifier, error) {
+func newNotifier(dir, base string, wake func()) (*notifier, error) {
 	h, err := theHub()
 	if err != nil {
 		return nil, err
 	}
-	n := &notifier{c: make(chan struct{}, 1), dir: dir, base: base, hub: h}
+	n := &notifier{wake: wake, dir: dir, base: base, hub: h}
 	n.dirWd.Store(-1)
 	n.watchDir()
 	return n, nil
@@ -190,13 +190,6 @@ func (h *inotifyHub) read() {
 			}
 		}
 		h.mu.Unlock()
-	}
-}
-
-func (n *notifier) wake() {
-	select {
-	case n.c <- struct{}{}:
-	default:
 	}
 }
 

@@ -8,9 +8,9 @@ import (
 )
 
 // notifier is inotify on Linux; elsewhere Follow polls.
-type notifier struct{ c chan struct{} }
+type notifier struct{}
 
-func newNotifier(dir, base string) (*notifier, error) {
+func newNotifier(dir, base string, wake func()) (*notifier, error) {
 	return nil, errors.New("inotify is only available on Linux")
 }
 

@@ -225,55 +225,87 @@ func (c *logCheck) Name() string { return c.t.Name() }
 // the saved state says an earlier Watch stopped (lines written while munja
 // was stopped are read then); the journal from its end.
 func (c *logCheck) Watch(ctx context.Context, emit func(check.Result)) error {
-	c.restore(ctx)
-	c.mu.Lock()
-	c.watching++
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.watching--
-		c.mu.Unlock()
+	errc := make(chan error, 1)
+	c.StartWatch(ctx, emit, func(err error) { errc <- err })
+	return <-errc
+}
+
+// StartWatch is Watch without waiting (check.AsyncWatcher): it returns at
+// once and calls done with what Watch would return. A file is followed by
+// logwatch.StartFollow, without a goroutine of its own between the lines
+// it reads; the journal by journalctl, read by a goroutine.
+func (c *logCheck) StartWatch(ctx context.Context, emit func(check.Result), done func(error)) {
+	go func() { // restore reads the store
+		end := c.beginWatch(ctx)
+		if c.path == "" {
+			err := c.followJournal(ctx, emit)
+			end()
+			done(err)
+			return
+		}
+		c.followFile(ctx, emit, func(err error) {
+			end()
+			done(err)
+		})
 	}()
+}
+
+// beginWatch readies the check for a Watch; the func it returns ends it,
+// writing what is left to save.
+func (c *logCheck) beginWatch(ctx context.Context) (end func()) {
+	c.restore(ctx)
 	sctx, stopSaver := context.WithCancel(ctx)
 	c.mu.Lock()
+	c.watching++
 	c.saveCtx = sctx
 	c.mu.Unlock()
-	defer func() {
+	return func() {
 		stopSaver()
 		c.mu.Lock()
 		c.saveCtx = nil
 		c.mu.Unlock()
 		c.saves.Wait()
 		c.saveFinal(ctx)
-	}()
-	matched := func(line []byte) {
-		start := time.Now()
-		fires := c.observe(line)
-		if !fires {
-			c.requestSave()
-			return
-		}
-		// Saved before the alert goes out: after a restart the check
-		// must still be failing.
-		if err := c.save(ctx); err != nil {
-			c.log.Warn("log check window not saved before alerting", "check", c.Name(), "err", err)
-			c.requestSave()
-		}
-		emit(c.result(start))
+		c.mu.Lock()
+		c.watching--
+		c.mu.Unlock()
 	}
-	if c.path == "" {
-		onLine := func(line []byte, _ time.Time) {
-			if c.m.Match(line) {
-				matched(line)
-			}
-		}
-		opts := append([]logwatch.JournalOption{logwatch.WithStarted(func() { c.look(nil, true) })}, c.journalOpts...)
-		err := logwatch.FollowJournal(ctx, c.unit, onLine, opts...)
-		if err != nil {
-			c.look(err, true)
-		}
-		return err
+}
+
+// matched records a matching line, and emits the failing Result when it
+// makes the check fail.
+func (c *logCheck) matched(ctx context.Context, line []byte, emit func(check.Result)) {
+	start := time.Now()
+	fires := c.observe(line)
+	if !fires {
+		c.requestSave()
+		return
 	}
+	// Saved before the alert goes out: after a restart the check
+	// must still be failing.
+	if err := c.save(ctx); err != nil {
+		c.log.Warn("log check window not saved before alerting", "check", c.Name(), "err", err)
+		c.requestSave()
+	}
+	emit(c.result(start))
+}
+
+func (c *logCheck) followJournal(ctx context.Context, emit func(check.Result)) error {
+	onLine := func(line []byte, _ time.Time) {
+		if c.m.Match(line) {
+			c.matched(ctx, line, emit)
+		}
+	}
+	opts := append([]logwatch.JournalOption{logwatch.WithStarted(func() { c.look(nil, true) })}, c.journalOpts...)
+	err := logwatch.FollowJournal(ctx, c.unit, onLine, opts...)
+	if err != nil {
+		c.look(err, true)
+	}
+	return err
+}
+
+// followFile starts following the file; done is called when it ends.
+func (c *logCheck) followFile(ctx context.Context, emit func(check.Result), done func(error)) {
 	// cur is the position after the last line read from the file now at
 	// path (a rotated-away file being read to its end leaves it alone).
 	// It is published to c.pos, which is saved, with every match (so that
@@ -292,7 +324,7 @@ func (c *logCheck) Watch(ctx context.Context, emit func(check.Result)) error {
 		}
 		if c.m.Match(line) {
 			publish()
-			matched(line)
+			c.matched(ctx, line, emit)
 			return
 		}
 		if lines++; lines%publishEvery == 0 {
@@ -313,11 +345,12 @@ func (c *logCheck) Watch(ctx context.Context, emit func(check.Result)) error {
 		opts.Resume = &pos
 	}
 	c.mu.Unlock()
-	err := logwatch.FollowAt(ctx, c.path, opts, onLine)
-	if cur.Ino != 0 {
-		publish()
-	}
-	return err
+	logwatch.StartFollow(ctx, c.path, opts, onLine, func(err error) {
+		if cur.Ino != 0 {
+			publish()
+		}
+		done(err)
+	})
 }
 
 // observe records a matching line; it reports whether the check just
