@@ -23,7 +23,7 @@ func (e *Engine) Checks() []CheckStatus {
 		seen[st.Check] = true
 		cs := CheckStatus{
 			Check: st.Check, Host: st.Host, State: st.Status, Since: st.Since,
-			Last: st.Last, History: st.History.points(),
+			Last: st.Last.result(st), History: st.History.points(),
 		}
 		if !st.BlindSince.IsZero() {
 			cs.State, cs.Since = StateCannotCheck, st.BlindSince

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unique"
 
+	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/store"
 )
 
@@ -87,7 +89,7 @@ func (e *Engine) value(key string) ([]byte, error) {
 				st.histDirty = false
 				e.histDirty--
 			}
-			v = st
+			v = st.stored()
 		}
 	case strings.HasPrefix(key, prefixIncident):
 		if inc := e.incidents[strings.TrimPrefix(key, prefixIncident)]; inc != nil {
@@ -163,11 +165,22 @@ func (e *Engine) saveKeys(ctx context.Context, history int) error {
 	for k := range e.lazy {
 		lazy = append(lazy, k)
 	}
-	clear(e.lazy)
+	e.lazy = emptied(e.lazy)
 	e.mu.Unlock()
 	e.writeKeys(ctx, lazy, false, &f)
 	e.writeKeys(ctx, hist, true, &f)
 	return e.failed(&f)
+}
+
+// emptied returns m cleared, or a new map when m held many keys: a
+// cleared map keeps its size, and the 200,000 checks that are new in the
+// first seconds of 10,000 agents reporting would keep about 8 MB of it.
+func emptied(m map[string]bool) map[string]bool {
+	if len(m) > 1024 {
+		return map[string]bool{}
+	}
+	clear(m)
+	return m
 }
 
 // saveFailures collects the keys a save could not write and the first
@@ -194,7 +207,7 @@ func (e *Engine) saveDirty(ctx context.Context, f *saveFailures, history int) []
 	for k := range e.dirty {
 		keys = append(keys, k)
 	}
-	clear(e.dirty)
+	e.dirty = emptied(e.dirty)
 	if history == allHistory {
 		e.queueHistory(e.clock.Now())
 		history = len(e.histQueue)
@@ -350,11 +363,7 @@ func (e *Engine) Load(ctx context.Context) error {
 		case strings.HasPrefix(k, prefixCheck):
 			var sc storedCheck
 			if err = json.Unmarshal(v, &sc); err == nil {
-				st := sc.checkState
-				if st.History.len() == 0 && len(sc.OldHistory) > 0 {
-					st.History.setPoints(sc.OldHistory)
-				}
-				e.checks[k] = &st
+				e.checks[k] = sc.state()
 			}
 		case strings.HasPrefix(k, prefixIncident):
 			inc := &incident{}
@@ -394,11 +403,59 @@ func (e *Engine) Load(ctx context.Context) error {
 	return e.save(ctx)
 }
 
-// storedCheck is a stored checkState, of this version or of one that
-// wrote its history as []HistoryPoint.
+// storedCheck is a checkState as it is stored under
+// "alert/check/CHECK/HOST", the form every version wrote (the last result
+// a whole check.Result), read with the result history of versions before
+// "hist" (OldHistory).
 type storedCheck struct {
-	checkState
+	Check      string       `json:"check"`
+	Host       string       `json:"host,omitempty"`
+	Configured bool         `json:"configured,omitempty"`
+	ConfigHash string       `json:"config_hash,omitempty"`
+	Status     string       `json:"status"`
+	Since      time.Time    `json:"since"`
+	Fails      int32        `json:"fails,omitempty"`
+	Oks        int32        `json:"oks,omitempty"`
+	Incident   string       `json:"incident,omitempty"`
+	Flips      []time.Time  `json:"flips,omitempty"`
+	BlindSince time.Time    `json:"blind_since,omitzero"`
+	Unknowns   int32        `json:"unknowns,omitempty"`
+	Sees       int32        `json:"sees,omitempty"`
+	Blind      string       `json:"blind,omitempty"`
+	Last       check.Result `json:"last"`
+	History    history      `json:"hist,omitzero"`
+	// OldHistory is read only.
 	OldHistory []HistoryPoint `json:"history,omitempty"`
+}
+
+// stored is st as it is written.
+func (st *checkState) stored() *storedCheck {
+	sc := &storedCheck{
+		Check: st.Check, Host: st.Host, Configured: st.Configured, ConfigHash: st.ConfigHash.Value(),
+		Status: st.Status, Since: st.Since, Fails: st.Fails, Oks: st.Oks, Incident: st.Incident,
+		BlindSince: st.BlindSince, Unknowns: st.Unknowns, Sees: st.Sees, Blind: st.Blind,
+		Last: st.Last.result(st), History: st.History,
+	}
+	if st.Flips != nil {
+		sc.Flips = *st.Flips
+	}
+	return sc
+}
+
+// state is the checkState sc stored, its shared texts interned.
+func (sc *storedCheck) state() *checkState {
+	st := &checkState{
+		Check: intern(sc.Check), Host: intern(sc.Host), Configured: sc.Configured,
+		ConfigHash: unique.Make(sc.ConfigHash), Status: intern(sc.Status), Since: sc.Since,
+		Fails: sc.Fails, Oks: sc.Oks, Incident: sc.Incident, BlindSince: sc.BlindSince,
+		Unknowns: sc.Unknowns, Sees: sc.Sees, Blind: sc.Blind, History: sc.History,
+	}
+	st.setFlips(sc.Flips)
+	st.Last.set(&sc.Last)
+	if st.History.len() == 0 && len(sc.OldHistory) > 0 {
+		st.History.setPoints(sc.OldHistory)
+	}
+	return st
 }
 
 // dropCheck deletes a check's state; its open incidents close without a
@@ -423,7 +480,7 @@ func (e *Engine) reconcile(now time.Time) {
 		cfg, configured := e.cc.checks[st.Check]
 		var note string
 		switch {
-		case configured && cfg.hash != st.ConfigHash:
+		case configured && cfg.hash != st.ConfigHash.Value():
 			note = "check config changed"
 		case !configured && st.Configured:
 			note = "check removed from config"

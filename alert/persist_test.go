@@ -170,12 +170,12 @@ func TestHistoryOnlyChangesAreBatched(t *testing.T) {
 	}
 	h.clock.Advance(10 * time.Second)
 	h.e.tick(ctx)
-	load := func() checkState {
+	load := func() storedCheck {
 		raw, err := h.st.GetState(ctx, checkKey("httpd", ""))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var st checkState
+		var st storedCheck
 		if err := json.Unmarshal(raw, &st); err != nil {
 			t.Fatal(err)
 		}

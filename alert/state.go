@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"time"
+	"unique"
 
 	"github.com/munja-sms/munja/check"
 )
@@ -13,7 +14,10 @@ import (
 const historySize = 50
 
 // checkState is the state machine of one check on one host; persisted as
-// JSON under "alert/check/CHECK/HOST".
+// JSON under "alert/check/CHECK/HOST" (storedCheck). A server taking
+// 10,000 agents' reports holds 200,000 of them: it is 256 bytes, its
+// result history 128 more (history), its last result's details one string
+// (lastResult).
 //
 // It is two machines side by side. Status, Fails, Oks and Incident follow
 // what the check watches, from the results that could look (ok or
@@ -33,27 +37,25 @@ const historySize = 50
 // foldSeesAgain). Cannot-check incidents do not flap (alerting.flapping
 // counts changes of the failing machine only).
 type checkState struct {
-	Check      string `json:"check"`
-	Host       string `json:"host,omitempty"`
-	Configured bool   `json:"configured,omitempty"`
+	Check      string // interned, as Host and Status
+	Host       string
+	Status     string
+	Incident   string                // open failing incident ID
+	Blind      string                // open cannot-check incident ID
+	ConfigHash unique.Handle[string] // of the check's settings (checkCfg.hash)
+	Since      time.Time
+	BlindSince time.Time    // since when results cannot check; zero when the last could
+	Flips      *[]time.Time // firing<->ok changes within the flapping window; nil when none
+	Fails      int32        // consecutive, capped at the threshold
+	Oks        int32
+	Unknowns   int32 // cannot-check results in a row, capped at failures
+	Sees       int32 // results that could look in a row while Blind is open
+	Last       lastResult
+	History    history
+	Configured bool
 	// histDirty: its result history changed since it was last written
 	// (the engine's histDirty counts these).
-	histDirty  bool
-	ConfigHash string       `json:"config_hash,omitempty"`
-	Status     string       `json:"status"`
-	Since      time.Time    `json:"since"`
-	Fails      int32        `json:"fails,omitempty"` // consecutive, capped at the threshold
-	Oks        int32        `json:"oks,omitempty"`
-	Incident   string       `json:"incident,omitempty"`   // open failing incident ID
-	Flips      []time.Time  `json:"flips,omitempty"`      // firing<->ok changes within the flapping window
-	BlindSince time.Time    `json:"blind_since,omitzero"` // since when results cannot check; zero when the last could
-	Unknowns   int32        `json:"unknowns,omitempty"`   // cannot-check results in a row, capped at failures
-	Sees       int32        `json:"sees,omitempty"`       // results that could look in a row while Blind is open
-	Blind      string       `json:"blind,omitempty"`      // open cannot-check incident ID
-	Last       check.Result `json:"last"`
-	// History is written as "hist" (compact); "history" is how versions
-	// before it wrote it, read when "hist" is absent (storedCheck).
-	History history `json:"hist,omitzero"`
+	histDirty bool
 }
 
 // quiet reports whether the check is healthy with nothing pending or open.
@@ -94,7 +96,7 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 	if st == nil {
 		key = string(kb)
 		st = &checkState{Check: intern(r.Check), Host: intern(host), Configured: cfg.configured,
-			ConfigHash: cfg.hash, Status: StateUnknown, Since: now}
+			ConfigHash: unique.Make(cfg.hash), Status: StateUnknown, Since: now}
 		e.checks[key] = st
 		changed = true
 	}
@@ -106,8 +108,7 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 	if r.Unknown {
 		r.OK = false // never counted healthy
 	}
-	st.keep(&r)
-	st.Last = r
+	st.Last.set(&r)
 	st.History.add(at, r.OK, r.Unknown)
 
 	if e.observeSight(st, cfg, r, now) {
@@ -261,12 +262,28 @@ func (e *Engine) flip(st *checkState, now time.Time) bool {
 		st.Flips = nil
 		return false
 	}
-	st.Flips = append(st.Flips, now)
-	cut := now.Add(-e.cc.flapWindow)
-	for len(st.Flips) > 0 && st.Flips[0].Before(cut) {
-		st.Flips = st.Flips[1:]
+	var flips []time.Time
+	if st.Flips != nil {
+		flips = *st.Flips
 	}
-	return len(st.Flips) >= e.cc.flapChange
+	flips = append(flips, now)
+	cut := now.Add(-e.cc.flapWindow)
+	for len(flips) > 0 && flips[0].Before(cut) {
+		flips = flips[1:]
+	}
+	st.setFlips(flips)
+	return len(flips) >= e.cc.flapChange
+}
+
+func (st *checkState) setFlips(flips []time.Time) {
+	switch {
+	case len(flips) == 0:
+		st.Flips = nil
+	case st.Flips == nil:
+		st.Flips = &flips
+	default:
+		*st.Flips = flips
+	}
 }
 
 func (e *Engine) fire(st *checkState, cfg checkCfg, r check.Result, now time.Time) {
@@ -352,8 +369,10 @@ func (e *Engine) endFlapping(now time.Time) time.Time {
 			continue
 		}
 		var last time.Time
-		if n := len(st.Flips); n > 0 {
-			last = st.Flips[n-1]
+		if st.Flips != nil {
+			if n := len(*st.Flips); n > 0 {
+				last = (*st.Flips)[n-1]
+			}
 		}
 		end := last.Add(e.cc.flapWindow)
 		if now.Before(end) {
