@@ -52,7 +52,7 @@ type processCheck struct {
 	lastFull time.Time     // last full /proc scan
 	watched  []procID      // matched by the latest run
 	changed  chan struct{} // closed and replaced when watched changes
-	wake     func()        // called too when watched changes (Watch's wait)
+	wake     func()        // called too when watched changes (a Watch's)
 	// The texts of the last run that found processes, and which: a run
 	// finding the same ones reuses them instead of formatting again.
 	textsFor []procID
@@ -430,7 +430,6 @@ func (c *processCheck) setWatched(ids []procID) {
 	c.changed = make(chan struct{})
 	if c.wake != nil {
 		c.wake()
-		c.wake = nil
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -35,7 +36,9 @@ func threads(t *testing.T) int {
 // TestProcessWatchThreadsBounded: 300 process checks, each watching the
 // exit of 3 processes, wait without holding an OS thread each (they held
 // one each in a blocking poll(2): 264 threads at 1,000 checks in munja
-// serve), and all of them still report an exit at once.
+// serve) or a goroutine each (their pidfds are in one epoll descriptor,
+// waited on by one goroutine), and all of them still report an exit at
+// once.
 func TestProcessWatchThreadsBounded(t *testing.T) {
 	const n = 300
 	name := uniq("thr")
@@ -48,6 +51,10 @@ func TestProcessWatchThreadsBounded(t *testing.T) {
 		sched = append(sched, Scheduled{Checker: c, Interval: time.Minute})
 	}
 	before := threads(t)
+	if _, err := thePidHub(); err != nil { // its goroutine is not a check's
+		t.Fatal(err)
+	}
+	goroutinesBefore := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	var ok, failed atomic.Int64
 	done := make(chan struct{})
@@ -85,6 +92,16 @@ func TestProcessWatchThreadsBounded(t *testing.T) {
 	t.Logf("OS threads: %d before, %d with %d process checks watching", before, during, n)
 	if during-before > 50 {
 		t.Errorf("%d process checks added %d OS threads (bound 50)", n, during-before)
+	}
+	var added int
+	for range 100 { // the last runs' goroutines end just after they report
+		if added = runtime.NumGoroutine() - goroutinesBefore; added <= 10 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if added > 10 {
+		t.Errorf("%d process checks watching hold %d goroutines, want a scheduler and a few", n, added)
 	}
 	if f := failed.Load(); f != 0 {
 		t.Fatalf("%d failed results while all 3 processes ran", f)
