@@ -246,6 +246,7 @@ loop:
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu := cpuSeconds(srv.Process.Pid)
+	rssParts := statusFields(srv.Process.Pid, "RssAnon", "RssFile", "RssShmem")
 
 	sig := syscall.SIGTERM
 	if o.kill {
@@ -275,6 +276,9 @@ loop:
 		sorted := slices.Sorted(slices.Values(half))
 		fmt.Printf("RSS MiB: first %.1f, at half time %.1f, last %.1f, max %.1f; second half grew %.1f MiB, its median %.1f\n",
 			rss[0], half[0], rss[len(rss)-1], slices.Max(rss), rss[len(rss)-1]-half[0], sorted[len(sorted)/2])
+	}
+	if rssParts != "" {
+		fmt.Println("RSS at the end, before the stop:", rssParts)
 	}
 	status := "exit 0"
 	var ee *exec.ExitError
@@ -334,6 +338,25 @@ func report(h, checks int, every time.Duration, seq int) []byte {
 	}
 	b, _ := json.Marshal(map[string]any{"host": host, "interval_seconds": int(every.Seconds()), "results": rs})
 	return b
+}
+
+// statusFields is "name MiB" for each of names in /proc/PID/status (the
+// parts of RSS: anonymous memory, file pages such as the binary's, shared
+// memory such as SQLite's WAL index).
+func statusFields(pid int, names ...string) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for line := range strings.SplitSeq(string(b), "\n") {
+		name, rest, ok := strings.Cut(line, ":")
+		if ok && slices.Contains(names, name) {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			out = append(out, fmt.Sprintf("%s %.1f MiB", name, float64(kb)/1024))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func rssMiB(pid int) float64 {
