@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"testing"
 	"time"
@@ -151,5 +152,46 @@ func TestCountsStopAtTheirMaximum(t *testing.T) {
 	}
 	if n := st.sums[store.CheckSample{Check: "busy", At: at}]; n != 65535 {
 		t.Errorf("%d results counted, want 65535", n)
+	}
+}
+
+// keepStore keeps the samples written.
+type keepStore struct {
+	store.CheckHistory
+	samples []store.CheckSample
+}
+
+func (s *keepStore) AddCheckHistory(_ context.Context, samples []store.CheckSample, _ []store.CheckChange) error {
+	s.samples = append(s.samples, samples...)
+	return nil
+}
+
+func (s *keepStore) LastCheckChanges(context.Context) ([]store.CheckChange, error) { return nil, nil }
+
+// TestLatencyMaxToTheMicrosecond: a minute's longest latency is kept in
+// microseconds, what the stores keep (toMicros, Microseconds()): the same
+// value reaches them; a latency beyond 71 minutes is counted as 71.
+func TestLatencyMaxToTheMicrosecond(t *testing.T) {
+	st := &keepStore{}
+	r := New(st, "", nil)
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	for _, d := range []time.Duration{1500*time.Microsecond + 999, 20 * time.Microsecond} {
+		r.Observe(check.Result{Check: "web", OK: true, At: at, Duration: d})
+	}
+	r.Observe(check.Result{Check: "slow", OK: true, At: at, Duration: 100 * time.Hour})
+	if err := r.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range st.samples {
+		want, sum := 1500*time.Microsecond, 1520*time.Microsecond+999
+		if s.Check == "slow" {
+			want, sum = time.Duration(math.MaxUint32)*time.Microsecond, 100*time.Hour
+		}
+		if s.LatencyMax != want || s.LatencySum != sum {
+			t.Errorf("%s: max %s, sum %s; want %s, %s", s.Check, s.LatencyMax, s.LatencySum, want, sum)
+		}
+	}
+	if len(st.samples) != 2 {
+		t.Errorf("%d samples", len(st.samples))
 	}
 }

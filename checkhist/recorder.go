@@ -73,25 +73,33 @@ func (r *Recorder) host(host string) *hostSeries {
 	return hs
 }
 
-// series is what a Recorder keeps of one check: 48 bytes.
+// series is what a Recorder keeps of one check: 40 bytes.
 type series struct {
 	cur minuteSample // the running minute's sample
 	// prev is the minute cur moved on from, until a flush writes it: the
 	// minute ends for every check within a few seconds, and a slice of
 	// 200,000 store.CheckSamples (21 MB, more as it grew) was garbage
-	// every minute.
+	// every minute. 24 bytes until the flush.
 	prev   *minuteSample
 	status uint8 // last status seen (statusOf); 0 until known
 }
 
 // minuteSample is a store.CheckSample without its names: its minute and
-// counts, 32 bytes. It is empty (no result) when its counts are zero. The
+// counts, 24 bytes. It is empty (no result) when its counts are zero. The
 // counts stop at 65,535 results of a check in a minute (a check runs at
 // most every second).
 type minuteSample struct {
 	minute                     int32 // Unix minutes
 	ok, failing, unknown, latN uint16
-	latSum, latMax             time.Duration
+	// latMax is the longest latency in microseconds, what the stores
+	// keep of it (up to 71 minutes).
+	latMax uint32
+	latSum time.Duration
+}
+
+// micros is d in microseconds, at most math.MaxUint32.
+func micros(d time.Duration) uint32 {
+	return uint32(min(d/time.Microsecond, math.MaxUint32))
 }
 
 // count adds one to n, up to its maximum, and reports whether it did.
@@ -108,7 +116,7 @@ func (m *minuteSample) empty() bool { return m.ok == 0 && m.failing == 0 && m.un
 func (m *minuteSample) sample(check, host string) store.CheckSample {
 	return store.CheckSample{Check: check, Host: host, At: time.Unix(int64(m.minute)*60, 0).UTC(),
 		OK: int(m.ok), Failing: int(m.failing), Unknown: int(m.unknown),
-		LatencyN: int(m.latN), LatencySum: m.latSum, LatencyMax: m.latMax}
+		LatencyN: int(m.latN), LatencySum: m.latSum, LatencyMax: time.Duration(m.latMax) * time.Microsecond}
 }
 
 // statuses are the history statuses as series keep them (index 0: none).
@@ -211,7 +219,7 @@ func (r *Recorder) Observe(res check.Result) {
 	}
 	if res.Duration > 0 && !res.Unknown && count(&s.latN) {
 		s.latSum += res.Duration
-		s.latMax = max(s.latMax, res.Duration)
+		s.latMax = max(s.latMax, micros(res.Duration))
 	}
 	if se.status != code {
 		se.status = code
