@@ -22,7 +22,7 @@ func (e *Engine) Checks() []CheckStatus {
 	for _, st := range e.checks {
 		seen[st.Check] = true
 		cs := CheckStatus{
-			Check: st.Check, Host: st.Host, State: st.Status, Since: st.Since,
+			Check: st.Check, Host: st.Host, State: st.Status.String(), Since: st.Since,
 			Last: st.Last.result(st), History: st.History.points(),
 		}
 		if !st.BlindSince.IsZero() {

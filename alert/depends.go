@@ -103,7 +103,7 @@ func (e *Engine) target(dep, host string) (node, bool) {
 // now. Caller holds e.mu.
 func (e *Engine) failing(n node) bool {
 	st := e.checks[n.key()]
-	return st != nil && (st.Status == StateFiring || st.Status == StatePending || !st.BlindSince.IsZero())
+	return st != nil && (st.Status == statusFiring || st.Status == statusPending || !st.BlindSince.IsZero())
 }
 
 // heldBy lists the dependencies of n that fail or cannot check now and do
@@ -245,7 +245,7 @@ func (e *Engine) noteHeldAtClose(inc *incident, st *checkState) {
 // suppressedBy is what Checks shows for st: who holds its alerts while it
 // fails or cannot check. Caller holds e.mu.
 func (e *Engine) suppressedBy(st *checkState) []string {
-	if st.Status != StateFiring && st.Status != StatePending && st.BlindSince.IsZero() {
+	if st.Status != statusFiring && st.Status != statusPending && st.BlindSince.IsZero() {
 		return nil
 	}
 	return e.heldBy(node{st.Check, st.Host})

@@ -432,7 +432,7 @@ type storedCheck struct {
 func (st *checkState) stored() *storedCheck {
 	sc := &storedCheck{
 		Check: st.Check, Host: st.Host, Configured: st.Configured, ConfigHash: st.ConfigHash.Value(),
-		Status: st.Status, Since: st.Since, Fails: st.Fails, Oks: st.Oks, Incident: st.Incident,
+		Status: st.Status.String(), Since: st.Since, Fails: st.Fails, Oks: st.Oks, Incident: st.Incident,
 		BlindSince: st.BlindSince, Unknowns: st.Unknowns, Sees: st.Sees, Blind: st.Blind,
 		Last: st.Last.result(st), History: st.History,
 	}
@@ -446,7 +446,7 @@ func (st *checkState) stored() *storedCheck {
 func (sc *storedCheck) state() *checkState {
 	st := &checkState{
 		Check: intern(sc.Check), Host: intern(sc.Host), Configured: sc.Configured,
-		ConfigHash: unique.Make(sc.ConfigHash), Status: intern(sc.Status), Since: sc.Since,
+		ConfigHash: unique.Make(sc.ConfigHash), Status: parseStatus(sc.Status), Since: sc.Since,
 		Fails: sc.Fails, Oks: sc.Oks, Incident: sc.Incident, BlindSince: sc.BlindSince,
 		Unknowns: sc.Unknowns, Sees: sc.Sees, Blind: sc.Blind, History: sc.History,
 	}

@@ -15,7 +15,7 @@ const historySize = 50
 
 // checkState is the state machine of one check on one host; persisted as
 // JSON under "alert/check/CHECK/HOST" (storedCheck). A server taking
-// 10,000 agents' reports holds 200,000 of them: it is 256 bytes, its
+// 10,000 agents' reports holds 200,000 of them: it is 240 bytes, its
 // result history 128 more (history), its last result's details one string
 // (lastResult).
 //
@@ -37,9 +37,8 @@ const historySize = 50
 // foldSeesAgain). Cannot-check incidents do not flap (alerting.flapping
 // counts changes of the failing machine only).
 type checkState struct {
-	Check      string // interned, as Host and Status
+	Check      string // interned, as Host
 	Host       string
-	Status     string
 	Incident   string                // open failing incident ID
 	Blind      string                // open cannot-check incident ID
 	ConfigHash unique.Handle[string] // of the check's settings (checkCfg.hash)
@@ -52,15 +51,42 @@ type checkState struct {
 	Sees       int32 // results that could look in a row while Blind is open
 	Last       lastResult
 	History    history
+	Status     checkStatus
 	Configured bool
 	// histDirty: its result history changed since it was last written
 	// (the engine's histDirty counts these).
 	histDirty bool
 }
 
+// checkStatus is a check state's status (what Checks reports as its State
+// unless it cannot check) in one byte.
+type checkStatus uint8
+
+const (
+	statusUnknown checkStatus = iota
+	statusOK
+	statusPending
+	statusFiring
+)
+
+var statusNames = [...]string{statusUnknown: StateUnknown, statusOK: StateOK, statusPending: StatePending, statusFiring: StateFiring}
+
+func (s checkStatus) String() string { return statusNames[s] }
+
+// parseStatus reads a stored status; one this version does not know is
+// unknown (no result seen: the next result sets it).
+func parseStatus(s string) checkStatus {
+	for i, name := range statusNames {
+		if name == s {
+			return checkStatus(i)
+		}
+	}
+	return statusUnknown
+}
+
 // quiet reports whether the check is healthy with nothing pending or open.
 func (st *checkState) quiet() bool {
-	return st.Status == StateOK && st.Fails == 0 && st.Unknowns == 0 && st.BlindSince.IsZero() &&
+	return st.Status == statusOK && st.Fails == 0 && st.Unknowns == 0 && st.BlindSince.IsZero() &&
 		st.Incident == "" && st.Blind == ""
 }
 
@@ -96,7 +122,7 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 	if st == nil {
 		key = string(kb)
 		st = &checkState{Check: intern(r.Check), Host: intern(host), Configured: cfg.configured,
-			ConfigHash: unique.Make(cfg.hash), Status: StateUnknown, Since: now}
+			ConfigHash: unique.Make(cfg.hash), Status: statusUnknown, Since: now}
 		e.checks[key] = st
 		changed = true
 	}
@@ -131,7 +157,7 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		inc := e.incidents[st.Incident]
 		open := inc != nil && !inc.closed()
 		switch {
-		case st.Status == StateFiring && open:
+		case st.Status == statusFiring && open:
 			if r.Firing != "" && inc.Text != r.Firing || inc.Detail != r.Detail || inc.DetailKo != r.DetailKo {
 				inc.Text = cmp.Or(r.Firing, inc.Text)
 				inc.Detail, inc.DetailKo = r.Detail, r.DetailKo
@@ -142,23 +168,23 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 			// must not stay firing without anyone being told.
 			e.fire(st, cfg, r, now)
 			changed = true
-		case st.Status != StatePending:
-			st.Status, st.Since, changed = StatePending, now, true
+		case st.Status != statusPending:
+			st.Status, st.Since, changed = statusPending, now, true
 		}
 	default:
 		if st.Fails != 0 {
 			st.Fails, changed = 0, true
 		}
 		switch {
-		case st.Status == StateFiring:
+		case st.Status == statusFiring:
 			if int(st.Oks) < cfg.successes {
 				st.Oks, changed = st.Oks+1, true
 			}
 			if int(st.Oks) >= cfg.successes {
 				e.resolve(st, r, now)
 			}
-		case st.Status != StateOK:
-			st.Status, st.Since, changed = StateOK, now, true
+		case st.Status != statusOK:
+			st.Status, st.Since, changed = statusOK, now, true
 		}
 	}
 	switch {
@@ -287,7 +313,7 @@ func (st *checkState) setFlips(flips []time.Time) {
 }
 
 func (e *Engine) fire(st *checkState, cfg checkCfg, r check.Result, now time.Time) {
-	st.Status, st.Since, st.Oks = StateFiring, now, 0
+	st.Status, st.Since, st.Oks = statusFiring, now, 0
 	flapping := e.flip(st, now)
 	if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
 		// Kept open across flips while flapping.
@@ -316,7 +342,7 @@ func (e *Engine) startFlapping(inc *incident, flapping bool, now time.Time) {
 }
 
 func (e *Engine) resolve(st *checkState, r check.Result, now time.Time) {
-	st.Status, st.Since, st.Oks, st.Fails = StateOK, now, 0, 0
+	st.Status, st.Since, st.Oks, st.Fails = statusOK, now, 0, 0
 	flapping := e.flip(st, now)
 	inc := e.incidents[st.Incident]
 	if inc == nil || inc.closed() {
@@ -385,7 +411,7 @@ func (e *Engine) endFlapping(now time.Time) time.Time {
 		inc.Flapping = false
 		e.markDirty(key)
 		e.markDirty(incidentKey(inc.ID))
-		if st.Status == StateFiring {
+		if st.Status == statusFiring {
 			inc.Fired = nil // the final state goes out as a fresh firing message
 			e.log.Info("alert stopped flapping, still firing", "check", st.Check, "incident", inc.ID)
 			continue
