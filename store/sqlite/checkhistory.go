@@ -4,17 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/munja-sms/munja/store"
 )
 
 // Minutes and latencies as stored (migration 0004).
-func toMinute(t time.Time) int64          { return t.Unix() / 60 }
-func fromMinute(m int64) time.Time        { return time.Unix(m*60, 0).UTC() }
-func toMicros(d time.Duration) int64      { return d.Microseconds() }
-func fromMicros(us int64) time.Duration   { return time.Duration(us) * time.Microsecond }
-func seriesKey(check, host string) string { return check + "\x00" + host }
+func toMinute(t time.Time) int64        { return t.Unix() / 60 }
+func fromMinute(m int64) time.Time      { return time.Unix(m*60, 0).UTC() }
+func toMicros(d time.Duration) int64    { return d.Microseconds() }
+func fromMicros(us int64) time.Duration { return time.Duration(us) * time.Microsecond }
 
 // AddCheckHistory implements store.CheckHistory.
 func (db *DB) AddCheckHistory(ctx context.Context, samples []store.CheckSample, changes []store.CheckChange) error {
@@ -22,17 +22,16 @@ func (db *DB) AddCheckHistory(ctx context.Context, samples []store.CheckSample, 
 		return nil
 	}
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		// Prepared once per call: a flush of 10,000 agents' checks runs
-		// each statement 200,000 times.
-		upSeries, err := tx.PrepareContext(ctx, `INSERT INTO check_series (check_name, host) VALUES (?, ?)
-			ON CONFLICT (check_name, host) DO UPDATE SET host = excluded.host RETURNING id`)
-		if err != nil {
+		if err := addSeries(ctx, tx, samples, changes); err != nil {
 			return err
 		}
-		defer upSeries.Close()
+		// Prepared once per call: a flush of 10,000 agents' checks runs
+		// it 200,000 times. Each row finds its series by name in SQL: a
+		// lookup of its own (INSERT … RETURNING id, a query) for each
+		// sample was 41 % of what munja serve allocated at 10,000 agents.
 		upSample, err := tx.PrepareContext(ctx, `INSERT INTO check_samples
 			(series_id, minute, ok, failing, unknown, latency_n, latency_sum, latency_max)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			SELECT id, ?, ?, ?, ?, ?, ?, ? FROM check_series WHERE check_name = ? AND host = ?
 			ON CONFLICT (series_id, minute) DO UPDATE SET
 				ok = ok + excluded.ok, failing = failing + excluded.failing, unknown = unknown + excluded.unknown,
 				latency_n = latency_n + excluded.latency_n, latency_sum = latency_sum + excluded.latency_sum,
@@ -41,35 +40,24 @@ func (db *DB) AddCheckHistory(ctx context.Context, samples []store.CheckSample, 
 			return err
 		}
 		defer upSample.Close()
-		ids := map[string]int64{}
-		series := func(check, host string) (int64, error) {
-			k := seriesKey(check, host)
-			if id, ok := ids[k]; ok {
-				return id, nil
-			}
-			var id int64
-			err := upSeries.QueryRowContext(ctx, check, host).Scan(&id)
-			ids[k] = id
-			return id, err
-		}
 		for _, s := range samples {
-			id, err := series(s.Check, s.Host)
-			if err != nil {
-				return err
-			}
-			if _, err := upSample.ExecContext(ctx,
-				id, toMinute(s.At), s.OK, s.Failing, s.Unknown, s.LatencyN, toMicros(s.LatencySum), toMicros(s.LatencyMax)); err != nil {
+			if _, err := upSample.ExecContext(ctx, toMinute(s.At), s.OK, s.Failing, s.Unknown, s.LatencyN,
+				toMicros(s.LatencySum), toMicros(s.LatencyMax), s.Check, s.Host); err != nil {
 				return err
 			}
 		}
+		if len(changes) == 0 {
+			return nil
+		}
+		upChange, err := tx.PrepareContext(ctx, `INSERT INTO check_changes (series_id, at, status, detail, detail_ko)
+			SELECT id, ?, ?, ?, ? FROM check_series WHERE check_name = ? AND host = ?
+			ON CONFLICT (series_id, at) DO UPDATE SET status = excluded.status, detail = excluded.detail, detail_ko = excluded.detail_ko`)
+		if err != nil {
+			return err
+		}
+		defer upChange.Close()
 		for _, c := range changes {
-			id, err := series(c.Check, c.Host)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO check_changes (series_id, at, status, detail, detail_ko) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (series_id, at) DO UPDATE SET status = excluded.status, detail = excluded.detail, detail_ko = excluded.detail_ko`,
-				id, c.At.UnixMilli(), c.Status, c.Detail, c.DetailKo); err != nil {
+			if _, err := upChange.ExecContext(ctx, c.At.UnixMilli(), c.Status, c.Detail, c.DetailKo, c.Check, c.Host); err != nil {
 				return err
 			}
 		}
@@ -79,6 +67,45 @@ func (db *DB) AddCheckHistory(ctx context.Context, samples []store.CheckSample, 
 		return fmt.Errorf("sqlite: add check history: %w", err)
 	}
 	return nil
+}
+
+// seriesPerInsert is how many series one statement of addSeries names (2
+// parameters each, well within SQLite's 32,766).
+const seriesPerInsert = 500
+
+// addSeries adds the series that samples and changes name and that are
+// not stored yet, seriesPerInsert to a statement (after the first minute,
+// none is new: each is one look-up in the index).
+func addSeries(ctx context.Context, tx *sql.Tx, samples []store.CheckSample, changes []store.CheckChange) error {
+	args := make([]any, 0, 2*min(len(samples)+len(changes), seriesPerInsert))
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		q := `INSERT INTO check_series (check_name, host) VALUES (?, ?)` +
+			strings.Repeat(`, (?, ?)`, len(args)/2-1) + ` ON CONFLICT (check_name, host) DO NOTHING`
+		_, err := tx.ExecContext(ctx, q, args...)
+		args = args[:0]
+		return err
+	}
+	add := func(check, host string) error {
+		args = append(args, check, host)
+		if len(args) == 2*seriesPerInsert {
+			return flush()
+		}
+		return nil
+	}
+	for _, s := range samples {
+		if err := add(s.Check, s.Host); err != nil {
+			return err
+		}
+	}
+	for _, c := range changes {
+		if err := add(c.Check, c.Host); err != nil {
+			return err
+		}
+	}
+	return flush()
 }
 
 const sampleCols = `minute, ok, failing, unknown, latency_n, latency_sum, latency_max`
