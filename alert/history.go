@@ -91,9 +91,18 @@ func (h *history) each(f func(i int, ns int64)) {
 
 // lastNs is the latest point's time (the first's when there is none).
 func (h *history) lastNs() int64 {
-	ns := h.bits().base
-	h.each(func(_ int, t int64) { ns = t })
-	return ns
+	b := h.bits()
+	if h.n == 0 {
+		return b.base
+	}
+	if h.wide != nil {
+		return b.base + int64(h.wide.off[h.n-1])*h.unit()
+	}
+	var ms int64
+	for _, d := range h.narrow.step[:h.n] {
+		ms += int64(d)
+	}
+	return b.base + ms*int64(time.Millisecond)
 }
 
 // add appends a point, dropping the oldest when full.
