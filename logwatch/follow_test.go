@@ -443,3 +443,31 @@ func TestStartFollowHoldsNoGoroutine(t *testing.T) {
 		t.Errorf("after the end, %d goroutines remain", extra)
 	}
 }
+
+// TestFollowPanicInFn: a panic in fn ends following: StartFollow passes it
+// to done as an error (the follower's goroutine does not crash the
+// process), FollowAt raises it again in its caller.
+func TestFollowPanicInFn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.log")
+	if err := os.WriteFile(path, []byte("boom\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fn := func([]byte, time.Time, Position) { panic("fn failed") }
+	done := make(chan error, 1)
+	StartFollow(context.Background(), path, FollowOptions{FromStart: true}, fn, func(err error) { done <- err })
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "fn failed") {
+			t.Fatalf("done(%v), want the panic", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("done not called after fn panicked")
+	}
+	defer func() {
+		if p := recover(); p != "fn failed" {
+			t.Fatalf("FollowAt raised %v, want fn's panic", p)
+		}
+	}()
+	_ = FollowAt(context.Background(), path, FollowOptions{FromStart: true}, fn)
+	t.Fatal("FollowAt returned")
+}

@@ -54,7 +54,8 @@ func watching(t *testing.T, c check.Checker) (<-chan check.Result, func()) {
 	out := make(chan check.Result, 100)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.(check.Watcher).Watch(ctx, func(r check.Result) { out <- r }) }()
+	// As the runner does: StartWatch, no goroutine of the test's waiting.
+	c.(check.AsyncWatcher).StartWatch(ctx, func(r check.Result) { out <- r }, func(err error) { done <- err })
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
