@@ -25,13 +25,13 @@ func (e *Engine) Checks() []CheckStatus {
 			Check: st.Check, Host: st.Host, State: st.Status.String(), Since: st.Since,
 			Last: st.Last.result(st), History: st.History.points(),
 		}
-		if !st.BlindSince.IsZero() {
-			cs.State, cs.Since = StateCannotCheck, st.BlindSince
+		if since := st.blindSince(); !since.IsZero() {
+			cs.State, cs.Since = StateCannotCheck, since
 		}
 		if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
 			cs.Incident, cs.Flapping = inc.ID, inc.Flapping
 		}
-		if inc := e.incidents[st.Blind]; inc != nil && !inc.closed() && (cs.State == StateCannotCheck || cs.Incident == "") {
+		if inc := e.incidents[st.blind()]; inc != nil && !inc.closed() && (cs.State == StateCannotCheck || cs.Incident == "") {
 			cs.Incident = inc.ID
 		}
 		cs.Silenced, _ = e.silenced(st.Check, e.hostName(st.Host), now)

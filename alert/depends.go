@@ -103,7 +103,7 @@ func (e *Engine) target(dep, host string) (node, bool) {
 // now. Caller holds e.mu.
 func (e *Engine) failing(n node) bool {
 	st := e.checks[n.key()]
-	return st != nil && (st.Status == statusFiring || st.Status == statusPending || !st.BlindSince.IsZero())
+	return st != nil && (st.Status == statusFiring || st.Status == statusPending || !st.blindSince().IsZero())
 }
 
 // heldBy lists the dependencies of n that fail or cannot check now and do
@@ -186,7 +186,7 @@ func (e *Engine) notBefore(inc *incident, n node, st *checkState, now time.Time)
 // Caller holds e.mu.
 func (e *Engine) stateOf(inc *incident) *checkState {
 	st := e.checks[checkKey(inc.Check, inc.Host)]
-	if st == nil || (st.Incident != inc.ID && st.Blind != inc.ID) {
+	if st == nil || (st.Incident != inc.ID && st.blind() != inc.ID) {
 		return nil
 	}
 	return st
@@ -245,7 +245,7 @@ func (e *Engine) noteHeldAtClose(inc *incident, st *checkState) {
 // suppressedBy is what Checks shows for st: who holds its alerts while it
 // fails or cannot check. Caller holds e.mu.
 func (e *Engine) suppressedBy(st *checkState) []string {
-	if st.Status != statusFiring && st.Status != statusPending && st.BlindSince.IsZero() {
+	if st.Status != statusFiring && st.Status != statusPending && st.blindSince().IsZero() {
 		return nil
 	}
 	return e.heldBy(node{st.Check, st.Host})

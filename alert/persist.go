@@ -433,8 +433,10 @@ func (st *checkState) stored() *storedCheck {
 	sc := &storedCheck{
 		Check: st.Check, Host: st.Host, Configured: st.Configured, ConfigHash: st.ConfigHash.Value(),
 		Status: st.Status.String(), Since: st.Since, Fails: st.Fails, Oks: st.Oks, Incident: st.Incident,
-		BlindSince: st.BlindSince, Unknowns: st.Unknowns, Sees: st.Sees, Blind: st.Blind,
 		Last: st.Last.result(st), History: st.History,
+	}
+	if s := st.sight; s != nil {
+		sc.BlindSince, sc.Unknowns, sc.Sees, sc.Blind = s.BlindSince, s.Unknowns, s.Sees, s.Blind
 	}
 	if st.Flips != nil {
 		sc.Flips = *st.Flips
@@ -447,8 +449,10 @@ func (sc *storedCheck) state() *checkState {
 	st := &checkState{
 		Check: intern(sc.Check), Host: intern(sc.Host), Configured: sc.Configured,
 		ConfigHash: unique.Make(sc.ConfigHash), Status: parseStatus(sc.Status), Since: sc.Since,
-		Fails: sc.Fails, Oks: sc.Oks, Incident: sc.Incident, BlindSince: sc.BlindSince,
-		Unknowns: sc.Unknowns, Sees: sc.Sees, Blind: sc.Blind, History: sc.History,
+		Fails: sc.Fails, Oks: sc.Oks, Incident: sc.Incident, History: sc.History,
+	}
+	if s := (sight{BlindSince: sc.BlindSince, Unknowns: sc.Unknowns, Sees: sc.Sees, Blind: sc.Blind}); s != (sight{}) {
+		st.sight = &s
 	}
 	st.setFlips(sc.Flips)
 	st.Last.set(&sc.Last)
@@ -461,7 +465,7 @@ func (sc *storedCheck) state() *checkState {
 // dropCheck deletes a check's state; its open incidents close without a
 // message, noting why. Caller holds e.mu.
 func (e *Engine) dropCheck(key string, st *checkState, now time.Time, note string) {
-	for _, id := range []string{st.Incident, st.Blind} {
+	for _, id := range []string{st.Incident, st.blind()} {
 		if inc := e.incidents[id]; inc != nil && !inc.closed() {
 			e.closeIncident(inc, now, note)
 		}
@@ -494,7 +498,7 @@ func (e *Engine) reconcile(now time.Time) {
 	// cannot resolve any more: close them silently.
 	open := map[string]bool{}
 	for _, st := range e.checks {
-		for _, id := range []string{st.Incident, st.Blind} {
+		for _, id := range []string{st.Incident, st.blind()} {
 			if id != "" {
 				open[id] = true
 			}

@@ -15,14 +15,14 @@ const historySize = 50
 
 // checkState is the state machine of one check on one host; persisted as
 // JSON under "alert/check/CHECK/HOST" (storedCheck). A server taking
-// 10,000 agents' reports holds 200,000 of them: it is 240 bytes, its
+// 10,000 agents' reports holds 200,000 of them: it is 200 bytes, its
 // result history 128 more (history), its last result's details one string
 // (lastResult).
 //
 // It is two machines side by side. Status, Fails, Oks and Incident follow
 // what the check watches, from the results that could look (ok or
-// failing). BlindSince, Unknowns, Sees and Blind follow whether the check
-// can look at all, from every result:
+// failing). BlindSince, Unknowns, Sees and Blind (sight) follow whether
+// the check can look at all, from every result:
 //   - results that cannot check (check.Result Unknown), failures of them
 //     in a row, open a cannot-check incident ("[경고] oom 점검 불가: …");
 //   - successes results in a row that could look (ok or failing) resolve
@@ -40,15 +40,12 @@ type checkState struct {
 	Check      string // interned, as Host
 	Host       string
 	Incident   string                // open failing incident ID
-	Blind      string                // open cannot-check incident ID
 	ConfigHash unique.Handle[string] // of the check's settings (checkCfg.hash)
 	Since      time.Time
-	BlindSince time.Time    // since when results cannot check; zero when the last could
 	Flips      *[]time.Time // firing<->ok changes within the flapping window; nil when none
+	sight      *sight       // the cannot-check machine; nil while it is all zero
 	Fails      int32        // consecutive, capped at the threshold
 	Oks        int32
-	Unknowns   int32 // cannot-check results in a row, capped at failures
-	Sees       int32 // results that could look in a row while Blind is open
 	Last       lastResult
 	History    history
 	Status     checkStatus
@@ -56,6 +53,33 @@ type checkState struct {
 	// histDirty: its result history changed since it was last written
 	// (the engine's histDirty counts these).
 	histDirty bool
+}
+
+// sight is what the cannot-check machine of a check state keeps, only
+// while some of it is set: a check whose results can look and that has no
+// cannot-check incident open (nearly every one) keeps none of it.
+type sight struct {
+	BlindSince time.Time // since when results cannot check; zero when the last could
+	Unknowns   int32     // cannot-check results in a row, capped at failures
+	Sees       int32     // results that could look in a row while Blind is open
+	Blind      string    // open cannot-check incident ID
+}
+
+// blindSince is since when st's results cannot check (zero when its last
+// could).
+func (st *checkState) blindSince() time.Time {
+	if st.sight == nil {
+		return time.Time{}
+	}
+	return st.sight.BlindSince
+}
+
+// blind is the ID of st's open cannot-check incident, if any.
+func (st *checkState) blind() string {
+	if st.sight == nil {
+		return ""
+	}
+	return st.sight.Blind
 }
 
 // checkStatus is a check state's status (what Checks reports as its State
@@ -86,8 +110,8 @@ func parseStatus(s string) checkStatus {
 
 // quiet reports whether the check is healthy with nothing pending or open.
 func (st *checkState) quiet() bool {
-	return st.Status == statusOK && st.Fails == 0 && st.Unknowns == 0 && st.BlindSince.IsZero() &&
-		st.Incident == "" && st.Blind == ""
+	return st.Status == statusOK && st.Fails == 0 && (st.sight == nil || st.sight.Unknowns == 0) &&
+		st.blindSince().IsZero() && st.Incident == "" && st.blind() == ""
 }
 
 func checkKey(name, host string) string {
@@ -215,21 +239,33 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 // observeSight runs the cannot-check machine (see checkState) on r and
 // reports whether it changed. Caller holds e.mu.
 func (e *Engine) observeSight(st *checkState, cfg checkCfg, r check.Result, now time.Time) bool {
+	if st.sight == nil {
+		if !r.Unknown {
+			return false // it sees, and no cannot-check incident is open
+		}
+		st.sight = &sight{}
+	}
+	s := st.sight
+	defer func() {
+		if *s == (sight{}) {
+			st.sight = nil
+		}
+	}()
 	changed := false
-	blind := e.incidents[st.Blind]
+	blind := e.incidents[s.Blind]
 	open := blind != nil && !blind.closed()
-	if !open && st.Blind != "" {
-		st.Blind, st.Sees, changed = "", 0, true // its record was lost
+	if !open && s.Blind != "" {
+		s.Blind, s.Sees, changed = "", 0, true // its record was lost
 	}
 	if r.Unknown {
-		if st.BlindSince.IsZero() {
-			st.BlindSince, changed = now, true
+		if s.BlindSince.IsZero() {
+			s.BlindSince, changed = now, true
 		}
-		if st.Sees != 0 {
-			st.Sees, changed = 0, true
+		if s.Sees != 0 {
+			s.Sees, changed = 0, true
 		}
-		if int(st.Unknowns) < cfg.failures {
-			st.Unknowns, changed = st.Unknowns+1, true
+		if int(s.Unknowns) < cfg.failures {
+			s.Unknowns, changed = s.Unknowns+1, true
 		}
 		switch {
 		case open:
@@ -238,26 +274,26 @@ func (e *Engine) observeSight(st *checkState, cfg checkCfg, r check.Result, now 
 				blind.Detail, blind.DetailKo = r.Detail, r.DetailKo
 				e.markDirty(incidentKey(blind.ID))
 			}
-		case int(st.Unknowns) >= cfg.failures:
+		case int(s.Unknowns) >= cfg.failures:
 			e.openBlind(st, cfg, r, now)
 			changed = true
 		}
 		return changed
 	}
-	if !st.BlindSince.IsZero() {
-		st.BlindSince, changed = time.Time{}, true
+	if !s.BlindSince.IsZero() {
+		s.BlindSince, changed = time.Time{}, true
 	}
-	if st.Unknowns != 0 {
-		st.Unknowns, changed = 0, true
+	if s.Unknowns != 0 {
+		s.Unknowns, changed = 0, true
 	}
 	if open {
-		if int(st.Sees) < cfg.successes {
-			st.Sees, changed = st.Sees+1, true
+		if int(s.Sees) < cfg.successes {
+			s.Sees, changed = s.Sees+1, true
 		}
-		if int(st.Sees) >= cfg.successes {
+		if int(s.Sees) >= cfg.successes {
 			e.noteHeldAtClose(blind, st)
 			e.closeIncident(blind, now, "")
-			st.Blind, st.Sees, changed = "", 0, true
+			s.Blind, s.Sees, changed = "", 0, true
 			e.log.Info("alert resolved: the check can look again", "check", st.Check, "host", st.Host, "incident", blind.ID)
 		}
 	}
@@ -276,7 +312,7 @@ func (e *Engine) openBlind(st *checkState, cfg checkCfg, r check.Result, now tim
 		ResolvedText: cmp.Or(r.Resolved, check.SeesAgainText(st.Check)),
 	}
 	e.incidents[inc.ID] = inc
-	st.Blind, st.Sees = inc.ID, 0
+	st.sight.Blind, st.sight.Sees = inc.ID, 0
 	e.markDirty(incidentKey(inc.ID))
 	e.log.Warn("alert firing: the check cannot check", "check", st.Check, "host", st.Host, "incident", inc.ID, "text", inc.Text, "detail", r.Detail)
 }
