@@ -10,6 +10,8 @@
 # read back), which moved munja-agent's RSS by up to 1 MiB (BENCHMARKS §9).
 # Usage:
 #   make build build-agent && bench/agent/run.sh bin/munja-agent bin/munja [secs=60] [rounds=3]
+# BEFORE=/path/to/an-older-munja-agent adds it as a fourth, run first in
+# each round (an A/B of two builds of munja-agent).
 set -euo pipefail
 SLIM=${1:?munja-agent binary}
 FULL=${2:?munja binary}
@@ -49,8 +51,15 @@ measure() {
 median() { sort -n | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-: > "$work/slim.res"; : > "$work/full.res"; : > "$work/monit.res"
+: > "$work/slim.res"; : > "$work/full.res"; : > "$work/monit.res"; : > "$work/before.res"
+BEFORE=${BEFORE:-}
 for round in $(seq 1 "$ROUNDS"); do
+  if [ -n "$BEFORE" ]; then
+    cold "$BEFORE"
+    "$BEFORE" --config "$work/munja.yaml" 2>"$work/before.err" & p=$!
+    measure "$p" >> "$work/before.res"; kill "$p"; wait "$p" 2>/dev/null || true
+    echo "round $round: munja-agent before $(tail -n1 "$work/before.res")" >&2
+  fi
   cold "$SLIM"
   "$SLIM" --config "$work/munja.yaml" 2>"$work/slim.err" & p=$!
   measure "$p" >> "$work/slim.res"; kill "$p"; wait "$p" 2>/dev/null || true
@@ -72,6 +81,7 @@ row() { # name file
 }
 echo "| agent (20 checks, every 1 s, reporting; median of $ROUNDS × ${SECS} s) | CPU s / min | RSS MiB | of which anonymous MiB |"
 echo "|---|---|---|---|"
+[ -n "$BEFORE" ] && row "munja-agent before ($BEFORE)" "$work/before.res"
 row "munja-agent ($(du -m "$SLIM" | cut -f1) MB binary)" "$work/slim.res"
 row "munja agent ($(du -m "$FULL" | cut -f1) MB binary)" "$work/full.res"
 row "Monit $(monit -V | head -n1 | awk '{print $5}') (set daemon 1)" "$work/monit.res"
