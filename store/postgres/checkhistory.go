@@ -26,48 +26,40 @@ func (db *DB) AddCheckHistory(ctx context.Context, samples []store.CheckSample, 
 	if len(samples) == 0 && len(changes) == 0 {
 		return nil
 	}
+	// One round trip: the series the rows name (all of them in one
+	// statement; known ones are left alone), then each row, finding its
+	// series by name. A look-up of its own for each series and a round
+	// trip for each row took 4,000 round trips for a flush batch of 2,000.
+	checks := make([]string, 0, len(samples)+len(changes))
+	hosts := make([]string, 0, cap(checks))
+	for _, s := range samples {
+		checks, hosts = append(checks, s.Check), append(hosts, s.Host)
+	}
+	for _, c := range changes {
+		checks, hosts = append(checks, c.Check), append(hosts, c.Host)
+	}
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		ids := map[[2]string]int64{}
-		series := func(check, host string) (int64, error) {
-			k := [2]string{check, host}
-			if id, ok := ids[k]; ok {
-				return id, nil
-			}
-			var id int64
-			err := tx.QueryRow(ctx, `INSERT INTO check_series (check_name, host) VALUES ($1, $2)
-				ON CONFLICT (check_name, host) DO UPDATE SET host = excluded.host RETURNING id`, check, host).Scan(&id)
-			ids[k] = id
-			return id, err
-		}
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO check_series (check_name, host) SELECT * FROM unnest($1::text[], $2::text[])
+			ON CONFLICT (check_name, host) DO NOTHING`, checks, hosts)
 		for _, s := range samples {
-			id, err := series(s.Check, s.Host)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO check_samples AS c
+			b.Queue(`INSERT INTO check_samples AS c
 				(series_id, minute, ok, failing, unknown, latency_n, latency_sum, latency_max)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+				SELECT id, $3, $4, $5, $6, $7, $8, $9 FROM check_series WHERE check_name = $1 AND host = $2
 				ON CONFLICT (series_id, minute) DO UPDATE SET
 					ok = c.ok + excluded.ok, failing = c.failing + excluded.failing, unknown = c.unknown + excluded.unknown,
 					latency_n = c.latency_n + excluded.latency_n, latency_sum = c.latency_sum + excluded.latency_sum,
 					latency_max = greatest(c.latency_max, excluded.latency_max)`,
-				id, s.At.Truncate(time.Minute), s.OK, s.Failing, s.Unknown, s.LatencyN,
-				s.LatencySum.Microseconds(), s.LatencyMax.Microseconds()); err != nil {
-				return err
-			}
+				s.Check, s.Host, s.At.Truncate(time.Minute), s.OK, s.Failing, s.Unknown, s.LatencyN,
+				s.LatencySum.Microseconds(), s.LatencyMax.Microseconds())
 		}
 		for _, c := range changes {
-			id, err := series(c.Check, c.Host)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO check_changes (series_id, at, status, detail, detail_ko) VALUES ($1, $2, $3, $4, $5)
+			b.Queue(`INSERT INTO check_changes (series_id, at, status, detail, detail_ko)
+				SELECT id, $3, $4, $5, $6 FROM check_series WHERE check_name = $1 AND host = $2
 				ON CONFLICT (series_id, at) DO UPDATE SET status = excluded.status, detail = excluded.detail, detail_ko = excluded.detail_ko`,
-				id, defaults.TruncMS(c.At), c.Status, c.Detail, c.DetailKo); err != nil {
-				return err
-			}
+				c.Check, c.Host, defaults.TruncMS(c.At), c.Status, c.Detail, c.DetailKo)
 		}
-		return nil
+		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: add check history: %w", err)
