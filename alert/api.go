@@ -28,7 +28,7 @@ func (e *Engine) Checks() []CheckStatus {
 		if since := st.blindSince(); !since.IsZero() {
 			cs.State, cs.Since = StateCannotCheck, since
 		}
-		if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
+		if inc := e.incidents[st.incident()]; inc != nil && !inc.closed() {
 			cs.Incident, cs.Flapping = inc.ID, inc.Flapping
 		}
 		if inc := e.incidents[st.blind()]; inc != nil && !inc.closed() && (cs.State == StateCannotCheck || cs.Incident == "") {

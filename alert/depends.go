@@ -186,7 +186,7 @@ func (e *Engine) notBefore(inc *incident, n node, st *checkState, now time.Time)
 // Caller holds e.mu.
 func (e *Engine) stateOf(inc *incident) *checkState {
 	st := e.checks[checkKey(inc.Check, inc.Host)]
-	if st == nil || (st.Incident != inc.ID && st.blind() != inc.ID) {
+	if st == nil || (st.incident() != inc.ID && st.blind() != inc.ID) {
 		return nil
 	}
 	return st

@@ -432,14 +432,11 @@ type storedCheck struct {
 func (st *checkState) stored() *storedCheck {
 	sc := &storedCheck{
 		Check: st.Check, Host: st.Host, Configured: st.Configured, ConfigHash: st.ConfigHash.Value(),
-		Status: st.Status.String(), Since: st.Since, Fails: st.Fails, Oks: st.Oks, Incident: st.Incident,
+		Status: st.Status.String(), Since: st.Since, Fails: st.Fails, Oks: st.Oks, Incident: st.incident(), Flips: st.flips(),
 		Last: st.Last.result(st), History: st.History,
 	}
 	if s := st.sight; s != nil {
 		sc.BlindSince, sc.Unknowns, sc.Sees, sc.Blind = s.BlindSince, s.Unknowns, s.Sees, s.Blind
-	}
-	if st.Flips != nil {
-		sc.Flips = *st.Flips
 	}
 	return sc
 }
@@ -449,12 +446,12 @@ func (sc *storedCheck) state() *checkState {
 	st := &checkState{
 		Check: intern(sc.Check), Host: intern(sc.Host), Configured: sc.Configured,
 		ConfigHash: unique.Make(sc.ConfigHash), Status: parseStatus(sc.Status), Since: sc.Since,
-		Fails: sc.Fails, Oks: sc.Oks, Incident: sc.Incident, History: sc.History,
+		Fails: sc.Fails, Oks: sc.Oks, History: sc.History,
 	}
 	if s := (sight{BlindSince: sc.BlindSince, Unknowns: sc.Unknowns, Sees: sc.Sees, Blind: sc.Blind}); s != (sight{}) {
 		st.sight = &s
 	}
-	st.setFlips(sc.Flips)
+	st.setFailing(sc.Incident, sc.Flips)
 	st.Last.set(&sc.Last)
 	if st.History.len() == 0 && len(sc.OldHistory) > 0 {
 		st.History.setPoints(sc.OldHistory)
@@ -465,7 +462,7 @@ func (sc *storedCheck) state() *checkState {
 // dropCheck deletes a check's state; its open incidents close without a
 // message, noting why. Caller holds e.mu.
 func (e *Engine) dropCheck(key string, st *checkState, now time.Time, note string) {
-	for _, id := range []string{st.Incident, st.blind()} {
+	for _, id := range []string{st.incident(), st.blind()} {
 		if inc := e.incidents[id]; inc != nil && !inc.closed() {
 			e.closeIncident(inc, now, note)
 		}
@@ -498,7 +495,7 @@ func (e *Engine) reconcile(now time.Time) {
 	// cannot resolve any more: close them silently.
 	open := map[string]bool{}
 	for _, st := range e.checks {
-		for _, id := range []string{st.Incident, st.blind()} {
+		for _, id := range []string{st.incident(), st.blind()} {
 			if id != "" {
 				open[id] = true
 			}

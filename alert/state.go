@@ -15,11 +15,11 @@ const historySize = 50
 
 // checkState is the state machine of one check on one host; persisted as
 // JSON under "alert/check/CHECK/HOST" (storedCheck). A server taking
-// 10,000 agents' reports holds 200,000 of them: it is 200 bytes, its
+// 10,000 agents' reports holds 200,000 of them: it is 184 bytes, its
 // result history 128 more (history), its last result's details one string
 // (lastResult).
 //
-// It is two machines side by side. Status, Fails, Oks and Incident follow
+// It is two machines side by side. Status, Fails, Oks and Incident (fail) follow
 // what the check watches, from the results that could look (ok or
 // failing). BlindSince, Unknowns, Sees and Blind (sight) follow whether
 // the check can look at all, from every result:
@@ -39,12 +39,11 @@ const historySize = 50
 type checkState struct {
 	Check      string // interned, as Host
 	Host       string
-	Incident   string                // open failing incident ID
 	ConfigHash unique.Handle[string] // of the check's settings (checkCfg.hash)
 	Since      time.Time
-	Flips      *[]time.Time // firing<->ok changes within the flapping window; nil when none
-	sight      *sight       // the cannot-check machine; nil while it is all zero
-	Fails      int32        // consecutive, capped at the threshold
+	fail       *failing // its open incident and flips; nil while none
+	sight      *sight   // the cannot-check machine; nil while it is all zero
+	Fails      int32    // consecutive, capped at the threshold
 	Oks        int32
 	Last       lastResult
 	History    history
@@ -53,6 +52,52 @@ type checkState struct {
 	// histDirty: its result history changed since it was last written
 	// (the engine's histDirty counts these).
 	histDirty bool
+}
+
+// failing is what the failing machine of a check state keeps beyond its
+// status and counts, only while some of it is set (a check that never
+// fired keeps none of it).
+type failing struct {
+	Incident string      // open failing incident ID
+	Flips    []time.Time // firing<->ok changes within the flapping window
+}
+
+// incident is the ID of st's open failing incident, if any.
+func (st *checkState) incident() string {
+	if st.fail == nil {
+		return ""
+	}
+	return st.fail.Incident
+}
+
+// flips are st's firing<->ok changes within the flapping window.
+func (st *checkState) flips() []time.Time {
+	if st.fail == nil {
+		return nil
+	}
+	return st.fail.Flips
+}
+
+func (st *checkState) setIncident(id string) {
+	st.setFailing(id, st.flips())
+}
+
+func (st *checkState) setFlips(flips []time.Time) {
+	st.setFailing(st.incident(), flips)
+}
+
+func (st *checkState) setFailing(id string, flips []time.Time) {
+	if len(flips) == 0 {
+		flips = nil
+	}
+	switch {
+	case id == "" && flips == nil:
+		st.fail = nil
+	case st.fail == nil:
+		st.fail = &failing{Incident: id, Flips: flips}
+	default:
+		st.fail.Incident, st.fail.Flips = id, flips
+	}
 }
 
 // sight is what the cannot-check machine of a check state keeps, only
@@ -111,7 +156,7 @@ func parseStatus(s string) checkStatus {
 // quiet reports whether the check is healthy with nothing pending or open.
 func (st *checkState) quiet() bool {
 	return st.Status == statusOK && st.Fails == 0 && (st.sight == nil || st.sight.Unknowns == 0) &&
-		st.blindSince().IsZero() && st.Incident == "" && st.blind() == ""
+		st.blindSince().IsZero() && st.incident() == "" && st.blind() == ""
 }
 
 func checkKey(name, host string) string {
@@ -178,7 +223,7 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		if int(st.Fails) < cfg.failures {
 			st.Fails, changed = st.Fails+1, true
 		}
-		inc := e.incidents[st.Incident]
+		inc := e.incidents[st.incident()]
 		open := inc != nil && !inc.closed()
 		switch {
 		case st.Status == statusFiring && open:
@@ -321,14 +366,10 @@ func (e *Engine) openBlind(st *checkState, cfg checkCfg, r check.Result, now tim
 // flapping.
 func (e *Engine) flip(st *checkState, now time.Time) bool {
 	if e.cc.flapChange <= 0 {
-		st.Flips = nil
+		st.setFlips(nil)
 		return false
 	}
-	var flips []time.Time
-	if st.Flips != nil {
-		flips = *st.Flips
-	}
-	flips = append(flips, now)
+	flips := append(st.flips(), now)
 	cut := now.Add(-e.cc.flapWindow)
 	for len(flips) > 0 && flips[0].Before(cut) {
 		flips = flips[1:]
@@ -337,21 +378,10 @@ func (e *Engine) flip(st *checkState, now time.Time) bool {
 	return len(flips) >= e.cc.flapChange
 }
 
-func (st *checkState) setFlips(flips []time.Time) {
-	switch {
-	case len(flips) == 0:
-		st.Flips = nil
-	case st.Flips == nil:
-		st.Flips = &flips
-	default:
-		*st.Flips = flips
-	}
-}
-
 func (e *Engine) fire(st *checkState, cfg checkCfg, r check.Result, now time.Time) {
 	st.Status, st.Since, st.Oks = statusFiring, now, 0
 	flapping := e.flip(st, now)
-	if inc := e.incidents[st.Incident]; inc != nil && !inc.closed() {
+	if inc := e.incidents[st.incident()]; inc != nil && !inc.closed() {
 		// Kept open across flips while flapping.
 		inc.Text, inc.Detail, inc.DetailKo = cmp.Or(r.Firing, inc.Text), r.Detail, r.DetailKo
 		e.startFlapping(inc, flapping, now)
@@ -365,7 +395,7 @@ func (e *Engine) fire(st *checkState, cfg checkCfg, r check.Result, now time.Tim
 	}}
 	e.startFlapping(inc, flapping, now)
 	e.incidents[inc.ID] = inc
-	st.Incident = inc.ID
+	st.setIncident(inc.ID)
 	e.markDirty(incidentKey(inc.ID))
 	e.log.Info("alert firing", "check", st.Check, "host", st.Host, "incident", inc.ID, "text", r.Firing)
 }
@@ -380,9 +410,9 @@ func (e *Engine) startFlapping(inc *incident, flapping bool, now time.Time) {
 func (e *Engine) resolve(st *checkState, r check.Result, now time.Time) {
 	st.Status, st.Since, st.Oks, st.Fails = statusOK, now, 0, 0
 	flapping := e.flip(st, now)
-	inc := e.incidents[st.Incident]
+	inc := e.incidents[st.incident()]
 	if inc == nil || inc.closed() {
-		st.Incident = ""
+		st.setIncident("")
 		return
 	}
 	inc.ResolvedText = r.Resolved
@@ -393,7 +423,7 @@ func (e *Engine) resolve(st *checkState, r check.Result, now time.Time) {
 	}
 	e.noteHeldAtClose(inc, st)
 	e.closeIncident(inc, now, "")
-	st.Incident = ""
+	st.setIncident("")
 	e.log.Info("alert resolved", "check", st.Check, "host", st.Host, "incident", inc.ID)
 }
 
@@ -427,14 +457,12 @@ func (e *Engine) endFlapping(now time.Time) time.Time {
 		}
 		key := checkKey(inc.Check, inc.Host)
 		st := e.checks[key]
-		if st == nil || st.Incident != inc.ID {
+		if st == nil || st.incident() != inc.ID {
 			continue
 		}
 		var last time.Time
-		if st.Flips != nil {
-			if n := len(*st.Flips); n > 0 {
-				last = (*st.Flips)[n-1]
-			}
+		if flips := st.flips(); len(flips) > 0 {
+			last = flips[len(flips)-1]
 		}
 		end := last.Add(e.cc.flapWindow)
 		if now.Before(end) {
@@ -443,7 +471,7 @@ func (e *Engine) endFlapping(now time.Time) time.Time {
 			}
 			continue
 		}
-		st.Flips = nil
+		st.setFlips(nil)
 		inc.Flapping = false
 		e.markDirty(key)
 		e.markDirty(incidentKey(inc.ID))
@@ -454,7 +482,7 @@ func (e *Engine) endFlapping(now time.Time) time.Time {
 		}
 		e.noteHeldAtClose(inc, st)
 		e.closeIncident(inc, now, "")
-		st.Incident = ""
+		st.setIncident("")
 		e.log.Info("alert stopped flapping, resolved", "check", st.Check, "incident", inc.ID)
 	}
 	return next
