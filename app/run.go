@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/munja-sms/munja/internal/binpages"
 	"github.com/munja-sms/munja/store"
 )
 
@@ -80,7 +79,6 @@ func (a *App) Run(ctx context.Context) error {
 		a.Log.Warn("only one provider in sms.providers: if its gateway goes down, munja cannot page anyone about it (add a second provider, e.g. another account or a webhook)",
 			"provider", a.Config.SMS.Providers[0].Name)
 	}
-	go binpages.AfterStartup(runCtx, a.Log)
 	<-runCtx.Done()
 
 	a.shutdown(ctx, servers, dispatched)

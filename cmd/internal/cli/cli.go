@@ -18,7 +18,6 @@ import (
 	"github.com/munja-sms/munja/check"
 	"github.com/munja-sms/munja/check/checks"
 	"github.com/munja-sms/munja/config"
-	"github.com/munja-sms/munja/internal/binpages"
 )
 
 // Load is how a command loads its config.
@@ -150,7 +149,6 @@ func Agent(ctx context.Context, prog string, cfg *config.Config, stderr io.Write
 		return 2
 	}
 	log.Info(prog+" running", "server", cfg.Agent.Server, "host", host, "checks", len(scheduled))
-	go binpages.AfterStartup(ctx, log)
 	if err := agent.Run(ctx, agent.Options{
 		Server: cfg.Agent.Server, Token: cfg.Agent.Token.Reveal(), Host: host, Checks: scheduled,
 		DependsOn: agent.DependsOf(cfg.Checks),
