@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # RSS of one munja serve over a long run: RSS, anonymous and file-backed
 # MiB (/proc/PID/status) every STEP seconds for MINUTES, N checks from
-# gen.sh (interval IV). Shows whether the binary's pages given back after
-# start-up (internal/binpages) come back as the service runs. Usage:
+# gen.sh (interval IV): whether memory keeps growing, and how much of the
+# binary the running service keeps mapped. Usage:
 #   go build -o /tmp/munja ./cmd/munja
 #   bench/footprint/long.sh /tmp/munja [n=20] [minutes=10] [step=60] [interval=10s]
 set -euo pipefail
