@@ -125,7 +125,12 @@ func StartFollow(ctx context.Context, path string, opts FollowOptions, fn func(l
 	if opts.MaxBacklog <= 0 {
 		opts.MaxBacklog = 64 << 20
 	}
-	fl := &follower{path: path, opts: opts, fn: fn, ctx: ctx, done: done, first: true}
+	// running: set-up holds the first look, so that a wake-up coming
+	// before set-up is done (the inotify reader, the end of ctx) only asks
+	// for another look instead of starting one that races with it.
+	fl := &follower{path: path, opts: opts, fn: fn, ctx: ctx, done: done, first: true, running: true}
+	fl.poll = time.AfterFunc(time.Hour, fl.wake)
+	fl.poll.Stop()
 	if !opts.pollOnly {
 		fl.notify, _ = newNotifier(filepath.Dir(path), filepath.Base(path), fl.wake) // nil: poll only
 	}
@@ -137,10 +142,8 @@ func StartFollow(ctx context.Context, path string, opts FollowOptions, fn func(l
 	// Polls fall on whole multiples of Poll, together with the other
 	// periodic work of the process (one wake-up instead of several); the
 	// timer is armed after each look.
-	fl.poll = time.AfterFunc(time.Hour, fl.wake)
-	fl.poll.Stop()
 	fl.stopCtx = context.AfterFunc(ctx, fl.wake)
-	fl.wake() // the first look
+	go fl.work() // the first look
 }
 
 // wake has a goroutine look at the file: a new one, or the one looking
