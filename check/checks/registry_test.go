@@ -140,6 +140,10 @@ func TestNewAndBuild(t *testing.T) {
 	}
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
+	// Listen checks share a sock_diag dump for 50 ms (check.shareFor): one
+	// taken by an earlier test (or run, with -count) just before this
+	// listener opened would not show it.
+	time.Sleep(100 * time.Millisecond)
 	cfgs := []config.Check{
 		{Name: "port", Type: "listen", Port: port},
 		{Name: "addr", Type: "tcp", Address: ln.Addr().String(), Interval: config.Duration(time.Minute), Timeout: config.Duration(2 * time.Second)},
