@@ -31,12 +31,16 @@ func (c *processCheck) Watch(ctx context.Context, emit func(Result)) error {
 // as before, held 4 KiB of stack each: 1 MB of munja serve's memory at
 // 1,000 checks, 250 of them process checks (docs/BENCHMARKS.md section 9).
 func (c *processCheck) StartWatch(ctx context.Context, emit func(Result), done func(error)) {
-	w := &procWatch{c: c, ctx: ctx, emit: emit, done: done, usePidfd: !c.noPidfd}
+	// running: set-up holds the first look, so that a wake-up coming
+	// before set-up is done (a run changing the processes, the end of
+	// ctx) only asks for another look instead of starting one that races
+	// with it.
+	w := &procWatch{c: c, ctx: ctx, emit: emit, done: done, usePidfd: !c.noPidfd, running: true}
 	c.mu.Lock()
 	c.wake = w.kick
 	c.mu.Unlock()
 	w.stopCtx = context.AfterFunc(ctx, w.kick)
-	w.kick()
+	go w.work() // the first look
 }
 
 // procWatch is one StartWatch of a process check.

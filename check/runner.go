@@ -149,6 +149,9 @@ func (r *Runner) Run(ctx context.Context, out func(Result)) {
 			return
 		case <-timer.C:
 		}
+		if ctx.Err() != nil { // both were ready, and select took the timer
+			return
+		}
 		now := time.Now()
 		for _, g := range groups {
 			if now.Before(g.next) {
