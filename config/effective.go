@@ -62,6 +62,14 @@ func (c *Config) HostName() string {
 // was parsed from, 0 when unknown — for `munja config check` output.
 func (c *Config) Line(path string) int { return c.src.line(path) }
 
+// ForgetLines drops what c remembers of where each key was in its file:
+// the line of every key path, for error messages and their order. A
+// long-running command (munja serve, the agents) calls it once its config
+// is validated: it keeps the config for as long as it runs, and the paths
+// of 1,000 checks took 1.5 MB of munja serve's heap (docs/BENCHMARKS.md
+// section 9). Errors found later name their keys without lines.
+func (c *Config) ForgetLines() { c.src = nil }
+
 // Redacted is the effective config as YAML, every secret shown as <secret>.
 func (c *Config) Redacted() ([]byte, error) {
 	eff := *c

@@ -2,8 +2,10 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -430,5 +432,48 @@ func TestExpand(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("expand(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+// TestForgetLines: a config that forgot its lines gives back the memory of
+// the key paths and still validates (a duplicate check name), naming keys
+// without lines.
+func TestForgetLines(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("checks:\n")
+	const n = 1000
+	for i := range n {
+		fmt.Fprintf(&b, "  - {name: p%d, type: process, process: svc%d, interval: 10s, min_count: 1}\n", i, i)
+	}
+	b.WriteString("  - {name: p0, type: process, process: x}\n")
+	cfg, err := Parse([]byte(b.String()), func(string) (string, bool) { return "", false }, os.ReadFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Line("checks[1000]") != n+2 {
+		t.Fatalf("line of checks[1000] = %d, want %d", cfg.Line("checks[1000]"), n+2)
+	}
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	cfg.ForgetLines()
+	after := heap()
+	runtime.KeepAlive(cfg)
+	freed := int64(before) - int64(after)
+	t.Logf("heap %d → %d bytes: %d bytes a check given back", before, after, freed/n)
+	if freed < n*300 {
+		t.Errorf("ForgetLines gave back %d bytes for %d checks, want over 300 a check", freed, n)
+	}
+	if cfg.Line("checks[1000]") != 0 {
+		t.Errorf("line of checks[1000] after ForgetLines = %d, want 0", cfg.Line("checks[1000]"))
+	}
+	err = cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "checks[1000]") || strings.Contains(err.Error(), "line ") {
+		t.Errorf("Validate after ForgetLines = %v, want checks[1000]'s problem without a line", err)
 	}
 }

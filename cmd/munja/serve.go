@@ -47,6 +47,7 @@ func cmdServe(e *env, args []string) int {
 		return code
 	}
 	defer a.Close()
+	a.Config.ForgetLines() // validated: the key paths' lines are not needed again
 	if err := a.Run(e.ctx); err != nil {
 		fmt.Fprintln(e.stderr, "munja:", err)
 		return 1

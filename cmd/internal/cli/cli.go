@@ -131,6 +131,7 @@ func Agent(ctx context.Context, prog string, cfg *config.Config, stderr io.Write
 			return bad(fmt.Sprintf("checks[%d]", i), "heartbeat checks belong on the server (pings go to its API)")
 		}
 	}
+	cfg.ForgetLines() // validated: the key paths' lines are not needed again
 	daemonGC(daemonGCPercent)
 	// One P: an agent's work is small and comes in bursts (20 checks at
 	// 1 s: 0.2 CPU s a minute); a second P only added an idle spinning
