@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/munja-sms/munja/internal/wakeup"
 )
 
 // Watch reports the exit of a matched process within milliseconds: it holds
@@ -31,16 +33,16 @@ func (c *processCheck) Watch(ctx context.Context, emit func(Result)) error {
 // as before, held 4 KiB of stack each: 1 MB of munja serve's memory at
 // 1,000 checks, 250 of them process checks (docs/BENCHMARKS.md section 9).
 func (c *processCheck) StartWatch(ctx context.Context, emit func(Result), done func(error)) {
-	// running: set-up holds the first look, so that a wake-up coming
-	// before set-up is done (a run changing the processes, the end of
-	// ctx) only asks for another look instead of starting one that races
-	// with it.
-	w := &procWatch{c: c, ctx: ctx, emit: emit, done: done, usePidfd: !c.noPidfd, running: true}
+	w := &procWatch{c: c, ctx: ctx, emit: emit, done: done, usePidfd: !c.noPidfd}
+	// The looker holds the first look until set-up is done: a wake-up
+	// before (a run changing the processes, the end of ctx) only asks for
+	// another.
+	w.looker = wakeup.New(w.look1, nil)
+	w.stopCtx = context.AfterFunc(ctx, w.kick)
 	c.mu.Lock()
 	c.wake = w.kick
 	c.mu.Unlock()
-	w.stopCtx = context.AfterFunc(ctx, w.kick)
-	go w.work() // the first look
+	w.looker.Start() // the first look
 }
 
 // procWatch is one StartWatch of a process check.
@@ -51,12 +53,12 @@ type procWatch struct {
 	done    func(error)
 	stopCtx func() bool
 
-	mu      sync.Mutex
-	running bool   // a goroutine looks (or, once finished, nobody will)
-	again   bool   // woken while it looked: it looks once more
-	gen     uint64 // counts arms and pauses: wake-ups of older ones are stale
-	fired   bool   // a pidfd of the armed processes became readable
-	ticked  bool   // the timer of this arm or pause fired
+	looker *wakeup.Looker
+
+	mu     sync.Mutex
+	gen    uint64 // counts arms and pauses: wake-ups of older ones are stale
+	fired  bool   // a pidfd of the armed processes became readable
+	ticked bool   // the timer of this arm or pause fired
 
 	// The rest belongs to the goroutine that looks.
 	phase    watchPhase
@@ -83,17 +85,7 @@ type pidReg struct {
 }
 
 // kick has a goroutine look: a new one, or the one looking once more.
-func (w *procWatch) kick() {
-	w.mu.Lock()
-	if w.running {
-		w.again = true
-		w.mu.Unlock()
-		return
-	}
-	w.running = true
-	w.mu.Unlock()
-	go w.work()
-}
+func (w *procWatch) kick() { w.looker.Wake() }
 
 // event records a wake-up of arm or pause gen (fired: a pidfd, else the
 // timer) and kicks.
@@ -112,26 +104,18 @@ func (w *procWatch) event(gen uint64, fired bool) {
 	w.kick()
 }
 
-func (w *procWatch) work() {
-	for {
-		if w.ctx.Err() != nil {
-			w.finish(nil)
-			return
-		}
-		if err := w.safeLook(); err != nil {
-			w.finish(err)
-			return
-		}
-		w.mu.Lock()
-		if w.again {
-			w.again = false
-			w.mu.Unlock()
-			continue
-		}
-		w.running = false
-		w.mu.Unlock()
-		return
+// look1 is one look (wakeup.Looker runs it one at a time, once more for a
+// wake-up that came meanwhile); true once watching has ended.
+func (w *procWatch) look1() (finished bool) {
+	if w.ctx.Err() != nil {
+		w.finish(nil)
+		return true
 	}
+	if err := w.safeLook(); err != nil {
+		w.finish(err)
+		return true
+	}
+	return false
 }
 
 func (w *procWatch) finish(err error) {

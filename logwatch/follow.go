@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/munja-sms/munja/internal/tick"
+	"github.com/munja-sms/munja/internal/wakeup"
 )
 
 // FollowOptions tune Follow. Zero values take the defaults.
@@ -125,67 +126,44 @@ func StartFollow(ctx context.Context, path string, opts FollowOptions, fn func(l
 	if opts.MaxBacklog <= 0 {
 		opts.MaxBacklog = 64 << 20
 	}
-	// running: set-up holds the first look, so that a wake-up coming
-	// before set-up is done (the inotify reader, the end of ctx) only asks
-	// for another look instead of starting one that races with it.
-	fl := &follower{path: path, opts: opts, fn: fn, ctx: ctx, done: done, first: true, running: true}
-	fl.poll = time.AfterFunc(time.Hour, fl.wake)
+	fl := &follower{path: path, opts: opts, fn: fn, ctx: ctx, done: done, first: true}
+	// The looker holds the first look until set-up is done: a wake-up
+	// before (the inotify reader, the end of ctx) only asks for another.
+	fl.looker = wakeup.New(fl.look, fl.armPoll)
+	fl.poll = time.AfterFunc(time.Hour, fl.looker.Wake)
 	fl.poll.Stop()
 	if !opts.pollOnly {
-		fl.notify, _ = newNotifier(filepath.Dir(path), filepath.Base(path), fl.wake) // nil: poll only
+		fl.notify, _ = newNotifier(filepath.Dir(path), filepath.Base(path), fl.looker.Wake) // nil: poll only
 	}
 	if fl.notify != nil && !pollSet {
 		// inotify wakes us for appends, truncation and rotation; the poll
 		// is only a safety net then, and a slow one costs fewer wake-ups.
 		fl.opts.Poll = 2 * time.Second
 	}
-	// Polls fall on whole multiples of Poll, together with the other
-	// periodic work of the process (one wake-up instead of several); the
-	// timer is armed after each look.
-	fl.stopCtx = context.AfterFunc(ctx, fl.wake)
-	go fl.work() // the first look
+	fl.stopCtx = context.AfterFunc(ctx, fl.looker.Wake)
+	fl.looker.Start() // the first look
 }
 
-// wake has a goroutine look at the file: a new one, or the one looking
-// now once more when it is done.
-func (fl *follower) wake() {
-	fl.mu.Lock()
-	if fl.running {
-		fl.again = true
-		fl.mu.Unlock()
-		return
+// look looks at the file once (wakeup.Looker runs it one at a time, once
+// more for a wake-up that came meanwhile); true once following has ended.
+func (fl *follower) look() (finished bool) {
+	if fl.ctx.Err() != nil {
+		fl.finish(nil)
+		return true
 	}
-	fl.running = true
-	fl.mu.Unlock()
-	go fl.work()
-}
-
-// work looks at the file until no wake-up came meanwhile, then arms the
-// poll and ends; or ends following.
-func (fl *follower) work() {
-	for {
-		if fl.ctx.Err() != nil {
-			fl.finish(nil)
-			return
-		}
-		if err := fl.safeStep(); err != nil {
-			fl.finish(err)
-			return
-		}
-		fl.mu.Lock()
-		if fl.again {
-			fl.again = false
-			fl.mu.Unlock()
-			continue
-		}
-		fl.running = false
-		fl.poll.Reset(tick.Until(time.Now(), fl.opts.Poll))
-		fl.mu.Unlock()
-		return
+	if err := fl.safeStep(); err != nil {
+		fl.finish(err)
+		return true
 	}
+	return false
 }
 
-// finish ends following. running stays set: later wake-ups do nothing.
+// armPoll arms the poll after a look. Polls fall on whole multiples of
+// Poll, together with the other periodic work of the process (one wake-up
+// instead of several).
+func (fl *follower) armPoll() { fl.poll.Reset(tick.Until(time.Now(), fl.opts.Poll)) }
+
+// finish ends following; later wake-ups do nothing.
 func (fl *follower) finish(err error) {
 	fl.poll.Stop()
 	fl.stopCtx()
@@ -234,9 +212,7 @@ type follower struct {
 	poll    *time.Timer
 	stopCtx func() bool
 
-	mu      sync.Mutex
-	running bool // a goroutine looks at the file (or, once finished, nobody will)
-	again   bool // woken while it looked: it looks once more
+	looker *wakeup.Looker
 
 	// The rest belongs to the goroutine looking at the file.
 
