@@ -66,7 +66,8 @@ func (c *Config) Line(path string) int { return c.src.line(path) }
 // the line of every key path, for error messages and their order. A
 // long-running command (munja serve, the agents) calls it once its config
 // is validated: it keeps the config for as long as it runs, and the paths
-// of 1,000 checks took 1.5 MB of munja serve's heap (docs/BENCHMARKS.md
+// take about 500 bytes of heap a check (TestForgetLines; munja serve's RSS
+// at 1,000 checks did not move beyond the noise, docs/BENCHMARKS.md
 // section 9). Errors found later name their keys without lines.
 func (c *Config) ForgetLines() { c.src = nil }
 
