@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -124,5 +125,50 @@ func testCheckHistory(t *testing.T, s store.Store) {
 	}
 	if ch, _ := s.CheckChanges(c, "web", "", m.Add(time.Hour), m.Add(2*time.Hour)); len(ch) != 1 || ch[0].Status != store.CheckCannotCheck {
 		t.Errorf("changes after prune: %+v", ch)
+	}
+}
+
+// testCheckHistoryManySeries: one write naming 1,234 series (more than
+// one statement of either store adds: SQLite's take 500 a statement; new
+// ones and, the second time, known ones; samples and changes) stores every
+// row under its own series, and the second write of the same minutes adds
+// up.
+func testCheckHistoryManySeries(t *testing.T, s store.Store) {
+	c := ctx(t)
+	m := base.Truncate(time.Minute)
+	const n = 1234
+	var samples []store.CheckSample
+	var changes []store.CheckChange
+	for i := range n {
+		check, host := fmt.Sprintf("check-%02d", i%20), fmt.Sprintf("host-%04d", i/20)
+		samples = append(samples, store.CheckSample{Check: check, Host: host, At: m, OK: i, Failing: 1,
+			LatencyN: 1, LatencySum: time.Duration(i) * time.Millisecond, LatencyMax: time.Duration(i) * time.Millisecond})
+		if i%3 == 0 {
+			changes = append(changes, store.CheckChange{Check: check, Host: host, At: m.Add(time.Duration(i) * time.Millisecond),
+				Status: store.CheckFailing, Detail: fmt.Sprint("detail ", i)})
+		}
+	}
+	for range 2 {
+		if err := s.AddCheckHistory(c, samples, changes); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, i := range []int{0, 1, 499, 500, 999, 1000, n - 1} {
+		x := samples[i]
+		got, err := s.CheckSamples(c, x.Check, x.Host, m, m.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].OK != 2*i || got[0].Failing != 2 || got[0].LatencyN != 2 ||
+			got[0].LatencySum != 2*x.LatencySum || got[0].LatencyMax != x.LatencyMax {
+			t.Errorf("%s %s: %+v", x.Check, x.Host, got)
+		}
+	}
+	last, err := s.LastCheckChanges(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(last) != len(changes) {
+		t.Errorf("%d last changes, want %d", len(last), len(changes))
 	}
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Audit", testAudit},
 		{"AlertState", testAlertState},
 		{"CheckHistory", testCheckHistory},
+		{"CheckHistoryManySeries", testCheckHistoryManySeries},
 		{"Contacts", testContacts},
 		{"ListContacts", testListContacts},
 		{"Groups", testGroups},
