@@ -112,7 +112,7 @@ func (r *Runner) Run(ctx context.Context, out func(Result)) {
 		if w, ok := s.Checker.(AsyncWatcher); ok {
 			r.startWatch(ctx, s, w, emit, &wg)
 		} else if w, ok := s.Checker.(Watcher); ok {
-			wg.Go(func() { r.watch(ctx, s, w, emit) })
+			r.startWatch(ctx, s, blockingWatcher{w}, emit, &wg)
 		}
 		g := byEvery[s.Interval]
 		if g == nil {
@@ -203,24 +203,20 @@ func (r *Runner) dispatch(ctx context.Context, j *job, emit func(Result), wg *sy
 	})
 }
 
-func (r *Runner) watch(ctx context.Context, s Scheduled, w Watcher, emit func(Result)) {
-	for {
-		start := time.Now()
-		err := safeWatch(ctx, w, func(res Result) { emit(fill(res, s, start)) })
-		if ctx.Err() != nil {
-			return
-		}
-		r.log.Warn("check watch stopped, restarting", "check", s.Name(), "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(s.Interval):
-		}
-	}
+// blockingWatcher runs a Watcher's Watch on a goroutine of its own, as an
+// AsyncWatcher: the runner restarts both kinds alike (startWatch).
+type blockingWatcher struct{ w Watcher }
+
+func (b blockingWatcher) Watch(ctx context.Context, emit func(Result)) error {
+	return b.w.Watch(ctx, emit)
 }
 
-// startWatch is watch for an AsyncWatcher, without a goroutine waiting:
-// the restart after a watch that stopped is a timer.
+func (b blockingWatcher) StartWatch(ctx context.Context, emit func(Result), done func(error)) {
+	go func() { done(safeWatch(ctx, b.w, emit)) }()
+}
+
+// startWatch starts w and, when it stops before ctx ends, starts it again
+// after the check's interval; no goroutine waits meanwhile (a timer).
 func (r *Runner) startWatch(ctx context.Context, s Scheduled, w AsyncWatcher, emit func(Result), wg *sync.WaitGroup) {
 	wg.Add(1)
 	var again func()
