@@ -18,8 +18,8 @@ func (e *Engine) Checks() []CheckStatus {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	seen := map[string]bool{}
-	out := make([]CheckStatus, 0, len(e.checks))
-	for _, st := range e.checks {
+	out := make([]CheckStatus, 0, e.checks.len())
+	for st := range e.checks.all() {
 		seen[st.Check] = true
 		cs := CheckStatus{
 			Check: st.Check, Host: st.Host, State: st.Status.String(), Since: st.Since,
@@ -117,11 +117,9 @@ func (e *Engine) Forget(ctx context.Context, host string) (int, error) {
 	e.mu.Lock()
 	n := 0
 	if host != "" && host != e.cc.localHost {
-		for key, st := range e.checks {
-			if st.Host == host {
-				e.dropCheck(key, st, now, "host forgotten")
-				n++
-			}
+		for _, st := range slices.Clone(e.checks.hosts[host]) {
+			e.dropCheck(st, now, "host forgotten")
+			n++
 		}
 		e.forgetDepends(host)
 	}

@@ -40,8 +40,6 @@ func depsKey(host string) string { return prefixDeps + url.PathEscape(host) }
 // node is one check on one host ("" = this host).
 type node struct{ check, host string }
 
-func (n node) key() string { return checkKey(n.check, n.host) }
-
 // SetDepends records what the checks of an agent's host depend on, as its
 // agent reported (check name → depends_on as written in its config); the
 // latest report replaces the previous one. Checks of this host take theirs
@@ -102,7 +100,7 @@ func (e *Engine) target(dep, host string) (node, bool) {
 // failing reports whether a check fails (pending or firing) or cannot check
 // now. Caller holds e.mu.
 func (e *Engine) failing(n node) bool {
-	st := e.checks[n.key()]
+	st := e.checks.get(n.check, n.host)
 	return st != nil && (st.Status == statusFiring || st.Status == statusPending || !st.blindSince().IsZero())
 }
 
@@ -157,12 +155,12 @@ func (e *Engine) notBefore(inc *incident, n node, st *checkState, now time.Time)
 	}
 	var nb time.Time
 	wait := func(w node, since time.Time) {
-		if ws := e.checks[w.key()]; ws != nil && !ws.Last.At.Before(since) {
+		if ws := e.checks.get(w.check, w.host); ws != nil && !ws.Last.At.Before(since) {
 			return
 		}
 		until := since.Add(e.settle(w))
 		if now.Before(until) {
-			e.awaiting[w.key()] = true
+			e.awaiting[w] = true
 			if until.After(nb) {
 				nb = until
 			}
@@ -185,7 +183,7 @@ func (e *Engine) notBefore(inc *incident, n node, st *checkState, now time.Time)
 // stateOf returns the check state an open incident belongs to, or nil.
 // Caller holds e.mu.
 func (e *Engine) stateOf(inc *incident) *checkState {
-	st := e.checks[checkKey(inc.Check, inc.Host)]
+	st := e.checks.get(inc.Check, inc.Host)
 	if st == nil || (st.incident() != inc.ID && st.blind() != inc.ID) {
 		return nil
 	}

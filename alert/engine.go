@@ -55,21 +55,21 @@ type Engine struct {
 
 	mu              sync.Mutex
 	cc              *compiled
-	checks          map[string]*checkState // by store key
-	incidents       map[string]*incident   // by ID
-	silences        map[string]*Silence    // runtime silences by ID
-	tokens          map[string]*ackToken   // by SHA-256 hex of the token
-	dirty           map[string]bool        // keys to write or delete
-	lazy            map[string]bool        // new or healthy checks, written batch by batch (see saveKeys)
-	dirtySeq        uint64                 // counts markDirty calls
-	histDirty       int                    // checks whose result history changed since written
-	histQueue       []string               // check keys the running history round is to write
+	checks          checkTable
+	incidents       map[string]*incident // by ID
+	silences        map[string]*Silence  // runtime silences by ID
+	tokens          map[string]*ackToken // by SHA-256 hex of the token
+	dirty           map[string]bool      // keys to write or delete
+	lazy            []*checkState        // new or healthy checks, written batch by batch (see saveKeys); checkState.lazy
+	dirtySeq        uint64               // counts markDirty calls
+	histDirty       int                  // checks whose result history changed since written
+	histQueue       []*checkState        // checks the running history round is to write
 	lastHistorySave time.Time
 	hostCheck       string                         // Options.HostCheck
 	hostDeps        map[string]map[string][]string // agent host → check → depends_on, as reported
-	// awaiting: check keys whose next result a first alert waits for
+	// awaiting: checks whose next result a first alert waits for
 	// (notBefore); rebuilt by every collect.
-	awaiting map[string]bool
+	awaiting map[node]bool
 }
 
 // New builds an engine. Call Load before feeding it results.
@@ -96,15 +96,14 @@ func New(opts Options) (*Engine, error) {
 		stopTimeout: opts.StopTimeout,
 		wake:        make(chan struct{}, 1),
 		cc:          cc,
-		checks:      map[string]*checkState{},
+		checks:      newCheckTable(),
 		incidents:   map[string]*incident{},
 		silences:    map[string]*Silence{},
 		tokens:      map[string]*ackToken{},
 		dirty:       map[string]bool{},
-		lazy:        map[string]bool{},
 		hostCheck:   opts.HostCheck,
 		hostDeps:    map[string]map[string][]string{},
-		awaiting:    map[string]bool{},
+		awaiting:    map[node]bool{},
 	}
 	if e.hostCheck == "" {
 		e.hostCheck = defaultHostCheck

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,12 +85,10 @@ func (e *Engine) value(key string) ([]byte, error) {
 	var v any
 	switch {
 	case strings.HasPrefix(key, prefixCheck):
-		if st := e.checks[key]; st != nil {
-			if st.histDirty {
-				st.histDirty = false
-				e.histDirty--
-			}
-			v = st.stored()
+		// Only under its own key: a record under another spelling of it
+		// (see Load) is deleted.
+		if st := e.checks.checkAt(key); st != nil && st.key() == key {
+			return e.encodeCheck(st)
 		}
 	case strings.HasPrefix(key, prefixIncident):
 		if inc := e.incidents[strings.TrimPrefix(key, prefixIncident)]; inc != nil {
@@ -112,6 +111,25 @@ func (e *Engine) value(key string) ([]byte, error) {
 		return nil, nil
 	}
 	return json.Marshal(v)
+}
+
+// encodeCheck is the JSON of st as it is stored; its result history goes
+// with it. Caller holds e.mu.
+func (e *Engine) encodeCheck(st *checkState) ([]byte, error) {
+	if st.histDirty {
+		st.histDirty = false
+		e.histDirty--
+	}
+	return json.Marshal(st.stored())
+}
+
+// markLazy schedules st, new or back to health, to be written by a later
+// save, batch by batch (see saveKeys). Caller holds e.mu.
+func (e *Engine) markLazy(st *checkState) {
+	if !st.lazy {
+		st.lazy = true
+		e.lazy = append(e.lazy, st)
+	}
 }
 
 // Saving: changed records (dirty) are written by every evaluation, in
@@ -137,14 +155,17 @@ func (e *Engine) save(ctx context.Context) error {
 // holds e.mu.
 func (e *Engine) queueHistory(now time.Time) {
 	e.lastHistorySave = now
-	// A new array: a save may still be writing the last round's keys.
-	e.histQueue = make([]string, 0, max(e.histDirty, 0))
-	for k, st := range e.checks {
+	// A new array: a save may still be writing the last round's checks.
+	e.histQueue = make([]*checkState, 0, max(e.histDirty, 0))
+	for st := range e.checks.all() {
 		if st.histDirty {
-			e.histQueue = append(e.histQueue, k)
+			e.histQueue = append(e.histQueue, st)
 		}
 	}
-	slices.Sort(e.histQueue)
+	// In store key order, which keeps the store's writes near each other.
+	slices.SortFunc(e.histQueue, func(a, b *checkState) int {
+		return cmp.Or(strings.Compare(a.Check, b.Check), strings.Compare(a.Host, b.Host))
+	})
 }
 
 // saveKeys writes every dirty key, then the new and healthy checks (lazy),
@@ -161,20 +182,20 @@ func (e *Engine) saveKeys(ctx context.Context, history int) error {
 	// all: in the first 10 s of 10,000 agents reporting, 200,000 checks are
 	// new, and a round of history is as many.
 	e.mu.Lock()
-	lazy := make([]string, 0, len(e.lazy))
-	for k := range e.lazy {
-		lazy = append(lazy, k)
+	lazy := e.lazy
+	e.lazy = nil
+	for _, st := range lazy {
+		st.lazy = false
 	}
-	e.lazy = emptied(e.lazy)
 	e.mu.Unlock()
-	e.writeKeys(ctx, lazy, false, &f)
-	e.writeKeys(ctx, hist, true, &f)
+	e.writeStates(ctx, lazy, false, &f)
+	e.writeStates(ctx, hist, true, &f)
 	return e.failed(&f)
 }
 
 // emptied returns m cleared, or a new map when m held many keys: a
-// cleared map keeps its size, and the 200,000 checks that are new in the
-// first seconds of 10,000 agents reporting would keep about 8 MB of it.
+// cleared map keeps its size, and the 200,000 checks that change in the
+// first seconds after a restart would keep about 8 MB of it.
 func emptied(m map[string]bool) map[string]bool {
 	if len(m) > 1024 {
 		return map[string]bool{}
@@ -200,7 +221,7 @@ func (f *saveFailures) add(ks []string, err error) {
 // saveDirty writes every dirty key and, when all are written, records
 // their sequence as saved; it returns up to history keys of the history
 // round, for the caller to write. Caller holds e.saveMu.
-func (e *Engine) saveDirty(ctx context.Context, f *saveFailures, history int) []string {
+func (e *Engine) saveDirty(ctx context.Context, f *saveFailures, history int) []*checkState {
 	e.mu.Lock()
 	seq := e.dirtySeq
 	keys := make([]string, 0, len(e.dirty))
@@ -221,59 +242,79 @@ func (e *Engine) saveDirty(ctx context.Context, f *saveFailures, history int) []
 	e.mu.Unlock()
 
 	failedBefore := len(f.keys)
-	e.writeChunks(ctx, keys, false, f)
+	e.writeKeys(ctx, keys, f)
 	if len(f.keys) == failedBefore {
 		e.savedSeq.Store(seq)
 	}
 	return hist
 }
 
-// writeKeys writes lazy or history-only keys, taking e.saveMu for each
-// batch.
-func (e *Engine) writeKeys(ctx context.Context, ks []string, fromHistory bool, f *saveFailures) {
-	for len(ks) > 0 {
-		chunk := ks[:min(saveBatch, len(ks))]
-		ks = ks[len(chunk):]
+// writeStates writes lazy or history-only check states, taking e.saveMu
+// for each batch. A state dropped since it was listed is skipped (its
+// deletion is a dirty key), and so is one of history written meanwhile
+// with a change.
+func (e *Engine) writeStates(ctx context.Context, sts []*checkState, fromHistory bool, f *saveFailures) {
+	for len(sts) > 0 {
+		chunk := sts[:min(saveBatch, len(sts))]
+		sts = sts[len(chunk):]
 		e.saveMu.Lock()
-		e.writeChunks(ctx, chunk, fromHistory, f)
+		e.writeChunks(ctx, len(chunk), func(i int) (string, bool) {
+			st := chunk[i]
+			if fromHistory && !st.histDirty || !e.checks.holds(st) {
+				return "", false
+			}
+			return st.key(), true
+		}, func(i int) ([]byte, error) { return e.encodeCheck(chunk[i]) }, f)
 		e.saveMu.Unlock()
 	}
 }
 
-// writeChunks writes ks in batches of saveBatch, each encoded and written
-// under e.saveMu (held by the caller), so records reach the store in the
-// order they were encoded. Keys not written are dirty again before
-// e.saveMu is released, so no save after this one takes them for saved.
-func (e *Engine) writeChunks(ctx context.Context, ks []string, fromHistory bool, f *saveFailures) {
-	batch := make([]store.StateWrite, 0, min(saveBatch, len(ks)))
+// writeKeys writes the records of ks in batches of saveBatch (see
+// writeChunks).
+func (e *Engine) writeKeys(ctx context.Context, ks []string, f *saveFailures) {
+	e.writeChunks(ctx, len(ks), func(i int) (string, bool) { return ks[i], true },
+		func(i int) ([]byte, error) { return e.value(ks[i]) }, f)
+}
+
+// writeChunks writes n records in batches of saveBatch, each encoded and
+// written under e.saveMu (held by the caller), so records reach the store
+// in the order they were encoded. key(i) is record i's store key (false:
+// nothing to write), value(i) its JSON (nil: delete it), both called under
+// e.mu. Records not written are dirty again before e.saveMu is released,
+// so no save after this one takes them for saved.
+func (e *Engine) writeChunks(ctx context.Context, n int, key func(i int) (string, bool), value func(i int) ([]byte, error), f *saveFailures) {
+	batch := make([]store.StateWrite, 0, min(saveBatch, n))
 	before := len(f.keys)
-	for len(ks) > 0 {
-		chunk := ks[:min(saveBatch, len(ks))]
-		ks = ks[len(chunk):]
-		if err := ctx.Err(); err != nil {
-			f.add(chunk, err)
-			continue
-		}
+	for lo := 0; lo < n; lo += saveBatch {
+		hi := min(lo+saveBatch, n)
 		batch = batch[:0]
-		names := make([]string, 0, len(chunk))
+		stopped := ctx.Err()
 		e.mu.Lock()
-		for _, k := range chunk {
-			if fromHistory {
-				// Written meanwhile with a change, or dropped.
-				if st := e.checks[k]; st == nil || !st.histDirty {
+		for i := lo; i < hi; i++ {
+			k, ok := key(i)
+			switch {
+			case !ok:
+			case stopped != nil:
+				batch = append(batch, store.StateWrite{Key: k}) // only its key, for f
+			default:
+				v, err := value(i)
+				if err != nil {
+					f.add([]string{k}, fmt.Errorf("encode %s: %w", k, err))
 					continue
 				}
+				batch = append(batch, store.StateWrite{Key: k, Value: v})
 			}
-			v, err := e.value(k)
-			if err != nil {
-				f.add([]string{k}, fmt.Errorf("encode %s: %w", k, err))
-				continue
-			}
-			batch = append(batch, store.StateWrite{Key: k, Value: v})
-			names = append(names, k)
 		}
 		e.mu.Unlock()
-		if err := e.writeBatch(ctx, batch); err != nil {
+		err := stopped
+		if err == nil {
+			err = e.writeBatch(ctx, batch)
+		}
+		if err != nil {
+			names := make([]string, len(batch))
+			for i, w := range batch {
+				names[i] = w.Key
+			}
 			f.add(names, err)
 		}
 	}
@@ -363,7 +404,12 @@ func (e *Engine) Load(ctx context.Context) error {
 		case strings.HasPrefix(k, prefixCheck):
 			var sc storedCheck
 			if err = json.Unmarshal(v, &sc); err == nil {
-				e.checks[k] = sc.state()
+				st := sc.state()
+				if st.key() != k {
+					// Not where this version keeps it: moved there.
+					e.dirty[k], e.dirty[st.key()] = true, true
+				}
+				e.checks.put(st)
 			}
 		case strings.HasPrefix(k, prefixIncident):
 			inc := &incident{}
@@ -461,7 +507,7 @@ func (sc *storedCheck) state() *checkState {
 
 // dropCheck deletes a check's state; its open incidents close without a
 // message, noting why. Caller holds e.mu.
-func (e *Engine) dropCheck(key string, st *checkState, now time.Time, note string) {
+func (e *Engine) dropCheck(st *checkState, now time.Time, note string) {
 	for _, id := range []string{st.incident(), st.blind()} {
 		if inc := e.incidents[id]; inc != nil && !inc.closed() {
 			e.closeIncident(inc, now, note)
@@ -471,30 +517,34 @@ func (e *Engine) dropCheck(key string, st *checkState, now time.Time, note strin
 		st.histDirty = false
 		e.histDirty--
 	}
-	delete(e.checks, key)
-	e.markDirty(key)
+	e.checks.remove(st)
+	e.markDirty(st.key())
 }
 
 // reconcile applies the config to loaded state. Caller holds e.mu.
 func (e *Engine) reconcile(now time.Time) {
-	for key, st := range e.checks {
+	type reset struct {
+		st   *checkState
+		note string
+	}
+	var resets []reset
+	for st := range e.checks.all() {
 		cfg, configured := e.cc.checks[st.Check]
-		var note string
 		switch {
 		case configured && cfg.hash != st.ConfigHash.Value():
-			note = "check config changed"
+			resets = append(resets, reset{st, "check config changed"})
 		case !configured && st.Configured:
-			note = "check removed from config"
-		default:
-			continue
+			resets = append(resets, reset{st, "check removed from config"})
 		}
-		e.dropCheck(key, st, now, note)
-		e.log.Info("alert state reset", "check", st.Check, "host", st.Host, "reason", note)
+	}
+	for _, r := range resets {
+		e.dropCheck(r.st, now, r.note)
+		e.log.Info("alert state reset", "check", r.st.Check, "host", r.st.Host, "reason", r.note)
 	}
 	// Incidents whose check state is gone (never saved, or reset above)
 	// cannot resolve any more: close them silently.
 	open := map[string]bool{}
-	for _, st := range e.checks {
+	for st := range e.checks.all() {
 		for _, id := range []string{st.incident(), st.blind()} {
 			if id != "" {
 				open[id] = true

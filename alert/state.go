@@ -52,6 +52,9 @@ type checkState struct {
 	// histDirty: its result history changed since it was last written
 	// (the engine's histDirty counts these).
 	histDirty bool
+	// lazy: it is in the engine's lazy list, to be written by a later
+	// save (markLazy).
+	lazy bool
 }
 
 // failing is what the failing machine of a check state keeps beyond its
@@ -159,18 +162,10 @@ func (st *checkState) quiet() bool {
 		st.blindSince().IsZero() && st.incident() == "" && st.blind() == ""
 }
 
+// checkKey is the store key of check name on host: "alert/check/NAME/HOST",
+// each part path-escaped (parseCheckKey reads it back).
 func checkKey(name, host string) string {
-	return string(appendCheckKey(make([]byte, 0, len(prefixCheck)+len(name)+len(host)+1), name, host))
-}
-
-// appendCheckKey appends checkKey(name, host) to b: observe looks a check
-// up without allocating its key (1,000 reports a second of 21 results:
-// 117 MB of garbage in 3 minutes of bench/agentload at 10,000 agents).
-func appendCheckKey(b []byte, name, host string) []byte {
-	b = append(b, prefixCheck...)
-	b = append(b, url.PathEscape(name)...) // name itself when nothing is escaped
-	b = append(b, '/')
-	return append(b, url.PathEscape(host)...)
+	return prefixCheck + url.PathEscape(name) + "/" + url.PathEscape(host)
 }
 
 // observe feeds one result into the check's state machine. It reports
@@ -182,17 +177,13 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 	if host == e.cc.localHost {
 		host = ""
 	}
-	var buf [128]byte
-	kb := appendCheckKey(buf[:0], r.Check, host)
 	cfg := e.cc.check(r.Check)
-	st := e.checks[string(kb)]
+	st := e.checks.get(r.Check, host)
 	changed := false
-	var key string // allocated only when kept
 	if st == nil {
-		key = string(kb)
 		st = &checkState{Check: intern(r.Check), Host: intern(host), Configured: cfg.configured,
 			ConfigHash: unique.Make(cfg.hash), Status: statusUnknown, Since: now}
-		e.checks[key] = st
+		e.checks.put(st)
 		changed = true
 	}
 	at := r.At
@@ -261,21 +252,15 @@ func (e *Engine) observe(r check.Result, now time.Time) bool {
 		// A new check, or one back to health: written by the next
 		// evaluation, not before the report is acknowledged (a report
 		// lost to a kill -9 here would find it the same again).
-		if key == "" {
-			key = string(kb)
-		}
-		e.lazy[key] = true
+		e.markLazy(st)
 	case changed:
-		if key == "" {
-			key = string(kb)
-		}
-		e.markDirty(key)
+		e.markDirty(st.key())
 	case !st.histDirty:
 		st.histDirty = true
 		e.histDirty++
 	}
-	if e.awaiting[string(kb)] {
-		delete(e.awaiting, string(kb))
+	if n := (node{r.Check, host}); e.awaiting[n] {
+		delete(e.awaiting, n)
 		return true
 	}
 	return changed
@@ -455,8 +440,7 @@ func (e *Engine) endFlapping(now time.Time) time.Time {
 		if !inc.Flapping {
 			continue
 		}
-		key := checkKey(inc.Check, inc.Host)
-		st := e.checks[key]
+		st := e.checks.get(inc.Check, inc.Host)
 		if st == nil || st.incident() != inc.ID {
 			continue
 		}
@@ -473,7 +457,7 @@ func (e *Engine) endFlapping(now time.Time) time.Time {
 		}
 		st.setFlips(nil)
 		inc.Flapping = false
-		e.markDirty(key)
+		e.markDirty(st.key())
 		e.markDirty(incidentKey(inc.ID))
 		if st.Status == statusFiring {
 			inc.Fired = nil // the final state goes out as a fresh firing message
