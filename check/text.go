@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/munja-sms/munja/config"
@@ -23,7 +22,7 @@ import (
 type Texts struct {
 	name, host       string
 	severity         config.Severity
-	firing, resolved *template.Template
+	firing, resolved *msgTemplate
 	now              func() time.Time
 	log              *slog.Logger
 }
@@ -47,11 +46,11 @@ func NewTexts(cfg config.Check, d Deps) (*Texts, error) {
 	return t, nil
 }
 
-func parseTemplate(key, text string) (*template.Template, error) {
+func parseTemplate(key, text string) (*msgTemplate, error) {
 	if text == "" {
 		return nil, nil
 	}
-	tpl, err := template.New(key).Option("missingkey=error").Parse(text)
+	tpl, err := newTemplate(key).Option("missingkey=error").Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
@@ -167,7 +166,7 @@ func (t *Texts) resultOf(start time.Time, r rendered) Result {
 
 // render runs tpl, falling back to def when tpl is nil or fails (a failing
 // template must not swallow an alert).
-func (t *Texts) render(tpl *template.Template, data map[string]any, def string) string {
+func (t *Texts) render(tpl *msgTemplate, data map[string]any, def string) string {
 	if tpl == nil {
 		return def
 	}

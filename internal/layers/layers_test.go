@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"dispatcher":      {"provider", "sms", "store", "internal/tick"},
 	"balance":         {"outbox", "provider", "store", "internal/tick"},
 	"selfwatch":       {"dispatcher", "outbox", "provider", "store"},
-	"check":           {"config", "store", "internal/tick", "internal/wakeup"},
+	"check":           {"config", "store", "internal/template", "internal/tick", "internal/wakeup"},
 	"check/...":       {"check", "check/...", "config", "logwatch", "store"},
 	"alert":           {"check", "config", "holiday", "oncall", "sms", "store"},
 	"alert/...":       {},
