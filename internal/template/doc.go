@@ -9,7 +9,7 @@
 // That is what lets the linker drop the methods nothing calls. A program
 // that runs text/template keeps every exported method of every type that
 // may end up in an interface, because a template may name any of them: in
-// munja-agent that was 1.2 MB of its 8.6 MB of code and tables, and the
+// munja-agent that was 1.1 MB of its 8.6 MB of code and tables, and the
 // pages of them it maps at start-up (docs/BENCHMARKS.md section 9).
 //
 // The changes to the Go files are marked "munja:". LICENSE is Go's.

@@ -15,7 +15,7 @@ import (
 // text/template looks methods up by a name known only when the template
 // runs (reflect.Value.MethodByName), and a program that does so keeps every
 // exported method of every type that may sit in an interface, since the
-// linker cannot tell which one a template will call: 1.2 MB more code and
+// linker cannot tell which one a template will call: 1.1 MB more code and
 // tables in munja-agent, most of them never run. Here each method is named
 // in the code, so the linker keeps only these.
 //
