@@ -25,14 +25,18 @@ vet:
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags slimagent ./check/... ./cmd/munja-agent/
 
 lint:
 	$(GO) tool staticcheck $(PKGS)
+	$(GO) tool staticcheck -tags slimagent ./check/... ./cmd/munja-agent/
 
 # A process named httpd runs meanwhile: no test may depend on what else runs
 # on the machine (scripts/with-decoys.sh).
 unit:
 	scripts/with-decoys.sh $(GO) test -race -count=1 -timeout 12m $(PKGS)
+	# The checks as munja-agent builds them (make build-agent).
+	scripts/with-decoys.sh $(GO) test -race -count=1 -timeout 5m -tags slimagent ./check/...
 
 # A static binary (munja needs no cgo: SQLite is pure Go): it runs on any
 # x86-64 Linux whatever its glibc, and maps 1.5 MB less (no libc).

@@ -35,9 +35,11 @@ func slimAgentBinary(t *testing.T) string {
 			return
 		}
 		slimPath = filepath.Join(dir, "munja-agent")
-		out, err := exec.Command("go", "build", "-o", slimPath, "../munja-agent").CombinedOutput()
+		// As make build-agent builds it: its check templates run on
+		// internal/template.
+		out, err := exec.Command("go", "build", "-tags", "slimagent", "-o", slimPath, "../munja-agent").CombinedOutput()
 		if err != nil {
-			slimErr = fmt.Errorf("go build ../munja-agent: %v\n%s", err, out)
+			slimErr = fmt.Errorf("go build -tags slimagent ../munja-agent: %v\n%s", err, out)
 		}
 	})
 	if slimErr != nil {
@@ -84,7 +86,8 @@ func newReportSink(t *testing.T) (*reportSink, *httptest.Server) {
 	return s, srv
 }
 
-// state is, per check, "ok" or "fail: DETAIL" as token's agent reported.
+// state is, per check, "ok" or "fail: DETAIL / DETAIL_KO / FIRING" as
+// token's agent reported.
 func (s *reportSink) state(tok string) map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -93,7 +96,7 @@ func (s *reportSink) state(tok string) map[string]string {
 		if r.OK {
 			out[name] = "ok"
 		} else {
-			out[name] = "fail: " + r.Detail + " / " + r.DetailKo
+			out[name] = "fail: " + r.Detail + " / " + r.DetailKo + " / " + r.Firing
 		}
 	}
 	return out
@@ -104,13 +107,13 @@ func (s *reportSink) state(tok string) map[string]string {
 // reports the same results, refuses the same wrong set-ups with the same
 // words, and stops on SIGTERM.
 func TestSlimAgentSameAsMunjaAgent(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "../munja-agent").CombinedOutput()
+	out, err := exec.Command("go", "list", "-deps", "-tags", "slimagent", "../munja-agent").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	for _, heavy := range []string{"modernc.org/sqlite", "github.com/jackc/pgx", "github.com/munja-sms/munja/console",
 		"github.com/munja-sms/munja/store/sqlite", "github.com/munja-sms/munja/store/postgres", "github.com/munja-sms/munja/provider",
-		"github.com/munja-sms/munja/app", "github.com/munja-sms/munja/web", "github.com/chromedp", "html/template"} {
+		"github.com/munja-sms/munja/app", "github.com/munja-sms/munja/web", "github.com/chromedp", "html/template", "text/template$"} {
 		if matchLine(string(out), "^"+heavy) {
 			t.Errorf("munja-agent links %s", heavy)
 		}
@@ -138,6 +141,13 @@ func TestSlimAgentSameAsMunjaAgent(t *testing.T) {
 			c.Close()
 		}
 	}()
+	// A port nothing listens on.
+	cl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := cl.Addr().String()
+	cl.Close()
 	dir := t.TempDir()
 	proc := decoyName(t)
 	decoy := startDecoy(t, dir, proc)
@@ -151,11 +161,15 @@ alerting:
 log:
   level: debug
 checks:
-  - {name: app, type: process, process: %s}
+  - {name: app, type: process, process: %s, message: "{{.Name}} on {{.Host}}: {{.Process}} count {{.Count}} (min {{.Min}})"}
   - {name: gone, type: process, process: %s}
   - {name: port, type: tcp, address: %q, depends_on: [app]}
   - {name: disk, type: disk, mount: /, max_used_percent: 100}
-`, srv.URL, proc, decoyName(t), ln.Addr().String()))
+  - name: closed
+    type: tcp
+    address: %q
+    message: '{{printf "%%T" .Latency}} {{.Latency.Truncate 3600000000000}} {{.Address | printf "%%q"}}'
+`, srv.URL, proc, decoyName(t), ln.Addr().String(), closed))
 
 	start := func(bin, tok string, args ...string) (*exec.Cmd, *lockedBuffer, chan error) {
 		cmd := exec.Command(bin, args...)
@@ -197,8 +211,14 @@ checks:
 		}
 	}
 	waitState("running", func(m map[string]string) bool {
-		return len(m) == 4 && m["app"] == "ok" && m["port"] == "ok" && m["disk"] == "ok" && strings.HasPrefix(m["gone"], "fail: ")
+		return len(m) == 5 && m["app"] == "ok" && m["port"] == "ok" && m["disk"] == "ok" && strings.HasPrefix(m["gone"], "fail: ") &&
+			strings.HasPrefix(m["closed"], "fail: ")
 	})
+	// A template calling a time.Duration method (internal/template knows
+	// time's methods by name).
+	if got, want := sink.state("tok-slim")["closed"], fmt.Sprintf(" / time.Duration 0s %q", closed); !strings.HasSuffix(got, want) {
+		t.Errorf("closed's message: %q, want it to end %q", got, want)
+	}
 	sink.mu.Lock()
 	if !reflect.DeepEqual(sink.depends["tok-full"], sink.depends["tok-slim"]) || len(sink.depends["tok-slim"]["port"]) != 1 ||
 		sink.hosts["tok-full"] != "web07" || sink.hosts["tok-slim"] != "web07" {
@@ -209,6 +229,11 @@ checks:
 	decoy.Process.Kill()
 	decoy.Wait()
 	waitState("the process died", func(m map[string]string) bool { return strings.HasPrefix(m["app"], "fail: ") })
+	// The check's message template, rendered by each agent (munja-agent's
+	// on internal/template).
+	if got, want := sink.state("tok-slim")["app"], " / app on web07: "+proc+" count 0 (min 1)"; !strings.HasSuffix(got, want) {
+		t.Errorf("app's message: %q, want it to end %q", got, want)
+	}
 
 	for name, p := range map[string]struct {
 		cmd  *exec.Cmd
