@@ -167,7 +167,7 @@ func compare(munja, path, size string, pinned bool, p pattern, rounds int) error
 		cores = "1 (taskset)"
 	}
 	fmt.Printf("| %s | %s | %s | %.0f ms | %.0f ms | %.2f× | %.0f ms | %.0f ms | %.2f× | %.1f MiB | %.1f MiB | %s |\n",
-		size, cores, p.name, g.wall, m.wall, m.wall/g.wall, g.cpu, m.cpu, m.cpu/g.cpu, g.rss, m.rss, mCount)
+		size, cores, strings.ReplaceAll(p.name, "|", `\|`), g.wall, m.wall, m.wall/g.wall, g.cpu, m.cpu, m.cpu/g.cpu, g.rss, m.rss, mCount)
 	return nil
 }
 
