@@ -117,7 +117,7 @@ func (e *Engine) Forget(ctx context.Context, host string) (int, error) {
 	e.mu.Lock()
 	n := 0
 	if host != "" && host != e.cc.localHost {
-		for _, st := range slices.Clone(e.checks.hosts[host]) {
+		for _, st := range slices.Clone(e.checks.host(host)) {
 			e.dropCheck(st, now, "host forgotten")
 			n++
 		}

@@ -13,13 +13,25 @@ import (
 // key ("alert/check/NAME/HOST") cost each a 32- to 48-byte key string and
 // about 40 bytes of map, where this costs 8 bytes and the slice's room to
 // grow. A check's name and host are interned (checkState.Check, Host), so
-// the hosts' keys and the names share one copy each.
+// the hosts' keys and the names share one copy each. A host with more than
+// indexFrom checks (this server's own, up to thousands) also gets a map by
+// name: a binary search over 500 names took a quarter of an evaluation.
 type checkTable struct {
-	hosts map[string][]*checkState // by host ("" = this server), each ordered by Check
+	hosts map[string]*hostChecks // by host ("" = this server)
 	n     int
 }
 
-func newCheckTable() checkTable { return checkTable{hosts: map[string][]*checkState{}} }
+// hostChecks are one host's check states.
+type hostChecks struct {
+	sts    []*checkState          // ordered by Check
+	byName map[string]*checkState // the same, while len(sts) > indexFrom
+}
+
+// indexFrom is how many checks a host has before it is also indexed by
+// name (an agent host has about 20).
+const indexFrom = 32
+
+func newCheckTable() checkTable { return checkTable{hosts: map[string]*hostChecks{}} }
 
 func byCheckName(st *checkState, name string) int { return strings.Compare(st.Check, name) }
 
@@ -28,9 +40,15 @@ func (t *checkTable) len() int { return t.n }
 
 // get returns the state of check name on host, or nil.
 func (t *checkTable) get(name, host string) *checkState {
-	sts := t.hosts[host]
-	if i, ok := slices.BinarySearchFunc(sts, name, byCheckName); ok {
-		return sts[i]
+	h := t.hosts[host]
+	switch {
+	case h == nil:
+		return nil
+	case h.byName != nil:
+		return h.byName[name]
+	}
+	if i, ok := slices.BinarySearchFunc(h.sts, name, byCheckName); ok {
+		return h.sts[i]
 	}
 	return nil
 }
@@ -38,35 +56,66 @@ func (t *checkTable) get(name, host string) *checkState {
 // put adds st under its Check and Host, replacing the state held for
 // them.
 func (t *checkTable) put(st *checkState) {
-	sts := t.hosts[st.Host]
-	i, ok := slices.BinarySearchFunc(sts, st.Check, byCheckName)
+	h := t.hosts[st.Host]
+	if h == nil {
+		h = &hostChecks{}
+		t.hosts[st.Host] = h
+	}
+	i, ok := slices.BinarySearchFunc(h.sts, st.Check, byCheckName)
 	if ok {
-		sts[i] = st
+		h.sts[i] = st
+		if h.byName != nil {
+			h.byName[st.Check] = st
+		}
 		return
 	}
-	if len(sts) == cap(sts) {
+	if len(h.sts) == cap(h.sts) {
 		// By an eighth, not append's doubling: a host's checks come
 		// once, then stay.
-		sts = slices.Grow(sts, 1+len(sts)/8)
+		h.sts = slices.Grow(h.sts, 1+len(h.sts)/8)
 	}
-	t.hosts[st.Host] = slices.Insert(sts, i, st)
+	h.sts = slices.Insert(h.sts, i, st)
+	switch {
+	case h.byName != nil:
+		h.byName[st.Check] = st
+	case len(h.sts) > indexFrom:
+		h.byName = make(map[string]*checkState, len(h.sts))
+		for _, s := range h.sts {
+			h.byName[s.Check] = s
+		}
+	}
 	t.n++
 }
 
 // remove drops st, if the table holds it.
 func (t *checkTable) remove(st *checkState) {
-	sts := t.hosts[st.Host]
-	i, ok := slices.BinarySearchFunc(sts, st.Check, byCheckName)
-	if !ok || sts[i] != st {
+	h := t.hosts[st.Host]
+	if h == nil {
 		return
 	}
-	sts = slices.Delete(sts, i, i+1)
-	if len(sts) == 0 {
+	i, ok := slices.BinarySearchFunc(h.sts, st.Check, byCheckName)
+	if !ok || h.sts[i] != st {
+		return
+	}
+	h.sts = slices.Delete(h.sts, i, i+1)
+	switch {
+	case len(h.sts) == 0:
 		delete(t.hosts, st.Host)
-	} else {
-		t.hosts[st.Host] = sts
+	case len(h.sts) <= indexFrom/2:
+		h.byName = nil
+	case h.byName != nil:
+		delete(h.byName, st.Check)
 	}
 	t.n--
+}
+
+// host is the check states of host, ordered by name; the table's own
+// slice, so a caller that drops some clones it first.
+func (t *checkTable) host(host string) []*checkState {
+	if h := t.hosts[host]; h != nil {
+		return h.sts
+	}
+	return nil
 }
 
 // holds reports whether st is the table's state of its check (not one
@@ -77,8 +126,8 @@ func (t *checkTable) holds(st *checkState) bool { return t.get(st.Check, st.Host
 // not change while it runs (collect, then drop).
 func (t *checkTable) all() iter.Seq[*checkState] {
 	return func(yield func(*checkState) bool) {
-		for _, sts := range t.hosts {
-			for _, st := range sts {
+		for _, h := range t.hosts {
+			for _, st := range h.sts {
 				if !yield(st) {
 					return
 				}

@@ -58,10 +58,25 @@ func TestCheckTable(t *testing.T) {
 	if len(got) != len(want) {
 		t.Fatalf("all yields %d states, want %d", len(got), len(want))
 	}
-	for _, sts := range tab.hosts {
-		if !slices.IsSortedFunc(sts, func(a, b *checkState) int { return byCheckName(a, b.Check) }) {
+	indexed := 0
+	for _, h := range tab.hosts {
+		if !slices.IsSortedFunc(h.sts, func(a, b *checkState) int { return byCheckName(a, b.Check) }) {
 			t.Fatal("a host's checks are not in name order")
 		}
+		if h.byName != nil {
+			indexed++
+			if len(h.byName) != len(h.sts) {
+				t.Fatalf("a host's index has %d names, its list %d", len(h.byName), len(h.sts))
+			}
+			for _, st := range h.sts {
+				if h.byName[st.Check] != st {
+					t.Fatalf("index of %q is not its state", st.key())
+				}
+			}
+		}
+	}
+	if indexed == 0 {
+		t.Error("no host got an index by name")
 	}
 	for _, key := range []string{"alert/incident/x", "alert/check/no-host", "alert/check/%zz/h"} {
 		if _, _, ok := parseCheckKey(key); ok {
