@@ -3,6 +3,7 @@ package template
 import (
 	"bytes"
 	"errors"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -130,18 +131,17 @@ func TestSameAsTextTemplate(t *testing.T) {
 
 func run(opt, text string, data any) (string, string) {
 	tpl, err := New("message").Option(opt).Parse(text)
-	if err != nil {
-		return "", "parse: " + err.Error()
-	}
-	var b strings.Builder
-	if err := tpl.Execute(&b, data); err != nil {
-		return b.String(), err.Error()
-	}
-	return b.String(), ""
+	return execute(tpl, err, data)
 }
 
 func runStd(opt, text string, data any) (string, string) {
 	tpl, err := stdtemplate.New("message").Option(opt).Parse(text)
+	return execute(tpl, err, data)
+}
+
+// execute runs a template that parsed (err nil): its output and error
+// text.
+func execute(tpl interface{ Execute(io.Writer, any) error }, err error, data any) (string, string) {
 	if err != nil {
 		return "", "parse: " + err.Error()
 	}
